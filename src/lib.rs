@@ -1,0 +1,11 @@
+//! immutabot: finds containers whose root file system is writable, and patches them.
+//!
+//! The analysis core ([`analyze::analyze`]) is pure: text in, inventory, findings and patches
+//! out. The CLI and the service are thin edges around it.
+
+pub mod analyze;
+pub mod config;
+pub mod model;
+pub mod patch;
+pub mod rules;
+pub mod yaml;

@@ -1,0 +1,129 @@
+//! The text of a file as lines: byte offsets of line starts, line endings, the BOM.
+//!
+//! Patches replace whole lines, so everything here is about finding line boundaries without
+//! disturbing a single byte of the original.
+
+/// A file's text with a line index.
+#[derive(Debug, Clone)]
+pub struct Source<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+    eol: &'static str,
+}
+
+impl<'a> Source<'a> {
+    /// Indexes `text` (which must not start with a BOM: strip it first).
+    pub fn new(text: &'a str) -> Source<'a> {
+        let mut line_starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i + 1);
+            }
+        }
+        // A final newline does not start another line.
+        if line_starts.len() > 1 && *line_starts.last().unwrap_or(&0) == text.len() {
+            line_starts.pop();
+        }
+        let eol = match text.find('\n') {
+            Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        };
+        Source {
+            text,
+            line_starts,
+            eol,
+        }
+    }
+
+    /// The whole text.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// The file's line ending, judged by its first line.
+    pub fn eol(&self) -> &'static str {
+        self.eol
+    }
+
+    /// Number of lines (a file without a final newline still counts its last line).
+    pub fn line_count(&self) -> usize {
+        if self.text.is_empty() {
+            0
+        } else {
+            self.line_starts.len()
+        }
+    }
+
+    /// The 1-based line holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+
+    /// Byte range of 1-based `line`, including its line ending.
+    pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let start = self.line_starts[line - 1];
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        start..end
+    }
+
+    /// Byte offset where 1-based `line` starts.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts[line - 1]
+    }
+
+    /// The text of 1-based `line` without its line ending.
+    pub fn line(&self, line: usize) -> &'a str {
+        let r = self.line_range(line);
+        self.text[r]
+            .trim_end_matches('\n')
+            .trim_end_matches('\r')
+    }
+
+    /// Whether 1-based `line` ends with a line ending (only the last line may not).
+    pub fn has_eol(&self, line: usize) -> bool {
+        self.text[self.line_range(line)].ends_with('\n')
+    }
+
+    /// Column (0-based, in bytes) of the first non-blank character of `line`.
+    pub fn indent_of(&self, line: usize) -> usize {
+        let l = self.line(line);
+        l.len() - l.trim_start_matches(' ').len()
+    }
+
+    /// The last line at or before byte `end` that holds something other than blanks,
+    /// scanning back from `end` (exclusive).
+    pub fn last_content_line(&self, end: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let mut i = end.min(bytes.len());
+        while i > 0 && matches!(bytes[i - 1], b' ' | b'\t' | b'\r' | b'\n') {
+            i -= 1;
+        }
+        self.line_of(i.saturating_sub(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_endings() {
+        let s = Source::new("a: 1\r\nb: 2\r\n");
+        assert_eq!(s.eol(), "\r\n");
+        assert_eq!(s.line_count(), 2);
+        assert_eq!(s.line(2), "b: 2");
+        assert_eq!(s.line_of(6), 2);
+        assert!(s.has_eol(2));
+        let s = Source::new("a\nb");
+        assert_eq!(s.line_count(), 2);
+        assert!(!s.has_eol(2));
+        assert_eq!(s.last_content_line(3), 2);
+    }
+}
