@@ -2,7 +2,20 @@
 //! files that `extends` or an override names are asked of a [`Resolver`].
 
 use crate::config::Config;
-use crate::model::{FileReport, Format};
+use crate::inventory::compose::{self, ComposeInput};
+use crate::inventory::{Inventory, kubernetes};
+use crate::model::{FileReport, Finding, Format, ReadOnly, Suppression, SuppressionKind};
+use crate::patch::Planner;
+use crate::patch::edit::{Editor, Style};
+use crate::rules::{self, Draft, RuleId};
+use crate::suppress::{self, Verdict};
+use crate::yaml::{Limits, Source, Stream};
+
+/// Files larger than this are not parsed.
+pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+/// `skipped_reason` of a file that is neither Compose nor Kubernetes.
+pub const NOT_RECOGNISED: &str = "not a Compose file or Kubernetes manifest";
 
 /// Supplies other files a Compose file refers to (`extends: {file: …}`, override files).
 ///
@@ -22,20 +35,274 @@ impl Resolver for NoFiles {
     }
 }
 
-/// Analyses one file. `path` is relative to the analysed root, with forward slashes.
-pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolver) -> FileReport {
-    let _ = (bytes, config, resolver);
-    FileReport {
-        path: path.to_string(),
-        format: Format::Skipped,
-        skipped_reason: Some("not yet implemented".into()),
-        units: Vec::new(),
-        findings: Vec::new(),
-    }
-}
-
 /// Whether a file is a candidate by name and extension (content decides the rest).
 pub fn is_candidate(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")
+}
+
+/// Whether the file name says Compose (`compose*.y[a]ml`, `docker-compose*.y[a]ml`).
+pub fn is_compose_name(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    (name.starts_with("compose") || name.starts_with("docker-compose"))
+        && (name.ends_with(".yml") || name.ends_with(".yaml"))
+}
+
+/// Analyses one file. `path` is relative to the analysed root, with forward slashes.
+pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolver) -> FileReport {
+    let mut report = FileReport {
+        path: path.to_string(),
+        format: Format::Skipped,
+        skipped_reason: None,
+        units: Vec::new(),
+        findings: Vec::new(),
+    };
+    if bytes.len() > MAX_FILE_BYTES {
+        let reason = format!(
+            "the file is {} bytes, over the {} MiB limit; not analysed",
+            bytes.len(),
+            MAX_FILE_BYTES >> 20
+        );
+        report.findings.push(file_finding(config, 1, 1, reason.clone()));
+        report.skipped_reason = Some(reason);
+        return report;
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.contains(&0) {
+        report.skipped_reason = Some("binary file (contains NUL bytes)".into());
+        return report;
+    }
+    let (text, bad_utf8) = match std::str::from_utf8(bytes) {
+        Ok(t) => (std::borrow::Cow::Borrowed(t), None),
+        Err(e) => {
+            let upto = e.valid_up_to();
+            let line = bytes[..upto].iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = upto - bytes[..upto].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+            (String::from_utf8_lossy(bytes), Some((line, col)))
+        }
+    };
+    if let Some(line) = template_line(&text) {
+        report.skipped_reason = Some(format!(
+            "template: `{{{{` at line {line} is not YAML until rendered (Helm or Go template); check the rendered output, e.g. `helm template . | immutabot check -`"
+        ));
+        return report;
+    }
+    let stream = Stream::parse(&text, Limits::default());
+    let src = Source::new(&text);
+    let mut inv = Inventory::default();
+    let mut format = None;
+    for root in stream.docs.iter().flatten().copied() {
+        if kubernetes::is_manifest(&stream, root) {
+            kubernetes::inventory(&stream, root, &mut inv);
+            format.get_or_insert(Format::Kubernetes);
+        } else if let Some(layout) = compose::layout(&stream, root) {
+            let part = compose::inventory(&ComposeInput {
+                stream: &stream,
+                root,
+                layout,
+                path,
+                resolver,
+            });
+            inv.units.extend(part.units);
+            format.get_or_insert(Format::Compose);
+        }
+    }
+    let broken = stream.error.is_some() || bad_utf8.is_some();
+    report.format = match format {
+        Some(f) => f,
+        None if is_compose_name(path) => Format::Compose,
+        None if broken => Format::Skipped,
+        None => {
+            report.skipped_reason = Some(NOT_RECOGNISED.into());
+            return report;
+        }
+    };
+    if report.format == Format::Skipped {
+        report.skipped_reason = Some("not valid YAML".into());
+    }
+    let planner = Planner {
+        ed: Editor {
+            s: &stream,
+            src: &src,
+            style: Style::learn(&stream),
+        },
+    };
+    let drafts = if broken {
+        Vec::new()
+    } else {
+        rules::check(&stream, &inv, &planner)
+    };
+    for u in &inv.units {
+        let mut unit = u.unit.clone();
+        unit.read_only = if broken {
+            ReadOnly::Unknown
+        } else {
+            rules::status(u)
+        };
+        report.units.push(unit);
+    }
+    for d in drafts {
+        let f = finding(&stream, &src, config, &inv, &d);
+        report.findings.push(f);
+    }
+    if let Some((line, column)) = bad_utf8 {
+        report.findings.push(file_finding(
+            config,
+            line,
+            column,
+            "The file is not valid UTF-8 (Compose and kubectl refuse it); its services and containers are reported as unknown".into(),
+        ));
+    }
+    if let Some(e) = &stream.error {
+        report.findings.push(file_finding(
+            config,
+            e.line,
+            e.column,
+            rules::parse_error_message(&e.message),
+        ));
+    }
+    for d in &stream.duplicates {
+        report.findings.push(file_finding(
+            config,
+            d.at.line,
+            d.at.col + 1,
+            format!(
+                "`{}` is written twice in the same mapping: Compose and kustomize reject the file, kubectl silently keeps the last value",
+                d.key
+            ),
+        ));
+    }
+    // A unit whose writable finding is suppressed is suppressed, never compliant.
+    for (i, unit) in report.units.iter_mut().enumerate() {
+        let suppressed = report.findings.iter().any(|f| {
+            f.suppressed.is_some()
+                && (f.rule == RuleId::WritableRootFilesystem.as_str()
+                    || f.rule == RuleId::ReadOnlyUnknown.as_str())
+                && unit_of(&inv, f) == Some(i)
+        });
+        if suppressed && unit.read_only != ReadOnly::True {
+            unit.read_only = ReadOnly::Suppressed;
+        }
+    }
+    report
+        .findings
+        .sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
+    report
+}
+
+fn unit_of(inv: &Inventory, f: &Finding) -> Option<usize> {
+    inv.units.iter().position(|u| {
+        Some(&u.unit.workload) == f.workload.as_ref() && u.unit.container == f.container
+    })
+}
+
+fn file_finding(config: &Config, line: usize, column: usize, message: String) -> Finding {
+    Finding {
+        rule: RuleId::InvalidFile.as_str().into(),
+        severity: config.severity_of(RuleId::InvalidFile),
+        line,
+        end_line: line,
+        column,
+        message,
+        workload: None,
+        container: None,
+        fix: None,
+        suppressed: None,
+    }
+}
+
+fn finding(s: &Stream, src: &Source<'_>, config: &Config, inv: &Inventory, d: &Draft) -> Finding {
+    let node = s.node(d.node);
+    let unit = d.unit.map(|i| &inv.units[i]);
+    let line = node.start.line;
+    let end_line = src.last_content_line(node.end.byte).max(line);
+    let mut message = d.message.clone();
+    let mut suppressed = None;
+    let mut lines = vec![line];
+    if let Some(u) = unit {
+        lines.insert(0, u.unit.line);
+    }
+    for l in lines {
+        match suppress::comment_for(s, src, l, d.rule) {
+            Verdict::Suppressed(reason) => {
+                suppressed = Some(Suppression {
+                    kind: SuppressionKind::Comment,
+                    reason,
+                });
+                break;
+            }
+            Verdict::MissingReason => {
+                message.push_str(" (An `immutabot:ignore` comment names this rule but gives no reason, so it is not honoured.)");
+                break;
+            }
+            Verdict::None => {}
+        }
+    }
+    if let Some(u) = unit {
+        if suppressed.is_none()
+            && let Some(reason) = &u.annotation_exempt
+            && matches!(
+                d.rule,
+                RuleId::WritableRootFilesystem
+                    | RuleId::ReadOnlyUnknown
+                    | RuleId::MissingScratchMount
+                    | RuleId::ReadOnlyBypassed
+            )
+        {
+            suppressed = Some(Suppression {
+                kind: SuppressionKind::Annotation,
+                reason: reason.clone(),
+            });
+        }
+        let name = u.unit.container.as_deref().unwrap_or(&u.unit.workload);
+        if suppressed.is_none()
+            && let Some(ex) = config.exemption(d.rule, Some(name), u.unit.image.as_deref())
+        {
+            suppressed = Some(Suppression {
+                kind: SuppressionKind::Config,
+                reason: ex.reason.clone(),
+            });
+        }
+    }
+    Finding {
+        rule: d.rule.as_str().into(),
+        severity: config.severity_of(d.rule),
+        line,
+        end_line,
+        column: node.start.col + 1,
+        message,
+        workload: unit
+            .map(|u| u.unit.workload.clone())
+            .or_else(|| pod_workload(inv, d)),
+        container: unit.and_then(|u| u.unit.container.clone()),
+        fix: d.fix.clone(),
+        suppressed,
+    }
+}
+
+fn pod_workload(inv: &Inventory, d: &Draft) -> Option<String> {
+    inv.pod_level
+        .iter()
+        .find(|p| p.node == d.node)
+        .map(|p| p.workload.clone())
+}
+
+/// The first line with `{{` outside quotes and comments: a template, not YAML.
+fn template_line(text: &str) -> Option<usize> {
+    if !text.contains("{{") {
+        return None;
+    }
+    for (i, line) in text.lines().enumerate() {
+        let Some(pos) = line.find("{{") else { continue };
+        let before = &line[..pos];
+        if before.trim_start().starts_with('#') {
+            continue;
+        }
+        let singles = before.matches('\'').count();
+        let doubles = before.matches('"').count();
+        if singles % 2 == 0 && doubles % 2 == 0 {
+            return Some(i + 1);
+        }
+    }
+    None
 }

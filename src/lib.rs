@@ -5,7 +5,10 @@
 
 pub mod analyze;
 pub mod config;
+pub mod inventory;
+pub mod knowledge;
 pub mod model;
 pub mod patch;
 pub mod rules;
+pub mod suppress;
 pub mod yaml;

@@ -1,5 +1,10 @@
 //! Patches as whole-line replacements, and applying them.
 
+pub mod edit;
+mod plan;
+
+pub use plan::Planner;
+
 use crate::model::Fix;
 
 /// Applies one fix to `text`: lines `start_line..=end_line` become `replacement`.

@@ -1,0 +1,525 @@
+//! Compose files (formats 1, 2, 3 and the Compose Specification) and Swarm stack files.
+//!
+//! The effective `read_only` of a service follows `<<` merge keys, `extends` (same file or
+//! another file asked of the [`Resolver`]) and an override file beside the base file.
+
+use super::{Inventory, Switch, Target, Tmpfs, UnitFacts, plain_bool};
+use crate::analyze::Resolver;
+use crate::model::{ReadOnly, Role, Unit};
+use crate::yaml::{Limits, NodeId, Stream, Style};
+
+/// Top-level keys of the Compose Specification other than `services`.
+const TOP_LEVEL: &[&str] = &[
+    "version", "services", "networks", "volumes", "secrets", "configs", "name", "include",
+    "models",
+];
+
+/// Keys that only a service (not another top-level mapping) would have: used to recognise
+/// legacy version-1 files, which have no `services:`.
+const SERVICE_KEYS: &[&str] = &["image", "build", "extends"];
+
+/// Where the services of a Compose document are.
+#[derive(Debug, Clone, Copy)]
+pub enum Layout {
+    /// Under `services:`.
+    Services(NodeId),
+    /// Version 1: the services are the top-level keys.
+    Legacy(NodeId),
+    /// A Compose file without services (networks only, `include:` only).
+    Empty,
+}
+
+/// Recognises a Compose document by content.
+pub fn layout(s: &Stream, root: NodeId) -> Option<Layout> {
+    if !s.is_map(root) {
+        return None;
+    }
+    if s.get(root, "apiVersion").is_some() && s.get(root, "kind").is_some() {
+        return None;
+    }
+    if let Some((_, services)) = s.get(root, "services") {
+        if s.is_map(services) {
+            return Some(Layout::Services(services));
+        }
+        if s.is_null(services) {
+            return Some(Layout::Empty);
+        }
+        return None;
+    }
+    let keys = s.keys(root);
+    if !keys.is_empty() && keys.iter().all(|k| TOP_LEVEL.contains(&k.as_str())) {
+        return Some(Layout::Empty);
+    }
+    let legacy = s.own_entries(root).any(|(k, v)| {
+        !s.scalar(k).unwrap_or("").starts_with("x-")
+            && s.is_map(v)
+            && SERVICE_KEYS.iter().any(|key| s.get(v, key).is_some())
+    });
+    legacy.then_some(Layout::Legacy(root))
+}
+
+/// Whether `version` names a 3.0–3.5 file, where `docker stack deploy` ignores `tmpfs:`.
+fn is_legacy_stack_version(version: &str) -> bool {
+    let v = version.trim();
+    matches!(v, "3" | "3.0" | "3.1" | "3.2" | "3.3" | "3.4" | "3.5")
+}
+
+/// The inventory of one Compose document.
+pub struct ComposeInput<'a> {
+    /// The parsed file.
+    pub stream: &'a Stream,
+    /// The document root.
+    pub root: NodeId,
+    /// Where its services are.
+    pub layout: Layout,
+    /// The file's path relative to the analysed root.
+    pub path: &'a str,
+    /// Other files.
+    pub resolver: &'a dyn Resolver,
+}
+
+/// Reads every service of a Compose document.
+pub fn inventory(input: &ComposeInput<'_>) -> Inventory {
+    let s = input.stream;
+    let services = match input.layout {
+        Layout::Services(n) | Layout::Legacy(n) => n,
+        Layout::Empty => return Inventory::default(),
+    };
+    let version = s
+        .get(input.root, "version")
+        .and_then(|(_, v)| s.scalar(v))
+        .map(str::to_string);
+    let legacy_version = version
+        .as_deref()
+        .is_some_and(is_legacy_stack_version);
+    let other = Other::load(input);
+    let mut inv = Inventory::default();
+    for (key, body) in s.own_entries(services) {
+        let Some(name) = s.scalar(key) else { continue };
+        if name.starts_with("x-") || name == "<<" {
+            continue;
+        }
+        if matches!(input.layout, Layout::Legacy(_)) && (name == "version" || !s.is_map(body)) {
+            continue;
+        }
+        let map = s.is_map(body).then(|| s.resolve(body));
+        let mut facts = service_facts(input, name, key, map);
+        if let Some(other) = &other {
+            other.merge_into(&mut facts, name, map.is_some());
+            if other.skip_unit(name) {
+                continue;
+            }
+        }
+        facts.target = Target::Compose {
+            legacy_stack: legacy_version
+                && map.is_some_and(|m| s.get(m, "deploy").is_some()),
+            version: version.clone(),
+        };
+        inv.units.push(facts);
+    }
+    inv
+}
+
+fn service_facts(input: &ComposeInput<'_>, name: &str, key: NodeId, map: Option<NodeId>) -> UnitFacts {
+    let s = input.stream;
+    let mut facts = UnitFacts {
+        unit: Unit {
+            workload: name.to_string(),
+            namespace: None,
+            container: None,
+            role: Role::Service,
+            image: None,
+            line: s.node(key).start.line,
+            read_only: ReadOnly::False,
+        },
+        target: Target::Compose {
+            legacy_stack: false,
+            version: None,
+        },
+        map,
+        anchor: key,
+        switch: Switch::Absent,
+        switch_node: None,
+        decided_elsewhere: false,
+        security_context: None,
+        privileged: None,
+        sys_admin: None,
+        user: None,
+        tmpfs: Vec::new(),
+        tmpfs_node: None,
+        writable_mounts: Vec::new(),
+        pod_spec: None,
+        annotation_exempt: None,
+    };
+    let Some(map) = map else { return facts };
+    let resolved = effective(s, input.root, map, input.path, input.resolver, 0);
+    facts.switch = resolved.switch;
+    facts.unit.image = resolved.image;
+    if let Some((_, v)) = s.own(map, "read_only") {
+        facts.switch_node = Some(v);
+    }
+    if let Some((_, v)) = s.get(map, "privileged")
+        && s.scalar(v).and_then(compose_bool) == Some(true)
+    {
+        facts.privileged = Some(v);
+    }
+    if let Some((_, caps)) = s.get(map, "cap_add") {
+        facts.sys_admin = s.items(caps).iter().copied().find(|&c| {
+            s.scalar(c)
+                .is_some_and(|c| matches!(c.to_ascii_uppercase().as_str(), "SYS_ADMIN" | "CAP_SYS_ADMIN" | "ALL"))
+        });
+    }
+    facts.user = s
+        .get(map, "user")
+        .and_then(|(_, v)| s.scalar(v))
+        .map(str::to_string);
+    if let Some((_, t)) = s.get(map, "tmpfs") {
+        facts.tmpfs_node = Some(t);
+        let entries: Vec<NodeId> = if s.is_seq(t) {
+            s.items(t).to_vec()
+        } else {
+            vec![t]
+        };
+        for e in entries {
+            if let Some(text) = s.scalar(e) {
+                let (path, options) = text.split_once(':').unwrap_or((text, ""));
+                facts.tmpfs.push(Tmpfs {
+                    path: path.trim().to_string(),
+                    options: options.to_string(),
+                    node: e,
+                });
+            }
+        }
+    }
+    for t in &facts.tmpfs {
+        facts.writable_mounts.push(t.path.clone());
+    }
+    if let Some((_, vols)) = s.get(map, "volumes") {
+        for &v in s.items(vols) {
+            if let Some(text) = s.scalar(v) {
+                let parts: Vec<&str> = text.split(':').collect();
+                let (target, mode) = match parts.len() {
+                    1 => (parts[0], ""),
+                    2 => (parts[1], ""),
+                    _ => (parts[1], parts[2]),
+                };
+                if !mode.split(',').any(|m| m == "ro") {
+                    facts.writable_mounts.push(target.to_string());
+                }
+            } else if s.is_map(v) {
+                let target = s.get(v, "target").and_then(|(_, t)| s.scalar(t));
+                let ro = s
+                    .get(v, "read_only")
+                    .and_then(|(_, r)| s.scalar(r))
+                    .and_then(compose_bool)
+                    == Some(true);
+                if let (Some(t), false) = (target, ro) {
+                    facts.writable_mounts.push(t.to_string());
+                }
+            }
+        }
+    }
+    facts
+}
+
+/// The read-only switch and image of a service after merges and `extends`.
+struct Effective {
+    switch: Switch,
+    image: Option<String>,
+}
+
+const MAX_EXTENDS: usize = 10;
+
+fn effective(
+    s: &Stream,
+    root: NodeId,
+    map: NodeId,
+    path: &str,
+    resolver: &dyn Resolver,
+    depth: usize,
+) -> Effective {
+    let own_switch = s.get(map, "read_only").map(|(_, v)| {
+        if s.is_duplicated(map, "read_only") {
+            Switch::Unknown("`read_only` is written twice in this service".into())
+        } else {
+            switch_of(s, v)
+        }
+    });
+    let own_image = s
+        .get(map, "image")
+        .and_then(|(_, v)| s.scalar(v))
+        .map(str::to_string);
+    if let (Some(sw), Some(_)) = (&own_switch, &own_image) {
+        return Effective {
+            switch: sw.clone(),
+            image: own_image,
+        };
+    }
+    let Some((_, ext)) = s.get(map, "extends") else {
+        return Effective {
+            switch: own_switch.unwrap_or(Switch::Absent),
+            image: own_image,
+        };
+    };
+    if depth >= MAX_EXTENDS {
+        return Effective {
+            switch: own_switch.unwrap_or_else(|| {
+                Switch::Unknown(format!("`extends` is nested more than {MAX_EXTENDS} levels deep (a cycle?)"))
+            }),
+            image: own_image,
+        };
+    }
+    let (file, service) = if let Some(name) = s.scalar(ext) {
+        (None, Some(name.to_string()))
+    } else {
+        (
+            s.get(ext, "file").and_then(|(_, f)| s.scalar(f)).map(str::to_string),
+            s.get(ext, "service")
+                .and_then(|(_, f)| s.scalar(f))
+                .map(str::to_string),
+        )
+    };
+    let Some(service) = service else {
+        return Effective {
+            switch: own_switch.unwrap_or(Switch::Absent),
+            image: own_image,
+        };
+    };
+    let parent = match file {
+        None => lookup_service(s, root, &service)
+            .map(|m| effective(s, root, m, path, resolver, depth + 1))
+            .unwrap_or(Effective {
+                switch: Switch::Unknown(format!(
+                    "`extends` names service `{service}`, which is not in this file"
+                )),
+                image: None,
+            }),
+        Some(file) => {
+            let other_path = join(path, &file);
+            match resolver
+                .read(&other_path)
+                .and_then(|b| String::from_utf8(b).ok())
+            {
+                None => Effective {
+                    switch: Switch::Unknown(format!(
+                        "`extends` names `{file}`, which was not found (looked for `{other_path}`)"
+                    )),
+                    image: None,
+                },
+                Some(text) => {
+                    let other = Stream::parse(&text, Limits::default());
+                    let found = other
+                        .docs
+                        .first()
+                        .copied()
+                        .flatten()
+                        .and_then(|r| Some((r, layout(&other, r)?)))
+                        .and_then(|(r, l)| match l {
+                            Layout::Services(svcs) | Layout::Legacy(svcs) => {
+                                let m = other.get(svcs, &service)?.1;
+                                other.is_map(m).then_some((r, m))
+                            }
+                            Layout::Empty => None,
+                        });
+                    match found {
+                        Some((r, m)) => effective(&other, r, m, &other_path, resolver, depth + 1),
+                        None => Effective {
+                            switch: Switch::Unknown(format!(
+                                "`extends` names service `{service}` in `{file}`, which has no such service"
+                            )),
+                            image: None,
+                        },
+                    }
+                }
+            }
+        }
+    };
+    Effective {
+        switch: own_switch.unwrap_or(parent.switch),
+        image: own_image.or(parent.image),
+    }
+}
+
+fn lookup_service(s: &Stream, root: NodeId, name: &str) -> Option<NodeId> {
+    let services = match layout(s, root)? {
+        Layout::Services(n) | Layout::Legacy(n) => n,
+        Layout::Empty => return None,
+    };
+    let m = s.get(services, name)?.1;
+    s.is_map(m).then(|| s.resolve(m))
+}
+
+/// Joins a relative reference to the directory of `base`, normalising `.` and `..`.
+pub fn join(base: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = if rel.starts_with('/') {
+        Vec::new()
+    } else {
+        base.split('/').collect()
+    };
+    parts.pop();
+    for p in rel.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else {
+                    parts.push("..");
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+/// How Compose reads a `read_only` value: booleans, and strings it casts.
+fn switch_of(s: &Stream, v: NodeId) -> Switch {
+    let Some(text) = s.scalar(v) else {
+        return Switch::Unknown("`read_only` is not a scalar".into());
+    };
+    if text.contains('$') {
+        return Switch::Unknown(format!(
+            "`read_only: {text}` depends on the environment at deploy time"
+        ));
+    }
+    if s.is_null(v) {
+        return Switch::Absent;
+    }
+    match compose_bool(text) {
+        Some(true) => Switch::On,
+        Some(false) => Switch::Off,
+        None => Switch::Unknown(format!(
+            "`read_only: {text}` is not a boolean; Compose rejects the file"
+        )),
+    }
+}
+
+/// Compose casts strings to booleans (compose-go): case-insensitive y/yes/true/on/1 and
+/// n/no/false/off/0.
+pub(crate) fn compose_bool(text: &str) -> Option<bool> {
+    if let Some(b) = plain_bool(text) {
+        return Some(b);
+    }
+    match text.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" | "true" | "on" | "1" => Some(true),
+        "n" | "no" | "false" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// The override file beside a base file, or the base beside an override file.
+struct Other {
+    stream: Stream,
+    services: Option<NodeId>,
+    /// Whether this file is the override (true) or the base (false).
+    this_is_override: bool,
+}
+
+impl Other {
+    fn load(input: &ComposeInput<'_>) -> Option<Other> {
+        let (dir, name) = match input.path.rsplit_once('/') {
+            Some((d, n)) => (format!("{d}/"), n),
+            None => (String::new(), input.path),
+        };
+        let (stem, ext) = name.rsplit_once('.')?;
+        let (other_name, this_is_override) = match stem.strip_suffix(".override") {
+            Some(base) => (format!("{base}.{ext}"), true),
+            None if stem == "compose" || stem == "docker-compose" => {
+                (format!("{stem}.override.{ext}"), false)
+            }
+            None => return None,
+        };
+        let bytes = input.resolver.read(&format!("{dir}{other_name}"))?;
+        let text = String::from_utf8(bytes).ok()?;
+        let stream = Stream::parse(&text, Limits::default());
+        let services = stream
+            .docs
+            .first()
+            .copied()
+            .flatten()
+            .and_then(|r| match layout(&stream, r)? {
+                Layout::Services(n) | Layout::Legacy(n) => Some(n),
+                Layout::Empty => None,
+            });
+        Some(Other {
+            stream,
+            services,
+            this_is_override,
+        })
+    }
+
+    fn other_service(&self, name: &str) -> Option<NodeId> {
+        let m = self.stream.get(self.services?, name)?.1;
+        self.stream.is_map(m).then(|| self.stream.resolve(m))
+    }
+
+    /// An override's service that the base also defines is reported by the base.
+    fn skip_unit(&self, name: &str) -> bool {
+        self.this_is_override && self.other_service(name).is_some()
+    }
+
+    /// Applies the merge: the override's `read_only` wins over the base's.
+    fn merge_into(&self, facts: &mut UnitFacts, name: &str, _has_body: bool) {
+        let Some(other) = self.other_service(name) else {
+            return;
+        };
+        let s = &self.stream;
+        let other_switch = s.get(other, "read_only").map(|(_, v)| switch_of(s, v));
+        if self.this_is_override {
+            // This file's value (if any) wins; otherwise the base's.
+            if facts.switch == Switch::Absent
+                && let Some(sw) = other_switch
+            {
+                facts.switch = sw;
+            }
+        } else if let Some(sw) = other_switch {
+            // The override decides: a fix belongs there.
+            facts.switch = sw;
+            facts.decided_elsewhere = true;
+        }
+        if facts.unit.image.is_none() {
+            facts.unit.image = s
+                .get(other, "image")
+                .and_then(|(_, v)| s.scalar(v))
+                .map(str::to_string);
+        }
+        if let Some((_, t)) = s.get(other, "tmpfs") {
+            let entries: Vec<NodeId> = if s.is_seq(t) {
+                s.items(t).to_vec()
+            } else {
+                vec![t]
+            };
+            for e in entries {
+                if let Some(text) = s.scalar(e) {
+                    let path = text.split(':').next().unwrap_or(text);
+                    facts.writable_mounts.push(path.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// Whether a Compose `user:` runs as root.
+pub fn is_root_user(user: &str) -> bool {
+    let u = user.split(':').next().unwrap_or("").trim();
+    u.is_empty() || u == "root" || u == "0"
+}
+
+/// Whether a style is quoted.
+pub fn quoted(s: &Stream, n: NodeId) -> bool {
+    s.style(n) == Some(Style::Quoted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_paths() {
+        assert_eq!(join("a/b/c.yml", "d.yml"), "a/b/d.yml");
+        assert_eq!(join("a/b/c.yml", "../d.yml"), "a/d.yml");
+        assert_eq!(join("c.yml", "sub/d.yml"), "sub/d.yml");
+        assert_eq!(join("c.yml", "./d.yml"), "d.yml");
+    }
+}
