@@ -91,11 +91,15 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
     let src = Source::new(&text);
     let mut inv = Inventory::default();
     let mut format = None;
+    let mut file_problems: Vec<(usize, usize, String)> = Vec::new();
     for root in stream.docs.iter().flatten().copied() {
         if kubernetes::is_manifest(&stream, root) {
             kubernetes::inventory(&stream, root, &mut inv);
             format.get_or_insert(Format::Kubernetes);
         } else if let Some(layout) = compose::layout(&stream, root) {
+            if let Some((line, column, message)) = compose::legacy_problem(&stream, root, layout) {
+                file_problems.push((line, column, message));
+            }
             let part = compose::inventory(&ComposeInput {
                 stream: &stream,
                 root,
@@ -107,7 +111,7 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             format.get_or_insert(Format::Compose);
         }
     }
-    let broken = stream.error.is_some() || bad_utf8.is_some();
+    let broken = stream.error.is_some() || bad_utf8.is_some() || !file_problems.is_empty();
     report.format = match format {
         Some(f) => f,
         None if is_compose_name(path) => Format::Compose,
@@ -152,6 +156,9 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             column,
             "The file is not valid UTF-8 (Compose and kubectl refuse it); its services and containers are reported as unknown".into(),
         ));
+    }
+    for (line, column, message) in file_problems {
+        report.findings.push(file_finding(config, line, column, message));
     }
     if let Some(e) = &stream.error {
         report.findings.push(file_finding(
@@ -287,7 +294,15 @@ fn pod_workload(inv: &Inventory, d: &Draft) -> Option<String> {
         .map(|p| p.workload.clone())
 }
 
-/// The first line with `{{` outside quotes and comments: a template, not YAML.
+/// Markers that only Helm (or another Go-template renderer) would put in a manifest. Swarm
+/// stack files legitimately hold Go templates such as `{{.Node.ID}}` inside values.
+const TEMPLATE_MARKERS: &[&str] = &[
+    ".Values", ".Release", ".Chart", ".Capabilities", "{{-", "-}}", "{{/*", "include \"",
+    "toYaml", "{{ if", "{{ end", "{{ range", "{{ define", "{{ template",
+];
+
+/// The first line that makes the file a template rather than YAML: a Helm marker, or `{{`
+/// where YAML expects a value (it would otherwise read as a flow mapping).
 fn template_line(text: &str) -> Option<usize> {
     if !text.contains("{{") {
         return None;
@@ -298,9 +313,12 @@ fn template_line(text: &str) -> Option<usize> {
         if before.trim_start().starts_with('#') {
             continue;
         }
-        let singles = before.matches('\'').count();
-        let doubles = before.matches('"').count();
-        if singles % 2 == 0 && doubles % 2 == 0 {
+        if TEMPLATE_MARKERS.iter().any(|m| line.contains(m)) {
+            return Some(i + 1);
+        }
+        let prev = before.trim_end().chars().last();
+        let unquoted = before.matches('\'').count() % 2 == 0 && before.matches('"').count() % 2 == 0;
+        if unquoted && matches!(prev, None | Some(':') | Some('-') | Some('[') | Some(',')) {
             return Some(i + 1);
         }
     }

@@ -58,6 +58,25 @@ pub fn layout(s: &Stream, root: NodeId) -> Option<Layout> {
     legacy.then_some(Layout::Legacy(root))
 }
 
+/// A version-1 file with a top-level entry that is not a service: Compose rejects it.
+pub fn legacy_problem(s: &Stream, root: NodeId, layout: Layout) -> Option<(usize, usize, String)> {
+    if !matches!(layout, Layout::Legacy(_)) {
+        return None;
+    }
+    s.own_entries(root).find_map(|(k, v)| {
+        let name = s.scalar(k)?;
+        if name.starts_with("x-") || name == "version" || s.is_map(v) {
+            return None;
+        }
+        let n = s.node(k);
+        Some((
+            n.start.line,
+            n.start.col + 1,
+            format!("`{name}` is not a service mapping: Compose rejects this version-1 file, so its services are reported as unknown"),
+        ))
+    })
+}
+
 /// Whether `version` names a 3.0–3.5 file, where `docker stack deploy` ignores `tmpfs:`.
 fn is_legacy_stack_version(version: &str) -> bool {
     let v = version.trim();
