@@ -63,7 +63,9 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             bytes.len(),
             MAX_FILE_BYTES >> 20
         );
-        report.findings.push(file_finding(config, 1, 1, reason.clone()));
+        report
+            .findings
+            .push(file_finding(config, 1, 1, reason.clone()));
         report.skipped_reason = Some(reason);
         return report;
     }
@@ -77,7 +79,12 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
         Err(e) => {
             let upto = e.valid_up_to();
             let line = bytes[..upto].iter().filter(|&&b| b == b'\n').count() + 1;
-            let col = upto - bytes[..upto].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+            let col = upto
+                - bytes[..upto]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
             (String::from_utf8_lossy(bytes), Some((line, col)))
         }
     };
@@ -158,7 +165,9 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
         ));
     }
     for (line, column, message) in file_problems {
-        report.findings.push(file_finding(config, line, column, message));
+        report
+            .findings
+            .push(file_finding(config, line, column, message));
     }
     if let Some(e) = &stream.error {
         report.findings.push(file_finding(
@@ -297,8 +306,20 @@ fn pod_workload(inv: &Inventory, d: &Draft) -> Option<String> {
 /// Markers that only Helm (or another Go-template renderer) would put in a manifest. Swarm
 /// stack files legitimately hold Go templates such as `{{.Node.ID}}` inside values.
 const TEMPLATE_MARKERS: &[&str] = &[
-    ".Values", ".Release", ".Chart", ".Capabilities", "{{-", "-}}", "{{/*", "include \"",
-    "toYaml", "{{ if", "{{ end", "{{ range", "{{ define", "{{ template",
+    ".Values",
+    ".Release",
+    ".Chart",
+    ".Capabilities",
+    "{{-",
+    "-}}",
+    "{{/*",
+    "include \"",
+    "toYaml",
+    "{{ if",
+    "{{ end",
+    "{{ range",
+    "{{ define",
+    "{{ template",
 ];
 
 /// The first line that makes the file a template rather than YAML: a Helm marker, or `{{`
@@ -317,7 +338,8 @@ fn template_line(text: &str) -> Option<usize> {
             return Some(i + 1);
         }
         let prev = before.trim_end().chars().last();
-        let unquoted = before.matches('\'').count() % 2 == 0 && before.matches('"').count() % 2 == 0;
+        let unquoted =
+            before.matches('\'').count() % 2 == 0 && before.matches('"').count() % 2 == 0;
         if unquoted && matches!(prev, None | Some(':') | Some('-') | Some('[') | Some(',')) {
             return Some(i + 1);
         }

@@ -57,7 +57,9 @@ pub fn repository(image: &str) -> (String, String) {
         _ => (image, ""),
     };
     let mut parts: Vec<&str> = name.split('/').collect();
-    if parts.len() > 1 && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost") {
+    if parts.len() > 1
+        && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost")
+    {
         parts.remove(0);
     }
     if parts.len() > 1 && parts[0] == "library" {
@@ -72,7 +74,9 @@ pub fn lookup(image: &str) -> Option<&'static Entry> {
         return None;
     }
     let (repo, _) = repository(image);
-    entries().iter().find(|e| e.names.iter().any(|n| *n == repo))
+    entries()
+        .iter()
+        .find(|e| e.names.iter().any(|n| *n == repo))
 }
 
 /// Paths the unit's image needs writable on its target, Alpine's `/run` applied.
@@ -110,7 +114,9 @@ pub fn covered(path: &str, mounts: &[String]) -> bool {
     let path = canonical(path);
     mounts.iter().any(|m| {
         let m = canonical(m);
-        path == m || (path.starts_with(m) && path.as_bytes().get(m.len()) == Some(&b'/')) || m.is_empty()
+        path == m
+            || (path.starts_with(m) && path.as_bytes().get(m.len()) == Some(&b'/'))
+            || m.is_empty()
     })
 }
 
@@ -132,7 +138,10 @@ mod tests {
             ("nginx".into(), "1.27-alpine".into())
         );
         assert_eq!(repository("localhost:5000/app"), ("app".into(), "".into()));
-        assert_eq!(repository("bitnami/redis@sha256:ab"), ("bitnami/redis".into(), "".into()));
+        assert_eq!(
+            repository("bitnami/redis@sha256:ab"),
+            ("bitnami/redis".into(), "".into())
+        );
     }
 
     #[test]

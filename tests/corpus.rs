@@ -105,7 +105,9 @@ fn corpus_agrees_with_the_ground_truth() {
                             && f.workload.as_deref() == Some(&unit.workload))
                 })
             {
-                failures.push(format!("{file}: {entity}: unknown without a finding saying why"));
+                failures.push(format!(
+                    "{file}: {entity}: unknown without a finding saying why"
+                ));
             }
         }
         // A file judged unknown as a whole (`*`) may list its units, as unknown.

@@ -10,8 +10,7 @@ use crate::yaml::{Limits, NodeId, Stream, Style};
 
 /// Top-level keys of the Compose Specification other than `services`.
 const TOP_LEVEL: &[&str] = &[
-    "version", "services", "networks", "volumes", "secrets", "configs", "name", "include",
-    "models",
+    "version", "services", "networks", "volumes", "secrets", "configs", "name", "include", "models",
 ];
 
 /// Keys that only a service (not another top-level mapping) would have: used to recognise
@@ -108,9 +107,7 @@ pub fn inventory(input: &ComposeInput<'_>) -> Inventory {
         .get(input.root, "version")
         .and_then(|(_, v)| s.scalar(v))
         .map(str::to_string);
-    let legacy_version = version
-        .as_deref()
-        .is_some_and(is_legacy_stack_version);
+    let legacy_version = version.as_deref().is_some_and(is_legacy_stack_version);
     let other = Other::load(input);
     let mut inv = Inventory::default();
     for (key, body) in s.own_entries(services) {
@@ -130,8 +127,7 @@ pub fn inventory(input: &ComposeInput<'_>) -> Inventory {
             }
         }
         facts.target = Target::Compose {
-            legacy_stack: legacy_version
-                && map.is_some_and(|m| s.get(m, "deploy").is_some()),
+            legacy_stack: legacy_version && map.is_some_and(|m| s.get(m, "deploy").is_some()),
             version: version.clone(),
         };
         inv.units.push(facts);
@@ -139,7 +135,12 @@ pub fn inventory(input: &ComposeInput<'_>) -> Inventory {
     inv
 }
 
-fn service_facts(input: &ComposeInput<'_>, name: &str, key: NodeId, map: Option<NodeId>) -> UnitFacts {
+fn service_facts(
+    input: &ComposeInput<'_>,
+    name: &str,
+    key: NodeId,
+    map: Option<NodeId>,
+) -> UnitFacts {
     let s = input.stream;
     let mut facts = UnitFacts {
         unit: Unit {
@@ -184,8 +185,12 @@ fn service_facts(input: &ComposeInput<'_>, name: &str, key: NodeId, map: Option<
     }
     if let Some((_, caps)) = s.get(map, "cap_add") {
         facts.sys_admin = s.items(caps).iter().copied().find(|&c| {
-            s.scalar(c)
-                .is_some_and(|c| matches!(c.to_ascii_uppercase().as_str(), "SYS_ADMIN" | "CAP_SYS_ADMIN" | "ALL"))
+            s.scalar(c).is_some_and(|c| {
+                matches!(
+                    c.to_ascii_uppercase().as_str(),
+                    "SYS_ADMIN" | "CAP_SYS_ADMIN" | "ALL"
+                )
+            })
         });
     }
     facts.user = s
@@ -283,7 +288,9 @@ fn effective(
     if depth >= MAX_EXTENDS {
         return Effective {
             switch: own_switch.unwrap_or_else(|| {
-                Switch::Unknown(format!("`extends` is nested more than {MAX_EXTENDS} levels deep (a cycle?)"))
+                Switch::Unknown(format!(
+                    "`extends` is nested more than {MAX_EXTENDS} levels deep (a cycle?)"
+                ))
             }),
             image: own_image,
         };
@@ -292,7 +299,9 @@ fn effective(
         (None, Some(name.to_string()))
     } else {
         (
-            s.get(ext, "file").and_then(|(_, f)| s.scalar(f)).map(str::to_string),
+            s.get(ext, "file")
+                .and_then(|(_, f)| s.scalar(f))
+                .map(str::to_string),
             s.get(ext, "service")
                 .and_then(|(_, f)| s.scalar(f))
                 .map(str::to_string),
@@ -452,15 +461,16 @@ impl Other {
         let bytes = input.resolver.read(&format!("{dir}{other_name}"))?;
         let text = String::from_utf8(bytes).ok()?;
         let stream = Stream::parse(&text, Limits::default());
-        let services = stream
-            .docs
-            .first()
-            .copied()
-            .flatten()
-            .and_then(|r| match layout(&stream, r)? {
-                Layout::Services(n) | Layout::Legacy(n) => Some(n),
-                Layout::Empty => None,
-            });
+        let services =
+            stream
+                .docs
+                .first()
+                .copied()
+                .flatten()
+                .and_then(|r| match layout(&stream, r)? {
+                    Layout::Services(n) | Layout::Legacy(n) => Some(n),
+                    Layout::Empty => None,
+                });
         Some(Other {
             stream,
             services,

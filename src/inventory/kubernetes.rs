@@ -20,7 +20,10 @@ const WORKLOADS: &[(&str, &[&str])] = &[
     ("ReplicationController", &["spec", "template", "spec"]),
     ("Job", &["spec", "template", "spec"]),
     ("DeploymentConfig", &["spec", "template", "spec"]),
-    ("CronJob", &["spec", "jobTemplate", "spec", "template", "spec"]),
+    (
+        "CronJob",
+        &["spec", "jobTemplate", "spec", "template", "spec"],
+    ),
 ];
 
 const LISTS: [(&str, Role); 3] = [
@@ -53,11 +56,17 @@ pub fn inventory(s: &Stream, root: NodeId, inv: &mut Inventory) {
 }
 
 fn manifest(s: &Stream, m: NodeId, inv: &mut Inventory) {
-    let kind = s.get(m, "kind").and_then(|(_, k)| s.scalar(k)).unwrap_or("");
+    let kind = s
+        .get(m, "kind")
+        .and_then(|(_, k)| s.scalar(k))
+        .unwrap_or("");
     let name = s
         .path(m, &["metadata", "name"])
         .and_then(|n| s.scalar(n))
-        .or_else(|| s.path(m, &["metadata", "generateName"]).and_then(|n| s.scalar(n)))
+        .or_else(|| {
+            s.path(m, &["metadata", "generateName"])
+                .and_then(|n| s.scalar(n))
+        })
         .unwrap_or("");
     let namespace = s
         .path(m, &["metadata", "namespace"])
@@ -87,7 +96,9 @@ fn manifest(s: &Stream, m: NodeId, inv: &mut Inventory) {
             });
         }
         for (list, role) in LISTS {
-            let Some((_, seq)) = s.get(spec, list) else { continue };
+            let Some((_, seq)) = s.get(spec, list) else {
+                continue;
+            };
             for &item in s.items(seq) {
                 if !s.is_map(item) {
                     continue;
@@ -171,7 +182,9 @@ fn container(
     exempt: &[(String, String)],
 ) -> UnitFacts {
     let name_entry = s.own(item, "name");
-    let name = name_entry.and_then(|(_, v)| s.scalar(v)).map(str::to_string);
+    let name = name_entry
+        .and_then(|(_, v)| s.scalar(v))
+        .map(str::to_string);
     let anchor = name_entry.map(|(k, _)| k).unwrap_or(item);
     let image = s
         .get(item, "image")
@@ -214,7 +227,10 @@ fn container(
         if let Some(add) = s.path(sc, &["capabilities", "add"]) {
             sys_admin = s.items(add).iter().copied().find(|&c| {
                 s.scalar(c).is_some_and(|c| {
-                    matches!(c.to_ascii_uppercase().as_str(), "SYS_ADMIN" | "CAP_SYS_ADMIN" | "ALL")
+                    matches!(
+                        c.to_ascii_uppercase().as_str(),
+                        "SYS_ADMIN" | "CAP_SYS_ADMIN" | "ALL"
+                    )
                 })
             });
         }

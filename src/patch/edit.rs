@@ -32,7 +32,11 @@ impl Style {
         let mut indent = None;
         let mut seq_offset = None;
         for node in &s.nodes {
-            let Kind::Map { entries, flow: false } = &node.kind else {
+            let Kind::Map {
+                entries,
+                flow: false,
+            } = &node.kind
+            else {
                 continue;
             };
             for &(k, v) in entries {
@@ -41,10 +45,14 @@ impl Style {
                     continue;
                 }
                 match &vn.kind {
-                    Kind::Map { flow: false, .. } if indent.is_none() && vn.start.col > kn.start.col => {
+                    Kind::Map { flow: false, .. }
+                        if indent.is_none() && vn.start.col > kn.start.col =>
+                    {
                         indent = Some(vn.start.col - kn.start.col);
                     }
-                    Kind::Seq { flow: false, .. } if seq_offset.is_none() && vn.start.col >= kn.start.col => {
+                    Kind::Seq { flow: false, .. }
+                        if seq_offset.is_none() && vn.start.col >= kn.start.col =>
+                    {
                         seq_offset = Some(vn.start.col - kn.start.col);
                     }
                     _ => {}
@@ -104,7 +112,10 @@ impl<'a> Editor<'a> {
     pub fn add_to_map(&self, map: NodeId, lines: &[String], flow: &str) -> Option<Edit> {
         let node = self.s.node(map);
         match &node.kind {
-            Kind::Map { flow: true, entries } => {
+            Kind::Map {
+                flow: true,
+                entries,
+            } => {
                 let close = node.end.byte.checked_sub(1)?;
                 if self.src.text().as_bytes().get(close) != Some(&b'}') {
                     return None;
@@ -140,7 +151,10 @@ impl<'a> Editor<'a> {
     pub fn add_to_seq(&self, seq: NodeId, items: &[Vec<String>], flows: &[String]) -> Option<Edit> {
         let node = self.s.node(seq);
         match &node.kind {
-            Kind::Seq { flow: true, items: existing } => {
+            Kind::Seq {
+                flow: true,
+                items: existing,
+            } => {
                 let close = node.end.byte.checked_sub(1)?;
                 if self.src.text().as_bytes().get(close) != Some(&b']') {
                     return None;
@@ -154,14 +168,21 @@ impl<'a> Editor<'a> {
                 let at = self.before_blanks(close);
                 Some(Edit { at, end: at, text })
             }
-            Kind::Seq { flow: false, items: existing } => {
-                let dash = node.start.col;
+            Kind::Seq {
+                flow: false,
+                items: existing,
+            } => {
+                let first = existing.first().map(|&i| self.s.node(i).start)?;
+                // The sequence's own span may start at its first item's content (indentless
+                // style), so find the dash on that item's line.
+                let line = self.src.line(first.line);
+                let dash = line.get(..first.col.min(line.len()))?.rfind('-')?;
                 // Align continuation lines with the content of existing items.
-                let content = existing
-                    .first()
-                    .map(|&i| self.s.node(i).start.col)
-                    .filter(|&c| c > dash)
-                    .unwrap_or(dash + 2);
+                let content = if first.col > dash {
+                    first.col
+                } else {
+                    dash + 2
+                };
                 let mut lines = Vec::new();
                 for item in items {
                     for (i, l) in item.iter().enumerate() {
@@ -246,7 +267,13 @@ impl<'a> Editor<'a> {
         if edits.is_empty() {
             return None;
         }
-        edits.sort_by_key(|e| (e.at, e.end));
+        // At one insertion point, inner structures (more indented) come before outer ones:
+        // items for a sequence that ends there precede a new key of its parent mapping.
+        let indent = |e: &Edit| {
+            let t = e.text.trim_start_matches(['\r', '\n']);
+            t.len() - t.trim_start_matches(' ').len()
+        };
+        edits.sort_by_key(|e| (e.at, e.end, std::cmp::Reverse(indent(e))));
         for w in edits.windows(2) {
             if w[0].end > w[1].at {
                 return None;

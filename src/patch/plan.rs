@@ -39,7 +39,8 @@ impl<'a> Planner<'a> {
     pub fn add_mounts(&self, u: &UnitFacts, missing: &[String]) -> Option<Fix> {
         let edits = self.mount_edits(u, missing)?;
         let d = mount_description(u, missing);
-        self.ed.fix(d.trim_start_matches(" and ").to_string(), edits)
+        self.ed
+            .fix(d.trim_start_matches(" and ").to_string(), edits)
     }
 
     /// A string `"true"` in Kubernetes becomes the boolean it was meant to be.
@@ -102,10 +103,12 @@ impl<'a> Planner<'a> {
             None => Some(vec![
                 self.ed.add_under_key(u.anchor, &["read_only: true".into()]),
             ]),
-            Some(map) if is_own_block(s, map, u.anchor) || s.node(map).kind_is_flow() => Some(vec![
-                self.ed
-                    .add_to_map(map, &["read_only: true".into()], "read_only: true")?,
-            ]),
+            Some(map) if is_own_block(s, map, u.anchor) || s.node(map).kind_is_flow() => Some(
+                vec![
+                    self.ed
+                        .add_to_map(map, &["read_only: true".into()], "read_only: true")?,
+                ],
+            ),
             // The service's body is an alias of another node: editing it would change others.
             Some(_) => None,
         }
@@ -373,7 +376,10 @@ fn tmpfs_uid(u: &UnitFacts) -> Option<String> {
         return Some("mode=1777".into());
     }
     let entry = knowledge::lookup(u.unit.image.as_deref()?)?;
-    entry.user.filter(|&id| id != 0).map(|id| format!("uid={id}"))
+    entry
+        .user
+        .filter(|&id| id != 0)
+        .map(|id| format!("uid={id}"))
 }
 
 fn owner_option(user: &str) -> String {
