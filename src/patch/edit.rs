@@ -269,11 +269,14 @@ impl<'a> Editor<'a> {
         }
         // At one insertion point, inner structures (more indented) come before outer ones:
         // items for a sequence that ends there precede a new key of its parent mapping.
-        let indent = |e: &Edit| {
+        // An indentless sequence's dashes sit at its key's column: at equal indentation the
+        // items still belong before the next key.
+        let depth = |e: &Edit| {
             let t = e.text.trim_start_matches(['\r', '\n']);
-            t.len() - t.trim_start_matches(' ').len()
+            let body = t.trim_start_matches(' ');
+            (t.len() - body.len(), body.starts_with('-'))
         };
-        edits.sort_by_key(|e| (e.at, e.end, std::cmp::Reverse(indent(e))));
+        edits.sort_by_key(|e| (e.at, e.end, std::cmp::Reverse(depth(e))));
         for w in edits.windows(2) {
             if w[0].end > w[1].at {
                 return None;

@@ -1,0 +1,279 @@
+//! Property tests for the patcher over generated Compose and Kubernetes files: whatever the
+//! indentation, sequence style, line endings, comments and flow/block mix, every patch
+//! parses, fixes its rule, touches only its lines and is idempotent.
+
+use immutabot::analyze::{NoFiles, analyze};
+use immutabot::config::Config;
+use immutabot::model::FileReport;
+use immutabot::patch;
+use immutabot::yaml::{Limits, Stream};
+use proptest::prelude::*;
+
+const IMAGES: &[&str] = &[
+    "nginx:1.27",
+    "nginx:1.27-alpine",
+    "redis:7",
+    "postgres:16",
+    "example/app:1",
+    "wordpress:6",
+    "\"ghcr.io/acme/api:2\"",
+];
+
+#[derive(Debug, Clone)]
+struct Layout {
+    indent: usize,
+    indentless: bool,
+    crlf: bool,
+    final_newline: bool,
+}
+
+fn layout() -> impl Strategy<Value = Layout> {
+    (
+        prop_oneof![Just(2usize), Just(4)],
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(indent, indentless, crlf, final_newline)| Layout {
+            indent,
+            indentless,
+            crlf,
+            final_newline,
+        })
+}
+
+#[derive(Debug, Clone)]
+struct Container {
+    image: usize,
+    /// 0 none, 1 block with another key, 2 flow, 3 explicit false, 4 empty flow, 5 string "true"
+    security: u8,
+    mounts: bool,
+    comment: bool,
+}
+
+fn container() -> impl Strategy<Value = Container> {
+    (0..IMAGES.len(), 0u8..6, any::<bool>(), any::<bool>()).prop_map(
+        |(image, security, mounts, comment)| Container {
+            image,
+            security,
+            mounts,
+            comment,
+        },
+    )
+}
+
+fn finish(lines: Vec<String>, l: &Layout) -> String {
+    let eol = if l.crlf { "\r\n" } else { "\n" };
+    let mut text = lines.join(eol);
+    if l.final_newline {
+        text.push_str(eol);
+    }
+    text
+}
+
+fn k8s(l: &Layout, containers: &[Container], volumes: bool) -> String {
+    let i = |n: usize| " ".repeat(n * l.indent);
+    let dash = |n: usize| {
+        if l.indentless {
+            format!("{}- ", i(n))
+        } else {
+            format!("{}- ", i(n + 1))
+        }
+    };
+    let item = |n: usize| {
+        if l.indentless {
+            " ".repeat(n * l.indent + 2)
+        } else {
+            " ".repeat((n + 1) * l.indent + 2)
+        }
+    };
+    let mut out = vec![
+        "apiVersion: apps/v1".to_string(),
+        "kind: Deployment".into(),
+        "metadata:".into(),
+        format!("{}name: web # the web tier", i(1)),
+        "spec:".into(),
+        format!("{}template:", i(1)),
+        format!("{}spec:", i(2)),
+        format!("{}containers:", i(3)),
+    ];
+    for (n, c) in containers.iter().enumerate() {
+        if c.comment {
+            out.push(format!("{}# container {n}", item(3)));
+        }
+        out.push(format!("{}name: c{n}", dash(3)));
+        out.push(format!("{}image: {}", item(3), IMAGES[c.image]));
+        match c.security {
+            1 => {
+                out.push(format!("{}securityContext:", item(3)));
+                out.push(format!("{}{}runAsNonRoot: true", item(3), i(1)));
+            }
+            2 => out.push(format!("{}securityContext: {{runAsUser: 1000}}", item(3))),
+            3 => {
+                out.push(format!("{}securityContext:", item(3)));
+                out.push(format!(
+                    "{}{}readOnlyRootFilesystem: false  # why",
+                    item(3),
+                    i(1)
+                ));
+            }
+            4 => out.push(format!("{}securityContext: {{}}", item(3))),
+            5 => {
+                out.push(format!("{}securityContext:", item(3)));
+                out.push(format!(
+                    "{}{}readOnlyRootFilesystem: \"true\"",
+                    item(3),
+                    i(1)
+                ));
+            }
+            _ => {}
+        }
+        if c.mounts {
+            out.push(format!("{}volumeMounts:", item(3)));
+            let dash2 = if l.indentless {
+                format!("{}- ", item(3))
+            } else {
+                format!("{}{}- ", item(3), i(1))
+            };
+            out.push(format!("{dash2}name: config"));
+            out.push(format!("{}mountPath: /etc/config", " ".repeat(dash2.len())));
+        }
+    }
+    if volumes {
+        out.push(format!("{}volumes:", i(3)));
+        out.push(format!("{}name: config", dash(3)));
+        out.push(format!("{}configMap: {{name: web-config}}", item(3)));
+    }
+    finish(out, l)
+}
+
+#[derive(Debug, Clone)]
+struct Service {
+    image: usize,
+    /// 0 absent, 1 false, 2 true, 3 flow body
+    read_only: u8,
+    /// 0 none, 1 block list, 2 flow list, 3 scalar
+    tmpfs: u8,
+    user: bool,
+}
+
+fn service() -> impl Strategy<Value = Service> {
+    (0..IMAGES.len(), 0u8..4, 0u8..4, any::<bool>()).prop_map(|(image, read_only, tmpfs, user)| {
+        Service {
+            image,
+            read_only,
+            tmpfs,
+            user,
+        }
+    })
+}
+
+fn compose(l: &Layout, services: &[Service]) -> String {
+    let i = |n: usize| " ".repeat(n * l.indent);
+    let mut out = vec!["# generated".to_string(), "services:".into()];
+    for (n, s) in services.iter().enumerate() {
+        if s.read_only == 3 {
+            out.push(format!("{}s{n}: {{image: {}}}", i(1), IMAGES[s.image]));
+            continue;
+        }
+        out.push(format!("{}s{n}:", i(1)));
+        out.push(format!("{}image: {}", i(2), IMAGES[s.image]));
+        match s.read_only {
+            1 => out.push(format!("{}read_only: false", i(2))),
+            2 => out.push(format!("{}read_only: true", i(2))),
+            _ => {}
+        }
+        if s.user {
+            out.push(format!("{}user: \"1000\"", i(2)));
+        }
+        match s.tmpfs {
+            1 => {
+                out.push(format!("{}tmpfs:", i(2)));
+                let d = if l.indentless { i(2) } else { i(3) };
+                out.push(format!("{d}- /tmp"));
+            }
+            2 => out.push(format!("{}tmpfs: [/tmp]", i(2))),
+            3 => out.push(format!("{}tmpfs: /tmp", i(2))),
+            _ => {}
+        }
+    }
+    finish(out, l)
+}
+
+fn run(name: &str, text: &str) -> FileReport {
+    analyze(name, text.as_bytes(), &Config::default(), &NoFiles)
+}
+
+fn check_all(name: &str, text: &str) -> Result<(), TestCaseError> {
+    let report = run(name, text);
+    prop_assert!(
+        !report.findings.iter().any(|f| f.rule == "invalid-file"),
+        "generated file is invalid: {text}"
+    );
+    for f in &report.findings {
+        let Some(fix) = &f.fix else { continue };
+        let patched = patch::apply(text, fix).expect("fix applies");
+        let s = Stream::parse(&patched, Limits::default());
+        prop_assert!(
+            s.error.is_none(),
+            "does not parse after {}:\n{patched}",
+            fix.description
+        );
+        let before: Vec<&str> = text.split_inclusive('\n').collect();
+        let after: Vec<&str> = patched.split_inclusive('\n').collect();
+        let head = fix.start_line - 1;
+        let tail = before.len() - fix.end_line;
+        prop_assert_eq!(&before[..head], &after[..head]);
+        prop_assert_eq!(&before[before.len() - tail..], &after[after.len() - tail..]);
+        let again = run(name, &patched);
+        prop_assert!(
+            !again.findings.iter().any(|g| g.rule == "invalid-file"),
+            "patch broke the file:\n{patched}"
+        );
+        let still: Vec<_> = again
+            .findings
+            .iter()
+            .filter(|g| {
+                g.rule == f.rule
+                    && g.workload == f.workload
+                    && g.container == f.container
+                    && (f.rule != "tmpfs-owned-by-root" || g.line == f.line)
+            })
+            .collect();
+        prop_assert!(
+            still.is_empty(),
+            "{} still fires:\n{patched}\n{still:?}",
+            f.rule
+        );
+        // Idempotent: the patched file offers no fix for that rule and unit any more.
+        let (twice, applied) = patch::apply_all(
+            &patched,
+            again
+                .findings
+                .iter()
+                .filter(|g| {
+                    g.rule == f.rule && g.workload == f.workload && g.container == f.container
+                })
+                .filter_map(|g| g.fix.as_ref()),
+        );
+        prop_assert_eq!(applied, 0);
+        prop_assert_eq!(twice, patched);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn kubernetes_patches(l in layout(), cs in prop::collection::vec(container(), 1..4), volumes in any::<bool>()) {
+        let text = k8s(&l, &cs, volumes);
+        check_all("deploy.yaml", &text)?;
+    }
+
+    #[test]
+    fn compose_patches(l in layout(), ss in prop::collection::vec(service(), 1..4)) {
+        let text = compose(&l, &ss);
+        check_all("compose.yaml", &text)?;
+    }
+}
