@@ -89,10 +89,14 @@ fn manifest(s: &Stream, m: NodeId, inv: &mut Inventory) {
         if let Some(t) = template {
             exempt.extend(exemptions(s, s.get(t, "metadata").map(|(_, v)| v)));
         }
-        if let Some(v) = s.path(spec, &["securityContext", "readOnlyRootFilesystem"]) {
+        if let Some((key, node)) = s
+            .get(spec, "securityContext")
+            .and_then(|(_, sc)| s.get(sc, "readOnlyRootFilesystem"))
+        {
             inv.pod_level.push(PodLevel {
                 workload: workload.clone(),
-                node: v,
+                key,
+                node,
             });
         }
         for (list, role) in LISTS {

@@ -89,6 +89,8 @@ pub struct UnitFacts {
 pub struct PodLevel {
     /// `Kind/name`.
     pub workload: String,
+    /// The `readOnlyRootFilesystem` key node.
+    pub key: NodeId,
     /// The value node.
     pub node: NodeId,
 }

@@ -73,6 +73,18 @@ impl<'a> Planner<'a> {
         )
     }
 
+    /// Deletes a one-line block mapping entry.
+    pub fn remove_line(&self, key: NodeId, value: NodeId, description: &str) -> Option<Fix> {
+        let s = self.s();
+        if s.node(key).start.line != self.ed.last_line(value) || s.scalar(value).is_none() {
+            return None;
+        }
+        self.ed.fix(
+            description.to_string(),
+            vec![self.ed.delete_entry(key, value)],
+        )
+    }
+
     /// Gives a tmpfs to the service's user.
     pub fn tmpfs_owner(&self, t: &Tmpfs, user: &str) -> Option<Fix> {
         let raw = self.ed.raw(t.node);

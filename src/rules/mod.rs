@@ -43,7 +43,11 @@ pub fn check(s: &Stream, inv: &Inventory, planner: &Planner<'_>) -> Vec<Draft> {
             unit: None,
             node: p.node,
             message: messages::pod_level(&p.workload),
-            fix: None,
+            fix: planner.remove_line(
+                p.key,
+                p.node,
+                "Remove the pod-level `readOnlyRootFilesystem`, which Kubernetes ignores",
+            ),
         });
     }
     out
