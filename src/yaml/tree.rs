@@ -6,7 +6,7 @@
 //! then costs one node per alias, not billions.
 
 use serde_saphyr::granit_parser::{Event, Marker, Options, Parser, ScalarStyle, Span};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Index of a node in its [`Document`].
 pub type NodeId = u32;
@@ -156,7 +156,8 @@ pub struct Stream {
 
 enum Frame {
     Seq(NodeId),
-    Map(NodeId, Option<NodeId>),
+    /// A mapping, its pending key, and the keys seen so far (for duplicate detection).
+    Map(NodeId, Option<NodeId>, HashSet<String>),
 }
 
 impl Stream {
@@ -283,12 +284,12 @@ impl Stream {
                     if anchor != 0 {
                         anchors.insert(anchor, id);
                     }
-                    stack.push(Frame::Map(id, None));
+                    stack.push(Frame::Map(id, None, HashSet::new()));
                     continue;
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
                     let id = match stack.pop() {
-                        Some(Frame::Seq(id)) | Some(Frame::Map(id, _)) => id,
+                        Some(Frame::Seq(id)) | Some(Frame::Map(id, _, _)) => id,
                         None => continue,
                     };
                     s.close(id, &span);
@@ -306,11 +307,22 @@ impl Stream {
                         items.push(id);
                     }
                 }
-                Some(Frame::Map(map, pending)) => match pending.take() {
+                Some(Frame::Map(map, pending, seen)) => match pending.take() {
                     None => *pending = Some(id),
                     Some(key) => {
                         let map = *map;
-                        s.add_entry(map, key, id);
+                        if let Some(k) = s.scalar(key).filter(|k| *k != "<<")
+                            && !seen.insert(k.to_string())
+                        {
+                            s.duplicates.push(DuplicateKey {
+                                map,
+                                key: k.to_string(),
+                                at: s.nodes[key as usize].start,
+                            });
+                        }
+                        if let Kind::Map { entries, .. } = &mut s.nodes[map as usize].kind {
+                            entries.push((key, id));
+                        }
                     }
                 },
             }
@@ -349,26 +361,6 @@ impl Stream {
             }
         };
         self.nodes[id as usize].end = end;
-    }
-
-    fn add_entry(&mut self, map: NodeId, key: NodeId, value: NodeId) {
-        if let Some(k) = self.scalar(key) {
-            let k = k.to_string();
-            if k != "<<"
-                && self
-                    .own_entries(map)
-                    .any(|(kk, _)| self.scalar(kk) == Some(&k))
-            {
-                self.duplicates.push(DuplicateKey {
-                    map,
-                    key: k,
-                    at: self.nodes[key as usize].start,
-                });
-            }
-        }
-        if let Kind::Map { entries, .. } = &mut self.nodes[map as usize].kind {
-            entries.push((key, value));
-        }
     }
 
     /// The node, by id.
