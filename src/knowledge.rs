@@ -74,9 +74,7 @@ pub fn lookup(image: &str) -> Option<&'static Entry> {
         return None;
     }
     let (repo, _) = repository(image);
-    entries()
-        .iter()
-        .find(|e| e.names.iter().any(|n| *n == repo))
+    entries().iter().find(|e| e.names.contains(&repo))
 }
 
 /// Paths the unit's image needs writable on its target, Alpine's `/run` applied.
