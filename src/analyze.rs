@@ -143,7 +143,7 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
     } else {
         rules::check(&stream, &inv, &planner)
     };
-    for u in &inv.units {
+    for u in inv.units.iter().filter(|u| u.listed) {
         let mut unit = u.unit.clone();
         unit.read_only = if broken {
             ReadOnly::Unknown
@@ -189,7 +189,10 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
         ));
     }
     // A unit whose writable finding is suppressed is suppressed, never compliant.
-    for (i, unit) in report.units.iter_mut().enumerate() {
+    let listed: Vec<usize> = (0..inv.units.len())
+        .filter(|&i| inv.units[i].listed)
+        .collect();
+    for (unit, &i) in report.units.iter_mut().zip(&listed) {
         let suppressed = report.findings.iter().any(|f| {
             f.suppressed.is_some()
                 && (f.rule == RuleId::WritableRootFilesystem.as_str()
@@ -200,6 +203,7 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             unit.read_only = ReadOnly::Suppressed;
         }
     }
+    report.units.sort_by_key(|u| u.line);
     report
         .findings
         .sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));

@@ -123,7 +123,10 @@ pub fn inventory(input: &ComposeInput<'_>) -> Inventory {
         if let Some(other) = &other {
             other.merge_into(&mut facts, name, map.is_some());
             if other.skip_unit(name) {
-                continue;
+                if facts.switch_node.is_none() {
+                    continue;
+                }
+                facts.listed = false;
             }
         }
         facts.target = Target::Compose {
@@ -170,6 +173,7 @@ fn service_facts(
         writable_mounts: Vec::new(),
         pod_spec: None,
         annotation_exempt: None,
+        listed: true,
     };
     let Some(map) = map else { return facts };
     let resolved = effective(s, input.root, map, input.path, input.resolver, 0);

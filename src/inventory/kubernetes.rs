@@ -283,6 +283,7 @@ fn container(
         writable_mounts,
         pod_spec: Some(spec),
         annotation_exempt,
+        listed: true,
     }
 }
 

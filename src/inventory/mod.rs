@@ -82,6 +82,9 @@ pub struct UnitFacts {
     pub pod_spec: Option<NodeId>,
     /// Reason from the workload's exempt-containers annotation, when it names this unit.
     pub annotation_exempt: Option<String>,
+    /// Whether the unit is listed in this file's inventory. An override file's service that
+    /// its base also defines is listed by the base, but its findings belong here.
+    pub listed: bool,
 }
 
 /// A pod-level `readOnlyRootFilesystem`, which Kubernetes ignores.
