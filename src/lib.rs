@@ -4,8 +4,10 @@
 //! out. The CLI and the service are thin edges around it.
 
 pub mod analyze;
+pub mod cli;
 pub mod config;
 pub mod model;
+pub mod output;
 pub mod patch;
 pub mod rules;
 pub mod yaml;
