@@ -154,10 +154,12 @@ fn process(
     let before = bytes.clone();
     let fixed = fix::fix_bytes(bytes, |b| analyse(&t.path, b));
     let mut error = None;
-    if args.fix && fixed.applied > 0 && fixed.bytes != before {
-        if let Err(e) = std::fs::write(&t.fs_path, &fixed.bytes) {
-            error = Some(format!("{}: cannot write the fixed file: {e}", t.path));
-        }
+    if args.fix
+        && fixed.applied > 0
+        && fixed.bytes != before
+        && let Err(e) = std::fs::write(&t.fs_path, &fixed.bytes)
+    {
+        error = Some(format!("{}: cannot write the fixed file: {e}", t.path));
     }
     let change = match (
         String::from_utf8(before.clone()),

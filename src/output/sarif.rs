@@ -127,17 +127,18 @@ fn artifact(path: &str) -> Value {
 fn deleted_region(fix: &Fix, text: Option<&str>) -> Value {
     let start = fix.start_line.max(1);
     let end = fix.end_line.max(start);
-    if !fix.replacement.is_empty() && !fix.replacement.ends_with('\n') {
-        if let Some(text) = text {
-            let src = crate::yaml::Source::new(text);
-            if end <= src.line_count() && !src.has_eol(end) {
-                return json!({
-                    "startLine": start,
-                    "startColumn": 1,
-                    "endLine": end,
-                    "endColumn": src.line(end).chars().count() + 1,
-                });
-            }
+    if !fix.replacement.is_empty()
+        && !fix.replacement.ends_with('\n')
+        && let Some(text) = text
+    {
+        let src = crate::yaml::Source::new(text);
+        if end <= src.line_count() && !src.has_eol(end) {
+            return json!({
+                "startLine": start,
+                "startColumn": 1,
+                "endLine": end,
+                "endColumn": src.line(end).chars().count() + 1,
+            });
         }
     }
     json!({ "startLine": start, "startColumn": 1, "endLine": end + 1, "endColumn": 1 })
