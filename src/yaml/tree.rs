@@ -354,11 +354,7 @@ impl Stream {
     fn add_entry(&mut self, map: NodeId, key: NodeId, value: NodeId) {
         if let Some(k) = self.scalar(key) {
             let k = k.to_string();
-            if k != "<<"
-                && self
-                    .own_entries(map)
-                    .any(|(kk, _)| self.scalar(kk) == Some(&k))
-            {
+            if k != "<<" && self.own_entries(map).any(|(kk, _)| self.scalar(kk) == Some(&k)) {
                 self.duplicates.push(DuplicateKey {
                     map,
                     key: k,
@@ -507,7 +503,9 @@ impl Stream {
     /// Whether `key` is written more than once in `map` itself.
     pub fn is_duplicated(&self, map: NodeId, key: &str) -> bool {
         let map = self.resolve(map);
-        self.duplicates.iter().any(|d| d.map == map && d.key == key)
+        self.duplicates
+            .iter()
+            .any(|d| d.map == map && d.key == key)
     }
 
     /// Follows a path of keys through mappings (merges applied).
@@ -521,9 +519,7 @@ impl Stream {
     /// Comments on `line`.
     pub fn comments_on(&self, line: usize) -> impl Iterator<Item = &Comment> {
         let start = self.comments.partition_point(|c| c.line < line);
-        self.comments[start..]
-            .iter()
-            .take_while(move |c| c.line == line)
+        self.comments[start..].iter().take_while(move |c| c.line == line)
     }
 }
 
