@@ -4,10 +4,12 @@
 //! out. The CLI and the service are thin edges around it.
 
 pub mod analyze;
+pub mod cli;
 pub mod config;
 pub mod inventory;
 pub mod knowledge;
 pub mod model;
+pub mod output;
 pub mod patch;
 pub mod rules;
 pub mod suppress;

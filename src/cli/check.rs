@@ -1,0 +1,247 @@
+//! `immutabot check`: walk, analyse in parallel, optionally patch, render, pick the exit code.
+
+use crate::analyze::analyze;
+use crate::cli::config_file;
+use crate::cli::fix::{self, split_bom};
+use crate::cli::resolver::FsResolver;
+use crate::cli::strict::unsuppress;
+use crate::cli::walk::{self, Target};
+use crate::cli::{CheckArgs, ColorChoice};
+use crate::config::Config;
+use crate::model::{FileReport, Report, Severity};
+use crate::output::diff::Change;
+use crate::output::{self, OutputFormat, Sources};
+use rayon::prelude::*;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+/// Exit code: no failing finding.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: an unsuppressed finding at or above the failing severity.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: usage, I/O or configuration error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// What became of one file.
+struct Outcome {
+    report: Option<FileReport>,
+    /// The analysed text after any BOM, for renderers that show patches.
+    text: Option<String>,
+    change: Option<Change>,
+    applied: usize,
+    error: Option<String>,
+}
+
+/// Runs `immutabot check` and returns the process exit code.
+pub fn run(args: &CheckArgs) -> u8 {
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot read the working directory: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let loaded = match config_file::load(args.config.as_deref(), &cwd) {
+        Ok(l) => l,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return EXIT_ERROR;
+        }
+    };
+    let config = &loaded.config;
+    let walked = walk::collect(
+        &args.paths,
+        config,
+        walk::Options {
+            hidden: args.hidden,
+            cwd: &cwd,
+            config_base: &loaded.base,
+        },
+    );
+    let mut failed = false;
+    for e in &walked.errors {
+        eprintln!("error: {e}");
+        failed = true;
+    }
+
+    let resolver = FsResolver::new(&cwd);
+    let analyse = |path: &str, bytes: &[u8]| {
+        let mut r = analyze(path, bytes, config, &resolver);
+        if args.strict {
+            unsuppress(&mut r);
+        }
+        r
+    };
+    let outcomes: Vec<Outcome> = walked
+        .targets
+        .par_iter()
+        .map(|t| process(t, args, &analyse))
+        .collect();
+
+    let mut files = Vec::with_capacity(outcomes.len());
+    let mut sources = Sources::new();
+    let mut changes = Vec::new();
+    let (mut applied, mut fixed_files) = (0, 0);
+    for o in outcomes {
+        if let Some(e) = o.error {
+            eprintln!("error: {e}");
+            failed = true;
+        }
+        let Some(report) = o.report else { continue };
+        if let Some(text) = o.text {
+            sources.insert(report.path.clone(), text);
+        }
+        if let Some(c) = o.change {
+            changes.push(c);
+        }
+        if o.applied > 0 {
+            applied += o.applied;
+            fixed_files += 1;
+        }
+        files.push(report);
+    }
+    let report = Report::new(files);
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    if args.fix {
+        eprintln!("applied {applied} fixes to {fixed_files} files");
+    }
+
+    let rendered = if args.diff {
+        output::diff::render(&changes)
+    } else {
+        render(&report, &sources, args)
+    };
+    if let Err(e) = emit(&rendered, args.output.as_deref()) {
+        eprintln!("error: cannot write the report: {e}");
+        return EXIT_ERROR;
+    }
+
+    if failed {
+        EXIT_ERROR
+    } else {
+        exit_code(&report, fail_on(args, config))
+    }
+}
+
+/// Reads, analyses and (with `--fix`/`--diff`) patches one file.
+fn process(
+    t: &Target,
+    args: &CheckArgs,
+    analyse: &(impl Fn(&str, &[u8]) -> FileReport + Sync),
+) -> Outcome {
+    let bytes = match std::fs::read(&t.fs_path) {
+        Ok(b) => b,
+        Err(e) => {
+            // An unreadable file is an error of the run, not an entry of the report.
+            return Outcome {
+                report: None,
+                text: None,
+                change: None,
+                applied: 0,
+                error: Some(format!("{}: {e}", t.path)),
+            };
+        }
+    };
+    if !args.fix && !args.diff {
+        return Outcome {
+            report: Some(analyse(&t.path, &bytes)),
+            text: body_text(&bytes),
+            change: None,
+            applied: 0,
+            error: None,
+        };
+    }
+    let before = bytes.clone();
+    let fixed = fix::fix_bytes(bytes, |b| analyse(&t.path, b));
+    let mut error = None;
+    if args.fix
+        && fixed.applied > 0
+        && fixed.bytes != before
+        && let Err(e) = std::fs::write(&t.fs_path, &fixed.bytes)
+    {
+        error = Some(format!("{}: cannot write the fixed file: {e}", t.path));
+    }
+    let change = match (
+        String::from_utf8(before.clone()),
+        String::from_utf8(fixed.bytes.clone()),
+    ) {
+        (Ok(before), Ok(after)) if args.diff && before != after => Some(Change {
+            path: t.path.clone(),
+            before,
+            after,
+        }),
+        _ => None,
+    };
+    // `--diff` changes nothing on disk, so the report (and exit code) is about the original.
+    let (report, text) = if args.fix {
+        (fixed.report, body_text(&fixed.bytes))
+    } else {
+        (fixed.original, body_text(&before))
+    };
+    Outcome {
+        report: Some(report),
+        text,
+        change,
+        applied: if args.fix { fixed.applied } else { 0 },
+        error,
+    }
+}
+
+fn body_text(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    Some(split_bom(text).1.to_string())
+}
+
+fn render(report: &Report, sources: &Sources, args: &CheckArgs) -> String {
+    match args.format {
+        OutputFormat::Text => output::text::render(
+            report,
+            sources,
+            output::text::Options {
+                color: use_color(args),
+                show_suppressed: args.show_suppressed,
+                verbose: args.verbose,
+            },
+        ),
+        OutputFormat::Json => output::json::render(report),
+        OutputFormat::Sarif => output::sarif::render(report, sources),
+        OutputFormat::Github => output::github::render(report),
+        OutputFormat::Gitlab => output::gitlab::render(report),
+    }
+}
+
+fn use_color(args: &CheckArgs) -> bool {
+    match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+fn emit(text: &str, output: Option<&Path>) -> std::io::Result<()> {
+    match output {
+        Some(p) => std::fs::write(p, text),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()
+        }
+    }
+}
+
+/// `--fail-on` when given, else the config's `fail_on`.
+pub fn fail_on(args: &CheckArgs, config: &Config) -> Severity {
+    args.fail_on.unwrap_or(config.fail_on)
+}
+
+/// 1 when an unsuppressed finding reaches `threshold`, else 0.
+pub fn exit_code(report: &Report, threshold: Severity) -> u8 {
+    match report.worst() {
+        Some(worst) if worst >= threshold => EXIT_FINDINGS,
+        _ => EXIT_OK,
+    }
+}

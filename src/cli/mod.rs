@@ -1,0 +1,105 @@
+//! The `immutabot` command line: argument definitions and dispatch.
+
+pub mod check;
+pub mod config_file;
+pub mod fix;
+pub mod resolver;
+pub mod strict;
+pub mod walk;
+
+use crate::model::Severity;
+use crate::output::OutputFormat;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Finds containers whose root file system is writable, and suggests patches.
+#[derive(Debug, Parser)]
+#[command(name = "immutabot", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check Compose, Swarm and Kubernetes files for writable root file systems.
+    Check(CheckArgs),
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When writing to a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Arguments of `immutabot check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files and directories to check; directories are walked honouring .gitignore.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Settings file; default: .immutabot.yml here or in a parent up to the repository root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when an unsuppressed finding has at least this severity (overrides `fail_on`).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+
+    /// Ignore every suppression (comments, annotations and config exemptions).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Apply every suggested patch in place, then report what remains.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+
+    /// Print every suggested patch as one unified diff instead of the report; change nothing.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Also walk hidden files and directories.
+    #[arg(long)]
+    pub hidden: bool,
+
+    /// Show suppressed findings in text output.
+    #[arg(long)]
+    pub show_suppressed: bool,
+
+    /// List skipped files in text output.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+/// Parses the command line and runs it; the process exit code is the result.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => ExitCode::from(check::run(&args)),
+    }
+}

@@ -1,0 +1,32 @@
+//! Renderers of a [`Report`](crate::model::Report): one module per output format.
+//!
+//! Every renderer is a pure function from the report (and, where a format shows patched
+//! text, the analysed file texts) to a string, so each can be tested without the CLI.
+
+pub mod diff;
+pub mod fingerprint;
+pub mod github;
+pub mod gitlab;
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+/// The analysed texts (after any BOM), keyed by report path; renderers that show patches use it.
+pub type Sources = BTreeMap<String, String>;
+
+/// The output formats of `immutabot check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable, like a compiler's diagnostics.
+    Text,
+    /// The documented JSON report (version 1).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// GitLab Code Quality report.
+    Gitlab,
+}

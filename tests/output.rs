@@ -1,0 +1,193 @@
+//! Renderer tests on a hand-built report: each format's exact text is snapshotted.
+
+mod common;
+
+use immutabot::model::{Report, Severity};
+use immutabot::output::diff::Change;
+use immutabot::output::{diff, fingerprint, github, gitlab, json, text};
+use serde_json::Value;
+
+fn text_opts() -> text::Options {
+    text::Options::default()
+}
+
+#[test]
+fn text_shows_findings_fixes_and_summary() {
+    let out = text::render(&common::report(), &common::sources(), text_opts());
+    insta::assert_snapshot!(out);
+    assert!(!out.contains('\u{1b}'), "no colour unless asked");
+    assert!(
+        !out.contains("legacy image"),
+        "suppressed findings hidden by default"
+    );
+    assert!(out.ends_with("3 files, 3 units, 1 read-only, 1 suppressed, 2 findings\n"));
+}
+
+#[test]
+fn text_shows_suppressed_and_skipped_when_asked() {
+    let opts = text::Options {
+        show_suppressed: true,
+        verbose: true,
+        ..text_opts()
+    };
+    let out = text::render(&common::report(), &common::sources(), opts);
+    insta::assert_snapshot!(out);
+    assert!(out.contains("(suppressed: legacy image)"));
+    assert!(out.contains("(suppressed: no reason given)"));
+    assert!(out.contains("charts/web/templates/deploy.yaml: skipped: Helm template: not YAML"));
+}
+
+#[test]
+fn text_colours_only_when_asked() {
+    let opts = text::Options {
+        color: true,
+        ..text_opts()
+    };
+    let out = text::render(&common::report(), &common::sources(), opts);
+    assert!(out.contains("\u{1b}["), "{out}");
+    assert!(out.contains("\u{1b}[32m"), "added lines are green: {out}");
+}
+
+#[test]
+fn json_is_the_documented_shape() {
+    let out = json::render(&common::report());
+    insta::assert_snapshot!(out);
+    let back: Report = serde_json::from_str(&out).unwrap();
+    assert_eq!(back, common::report());
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["summary"]["findings"], 2);
+    // Paths are sorted, whatever order the files were analysed in.
+    let paths: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "charts/web/templates/deploy.yaml",
+            "compose.yml",
+            "k8s/deploy, v1.yaml"
+        ]
+    );
+}
+
+#[test]
+fn github_commands_escape_data_and_properties() {
+    let out = github::render(&common::report());
+    insta::assert_snapshot!(out);
+    assert!(out.contains("::error file=compose.yml,line=2,endLine=3,col=3,title=writable-root-filesystem::Service `web`"));
+    assert!(out.contains("::warning file=k8s/deploy%2C v1.yaml,line=9,"));
+    // Suppressed findings are not annotations.
+    assert!(!out.contains("tmpfs-owned-by-root"));
+    assert_eq!(out.lines().count(), 2);
+}
+
+#[test]
+fn github_escaping_follows_actions_toolkit() {
+    assert_eq!(
+        github::escape_data("100% a\r\nb:c,d"),
+        "100%25 a%0D%0Ab:c,d"
+    );
+    assert_eq!(
+        github::escape_property("100% a\r\nb:c,d"),
+        "100%25 a%0D%0Ab%3Ac%2Cd"
+    );
+    // `%` first, so escapes are not escaped twice.
+    assert_eq!(github::escape_data("%0A"), "%250A");
+}
+
+#[test]
+fn github_severities_map_to_commands() {
+    let mut r = common::report();
+    r.files[1].findings[0].severity = Severity::Info;
+    let out = github::render(&r);
+    assert!(out.starts_with("::notice file=compose.yml"), "{out}");
+}
+
+#[test]
+fn gitlab_code_quality_shape() {
+    let out = gitlab::render(&common::report());
+    insta::assert_snapshot!(out);
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(v.len(), 2, "suppressed findings are left out");
+    for issue in &v {
+        for key in ["description", "check_name", "fingerprint", "severity"] {
+            assert!(issue[key].is_string(), "{key} in {issue}");
+        }
+        assert!(issue["location"]["path"].is_string());
+        assert!(issue["location"]["lines"]["begin"].is_u64());
+        assert!(
+            ["info", "minor", "major", "critical", "blocker"]
+                .contains(&issue["severity"].as_str().unwrap())
+        );
+    }
+    assert_eq!(v[0]["severity"], "critical");
+    assert_eq!(v[1]["severity"], "major");
+}
+
+#[test]
+fn fingerprints_survive_line_shifts() {
+    let before = common::report();
+    let mut after = common::report();
+    for file in &mut after.files {
+        for f in &mut file.findings {
+            f.line += 7;
+            f.end_line += 7;
+            f.column += 2;
+            f.message.push_str(" (reworded)");
+        }
+    }
+    let prints = |r: &Report| -> Vec<Value> {
+        let v: Vec<Value> = serde_json::from_str(&gitlab::render(r)).unwrap();
+        v.into_iter().map(|i| i["fingerprint"].clone()).collect()
+    };
+    assert_eq!(prints(&before), prints(&after));
+}
+
+#[test]
+fn fingerprints_tell_units_and_repeats_apart() {
+    let r = common::report();
+    let file = &r.files[1];
+    let a = fingerprint::of(&file.path, &file.findings[0]);
+    let mut other = file.findings[0].clone();
+    other.workload = Some("api".into());
+    assert_ne!(a, fingerprint::of(&file.path, &other));
+    assert_ne!(a, fingerprint::of("other.yml", &file.findings[0]));
+
+    let mut twice = file.clone();
+    twice.findings.push(file.findings[0].clone());
+    let all = fingerprint::all(&twice);
+    assert_eq!(all[0], a);
+    assert_ne!(
+        all[0], all[2],
+        "a repeated identity gets its own fingerprint"
+    );
+    assert_eq!(all[0].len(), 64);
+}
+
+#[test]
+fn diff_is_a_git_style_unified_diff() {
+    let changes = vec![
+        Change {
+            path: "compose.yml".into(),
+            before: common::COMPOSE.into(),
+            after: common::COMPOSE.replace("image: nginx\n", "image: nginx\n    read_only: true\n"),
+        },
+        Change {
+            path: "same.yml".into(),
+            before: "a: 1\n".into(),
+            after: "a: 1\n".into(),
+        },
+    ];
+    let out = diff::render(&changes);
+    insta::assert_snapshot!(out);
+    assert!(out.starts_with("--- a/compose.yml\n+++ b/compose.yml\n@@ "));
+    assert!(out.contains("\n+    read_only: true\n"));
+    assert!(
+        !out.contains("same.yml"),
+        "unchanged files are not in the diff"
+    );
+}
