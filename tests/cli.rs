@@ -296,7 +296,6 @@ fn fix_and_diff_leave_a_clean_file_alone() {
 // ---- Behaviour of the real analysis core, seen through the CLI. ----
 
 #[test]
-#[ignore = "needs the analysis core"]
 fn writable_deployment_is_a_finding_and_exits_1() {
     let t = repo();
     write(t.path(), "deploy.yaml", DEPLOYMENT);
@@ -325,7 +324,6 @@ fn writable_deployment_is_a_finding_and_exits_1() {
 }
 
 #[test]
-#[ignore = "needs the analysis core"]
 fn fix_patches_in_place_and_a_rerun_is_clean() {
     let t = repo();
     write(t.path(), "deploy.yaml", DEPLOYMENT);
@@ -350,7 +348,6 @@ fn fix_patches_in_place_and_a_rerun_is_clean() {
 }
 
 #[test]
-#[ignore = "needs the analysis core"]
 fn fix_keeps_bom_and_crlf() {
     let t = repo();
     let crlf = format!("\u{feff}{}", DEPLOYMENT.replace('\n', "\r\n"));
@@ -370,7 +367,6 @@ fn fix_keeps_bom_and_crlf() {
 }
 
 #[test]
-#[ignore = "needs the analysis core"]
 fn diff_prints_the_patch_and_writes_nothing() {
     let t = repo();
     write(t.path(), "k8s/deploy.yaml", DEPLOYMENT);
@@ -396,7 +392,6 @@ fn diff_prints_the_patch_and_writes_nothing() {
 }
 
 #[test]
-#[ignore = "needs the analysis core"]
 fn strict_ignores_suppressions() {
     let t = repo();
     let suppressed = DEPLOYMENT.replace(
@@ -423,7 +418,6 @@ fn strict_ignores_suppressions() {
 }
 
 #[test]
-#[ignore = "needs the analysis core"]
 fn writable_compose_service_fails_and_config_fail_on_applies() {
     let t = repo();
     write(
