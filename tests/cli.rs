@@ -1,7 +1,4 @@
 //! End-to-end tests of the `immutabot` binary on temporary directories.
-//!
-//! Tests marked `needs the analysis core` assert what the real core must report; they are
-//! ignored while the core in this branch is a stub (run them with `--ignored`).
 
 use serde_json::Value;
 use std::path::Path;
@@ -433,4 +430,21 @@ fn writable_compose_service_fails_and_config_fail_on_applies() {
     );
     assert_eq!(run(t.path(), &["check"]).code, 0);
     assert_eq!(run(t.path(), &["check", "--fail-on", "info"]).code, 1);
+}
+
+#[test]
+fn other_yaml_in_a_directory_is_left_out_unless_named() {
+    let dir = repo();
+    write(dir.path(), "compose.yaml", READ_ONLY_COMPOSE);
+    write(dir.path(), "ci/workflow.yml", "on: push\njobs: {}\n");
+    let r = run(dir.path(), &["check", "--format", "json", "."]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["summary"]["files"], 1, "{}", r.stdout);
+    let r = run(
+        dir.path(),
+        &["check", "--format", "json", "ci/workflow.yml"],
+    );
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["files"][0]["format"], "skipped");
+    assert_eq!(r.code, 0);
 }

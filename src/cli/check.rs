@@ -1,6 +1,6 @@
 //! `immutabot check`: walk, analyse in parallel, optionally patch, render, pick the exit code.
 
-use crate::analyze::analyze;
+use crate::analyze::{NOT_RECOGNISED, analyze};
 use crate::cli::config_file;
 use crate::cli::fix::{self, split_bom};
 use crate::cli::resolver::FsResolver;
@@ -24,6 +24,7 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// What became of one file.
 struct Outcome {
+    explicit: bool,
     report: Option<FileReport>,
     /// The analysed text after any BOM, for renderers that show patches.
     text: Option<String>,
@@ -88,6 +89,11 @@ pub fn run(args: &CheckArgs) -> u8 {
             failed = true;
         }
         let Some(report) = o.report else { continue };
+        // A directory holds all kinds of YAML (CI workflows, Helm values): only files that
+        // are Compose or Kubernetes, or were named explicitly, belong in the report.
+        if !o.explicit && report.skipped_reason.as_deref() == Some(NOT_RECOGNISED) {
+            continue;
+        }
         if let Some(text) = o.text {
             sources.insert(report.path.clone(), text);
         }
@@ -134,6 +140,7 @@ fn process(
         Err(e) => {
             // An unreadable file is an error of the run, not an entry of the report.
             return Outcome {
+                explicit: t.explicit,
                 report: None,
                 text: None,
                 change: None,
@@ -144,6 +151,7 @@ fn process(
     };
     if !args.fix && !args.diff {
         return Outcome {
+            explicit: t.explicit,
             report: Some(analyse(&t.path, &bytes)),
             text: body_text(&bytes),
             change: None,
@@ -179,6 +187,7 @@ fn process(
         (fixed.original, body_text(&before))
     };
     Outcome {
+        explicit: t.explicit,
         report: Some(report),
         text,
         change,

@@ -13,6 +13,8 @@ pub struct Target {
     pub path: String,
     /// Where to read it.
     pub fs_path: PathBuf,
+    /// Named on the command line (not found by walking a directory).
+    pub explicit: bool,
 }
 
 /// What the walk found: files to analyse, sorted by path, and problems with the arguments.
@@ -37,7 +39,7 @@ pub struct Options<'a> {
 
 /// Expands `paths` into the files to analyse.
 pub fn collect(paths: &[PathBuf], config: &Config, opts: Options<'_>) -> Walk {
-    let mut found: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut found: BTreeMap<String, (PathBuf, bool)> = BTreeMap::new();
     let mut errors = Vec::new();
     for arg in paths {
         let meta = match std::fs::metadata(arg) {
@@ -49,7 +51,7 @@ pub fn collect(paths: &[PathBuf], config: &Config, opts: Options<'_>) -> Walk {
         };
         if !meta.is_dir() {
             // Named explicitly: the user wants it checked, whatever its name or the config says.
-            found.insert(report_path(arg, opts.cwd), arg.clone());
+            found.insert(report_path(arg, opts.cwd), (arg.clone(), true));
             continue;
         }
         let walker = WalkBuilder::new(arg)
@@ -75,13 +77,17 @@ pub fn collect(paths: &[PathBuf], config: &Config, opts: Options<'_>) -> Walk {
             if config.is_ignored(&config_relative(entry.path(), opts)) {
                 continue;
             }
-            found.insert(path, entry.into_path());
+            found.entry(path).or_insert((entry.into_path(), false));
         }
     }
     Walk {
         targets: found
             .into_iter()
-            .map(|(path, fs_path)| Target { path, fs_path })
+            .map(|(path, (fs_path, explicit))| Target {
+                path,
+                fs_path,
+                explicit,
+            })
             .collect(),
         errors,
     }
