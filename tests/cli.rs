@@ -190,13 +190,7 @@ fn walk_honours_gitignore_hidden_extensions_and_ignore_paths() {
     let r = run(t.path(), &["check", "--format", "json", "--hidden"]);
     assert_eq!(
         json_paths(&r),
-        [
-            ".hidden/h.yml",
-            ".immutabot.yml",
-            "a.yml",
-            "b.yaml",
-            "c.json"
-        ]
+        [".hidden/h.yml", "a.yml", "b.yaml", "c.json"]
     );
 
     // Named files are always checked, whatever their name or the settings say.
