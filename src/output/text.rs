@@ -80,8 +80,12 @@ pub fn render(report: &Report, sources: &Sources, opts: Options) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "{} files, {} units, {} read-only, {} suppressed, {} findings",
-        s.files, s.units, s.read_only, s.suppressed, s.findings
+        "{}, {}, {} read-only, {} suppressed, {}",
+        count(s.files, "file"),
+        count(s.units, "unit"),
+        s.read_only,
+        s.suppressed,
+        count(s.findings, "finding")
     );
     out
 }
@@ -133,6 +137,14 @@ fn render_file(
 
 /// A message on one line of its own: later lines are indented under the diagnostic so that
 /// every `path:line:col:` still starts a line.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn one_entry(message: &str) -> String {
     message.trim_end().replace('\n', "\n    ")
 }
@@ -165,7 +177,7 @@ fn render_finding(
     }
 }
 
-/// The replaced lines against their replacement, numbered like the file before and after.
+/// The replaced lines against their replacement; kept and removed lines carry their number.
 fn render_fix(out: &mut String, fix: &Fix, text: &str, st: &Styles) {
     let src = crate::yaml::Source::new(text);
     if fix.start_line == 0 || fix.end_line < fix.start_line || fix.end_line > src.line_count() {
@@ -197,11 +209,11 @@ fn render_fix(out: &mut String, fix: &Fix, text: &str, st: &Styles) {
                 );
             }
             ChangeTag::Insert => {
-                let n = fix.start_line + change.new_index().unwrap_or(0);
+                // New lines have no number in the file yet.
                 let _ = writeln!(
                     out,
-                    "  {}{n:>width$} |{:#} {}+{line}{:#}",
-                    st.dim, st.dim, st.added, st.added
+                    "  {}{:>width$} |{:#} {}+{line}{:#}",
+                    st.dim, "", st.dim, st.added, st.added
                 );
             }
         }
