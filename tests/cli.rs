@@ -71,7 +71,11 @@ fn clean_tree_exits_0_with_a_summary() {
     write(t.path(), "compose.yml", READ_ONLY_COMPOSE);
     let r = run(t.path(), &["check"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("1 files, "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("1 file, 1 unit, 1 read-only"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.trim_end().ends_with(" findings"), "{}", r.stdout);
     assert!(!r.stdout.contains('\u{1b}'), "no colour into a pipe");
 }
