@@ -122,7 +122,7 @@ impl Config {
             ConfigError {
                 line,
                 column,
-                message: first_line(&e.to_string()),
+                message: bare(&first_line(&e.to_string())).to_string(),
             }
         })?;
         let at = |key: &str| locate(text, key);
@@ -242,6 +242,19 @@ fn glob(p: &str) -> Result<Glob, ConfigError> {
     })
 }
 
+/// The parser's message without its own `error: line L column C:` prefix, which would
+/// repeat the line and column the error already carries.
+fn bare(message: &str) -> &str {
+    let m = message.strip_prefix("error: ").unwrap_or(message);
+    match m
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((pos, rest)) if pos.contains(" column ") => rest,
+        _ => m,
+    }
+}
+
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").to_string()
 }
@@ -264,7 +277,10 @@ mod tests {
     fn unknown_key_is_an_error_with_its_line() {
         let err = Config::parse("fail_on: warning\nignore_path:\n  - x\n").unwrap_err();
         assert_eq!(err.line, 2, "{err}");
-        assert!(err.message.contains("ignore_path"), "{err}");
+        assert!(
+            err.message.starts_with("unknown field `ignore_path`"),
+            "{err}"
+        );
     }
 
     #[test]

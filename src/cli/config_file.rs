@@ -30,7 +30,7 @@ pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Loaded, String> {
     let shown = display(&path, cwd);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{shown}: {e}"))?;
     let config = Config::parse(&text).map_err(|e| {
-        let message = bare(&e.message);
+        let message = &e.message;
         if e.line == 0 {
             format!("{shown}: {message}")
         } else {
@@ -61,19 +61,6 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
         }
     }
     None
-}
-
-/// The parser's message without its own `error: line L column C:` prefix, which would
-/// repeat what our `file:line:col:` prefix already says.
-fn bare(message: &str) -> &str {
-    let m = message.strip_prefix("error: ").unwrap_or(message);
-    match m
-        .strip_prefix("line ")
-        .and_then(|rest| rest.split_once(": "))
-    {
-        Some((pos, rest)) if pos.contains(" column ") => rest,
-        _ => m,
-    }
 }
 
 /// A path as the user would recognise it: relative to `cwd` when it lies below it.
