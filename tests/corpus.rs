@@ -7,8 +7,17 @@ use immutabot::model::{FileReport, ReadOnly};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// `../shared/corpus` beside the checkout (as CI lays it out), or `IMMUTABOT_CORPUS`.
 fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    let dir = std::env::var_os("IMMUTABOT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    assert!(
+        dir.join("expected.tsv").is_file(),
+        "the corpus is not at {}: put shared/ beside the checkout or set IMMUTABOT_CORPUS",
+        dir.display()
+    );
+    dir
 }
 
 /// The corpus flattens `owner/repo/dir/file` into `owner__repo__dir__file`: a file that
