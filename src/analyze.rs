@@ -243,7 +243,7 @@ fn finding(s: &Stream, src: &Source<'_>, config: &Config, inv: &Inventory, d: &D
         lines.insert(0, u.unit.line);
     }
     for l in lines {
-        match suppress::comment_for(s, src, l, d.rule) {
+        match suppress::comment_for(src, l, d.rule) {
             Verdict::Suppressed(reason) => {
                 suppressed = Some(Suppression {
                     kind: SuppressionKind::Comment,

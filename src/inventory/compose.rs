@@ -7,6 +7,9 @@ use super::{Inventory, Switch, Target, Tmpfs, UnitFacts, plain_bool};
 use crate::analyze::Resolver;
 use crate::model::{ReadOnly, Role, Unit};
 use crate::yaml::{Limits, NodeId, Stream, Style};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Top-level keys of the Compose Specification other than `services`.
 const TOP_LEVEL: &[&str] = &[
@@ -108,7 +111,8 @@ pub fn inventory(input: &ComposeInput<'_>) -> Inventory {
         .and_then(|(_, v)| s.scalar(v))
         .map(str::to_string);
     let legacy_version = version.as_deref().is_some_and(is_legacy_stack_version);
-    let other = Other::load(input);
+    let files = Files::new(input.resolver);
+    let other = Other::load(input, &files);
     let mut inv = Inventory::default();
     for (key, body) in s.own_entries(services) {
         let Some(name) = s.scalar(key) else { continue };
@@ -119,7 +123,7 @@ pub fn inventory(input: &ComposeInput<'_>) -> Inventory {
             continue;
         }
         let map = s.is_map(body).then(|| s.resolve(body));
-        let mut facts = service_facts(input, name, key, map);
+        let mut facts = service_facts(input, &files, name, key, map);
         if let Some(other) = &other {
             other.merge_into(&mut facts, name, map.is_some());
             if other.skip_unit(name) {
@@ -140,6 +144,7 @@ pub fn inventory(input: &ComposeInput<'_>) -> Inventory {
 
 fn service_facts(
     input: &ComposeInput<'_>,
+    files: &Files<'_>,
     name: &str,
     key: NodeId,
     map: Option<NodeId>,
@@ -176,7 +181,7 @@ fn service_facts(
         listed: true,
     };
     let Some(map) = map else { return facts };
-    let resolved = effective(s, input.root, map, input.path, input.resolver, 0);
+    let resolved = effective(s, input.root, map, input.path, files, 0);
     facts.switch = resolved.switch;
     facts.unit.image = resolved.image;
     if let Some((_, v)) = s.own(map, "read_only") {
@@ -258,12 +263,45 @@ struct Effective {
 
 const MAX_EXTENDS: usize = 10;
 
+/// Other files of the project, read and parsed once per analysis: a file that a dozen
+/// services extend is not parsed a dozen times.
+pub struct Files<'a> {
+    resolver: &'a dyn Resolver,
+    cache: RefCell<HashMap<String, Option<Rc<Stream>>>>,
+}
+
+impl<'a> Files<'a> {
+    /// Wraps a resolver.
+    pub fn new(resolver: &'a dyn Resolver) -> Files<'a> {
+        Files {
+            resolver,
+            cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The parsed file at `path`, if it exists and is UTF-8.
+    fn load(&self, path: &str) -> Option<Rc<Stream>> {
+        if let Some(hit) = self.cache.borrow().get(path) {
+            return hit.clone();
+        }
+        let parsed = self
+            .resolver
+            .read(path)
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(|text| Rc::new(Stream::parse(&text, Limits::default())));
+        self.cache
+            .borrow_mut()
+            .insert(path.to_string(), parsed.clone());
+        parsed
+    }
+}
+
 fn effective(
     s: &Stream,
     root: NodeId,
     map: NodeId,
     path: &str,
-    resolver: &dyn Resolver,
+    files: &Files<'_>,
     depth: usize,
 ) -> Effective {
     let own_switch = s.get(map, "read_only").map(|(_, v)| {
@@ -319,7 +357,7 @@ fn effective(
     };
     let parent = match file {
         None => lookup_service(s, root, &service)
-            .map(|m| effective(s, root, m, path, resolver, depth + 1))
+            .map(|m| effective(s, root, m, path, files, depth + 1))
             .unwrap_or(Effective {
                 switch: Switch::Unknown(format!(
                     "`extends` names service `{service}`, which is not in this file"
@@ -328,18 +366,14 @@ fn effective(
             }),
         Some(file) => {
             let other_path = join(path, &file);
-            match resolver
-                .read(&other_path)
-                .and_then(|b| String::from_utf8(b).ok())
-            {
+            match files.load(&other_path) {
                 None => Effective {
                     switch: Switch::Unknown(format!(
                         "`extends` names `{file}`, which was not found (looked for `{other_path}`)"
                     )),
                     image: None,
                 },
-                Some(text) => {
-                    let other = Stream::parse(&text, Limits::default());
+                Some(other) => {
                     let found = other
                         .docs
                         .first()
@@ -354,7 +388,7 @@ fn effective(
                             Layout::Empty => None,
                         });
                     match found {
-                        Some((r, m)) => effective(&other, r, m, &other_path, resolver, depth + 1),
+                        Some((r, m)) => effective(&other, r, m, &other_path, files, depth + 1),
                         None => Effective {
                             switch: Switch::Unknown(format!(
                                 "`extends` names service `{service}` in `{file}`, which has no such service"
@@ -442,14 +476,14 @@ pub(crate) fn compose_bool(text: &str) -> Option<bool> {
 
 /// The override file beside a base file, or the base beside an override file.
 struct Other {
-    stream: Stream,
+    stream: Rc<Stream>,
     services: Option<NodeId>,
     /// Whether this file is the override (true) or the base (false).
     this_is_override: bool,
 }
 
 impl Other {
-    fn load(input: &ComposeInput<'_>) -> Option<Other> {
+    fn load(input: &ComposeInput<'_>, files: &Files<'_>) -> Option<Other> {
         let (dir, name) = match input.path.rsplit_once('/') {
             Some((d, n)) => (format!("{d}/"), n),
             None => (String::new(), input.path),
@@ -462,9 +496,7 @@ impl Other {
             }
             None => return None,
         };
-        let bytes = input.resolver.read(&format!("{dir}{other_name}"))?;
-        let text = String::from_utf8(bytes).ok()?;
-        let stream = Stream::parse(&text, Limits::default());
+        let stream = files.load(&format!("{dir}{other_name}"))?;
         let services =
             stream
                 .docs
