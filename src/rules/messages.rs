@@ -80,8 +80,13 @@ pub fn missing_mounts(u: &UnitFacts, missing: &[String]) -> String {
         Target::Kubernetes => "`emptyDir` volumes",
         Target::Compose { .. } => "`tmpfs` mounts",
     };
+    let note = crate::knowledge::lookup(image)
+        .map(|e| e.note.trim())
+        .filter(|n| !n.is_empty())
+        .map(|n| format!(" Note: {n}"))
+        .unwrap_or_default();
     format!(
-        "{} is read-only, but `{image}` writes to {} and nothing writable is mounted there: the container will fail at start or at first write. The patch adds {kind}.",
+        "{} is read-only, but `{image}` writes to {} and nothing writable is mounted there: the container will fail at start or at first write. The patch adds {kind}.{note}",
         who(u),
         list(missing)
     )
