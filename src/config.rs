@@ -112,7 +112,7 @@ impl Config {
     /// Parses and validates `.immutabot.yml` text.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         if text.trim().is_empty() {
-            return Ok(Config::default().compiled()?);
+            return Config::default().compiled();
         }
         let mut config: Config = serde_saphyr::from_str(text).map_err(|e| {
             let (line, column) = e

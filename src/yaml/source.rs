@@ -81,9 +81,7 @@ impl<'a> Source<'a> {
     /// The text of 1-based `line` without its line ending.
     pub fn line(&self, line: usize) -> &'a str {
         let r = self.line_range(line);
-        self.text[r]
-            .trim_end_matches('\n')
-            .trim_end_matches('\r')
+        self.text[r].trim_end_matches('\n').trim_end_matches('\r')
     }
 
     /// Whether 1-based `line` ends with a line ending (only the last line may not).
