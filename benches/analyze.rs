@@ -5,7 +5,7 @@
 //! - `kind/*`: one family and size at a time (small Compose, medium Kubernetes, JSON, a ~1 MB bundle);
 //! - `real`: the 101 real files of `../shared/corpus` when present (skipped otherwise).
 //!
-//! Throughput is in bytes, so criterion prints MB/s.
+//! Throughput is in bytes (decimal units), so criterion prints MB/s.
 
 #[path = "support/corpus.rs"]
 mod corpus;
@@ -26,7 +26,7 @@ fn run(c: &mut Criterion, group: &str, id: &str, files: &[GenFile]) {
     let config = Config::default();
     let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
     let mut g = c.benchmark_group(group);
-    g.throughput(Throughput::Bytes(bytes as u64));
+    g.throughput(Throughput::BytesDecimal(bytes as u64));
     if bytes > 2_000_000 {
         g.sample_size(20);
     }
