@@ -202,27 +202,10 @@ fn service_facts(
             })
         });
     }
-    facts.user = s
-        .get(map, "user")
-        .and_then(|(_, v)| s.scalar(v))
-        .map(str::to_string);
+    facts.user = s.get_str(map, "user").map(str::to_string);
     if let Some((_, t)) = s.get(map, "tmpfs") {
         facts.tmpfs_node = Some(t);
-        let entries: Vec<NodeId> = if s.is_seq(t) {
-            s.items(t).to_vec()
-        } else {
-            vec![t]
-        };
-        for e in entries {
-            if let Some(text) = s.scalar(e) {
-                let (path, options) = text.split_once(':').unwrap_or((text, ""));
-                facts.tmpfs.push(Tmpfs {
-                    path: path.trim().to_string(),
-                    options: options.to_string(),
-                    node: e,
-                });
-            }
-        }
+        facts.tmpfs = tmpfs_entries(s, t);
     }
     for t in &facts.tmpfs {
         facts.writable_mounts.push(t.path.clone());
@@ -311,10 +294,7 @@ fn effective(
             switch_of(s, v)
         }
     });
-    let own_image = s
-        .get(map, "image")
-        .and_then(|(_, v)| s.scalar(v))
-        .map(str::to_string);
+    let own_image = s.get_str(map, "image").map(str::to_string);
     if let (Some(sw), Some(_)) = (&own_switch, &own_image) {
         return Effective {
             switch: sw.clone(),
@@ -544,25 +524,34 @@ impl Other {
             facts.decided_elsewhere = true;
         }
         if facts.unit.image.is_none() {
-            facts.unit.image = s
-                .get(other, "image")
-                .and_then(|(_, v)| s.scalar(v))
-                .map(str::to_string);
+            facts.unit.image = s.get_str(other, "image").map(str::to_string);
         }
         if let Some((_, t)) = s.get(other, "tmpfs") {
-            let entries: Vec<NodeId> = if s.is_seq(t) {
-                s.items(t).to_vec()
-            } else {
-                vec![t]
-            };
-            for e in entries {
-                if let Some(text) = s.scalar(e) {
-                    let path = text.split(':').next().unwrap_or(text);
-                    facts.writable_mounts.push(path.to_string());
-                }
-            }
+            let paths = tmpfs_entries(s, t).into_iter().map(|t| t.path);
+            facts.writable_mounts.extend(paths);
         }
     }
+}
+
+/// The short-syntax entries of a `tmpfs:` value (one string or a list of them).
+fn tmpfs_entries(s: &Stream, t: NodeId) -> Vec<Tmpfs> {
+    let nodes: Vec<NodeId> = if s.is_seq(t) {
+        s.items(t).to_vec()
+    } else {
+        vec![t]
+    };
+    nodes
+        .into_iter()
+        .filter_map(|node| {
+            let text = s.scalar(node)?;
+            let (path, options) = text.split_once(':').unwrap_or((text, ""));
+            Some(Tmpfs {
+                path: path.trim().to_string(),
+                options: options.to_string(),
+                node,
+            })
+        })
+        .collect()
 }
 
 /// Whether a Compose `user:` runs as root.

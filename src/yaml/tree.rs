@@ -482,6 +482,11 @@ impl Stream {
         self.duplicates.iter().any(|d| d.map == map && d.key == key)
     }
 
+    /// The scalar value of `key` (merges applied), if it is a scalar.
+    pub fn get_str(&self, map: NodeId, key: &str) -> Option<&str> {
+        self.scalar(self.get(map, key)?.1)
+    }
+
     /// Follows a path of keys through mappings (merges applied).
     pub fn path(&self, mut node: NodeId, keys: &[&str]) -> Option<NodeId> {
         for key in keys {
