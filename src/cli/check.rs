@@ -150,10 +150,12 @@ fn process(
         }
     };
     if !args.fix && !args.diff {
+        let report = analyse(&t.path, &bytes);
+        let text = keep_text(args, &report, &bytes);
         return Outcome {
             explicit: t.explicit,
-            report: Some(analyse(&t.path, &bytes)),
-            text: body_text(&bytes),
+            report: Some(report),
+            text,
             change: None,
             applied: 0,
             error: None,
@@ -182,9 +184,11 @@ fn process(
     };
     // `--diff` changes nothing on disk, so the report (and exit code) is about the original.
     let (report, text) = if args.fix {
-        (fixed.report, body_text(&fixed.bytes))
+        let text = keep_text(args, &fixed.report, &fixed.bytes);
+        (fixed.report, text)
     } else {
-        (fixed.original, body_text(&before))
+        let text = keep_text(args, &fixed.original, &before);
+        (fixed.original, text)
     };
     Outcome {
         explicit: t.explicit,
@@ -194,6 +198,18 @@ fn process(
         applied: if args.fix { fixed.applied } else { 0 },
         error,
     }
+}
+
+/// The text is kept only where a renderer needs it for a patch (text shows it, SARIF measures
+/// the last line): holding every file until the end would make memory grow with the size of
+/// the tree instead of the largest file.
+fn keep_text(args: &CheckArgs, report: &FileReport, bytes: &[u8]) -> Option<String> {
+    let has_patch = report.findings.iter().any(|f| f.fix.is_some());
+    let needs_text = matches!(args.format, OutputFormat::Text | OutputFormat::Sarif);
+    if args.diff || !needs_text || !has_patch {
+        return None;
+    }
+    body_text(bytes)
 }
 
 fn body_text(bytes: &[u8]) -> Option<String> {
