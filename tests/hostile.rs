@@ -123,3 +123,25 @@ fn odd_inputs_never_panic() {
         let _ = run("k8s.json", c);
     }
 }
+
+/// Found by the fuzzer: a lone `\r` is a line break to YAML, so patches must count it too.
+#[test]
+fn lone_carriage_returns_are_line_breaks() {
+    let t = b"foo:\n  image: bus/ybox\nbar:\n  image: busybox\n\rweb:\n  extends:\n    file: circle-1.yml\n    service::\n  image: b#usybox\nquux:\n  image: busybox\n";
+    let r = run("compose.yaml", t);
+    for f in &r.findings {
+        if let Some(fix) = &f.fix {
+            let text = std::str::from_utf8(t).unwrap();
+            let patched = immutabot::patch::apply(text, fix).expect("applies");
+            let again = run("compose.yaml", patched.as_bytes());
+            assert!(
+                again.findings.iter().all(|g| g.rule != "invalid-file"),
+                "{patched:?}"
+            );
+        }
+    }
+    let r = run("compose.yaml", b"services:\r  web:\r    image: x\r");
+    assert_eq!(r.units[0].line, 2);
+    let fix = r.findings[0].fix.as_ref().unwrap();
+    assert_eq!(fix.replacement, "    image: x\r    read_only: true\r");
+}

@@ -15,8 +15,11 @@ impl<'a> Source<'a> {
     /// Indexes `text` (which must not start with a BOM: strip it first).
     pub fn new(text: &'a str) -> Source<'a> {
         let mut line_starts = vec![0];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        let bytes = text.as_bytes();
+        // YAML breaks lines at `\n`, `\r\n` and a lone `\r`: count them the way the parser
+        // does, or its line numbers and ours drift apart.
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
                 line_starts.push(i + 1);
             }
         }
@@ -24,8 +27,9 @@ impl<'a> Source<'a> {
         if line_starts.len() > 1 && *line_starts.last().unwrap_or(&0) == text.len() {
             line_starts.pop();
         }
-        let eol = match text.find('\n') {
-            Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        let eol = match text.find(['\n', '\r']) {
+            Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => "\r\n",
+            Some(i) if bytes[i] == b'\r' => "\r",
             _ => "\n",
         };
         Source {
@@ -40,7 +44,7 @@ impl<'a> Source<'a> {
         self.text
     }
 
-    /// The file's line ending, judged by its first line.
+    /// The file's line ending, judged by its first line break.
     pub fn eol(&self) -> &'static str {
         self.eol
     }
@@ -62,9 +66,11 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// Byte range of 1-based `line`, including its line ending.
+    /// Byte range of 1-based `line`, including its line ending (empty past the end).
     pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
-        let start = self.line_starts[line - 1];
+        let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+            return self.text.len()..self.text.len();
+        };
         let end = self
             .line_starts
             .get(line)
@@ -75,7 +81,7 @@ impl<'a> Source<'a> {
 
     /// Byte offset where 1-based `line` starts.
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts[line - 1]
+        self.line_range(line).start
     }
 
     /// The text of 1-based `line` without its line ending.
@@ -86,7 +92,7 @@ impl<'a> Source<'a> {
 
     /// Whether 1-based `line` ends with a line ending (only the last line may not).
     pub fn has_eol(&self, line: usize) -> bool {
-        self.text[self.line_range(line)].ends_with('\n')
+        self.text[self.line_range(line)].ends_with(['\n', '\r'])
     }
 
     /// Column (0-based, in bytes) of the first non-blank character of `line`.
@@ -119,6 +125,12 @@ mod tests {
         assert_eq!(s.line(2), "b: 2");
         assert_eq!(s.line_of(6), 2);
         assert!(s.has_eol(2));
+        let s = Source::new("a\rb\r\nc");
+        assert_eq!(s.line_count(), 3);
+        assert_eq!(s.line(1), "a");
+        assert_eq!(s.line(2), "b");
+        assert_eq!(s.line_range(9), 6..6);
+        assert_eq!(s.eol(), "\r");
         let s = Source::new("a\nb");
         assert_eq!(s.line_count(), 2);
         assert!(!s.has_eol(2));
