@@ -203,6 +203,40 @@ pub struct Summary {
     pub findings: usize,
 }
 
+impl Summary {
+    /// Counts one more file.
+    pub fn add(&mut self, file: &FileReport) {
+        self.files += 1;
+        self.units += file.units.len();
+        self.read_only += file
+            .units
+            .iter()
+            .filter(|u| u.read_only == ReadOnly::True)
+            .count();
+        self.suppressed += file
+            .units
+            .iter()
+            .filter(|u| u.read_only == ReadOnly::Suppressed)
+            .count();
+        self.findings += file
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .count();
+    }
+}
+
+impl FileReport {
+    /// The highest severity among this file's findings that are not suppressed.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .map(|f| f.severity)
+            .max()
+    }
+}
+
 /// The result of a run: the documented JSON shape, version 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
@@ -218,27 +252,9 @@ impl Report {
     /// Builds a report from file reports, sorting them by path and computing the summary.
     pub fn new(mut files: Vec<FileReport>) -> Report {
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut summary = Summary {
-            files: files.len(),
-            ..Summary::default()
-        };
+        let mut summary = Summary::default();
         for file in &files {
-            summary.units += file.units.len();
-            summary.read_only += file
-                .units
-                .iter()
-                .filter(|u| u.read_only == ReadOnly::True)
-                .count();
-            summary.suppressed += file
-                .units
-                .iter()
-                .filter(|u| u.read_only == ReadOnly::Suppressed)
-                .count();
-            summary.findings += file
-                .findings
-                .iter()
-                .filter(|f| f.suppressed.is_none())
-                .count();
+            summary.add(file);
         }
         Report {
             version: 1,
@@ -249,11 +265,6 @@ impl Report {
 
     /// The highest severity among findings that are not suppressed.
     pub fn worst(&self) -> Option<Severity> {
-        self.files
-            .iter()
-            .flat_map(|f| &f.findings)
-            .filter(|f| f.suppressed.is_none())
-            .map(|f| f.severity)
-            .max()
+        self.files.iter().filter_map(FileReport::worst).max()
     }
 }

@@ -191,3 +191,25 @@ fn diff_is_a_git_style_unified_diff() {
         "unchanged files are not in the diff"
     );
 }
+
+/// The CLI writes reports file by file; the bytes must be those of the whole report.
+#[test]
+fn streamed_json_and_gitlab_are_the_whole_report_serialised() {
+    for report in [common::report(), Report::new(Vec::new())] {
+        let whole = serde_json::to_string_pretty(&report).unwrap() + "\n";
+        assert_eq!(json::render(&report), whole);
+        let issues: Vec<Value> = report.files.iter().flat_map(gitlab::issues).collect();
+        let whole = serde_json::to_string_pretty(&issues).unwrap() + "\n";
+        assert_eq!(gitlab::render(&report), whole);
+    }
+}
+
+#[test]
+fn streamed_sarif_is_the_whole_log_serialised() {
+    use immutabot::output::sarif;
+    for report in [common::report(), Report::new(Vec::new())] {
+        let sources = common::sources();
+        let whole = serde_json::to_string_pretty(&sarif::log(&report, &sources)).unwrap() + "\n";
+        assert_eq!(sarif::render(&report, &sources), whole);
+    }
+}

@@ -8,12 +8,12 @@ use crate::cli::strict::unsuppress;
 use crate::cli::walk::{self, Target};
 use crate::cli::{CheckArgs, ColorChoice};
 use crate::config::Config;
-use crate::model::{FileReport, Report, Severity};
+use crate::model::{FileReport, Severity};
 use crate::output::diff::Change;
-use crate::output::{self, OutputFormat, Sources};
+use crate::output::stream::Streamer;
+use crate::output::{self, OutputFormat};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 
 /// Exit code: no failing finding.
 pub const EXIT_OK: u8 = 0;
@@ -73,61 +73,78 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
         r
     };
-    let outcomes: Vec<Outcome> = walked
-        .targets
-        .par_iter()
-        .map(|t| process(t, args, &analyse))
-        .collect();
-
-    let mut files = Vec::with_capacity(outcomes.len());
-    let mut sources = Sources::new();
-    let mut changes = Vec::new();
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot write the report to {}: {e}", p.display());
+                return EXIT_ERROR;
+            }
+        },
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut sink = Streamer::new(args.format, text_options(args));
     let (mut applied, mut fixed_files) = (0, 0);
-    for o in outcomes {
-        if let Some(e) = o.error {
-            eprintln!("error: {e}");
-            failed = true;
+    let written = (|| -> std::io::Result<()> {
+        if !args.diff {
+            sink.begin(&mut out)?;
         }
-        let Some(report) = o.report else { continue };
-        // A directory holds all kinds of YAML (CI workflows, Helm values): only files that
-        // are Compose or Kubernetes, or were named explicitly, belong in the report.
-        if !o.explicit && report.skipped_reason.as_deref() == Some(NOT_RECOGNISED) {
-            continue;
+        // Batches keep every core busy while only one batch of results is held at a time.
+        for batch in walked.targets.chunks(BATCH) {
+            let outcomes: Vec<Outcome> = batch
+                .par_iter()
+                .map(|t| process(t, args, &analyse))
+                .collect();
+            for o in outcomes {
+                if let Some(e) = &o.error {
+                    eprintln!("error: {e}");
+                    failed = true;
+                }
+                let Some(report) = &o.report else { continue };
+                // A directory holds all kinds of YAML (CI workflows, Helm values): only files
+                // that are Compose or Kubernetes, or were named explicitly, are reported.
+                if !o.explicit && report.skipped_reason.as_deref() == Some(NOT_RECOGNISED) {
+                    continue;
+                }
+                if o.applied > 0 {
+                    applied += o.applied;
+                    fixed_files += 1;
+                }
+                if args.diff {
+                    // The exit code still follows the findings, as without `--diff`.
+                    sink.summary.add(report);
+                    sink.worst = sink.worst.max(report.worst());
+                    if let Some(c) = &o.change {
+                        out.write_all(output::diff::render(std::slice::from_ref(c)).as_bytes())?;
+                    }
+                } else {
+                    sink.file(&mut out, report, o.text.as_deref())?;
+                }
+            }
         }
-        if let Some(text) = o.text {
-            sources.insert(report.path.clone(), text);
+        if !args.diff {
+            sink.end(&mut out)?;
         }
-        if let Some(c) = o.change {
-            changes.push(c);
-        }
-        if o.applied > 0 {
-            applied += o.applied;
-            fixed_files += 1;
-        }
-        files.push(report);
-    }
-    let report = Report::new(files);
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
+        out.flush()
+    })();
     if args.fix {
         eprintln!("applied {applied} fixes to {fixed_files} files");
     }
-
-    let rendered = if args.diff {
-        output::diff::render(&changes)
-    } else {
-        render(&report, &sources, args)
-    };
-    if let Err(e) = emit(&rendered, args.output.as_deref()) {
+    if let Err(e) = written {
         eprintln!("error: cannot write the report: {e}");
         return EXIT_ERROR;
     }
-
     if failed {
-        EXIT_ERROR
-    } else {
-        exit_code(&report, fail_on(args, config))
+        return EXIT_ERROR;
+    }
+    match sink.worst {
+        Some(worst) if worst >= fail_on(args, config) => EXIT_FINDINGS,
+        _ => EXIT_OK,
     }
 }
+
+/// Files analysed in parallel before their results are written and dropped.
+const BATCH: usize = 256;
 
 /// Reads, analyses and (with `--fix`/`--diff`) patches one file.
 fn process(
@@ -217,21 +234,11 @@ fn body_text(bytes: &[u8]) -> Option<String> {
     Some(split_bom(text).1.to_string())
 }
 
-fn render(report: &Report, sources: &Sources, args: &CheckArgs) -> String {
-    match args.format {
-        OutputFormat::Text => output::text::render(
-            report,
-            sources,
-            output::text::Options {
-                color: use_color(args),
-                show_suppressed: args.show_suppressed,
-                verbose: args.verbose,
-            },
-        ),
-        OutputFormat::Json => output::json::render(report),
-        OutputFormat::Sarif => output::sarif::render(report, sources),
-        OutputFormat::Github => output::github::render(report),
-        OutputFormat::Gitlab => output::gitlab::render(report),
+fn text_options(args: &CheckArgs) -> output::text::Options {
+    output::text::Options {
+        color: use_color(args),
+        show_suppressed: args.show_suppressed,
+        verbose: args.verbose,
     }
 }
 
@@ -247,26 +254,7 @@ fn use_color(args: &CheckArgs) -> bool {
     }
 }
 
-fn emit(text: &str, output: Option<&Path>) -> std::io::Result<()> {
-    match output {
-        Some(p) => std::fs::write(p, text),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()
-        }
-    }
-}
-
 /// `--fail-on` when given, else the config's `fail_on`.
 pub fn fail_on(args: &CheckArgs, config: &Config) -> Severity {
     args.fail_on.unwrap_or(config.fail_on)
-}
-
-/// 1 when an unsuppressed finding reaches `threshold`, else 0.
-pub fn exit_code(report: &Report, threshold: Severity) -> u8 {
-    match report.worst() {
-        Some(worst) if worst >= threshold => EXIT_FINDINGS,
-        _ => EXIT_OK,
-    }
 }

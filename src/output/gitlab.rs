@@ -1,21 +1,29 @@
 //! `--format gitlab`: a GitLab Code Quality report (a JSON array of Code Climate issues).
 
-use crate::model::{Report, Severity};
-use crate::output::fingerprint;
+use crate::model::{FileReport, Report, Severity};
+use crate::output::{OutputFormat, fingerprint, stream, text};
 use serde_json::{Value, json};
 
 /// The Code Quality issues for every unsuppressed finding, as pretty JSON.
 ///
 /// GitLab has no notion of a suppressed issue, so suppressed findings are left out.
 pub fn render(report: &Report) -> String {
-    let mut issues: Vec<Value> = Vec::new();
-    for file in &report.files {
-        let prints = fingerprint::all(file);
-        for (f, print) in file.findings.iter().zip(prints) {
-            if f.suppressed.is_some() {
-                continue;
-            }
-            issues.push(json!({
+    stream::render_all(
+        OutputFormat::Gitlab,
+        text::Options::default(),
+        report.files.iter().map(|f| (f, None)),
+    )
+}
+
+/// One file's issues.
+pub fn issues(file: &FileReport) -> Vec<Value> {
+    let prints = fingerprint::all(file);
+    file.findings
+        .iter()
+        .zip(prints)
+        .filter(|(f, _)| f.suppressed.is_none())
+        .map(|(f, print)| {
+            json!({
                 "description": f.message,
                 "check_name": f.rule,
                 "fingerprint": print,
@@ -24,12 +32,9 @@ pub fn render(report: &Report) -> String {
                     "path": file.path,
                     "lines": { "begin": f.line, "end": f.end_line.max(f.line) },
                 },
-            }));
-        }
-    }
-    let mut s = serde_json::to_string_pretty(&issues).expect("JSON values always serialise");
-    s.push('\n');
-    s
+            })
+        })
+        .collect()
 }
 
 /// GitLab's severity for ours: a writable root file system is critical, not a blocker.

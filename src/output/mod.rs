@@ -9,6 +9,7 @@ pub mod github;
 pub mod gitlab;
 pub mod json;
 pub mod sarif;
+pub mod stream;
 pub mod text;
 
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 //! fixes are whole-line `replacements`.
 
 use crate::model::{FileReport, Finding, Fix, Report, Severity, SuppressionKind};
-use crate::output::{Sources, fingerprint};
+use crate::output::{OutputFormat, Sources, fingerprint, stream, text};
 use crate::rules::RuleId;
 use serde_json::{Value, json};
 
@@ -14,18 +14,29 @@ const INFORMATION_URI: &str = "https://github.com/immutabot/immutabot";
 
 /// The SARIF log for `report`; `sources` gives the texts needed to describe some fixes exactly.
 pub fn render(report: &Report, sources: &Sources) -> String {
-    let mut s = serde_json::to_string_pretty(&log(report, sources)).expect("JSON serialises");
-    s.push('\n');
-    s
+    stream::render_all(
+        OutputFormat::Sarif,
+        text::Options::default(),
+        report
+            .files
+            .iter()
+            .map(|f| (f, sources.get(&f.path).map(String::as_str))),
+    )
 }
 
 /// The SARIF log as a JSON value.
 pub fn log(report: &Report, sources: &Sources) -> Value {
-    let results: Vec<Value> = report
-        .files
-        .iter()
-        .flat_map(|file| file_results(file, sources.get(&file.path).map(String::as_str)))
-        .collect();
+    log_with_results(
+        report
+            .files
+            .iter()
+            .flat_map(|file| file_results(file, sources.get(&file.path).map(String::as_str)))
+            .collect(),
+    )
+}
+
+/// The SARIF log around a list of results.
+pub fn log_with_results(results: Vec<Value>) -> Value {
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -60,7 +71,8 @@ fn rule(r: RuleId) -> Value {
     })
 }
 
-fn file_results(file: &FileReport, text: Option<&str>) -> Vec<Value> {
+/// The results for one file's findings.
+pub fn file_results(file: &FileReport, text: Option<&str>) -> Vec<Value> {
     let prints = fingerprint::all(file);
     file.findings
         .iter()

@@ -3,8 +3,8 @@
 //! `path:line:col: severity[rule] message`, then a small diff of each suggested patch, then
 //! one summary line. Colour is decided by the caller, so this stays a pure function.
 
-use crate::model::{FileReport, Finding, Fix, Format, Report, Severity};
-use crate::output::Sources;
+use crate::model::{FileReport, Finding, Fix, Format, Report, Severity, Summary};
+use crate::output::{OutputFormat, Sources, stream};
 use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
 use std::fmt::Write;
@@ -66,37 +66,31 @@ impl Styles {
 
 /// The whole text report.
 pub fn render(report: &Report, sources: &Sources, opts: Options) -> String {
-    let st = Styles::new(opts.color);
-    let mut out = String::new();
-    for file in &report.files {
-        render_file(
-            &mut out,
-            file,
-            sources.get(&file.path).map(String::as_str),
-            opts,
-            &st,
-        );
-    }
-    let s = &report.summary;
-    let _ = writeln!(
-        out,
-        "{}, {}, {} read-only, {} suppressed, {}",
+    stream::render_all(
+        OutputFormat::Text,
+        opts,
+        report
+            .files
+            .iter()
+            .map(|f| (f, sources.get(&f.path).map(String::as_str))),
+    )
+}
+
+/// The closing line: what was checked and what was found.
+pub fn summary_line(s: &Summary) -> String {
+    format!(
+        "{}, {}, {} read-only, {} suppressed, {}\n",
         count(s.files, "file"),
         count(s.units, "unit"),
         s.read_only,
         s.suppressed,
         count(s.findings, "finding")
-    );
-    out
+    )
 }
 
-fn render_file(
-    out: &mut String,
-    file: &FileReport,
-    text: Option<&str>,
-    opts: Options,
-    st: &Styles,
-) {
+/// One file's findings (and, with `verbose`, why it was skipped).
+pub fn render_file(out: &mut String, file: &FileReport, text: Option<&str>, opts: Options) {
+    let st = &Styles::new(opts.color);
     if opts.verbose && file.format == Format::Skipped {
         let reason = file
             .skipped_reason
@@ -135,8 +129,6 @@ fn render_file(
     }
 }
 
-/// A message on one line of its own: later lines are indented under the diagnostic so that
-/// every `path:line:col:` still starts a line.
 fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
@@ -145,6 +137,8 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
+/// A message on one line of its own: later lines are indented under the diagnostic so that
+/// every `path:line:col:` still starts a line.
 fn one_entry(message: &str) -> String {
     message.trim_end().replace('\n', "\n    ")
 }

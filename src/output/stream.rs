@@ -1,0 +1,153 @@
+//! Writes a report file by file, so a run holds one batch of results at a time and memory
+//! follows the largest file rather than the size of the tree.
+//!
+//! The whole-report renderers (`json::render`, …) are this writer over a finished report, so
+//! the streamed output and the tested output are the same bytes.
+
+use crate::model::{FileReport, Severity, Summary};
+use crate::output::{OutputFormat, gitlab, sarif, text};
+use std::io::{self, Write};
+
+/// A report being written.
+pub struct Streamer {
+    format: OutputFormat,
+    text: text::Options,
+    /// Nothing written inside the format's list yet (JSON, GitLab, SARIF need the commas).
+    first: bool,
+    /// Counts over the files written so far.
+    pub summary: Summary,
+    /// The worst unsuppressed severity seen so far.
+    pub worst: Option<Severity>,
+}
+
+impl Streamer {
+    /// A writer for `format`; `text` only matters for the text format.
+    pub fn new(format: OutputFormat, text: text::Options) -> Streamer {
+        Streamer {
+            format,
+            text,
+            first: true,
+            summary: Summary::default(),
+            worst: None,
+        }
+    }
+
+    /// Writes what comes before the first file.
+    pub fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Json => out.write_all(b"{\n  \"version\": 1,\n  \"files\": ["),
+            OutputFormat::Gitlab => out.write_all(b"["),
+            OutputFormat::Sarif => out.write_all(sarif_frame().0.as_bytes()),
+            OutputFormat::Text | OutputFormat::Github => Ok(()),
+        }
+    }
+
+    /// Writes one file's part; `source` is its text where the format shows patches.
+    pub fn file(
+        &mut self,
+        out: &mut dyn Write,
+        file: &FileReport,
+        source: Option<&str>,
+    ) -> io::Result<()> {
+        self.summary.add(file);
+        self.worst = self.worst.max(file.worst());
+        match self.format {
+            OutputFormat::Text => {
+                let mut s = String::new();
+                text::render_file(&mut s, file, source, self.text);
+                out.write_all(s.as_bytes())
+            }
+            OutputFormat::Github => out.write_all(crate::output::github::file(file).as_bytes()),
+            OutputFormat::Json => {
+                let item = serde_json::to_string_pretty(file).map_err(io::Error::other)?;
+                self.item(out, &item, 4)
+            }
+            OutputFormat::Gitlab => {
+                for issue in gitlab::issues(file) {
+                    let item = serde_json::to_string_pretty(&issue).map_err(io::Error::other)?;
+                    self.item(out, &item, 2)?;
+                }
+                Ok(())
+            }
+            OutputFormat::Sarif => {
+                for result in sarif::file_results(file, source) {
+                    let item = serde_json::to_string_pretty(&result).map_err(io::Error::other)?;
+                    self.item(out, &item, 8)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes what comes after the last file.
+    pub fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let close = |first: bool, indent: usize| {
+            if first {
+                "]".to_string()
+            } else {
+                format!("\n{}]", " ".repeat(indent))
+            }
+        };
+        match self.format {
+            OutputFormat::Text => out.write_all(text::summary_line(&self.summary).as_bytes()),
+            OutputFormat::Github => Ok(()),
+            OutputFormat::Json => {
+                let summary =
+                    serde_json::to_string_pretty(&self.summary).map_err(io::Error::other)?;
+                write!(
+                    out,
+                    "{},\n  \"summary\": {}\n}}\n",
+                    close(self.first, 2),
+                    indent(&summary, 2)
+                )
+            }
+            OutputFormat::Gitlab => writeln!(out, "{}", close(self.first, 0)),
+            OutputFormat::Sarif => write!(out, "{}{}", close(self.first, 6), sarif_frame().1),
+        }
+    }
+
+    /// One element of the format's list: a comma after the previous one, a new line, and
+    /// the element's pretty JSON indented to its depth.
+    fn item(&mut self, out: &mut dyn Write, item: &str, depth: usize) -> io::Result<()> {
+        if !self.first {
+            out.write_all(b",")?;
+        }
+        self.first = false;
+        write!(out, "\n{}{}", " ".repeat(depth), indent(item, depth))
+    }
+}
+
+/// Indents every line but the first (which follows its key or comma).
+fn indent(json: &str, depth: usize) -> String {
+    json.replace('\n', &format!("\n{}", " ".repeat(depth)))
+}
+
+/// The SARIF log around its `results` list, split where the results go.
+fn sarif_frame() -> (String, String) {
+    let empty = serde_json::to_string_pretty(&sarif::log_with_results(Vec::new()))
+        .expect("JSON serialises");
+    let marker = "\"results\": []";
+    let at = empty.find(marker).expect("the log has a results list");
+    let open = at + marker.len() - 1;
+    (
+        empty[..open].to_string(),
+        format!("{}\n", &empty[open + 1..]),
+    )
+}
+
+/// Runs a whole finished report through the streamer: what the pure renderers return.
+pub fn render_all<'a>(
+    format: OutputFormat,
+    text_opts: text::Options,
+    files: impl IntoIterator<Item = (&'a FileReport, Option<&'a str>)>,
+) -> String {
+    let mut out: Vec<u8> = Vec::new();
+    let mut s = Streamer::new(format, text_opts);
+    // Writing into memory cannot fail.
+    let _ = s.begin(&mut out);
+    for (f, src) in files {
+        let _ = s.file(&mut out, f, src);
+    }
+    let _ = s.end(&mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
