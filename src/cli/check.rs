@@ -144,7 +144,7 @@ pub fn run(args: &CheckArgs) -> u8 {
 }
 
 /// Files analysed in parallel before their results are written and dropped.
-const BATCH: usize = 256;
+const BATCH: usize = 512;
 
 /// Reads, analyses and (with `--fix`/`--diff`) patches one file.
 fn process(

@@ -143,8 +143,9 @@ pub struct Stream {
 
 enum Frame {
     Seq(NodeId),
-    /// A mapping, its pending key, and the keys seen so far (for duplicate detection).
-    Map(NodeId, Option<NodeId>, HashSet<String>),
+    /// A mapping, its pending key, and a set of its keys once it is large enough to need one
+    /// (small mappings, nearly all of them, are scanned instead: no allocation per key).
+    Map(NodeId, Option<NodeId>, Option<HashSet<String>>),
 }
 
 impl Stream {
@@ -158,6 +159,8 @@ impl Stream {
         let mut parser = Parser::new_from_str_with_options(text, opts);
         let mut s = Stream {
             limits,
+            // About one node per ten bytes of YAML: growing the arena is then rare.
+            nodes: Vec::with_capacity(text.len() / 10),
             ..Stream::default()
         };
         let mut stack: Vec<Frame> = Vec::new();
@@ -264,7 +267,7 @@ impl Stream {
                     if anchor != 0 {
                         anchors.insert(anchor, id);
                     }
-                    stack.push(Frame::Map(id, None, HashSet::new()));
+                    stack.push(Frame::Map(id, None, None));
                     continue;
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
@@ -292,7 +295,7 @@ impl Stream {
                     Some(key) => {
                         let map = *map;
                         if let Some(k) = s.scalar(key).filter(|k| *k != "<<")
-                            && !seen.insert(k.to_string())
+                            && s.seen_before(map, k, seen)
                         {
                             s.duplicates.push(DuplicateKey {
                                 map,
@@ -308,6 +311,25 @@ impl Stream {
             }
         }
         s
+    }
+
+    /// Whether `key` is already a key of `map` (still being built).
+    fn seen_before(&self, map: NodeId, key: &str, set: &mut Option<HashSet<String>>) -> bool {
+        const SCAN: usize = 16;
+        if let Some(set) = set {
+            return !set.insert(key.to_string());
+        }
+        let Kind::Map { entries, .. } = &self.nodes[map as usize].kind else {
+            return false;
+        };
+        let keys = || entries.iter().filter_map(|&(k, _)| self.scalar(k));
+        if entries.len() < SCAN {
+            return keys().any(|k| k == key);
+        }
+        let mut all: HashSet<String> = keys().map(str::to_string).collect();
+        let dup = !all.insert(key.to_string());
+        *set = Some(all);
+        dup
     }
 
     fn push(&mut self, kind: Kind, span: &Span, tagged: bool) -> NodeId {
@@ -524,6 +546,10 @@ mod tests {
     fn duplicates_and_errors() {
         let s = parse("a: 1\na: 2\n");
         assert_eq!(s.duplicates.len(), 1);
+        let big: String = (0..40).map(|i| format!("k{i}: 1\n")).collect::<String>() + "k3: 2\n";
+        let s = parse(&big);
+        assert_eq!(s.duplicates.len(), 1);
+        assert_eq!(s.duplicates[0].key, "k3");
         let s = parse("a: [1\n");
         assert!(s.error.is_some());
         let s = parse("a: 1\n---\nb: 2\n");
