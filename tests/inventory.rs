@@ -178,3 +178,11 @@ fn privileged_read_only_is_not_effective() {
         vec![("read-only-bypassed", 5), ("read-only-bypassed", 9)]
     );
 }
+
+#[test]
+fn an_explicit_tag_is_not_guessed() {
+    let t = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x\n    securityContext:\n      readOnlyRootFilesystem: !!str true\n";
+    let r = run("pod.yaml", t);
+    assert_eq!(r.units[0].read_only, ReadOnly::Unknown);
+    assert_eq!(r.findings[0].rule, "read-only-unknown");
+}

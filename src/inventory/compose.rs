@@ -6,7 +6,7 @@
 use super::{Inventory, Switch, Target, Tmpfs, UnitFacts, plain_bool};
 use crate::analyze::Resolver;
 use crate::model::{ReadOnly, Role, Unit};
-use crate::yaml::{Limits, NodeId, Stream, Style};
+use crate::yaml::{Limits, NodeId, Stream};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -558,11 +558,6 @@ fn tmpfs_entries(s: &Stream, t: NodeId) -> Vec<Tmpfs> {
 pub fn is_root_user(user: &str) -> bool {
     let u = user.split(':').next().unwrap_or("").trim();
     u.is_empty() || u == "root" || u == "0"
-}
-
-/// Whether a style is quoted.
-pub fn quoted(s: &Stream, n: NodeId) -> bool {
-    s.style(n) == Some(Style::Quoted)
 }
 
 #[cfg(test)]

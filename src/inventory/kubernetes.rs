@@ -293,6 +293,12 @@ fn k8s_switch(s: &Stream, v: NodeId) -> Switch {
     if s.is_null(v) {
         return Switch::Absent;
     }
+    if s.node(s.resolve(v)).tagged {
+        // `!!str true` is a string and `!!bool "true"` a boolean: rare enough not to guess.
+        return Switch::Unknown(format!(
+            "`readOnlyRootFilesystem: {text}` carries an explicit YAML tag; write a plain `true`"
+        ));
+    }
     match s.style(v) {
         Some(Style::Plain) => match plain_bool(text) {
             Some(true) => Switch::On,

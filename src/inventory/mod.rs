@@ -98,17 +98,6 @@ pub struct PodLevel {
     pub node: NodeId,
 }
 
-/// A problem with the file itself, found while reading the inventory.
-#[derive(Debug, Clone)]
-pub struct FileProblem {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
 /// What the inventory of one file found.
 #[derive(Debug, Default)]
 pub struct Inventory {

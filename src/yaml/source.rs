@@ -95,12 +95,6 @@ impl<'a> Source<'a> {
         self.text[self.line_range(line)].ends_with(['\n', '\r'])
     }
 
-    /// Column (0-based, in bytes) of the first non-blank character of `line`.
-    pub fn indent_of(&self, line: usize) -> usize {
-        let l = self.line(line);
-        l.len() - l.trim_start_matches(' ').len()
-    }
-
     /// The last line at or before byte `end` that holds something other than blanks,
     /// scanning back from `end` (exclusive).
     pub fn last_content_line(&self, end: usize) -> usize {
