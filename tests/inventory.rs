@@ -186,3 +186,15 @@ fn an_explicit_tag_is_not_guessed() {
     assert_eq!(r.units[0].read_only, ReadOnly::Unknown);
     assert_eq!(r.findings[0].rule, "read-only-unknown");
 }
+
+#[test]
+fn extends_adds_the_extended_services_mounts() {
+    let t = "services:\n  base:\n    image: nginx:1.27\n    tmpfs: [/var/cache/nginx]\n    volumes: [run:/var/run]\n  web:\n    extends: base\n    read_only: true\n";
+    let r = run("compose.yaml", t);
+    let web: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.workload.as_deref() == Some("web"))
+        .collect();
+    assert!(web.is_empty(), "{web:?}");
+}

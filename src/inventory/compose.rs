@@ -207,41 +207,47 @@ fn service_facts(
         facts.tmpfs_node = Some(t);
         facts.tmpfs = tmpfs_entries(s, t);
     }
-    for t in &facts.tmpfs {
-        facts.writable_mounts.push(t.path.clone());
-    }
-    if let Some((_, vols)) = s.get(map, "volumes") {
-        for &v in s.items(vols) {
-            if let Some(text) = s.scalar(v) {
-                let parts: Vec<&str> = text.split(':').collect();
-                let (target, mode) = match parts.len() {
-                    1 => (parts[0], ""),
-                    2 => (parts[1], ""),
-                    _ => (parts[1], parts[2]),
-                };
-                if !mode.split(',').any(|m| m == "ro") {
-                    facts.writable_mounts.push(target.to_string());
-                }
-            } else if s.is_map(v) {
-                let target = s.get(v, "target").and_then(|(_, t)| s.scalar(t));
-                let ro = s
-                    .get(v, "read_only")
-                    .and_then(|(_, r)| s.scalar(r))
-                    .and_then(compose_bool)
-                    == Some(true);
-                if let (Some(t), false) = (target, ro) {
-                    facts.writable_mounts.push(t.to_string());
-                }
-            }
-        }
-    }
+    facts.writable_mounts = resolved.mounts;
     facts
 }
 
-/// The read-only switch and image of a service after merges and `extends`.
+/// Mount points a service writes to besides its root file system: tmpfs entries and
+/// volumes not mounted read-only.
+fn writable_mounts(s: &Stream, map: NodeId) -> Vec<String> {
+    let mut out: Vec<String> = match s.get(map, "tmpfs") {
+        Some((_, t)) => tmpfs_entries(s, t).into_iter().map(|t| t.path).collect(),
+        None => Vec::new(),
+    };
+    let Some((_, vols)) = s.get(map, "volumes") else {
+        return out;
+    };
+    for &v in s.items(vols) {
+        if let Some(text) = s.scalar(v) {
+            let parts: Vec<&str> = text.split(':').collect();
+            let (target, mode) = match parts.len() {
+                1 => (parts[0], ""),
+                2 => (parts[1], ""),
+                _ => (parts[1], parts[2]),
+            };
+            if !mode.split(',').any(|m| m == "ro") {
+                out.push(target.to_string());
+            }
+        } else if s.is_map(v) {
+            let ro = s.get_str(v, "read_only").and_then(compose_bool) == Some(true);
+            if let (Some(t), false) = (s.get_str(v, "target"), ro) {
+                out.push(t.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The read-only switch, image and writable mounts of a service after merges and `extends`
+/// (which adds the extended service's tmpfs and volumes to the service's own).
 struct Effective {
     switch: Switch,
     image: Option<String>,
+    mounts: Vec<String>,
 }
 
 const MAX_EXTENDS: usize = 10;
@@ -294,96 +300,71 @@ fn effective(
             switch_of(s, v)
         }
     });
-    let own_image = s.get_str(map, "image").map(str::to_string);
-    if let (Some(sw), Some(_)) = (&own_switch, &own_image) {
-        return Effective {
-            switch: sw.clone(),
-            image: own_image,
-        };
-    }
+    let own = Effective {
+        switch: own_switch.clone().unwrap_or(Switch::Absent),
+        image: s.get_str(map, "image").map(str::to_string),
+        mounts: writable_mounts(s, map),
+    };
     let Some((_, ext)) = s.get(map, "extends") else {
-        return Effective {
-            switch: own_switch.unwrap_or(Switch::Absent),
-            image: own_image,
-        };
+        return own;
     };
-    if depth >= MAX_EXTENDS {
-        return Effective {
-            switch: own_switch.unwrap_or_else(|| {
-                Switch::Unknown(format!(
-                    "`extends` is nested more than {MAX_EXTENDS} levels deep (a cycle?)"
-                ))
-            }),
-            image: own_image,
-        };
-    }
-    let (file, service) = if let Some(name) = s.scalar(ext) {
-        (None, Some(name.to_string()))
+    let parent = if depth >= MAX_EXTENDS {
+        Err(format!(
+            "`extends` is nested more than {MAX_EXTENDS} levels deep (a cycle?)"
+        ))
     } else {
-        (
-            s.get(ext, "file")
-                .and_then(|(_, f)| s.scalar(f))
-                .map(str::to_string),
-            s.get(ext, "service")
-                .and_then(|(_, f)| s.scalar(f))
-                .map(str::to_string),
-        )
+        extended(s, root, ext, path, files, depth)
     };
-    let Some(service) = service else {
-        return Effective {
-            switch: own_switch.unwrap_or(Switch::Absent),
-            image: own_image,
-        };
-    };
-    let parent = match file {
-        None => lookup_service(s, root, &service)
-            .map(|m| effective(s, root, m, path, files, depth + 1))
-            .unwrap_or(Effective {
-                switch: Switch::Unknown(format!(
-                    "`extends` names service `{service}`, which is not in this file"
-                )),
-                image: None,
-            }),
-        Some(file) => {
-            let other_path = join(path, &file);
-            match files.load(&other_path) {
-                None => Effective {
-                    switch: Switch::Unknown(format!(
-                        "`extends` names `{file}`, which was not found (looked for `{other_path}`)"
-                    )),
-                    image: None,
-                },
-                Some(other) => {
-                    let found = other
-                        .docs
-                        .first()
-                        .copied()
-                        .flatten()
-                        .and_then(|r| Some((r, layout(&other, r)?)))
-                        .and_then(|(r, l)| match l {
-                            Layout::Services(svcs) | Layout::Legacy(svcs) => {
-                                let m = other.get(svcs, &service)?.1;
-                                other.is_map(m).then_some((r, m))
-                            }
-                            Layout::Empty => None,
-                        });
-                    match found {
-                        Some((r, m)) => effective(&other, r, m, &other_path, files, depth + 1),
-                        None => Effective {
-                            switch: Switch::Unknown(format!(
-                                "`extends` names service `{service}` in `{file}`, which has no such service"
-                            )),
-                            image: None,
-                        },
-                    }
-                }
-            }
-        }
-    };
-    Effective {
-        switch: own_switch.unwrap_or(parent.switch),
-        image: own_image.or(parent.image),
+    match parent {
+        // The service's own values win; lists such as tmpfs and volumes add up.
+        Ok(parent) => Effective {
+            switch: own_switch.unwrap_or(parent.switch),
+            image: own.image.or(parent.image),
+            mounts: [own.mounts, parent.mounts].concat(),
+        },
+        Err(reason) => Effective {
+            switch: own_switch.unwrap_or(Switch::Unknown(reason)),
+            ..own
+        },
     }
+}
+
+/// The service an `extends` names, after its own merges and `extends`; why not, if missing.
+fn extended(
+    s: &Stream,
+    root: NodeId,
+    ext: NodeId,
+    path: &str,
+    files: &Files<'_>,
+    depth: usize,
+) -> Result<Effective, String> {
+    let (file, service) = match s.scalar(ext) {
+        Some(name) => (None, name.to_string()),
+        None => (
+            s.get_str(ext, "file").map(str::to_string),
+            s.get_str(ext, "service")
+                .ok_or("`extends` names no service")?
+                .to_string(),
+        ),
+    };
+    let Some(file) = file else {
+        let m = lookup_service(s, root, &service).ok_or_else(|| {
+            format!("`extends` names service `{service}`, which is not in this file")
+        })?;
+        return Ok(effective(s, root, m, path, files, depth + 1));
+    };
+    let other_path = join(path, &file);
+    let other = files.load(&other_path).ok_or_else(|| {
+        format!("`extends` names `{file}`, which was not found (looked for `{other_path}`)")
+    })?;
+    let r = other.docs.first().copied().flatten();
+    let m = r
+        .and_then(|r| lookup_service(&other, r, &service))
+        .ok_or_else(|| {
+            format!("`extends` names service `{service}` in `{file}`, which has no such service")
+        })?;
+    let r = r.unwrap_or(m);
+    Ok(effective(&other, r, m, &other_path, files, depth + 1))
 }
 
 fn lookup_service(s: &Stream, root: NodeId, name: &str) -> Option<NodeId> {
@@ -526,10 +507,7 @@ impl Other {
         if facts.unit.image.is_none() {
             facts.unit.image = s.get_str(other, "image").map(str::to_string);
         }
-        if let Some((_, t)) = s.get(other, "tmpfs") {
-            let paths = tmpfs_entries(s, t).into_iter().map(|t| t.path);
-            facts.writable_mounts.extend(paths);
-        }
+        facts.writable_mounts.extend(writable_mounts(s, other));
     }
 }
 
