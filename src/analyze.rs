@@ -48,6 +48,12 @@ pub fn is_compose_name(path: &str) -> bool {
         && (name.ends_with(".yml") || name.ends_with(".yaml"))
 }
 
+/// Whether text that could not be read as YAML still looks like a Compose file or a
+/// Kubernetes manifest, so that its failure is worth a finding.
+fn looks_like_ours(text: &str) -> bool {
+    (text.contains("apiVersion") && text.contains("kind")) || text.contains("services")
+}
+
 /// Analyses one file. `path` is relative to the analysed root, with forward slashes.
 pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolver) -> FileReport {
     let mut report = FileReport {
@@ -58,6 +64,12 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
         findings: Vec::new(),
     };
     if bytes.len() > MAX_FILE_BYTES {
+        // A big lock file or data dump is not ours: only say so when it looks like a manifest.
+        let head = String::from_utf8_lossy(&bytes[..64 * 1024]);
+        if !is_compose_name(path) && !looks_like_ours(&head) {
+            report.skipped_reason = Some(NOT_RECOGNISED.into());
+            return report;
+        }
         let reason = format!(
             "the file is {} bytes, over the {} MiB limit; not analysed",
             bytes.len(),
@@ -122,7 +134,9 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
     report.format = match format {
         Some(f) => f,
         None if is_compose_name(path) => Format::Compose,
-        None if broken => Format::Skipped,
+        // A broken file is reported when it looks like a manifest; a broken Ansible or CI
+        // template elsewhere in the tree is not ours to judge.
+        None if broken && looks_like_ours(&text) => Format::Skipped,
         None => {
             report.skipped_reason = Some(NOT_RECOGNISED.into());
             return report;

@@ -145,3 +145,25 @@ fn lone_carriage_returns_are_line_breaks() {
     let fix = r.findings[0].fix.as_ref().unwrap();
     assert_eq!(fix.replacement, "    image: x\r    read_only: true\r");
 }
+
+/// A repository holds lock files and templates of other tools: when they are big or broken
+/// and do not look like a manifest, they are not ours to fail on.
+#[test]
+fn big_or_broken_files_of_other_tools_are_not_findings() {
+    let lock = format!(
+        "{{\"lockfileVersion\": 3, \"packages\": \"{}\"}}",
+        "x".repeat(MAX_FILE_BYTES)
+    );
+    let r = run("package-lock.json", lock.as_bytes());
+    assert!(r.findings.is_empty());
+    assert_eq!(
+        r.skipped_reason.as_deref(),
+        Some(immutabot::analyze::NOT_RECOGNISED)
+    );
+    let ansible = "- hosts: all\n  tasks:\n    - name: x\n      template: {% raw %}\n";
+    let r = run("playbook.yml", ansible.as_bytes());
+    assert!(r.findings.is_empty(), "{r:?}");
+    let broken_manifest = "apiVersion: v1\nkind: Pod\nmetadata: [\n";
+    let r = run("pod.yaml", broken_manifest.as_bytes());
+    assert_eq!(invalid(&r).len(), 1);
+}
