@@ -446,3 +446,46 @@ fn other_yaml_in_a_directory_is_left_out_unless_named() {
     assert_eq!(v["files"][0]["format"], "skipped");
     assert_eq!(r.code, 0);
 }
+
+#[test]
+fn standard_input_is_checked_and_diffed_but_not_fixed() {
+    use std::io::Write as _;
+    let dir = repo();
+    let check = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_immutabot"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(DEPLOYMENT.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    let (code, out) = check(&["check", "--format", "json", "-"]);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["files"][0]["path"], "<stdin>");
+    assert_eq!(
+        v["files"][0]["findings"][0]["rule"],
+        "writable-root-filesystem"
+    );
+    let (code, out) = check(&["check", "--diff", "-"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("+++ b/<stdin>") && out.contains("readOnlyRootFilesystem: true"),
+        "{out}"
+    );
+    let (code, _) = check(&["check", "--fix", "-"]);
+    assert_eq!(code, 2);
+}

@@ -152,7 +152,24 @@ fn process(
     args: &CheckArgs,
     analyse: &(impl Fn(&str, &[u8]) -> FileReport + Sync),
 ) -> Outcome {
-    let bytes = match std::fs::read(&t.fs_path) {
+    let from_stdin = t.fs_path.as_os_str() == walk::STDIN;
+    if from_stdin && args.fix {
+        return Outcome {
+            explicit: t.explicit,
+            report: None,
+            text: None,
+            change: None,
+            applied: 0,
+            error: Some("standard input cannot be fixed in place: use --diff".into()),
+        };
+    }
+    let read = if from_stdin {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut b).map(|_| b)
+    } else {
+        std::fs::read(&t.fs_path)
+    };
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             // An unreadable file is an error of the run, not an entry of the report.

@@ -37,11 +37,21 @@ pub struct Options<'a> {
     pub config_base: &'a Path,
 }
 
+/// The argument that means standard input.
+pub const STDIN: &str = "-";
+/// How standard input is named in reports.
+pub const STDIN_PATH: &str = "<stdin>";
+
 /// Expands `paths` into the files to analyse.
 pub fn collect(paths: &[PathBuf], config: &Config, opts: Options<'_>) -> Walk {
     let mut found: BTreeMap<String, (PathBuf, bool)> = BTreeMap::new();
     let mut errors = Vec::new();
     for arg in paths {
+        if arg.as_os_str() == STDIN {
+            // `helm template . | immutabot check -`
+            found.insert(STDIN_PATH.to_string(), (arg.clone(), true));
+            continue;
+        }
         let meta = match std::fs::metadata(arg) {
             Ok(m) => m,
             Err(e) => {
