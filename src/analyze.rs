@@ -155,7 +155,7 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
     let drafts = if broken {
         Vec::new()
     } else {
-        rules::check(&stream, &inv, &planner)
+        rules::check(&inv, &planner)
     };
     for u in inv.units.iter().filter(|u| u.listed) {
         let mut unit = u.unit.clone();

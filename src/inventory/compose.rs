@@ -125,7 +125,7 @@ pub fn inventory(input: &ComposeInput<'_>) -> Inventory {
         let map = s.is_map(body).then(|| s.resolve(body));
         let mut facts = service_facts(input, &files, name, key, map);
         if let Some(other) = &other {
-            other.merge_into(&mut facts, name, map.is_some());
+            other.merge_into(&mut facts, name);
             if other.skip_unit(name) {
                 if facts.switch_node.is_none() {
                     continue;
@@ -486,7 +486,7 @@ impl Other {
     }
 
     /// Applies the merge: the override's `read_only` wins over the base's.
-    fn merge_into(&self, facts: &mut UnitFacts, name: &str, _has_body: bool) {
+    fn merge_into(&self, facts: &mut UnitFacts, name: &str) {
         let Some(other) = self.other_service(name) else {
             return;
         };

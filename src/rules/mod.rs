@@ -14,7 +14,7 @@ use crate::inventory::{Inventory, Switch, Target, UnitFacts};
 use crate::knowledge;
 use crate::model::{Fix, ReadOnly};
 use crate::patch::Planner;
-use crate::yaml::{NodeId, Stream};
+use crate::yaml::NodeId;
 
 /// A finding before severities and suppressions are applied.
 #[derive(Debug, Clone)]
@@ -32,10 +32,10 @@ pub struct Draft {
 }
 
 /// Runs every rule over an inventory.
-pub fn check(s: &Stream, inv: &Inventory, planner: &Planner<'_>) -> Vec<Draft> {
+pub fn check(inv: &Inventory, planner: &Planner<'_>) -> Vec<Draft> {
     let mut out = Vec::new();
     for (i, u) in inv.units.iter().enumerate() {
-        unit_rules(s, i, u, planner, &mut out);
+        unit_rules(i, u, planner, &mut out);
     }
     for p in &inv.pod_level {
         out.push(Draft {
@@ -62,7 +62,7 @@ pub fn status(u: &UnitFacts) -> ReadOnly {
     }
 }
 
-fn unit_rules(s: &Stream, i: usize, u: &UnitFacts, planner: &Planner<'_>, out: &mut Vec<Draft>) {
+fn unit_rules(i: usize, u: &UnitFacts, planner: &Planner<'_>, out: &mut Vec<Draft>) {
     let needs = knowledge::needs(u);
     let missing: Vec<String> = needs
         .iter()
@@ -138,7 +138,6 @@ fn unit_rules(s: &Stream, i: usize, u: &UnitFacts, planner: &Planner<'_>, out: &
             }
         }
     }
-    let _ = s;
 }
 
 /// Whether tmpfs options give the mount to someone (a `uid`) or make it world-writable.
