@@ -149,7 +149,7 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
         ed: Editor {
             s: &stream,
             src: &src,
-            style: Style::learn(&stream),
+            style: Style::learn(&stream, &src),
         },
     };
     let drafts = if broken {

@@ -19,8 +19,10 @@ pub fn render(changes: &[Change]) -> String {
     let mut out = String::new();
     for c in changes.iter().filter(|c| c.before != c.after) {
         let diff = TextDiff::from_lines(&c.before, &c.after);
-        let a = format!("a/{}", c.path);
-        let b = format!("b/{}", c.path);
+        // git's prefixes: an absolute path (outside the working directory) loses its `/`.
+        let path = c.path.trim_start_matches('/');
+        let a = format!("a/{path}");
+        let b = format!("b/{path}");
         out.push_str(
             &diff
                 .unified_diff()

@@ -4,7 +4,7 @@
 //! re-serialised, so comments, quoting, key order and line endings survive untouched.
 
 use crate::model::Fix;
-use crate::yaml::{Kind, NodeId, Source, Stream};
+use crate::yaml::{Kind, NodeId, Pos, Source, Stream};
 
 /// Replace bytes `at..end` with `text` (an insertion when `at == end`).
 #[derive(Debug, Clone)]
@@ -28,7 +28,7 @@ pub struct Style {
 
 impl Style {
     /// Learns the style from the first nested block collections of the file.
-    pub fn learn(s: &Stream) -> Style {
+    pub fn learn(s: &Stream, src: &Source<'_>) -> Style {
         let mut indent = None;
         let mut seq_offset = None;
         for node in &s.nodes {
@@ -50,10 +50,11 @@ impl Style {
                     {
                         indent = Some(vn.start.col - kn.start.col);
                     }
-                    Kind::Seq { flow: false, .. }
-                        if seq_offset.is_none() && vn.start.col >= kn.start.col =>
-                    {
-                        seq_offset = Some(vn.start.col - kn.start.col);
+                    Kind::Seq { flow: false, items } if seq_offset.is_none() => {
+                        seq_offset = items
+                            .first()
+                            .and_then(|&i| dash_col(src, s.node(i).start))
+                            .and_then(|dash| dash.checked_sub(kn.start.col));
                     }
                     _ => {}
                 }
@@ -68,6 +69,14 @@ impl Style {
             seq_offset: seq_offset.unwrap_or(indent).min(8),
         }
     }
+}
+
+/// The column of the dash before a block sequence item that starts at `item`. The
+/// sequence's own span may start at the item's content (indentless style), so the dash is
+/// looked for on the item's line.
+fn dash_col(src: &Source<'_>, item: Pos) -> Option<usize> {
+    let line = src.line(item.line);
+    line.get(..item.col.min(line.len()))?.rfind('-')
 }
 
 /// Builds edits against one file.
@@ -173,10 +182,7 @@ impl<'a> Editor<'a> {
                 items: existing,
             } => {
                 let first = existing.first().map(|&i| self.s.node(i).start)?;
-                // The sequence's own span may start at its first item's content (indentless
-                // style), so find the dash on that item's line.
-                let line = self.src.line(first.line);
-                let dash = line.get(..first.col.min(line.len()))?.rfind('-')?;
+                let dash = dash_col(self.src, first)?;
                 // Align continuation lines with the content of existing items.
                 let content = if first.col > dash {
                     first.col
