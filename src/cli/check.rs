@@ -33,6 +33,20 @@ struct Outcome {
     error: Option<String>,
 }
 
+impl Outcome {
+    /// A file that produced no report, only an error of the run.
+    fn failed(t: &Target, error: String) -> Outcome {
+        Outcome {
+            explicit: t.explicit,
+            report: None,
+            text: None,
+            change: None,
+            applied: 0,
+            error: Some(error),
+        }
+    }
+}
+
 /// Runs `immutabot check` and returns the process exit code.
 pub fn run(args: &CheckArgs) -> u8 {
     let cwd = match std::env::current_dir() {
@@ -154,14 +168,10 @@ fn process(
 ) -> Outcome {
     let from_stdin = t.fs_path.as_os_str() == walk::STDIN;
     if from_stdin && args.fix {
-        return Outcome {
-            explicit: t.explicit,
-            report: None,
-            text: None,
-            change: None,
-            applied: 0,
-            error: Some("standard input cannot be fixed in place: use --diff".into()),
-        };
+        return Outcome::failed(
+            t,
+            "standard input cannot be fixed in place: use --diff".into(),
+        );
     }
     let read = if from_stdin {
         let mut b = Vec::new();
@@ -171,17 +181,8 @@ fn process(
     };
     let bytes = match read {
         Ok(b) => b,
-        Err(e) => {
-            // An unreadable file is an error of the run, not an entry of the report.
-            return Outcome {
-                explicit: t.explicit,
-                report: None,
-                text: None,
-                change: None,
-                applied: 0,
-                error: Some(format!("{}: {e}", t.path)),
-            };
-        }
+        // An unreadable file is an error of the run, not an entry of the report.
+        Err(e) => return Outcome::failed(t, format!("{}: {e}", t.path)),
     };
     if !args.fix && !args.diff {
         let report = analyse(&t.path, &bytes);

@@ -115,12 +115,11 @@ impl<'a> Planner<'a> {
             None => Some(vec![
                 self.ed.add_under_key(u.anchor, &["read_only: true".into()]),
             ]),
-            Some(map) if is_own_block(s, map, u.anchor) || s.node(map).kind_is_flow() => Some(
-                vec![
-                    self.ed
-                        .add_to_map(map, &["read_only: true".into()], "read_only: true")?,
-                ],
-            ),
+            Some(map) if is_own_block(s, map, u.anchor) => Some(vec![self.ed.add_to_map(
+                map,
+                &["read_only: true".into()],
+                "read_only: true",
+            )?]),
             // The service's body is an alias of another node: editing it would change others.
             Some(_) => None,
         }
@@ -184,10 +183,7 @@ impl<'a> Planner<'a> {
         let map = match u.map {
             Some(m) => m,
             None => {
-                let mut lines = vec!["read_only: true".to_string()];
-                lines.extend(self.ed.new_seq_key("tmpfs", &items(&entries)));
-                // Only reached together with the switch edit, which already adds read_only.
-                lines.remove(0);
+                let lines = self.ed.new_seq_key("tmpfs", &items(&entries));
                 return Some(self.ed.add_under_key(u.anchor, &lines));
             }
         };
@@ -325,19 +321,6 @@ impl<'a> Planner<'a> {
                     .add_to_map(map, &lines, &format!("{key}: [{}]", flows.join(", ")))
             }
         }
-    }
-}
-
-trait FlowKind {
-    fn kind_is_flow(&self) -> bool;
-}
-
-impl FlowKind for crate::yaml::tree::Node {
-    fn kind_is_flow(&self) -> bool {
-        matches!(
-            self.kind,
-            crate::yaml::Kind::Map { flow: true, .. } | crate::yaml::Kind::Seq { flow: true, .. }
-        )
     }
 }
 
