@@ -6,11 +6,14 @@
 pub mod analyze;
 pub mod cli;
 pub mod config;
+pub mod forge;
+pub mod ids;
 pub mod inventory;
 pub mod knowledge;
 pub mod model;
 pub mod output;
 pub mod patch;
+pub mod review;
 pub mod rules;
 pub mod suppress;
 pub mod yaml;

@@ -1,0 +1,155 @@
+//! Small types for the identities that cross the service's boundaries.
+//!
+//! Forge payloads are parsed into these at the edge, so a pull-request number can never be
+//! passed where an installation id is expected, and a SHA is known to be one.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A GitHub App installation id (`installation.id` in a payload).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct InstallationId(pub i64);
+
+/// A pull-request number within its repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PrNumber(pub i64);
+
+/// A queue job's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(pub i64);
+
+/// A check run's id on GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CheckRunId(pub i64);
+
+/// A full, lowercase hex commit SHA (40 characters; 64 for SHA-256 repositories).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CommitSha(String);
+
+impl CommitSha {
+    /// Accepts 40 or 64 hex digits; anything else is not a commit id we will put in a URL.
+    pub fn parse(s: &str) -> Result<CommitSha, String> {
+        let ok = (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit());
+        if ok {
+            Ok(CommitSha(s.to_ascii_lowercase()))
+        } else {
+            Err(format!("not a commit SHA: {s:?}"))
+        }
+    }
+
+    /// The SHA as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CommitSha {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        CommitSha::parse(&s)
+    }
+}
+
+impl From<CommitSha> for String {
+    fn from(s: CommitSha) -> String {
+        s.0
+    }
+}
+
+impl fmt::Display for CommitSha {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An `owner/name` repository, validated so it can be put into an API path as is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RepoName {
+    owner: String,
+    name: String,
+}
+
+impl RepoName {
+    /// Parses `owner/name`; both parts may hold only `A-Z a-z 0-9 . _ -` (GitHub's own rule),
+    /// and neither may be `.` or `..`, so the result is safe in a URL path.
+    pub fn parse(full: &str) -> Result<RepoName, String> {
+        let bad = || format!("not an owner/name repository: {full:?}");
+        let (owner, name) = full.split_once('/').ok_or_else(bad)?;
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p.len() <= 100
+                && p != "."
+                && p != ".."
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        };
+        if part_ok(owner) && part_ok(name) {
+            Ok(RepoName {
+                owner: owner.to_string(),
+                name: name.to_string(),
+            })
+        } else {
+            Err(bad())
+        }
+    }
+
+    /// The owner (user or organisation) login.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The repository's name without the owner.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl TryFrom<String> for RepoName {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        RepoName::parse(&s)
+    }
+}
+
+impl From<RepoName> for String {
+    fn from(r: RepoName) -> String {
+        r.to_string()
+    }
+}
+
+impl fmt::Display for RepoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_names_are_safe_in_a_path() {
+        assert_eq!(
+            RepoName::parse("Codertocat/Hello-World")
+                .unwrap()
+                .to_string(),
+            "Codertocat/Hello-World"
+        );
+        for bad in ["a", "a/b/c", "../x", "a/..", "a/b?c", "a/b%2f", "/b", "a/"] {
+            assert!(RepoName::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shas_are_hex_of_the_right_length() {
+        assert!(CommitSha::parse("ec26c3e57ca3a959ca5aad62de7213c562f8c821").is_ok());
+        assert!(CommitSha::parse("ec26c3e5").is_err());
+        assert!(CommitSha::parse("../../../../../../../../../../../../../../etc/passwd").is_err());
+    }
+}
