@@ -1,0 +1,118 @@
+//! Scripted failures: a test says "the next N matching requests get this answer", and the
+//! fake gives it before doing anything else (auth included), the way a flaky GitHub would.
+
+use std::time::Duration;
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub status: u16,
+    /// Sent as given; they replace the fake's own rate-limit headers of the same name.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// Wait this long before answering (to trip a client's timeout).
+    pub delay: Option<Duration>,
+}
+
+impl Fault {
+    /// `status` with `{"message": message}`.
+    pub fn message(status: u16, message: &str) -> Fault {
+        Fault {
+            status,
+            headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
+            body: serde_json::json!({ "message": message }).to_string(),
+            delay: None,
+        }
+    }
+
+    /// A bare 5xx, as GitHub's front end sends them.
+    pub fn server_error(status: u16) -> Fault {
+        let text = match status {
+            502 => "Server Error",
+            503 => "Service Unavailable",
+            _ => "Server Error",
+        };
+        Fault::message(status, text)
+    }
+
+    /// 403 secondary rate limit, with `retry-after` when given (GitHub sometimes omits it).
+    pub fn secondary_rate_limit(retry_after: Option<u64>) -> Fault {
+        let mut f = Fault::message(
+            403,
+            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.",
+        );
+        if let Some(secs) = retry_after {
+            f = f.header("retry-after", &secs.to_string());
+        }
+        f
+    }
+
+    /// The primary limit used up: `status` (403 or 429) with remaining 0 and the reset time.
+    pub fn rate_limited(status: u16, reset_epoch: i64) -> Fault {
+        Fault::message(status, "API rate limit exceeded for installation ID 1.")
+            .header("x-ratelimit-limit", "5000")
+            .header("x-ratelimit-remaining", "0")
+            .header("x-ratelimit-used", "5000")
+            .header("x-ratelimit-reset", &reset_epoch.to_string())
+            .header("x-ratelimit-resource", "core")
+    }
+
+    /// 422 with GitHub's validation-error shape.
+    pub fn unprocessable(error: &str) -> Fault {
+        Fault {
+            body: serde_json::json!({
+                "message": "Unprocessable Entity",
+                "errors": [error],
+                "documentation_url": "https://docs.github.com/rest",
+                "status": "422",
+            })
+            .to_string(),
+            ..Fault::message(422, "")
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Fault {
+        self.headers.push((name.to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    pub fn delayed(mut self, delay: Duration) -> Fault {
+        self.delay = Some(delay);
+        self
+    }
+}
+
+/// A fault waiting for its requests.
+#[derive(Debug, Clone)]
+pub struct FaultRule {
+    /// Upper-case method, or `*` for any.
+    pub method: String,
+    pub pattern: String,
+    pub fault: Fault,
+    pub remaining: usize,
+}
+
+/// Does `path` (prefix stripped, no query) match `pattern`?
+///
+/// The crate has no `regex` dependency and tests may not add one, so patterns are a small
+/// glob: the pattern must match a prefix of the path, `*` matches one path segment's worth of
+/// characters (no `/`), and a trailing `$` demands the whole path. E.g.
+/// `/repos/o/r/pulls/*/files`, `/graphql$`, `/app/installations/`.
+pub fn matches(pattern: &str, path: &str) -> bool {
+    let (pattern, anchored) = match pattern.strip_suffix('$') {
+        Some(p) => (p, true),
+        None => (pattern, false),
+    };
+    glob(pattern.as_bytes(), path.as_bytes(), anchored)
+}
+
+fn glob(p: &[u8], s: &[u8], anchored: bool) -> bool {
+    match p.split_first() {
+        None => !anchored || s.is_empty(),
+        Some((b'*', rest)) => {
+            let run = s.iter().take_while(|&&c| c != b'/').count();
+            (0..=run).any(|n| glob(rest, &s[n..], anchored))
+        }
+        Some((c, rest)) => s.first() == Some(c) && glob(rest, &s[1..], anchored),
+    }
+}

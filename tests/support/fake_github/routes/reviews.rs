@@ -1,0 +1,125 @@
+//! Creating a review: all-or-nothing validation of every comment's anchor against the PR's
+//! patches, one pending review per user, and a thread per comment once submitted.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::super::diff::{self, Side};
+use super::super::state::{BOT_LOGIN, PullRequest, Review, ReviewComment, Thread, ThreadComment};
+use super::super::auth;
+use super::{Shared, error, json_response, parse_json, unprocessable};
+
+const PENDING_TWICE: &str = "User can only have one pending review per pull request";
+
+fn comment_from(v: &Value) -> ReviewComment {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let n = |k: &str| v.get(k).and_then(Value::as_u64);
+    ReviewComment {
+        path: s("path").unwrap_or_default(),
+        line: n("line"),
+        side: s("side"),
+        start_line: n("start_line"),
+        start_side: s("start_side"),
+        body: s("body").unwrap_or_default(),
+    }
+}
+
+/// Where GitHub would refuse the comment, in the words of its 422.
+fn check_comment(pr: &PullRequest, c: &ReviewComment) -> Result<(), &'static str> {
+    let Some(file) = pr.files.iter().find(|f| f.path == c.path) else {
+        return Err("Path could not be resolved");
+    };
+    // No patch (binary, too large) means no line to anchor to.
+    let hunks = diff::parse_hunks(file.patch.as_deref().unwrap_or(""));
+    let line = c.line.ok_or("Line could not be resolved")?;
+    let side = Side::parse(c.side.as_deref());
+    let start = c.start_line.map(|s| (s, c.start_side.as_deref().map_or(side, |x| Side::parse(Some(x)))));
+    diff::check_anchor(&hunks, line, side, start)
+}
+
+/// `POST /repos/{owner}/{repo}/pulls/{number}/reviews` → 200, or 422 for the whole review.
+pub async fn create(
+    AxState(shared): AxState<Shared>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = match parse_json(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let mut guard = shared.lock();
+    let st = &mut *guard;
+    let full = format!("{owner}/{repo}");
+    if let Err(r) = auth::require_repo_token(st, &headers, &full) {
+        return r;
+    }
+    let Some(pr) = st.repos.get(&full).and_then(|r| r.pulls.get(&number)) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    if pr.reviews.iter().any(|r| r.user == BOT_LOGIN && r.state == "PENDING") {
+        return unprocessable(&[PENDING_TWICE]);
+    }
+    let commit_id = match body.get("commit_id").and_then(Value::as_str) {
+        None => pr.head_sha.clone(),
+        Some(c) if pr.head_history.iter().any(|h| h == c) => c.to_string(),
+        Some(c) => return unprocessable(&[&format!("No commit found for SHA: {c}")]),
+    };
+    let state = match body.get("event").and_then(Value::as_str) {
+        None => "PENDING",
+        Some("COMMENT") => "COMMENTED",
+        Some("APPROVE") => "APPROVED",
+        Some("REQUEST_CHANGES") => "CHANGES_REQUESTED",
+        Some(_) => return unprocessable(&["Event is invalid"]),
+    };
+    let comments: Vec<ReviewComment> = body
+        .get("comments")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(comment_from).collect())
+        .unwrap_or_default();
+    // One bad comment rejects the review, and GitHub does not say which one.
+    if let Some(why) = comments.iter().find_map(|c| check_comment(pr, c).err()) {
+        return unprocessable(&[why]);
+    }
+    let id = st.next_id();
+    let mut threads = Vec::new();
+    if state != "PENDING" {
+        for c in &comments {
+            let n = st.next_id();
+            threads.push(Thread {
+                id: format!("PRRT_{n}"),
+                path: c.path.clone(),
+                line: c.line,
+                start_line: c.start_line,
+                is_resolved: false,
+                is_outdated: false,
+                comments: vec![ThreadComment { id: n, author: BOT_LOGIN.into(), body: c.body.clone() }],
+            });
+        }
+    }
+    let review = Review {
+        id,
+        user: BOT_LOGIN.into(),
+        state: state.into(),
+        commit_id,
+        body: body.get("body").and_then(Value::as_str).unwrap_or_default().into(),
+        comments,
+    };
+    let answer = json!({
+        "id": review.id,
+        "node_id": format!("PRR_{}", review.id),
+        "user": { "login": review.user, "type": "Bot" },
+        "body": review.body,
+        "state": review.state,
+        "commit_id": review.commit_id,
+        "html_url": format!("https://github.com/{full}/pull/{number}#pullrequestreview-{id}"),
+        "pull_request_url": format!("{}/repos/{full}/pulls/{number}", st.base_url),
+    });
+    let pr = st.pull_mut(&full, number);
+    pr.reviews.push(review);
+    pr.threads.extend(threads);
+    json_response(StatusCode::OK, answer)
+}
