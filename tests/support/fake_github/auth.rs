@@ -12,8 +12,12 @@ use super::routes::error;
 use super::state::{Auth, State};
 
 /// The App's private key used by tests (the fake checks signatures with its public half).
-pub const TEST_APP_KEY_PEM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/test-app-key.pem");
-const TEST_APP_PUB_PEM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/test-app-key.pub.pem");
+pub const TEST_APP_KEY_PEM: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/test-app-key.pem");
+const TEST_APP_PUB_PEM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/test-app-key.pub.pem"
+);
 
 /// GitHub's answer to anything wrong with a JWT it cannot trust.
 pub const UNDECODABLE: &str = "A JSON web token could not be decoded";
@@ -40,7 +44,11 @@ pub fn decoding_key() -> DecodingKey {
 pub fn make_jwt(app_id: u64, iat: i64, exp: i64) -> String {
     let pem = std::fs::read(TEST_APP_KEY_PEM).expect("tests/data/test-app-key.pem");
     let key = EncodingKey::from_rsa_pem(&pem).expect("a valid RSA private key");
-    let claims = Claims { iat, exp, iss: Value::from(app_id) };
+    let claims = Claims {
+        iat,
+        exp,
+        iss: Value::from(app_id),
+    };
     jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key).expect("JWT encodes")
 }
 
@@ -52,7 +60,10 @@ pub fn valid_jwt(app_id: u64) -> String {
 
 /// `(scheme, credential)` of the Authorization header, scheme lower-cased.
 fn credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, cred) = value.trim().split_once(' ')?;
     Some((scheme.to_ascii_lowercase(), cred.trim().to_string()))
 }

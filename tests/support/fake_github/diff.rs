@@ -147,7 +147,9 @@ pub fn check_anchor(
             return Err("Pull request review thread start line must precede the end line.");
         }
         if !hunk.side(start_side).contains(&start_line) {
-            return Err("Pull request review thread start line must be part of the same hunk as the line.");
+            return Err(
+                "Pull request review thread start line must be part of the same hunk as the line.",
+            );
         }
     }
     Ok(())

@@ -19,7 +19,10 @@ impl Fault {
     pub fn message(status: u16, message: &str) -> Fault {
         Fault {
             status,
-            headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
+            headers: vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
             body: serde_json::json!({ "message": message }).to_string(),
             delay: None,
         }
@@ -72,7 +75,8 @@ impl Fault {
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Fault {
-        self.headers.push((name.to_ascii_lowercase(), value.to_string()));
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
         self
     }
 

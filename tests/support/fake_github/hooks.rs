@@ -54,7 +54,13 @@ pub fn record(
 
 /// POSTs the payload with GitHub's headers and logs the outcome; returns the receiver's
 /// status, 0 when it could not be reached or did not answer in time.
-pub async fn send(shared: &Shared, event: &str, guid: &str, payload: Vec<u8>, redelivery: bool) -> u16 {
+pub async fn send(
+    shared: &Shared,
+    event: &str,
+    guid: &str,
+    payload: Vec<u8>,
+    redelivery: bool,
+) -> u16 {
     let (url, secret, app_id) = {
         let st = shared.lock();
         (st.webhook_url.clone(), st.webhook_secret.clone(), st.app_id)
@@ -87,6 +93,8 @@ pub async fn send(shared: &Shared, event: &str, guid: &str, payload: Vec<u8>, re
         Ok(code) => (code, format!("Invalid HTTP Response: {code}")),
         Err(e) => (0, e),
     };
-    record(shared, event, guid, payload, redelivery, code, text, duration);
+    record(
+        shared, event, guid, payload, redelivery, code, text, duration,
+    );
     code
 }

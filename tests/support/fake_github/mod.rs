@@ -73,7 +73,9 @@ impl FakeGitHub {
     /// Enterprise Server); GraphQL then answers at `/api/graphql`, as on Enterprise.
     pub async fn start_with_prefix(app_id: u64, prefix: &str) -> FakeGitHub {
         let prefix = prefix.trim_end_matches('/').to_string();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
         let mut state = State::new(app_id);
         state.base_url = format!("http://{addr}{prefix}");
@@ -81,13 +83,22 @@ impl FakeGitHub {
         let shared = Shared {
             state: Arc::new(Mutex::new(state)),
             key: Arc::new(auth::decoding_key()),
-            http: octocrab::Octocrab::builder().build().expect("an HTTP client"),
+            http: octocrab::Octocrab::builder()
+                .build()
+                .expect("an HTTP client"),
         };
         let app = routes::router(shared.clone(), &prefix);
         let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("the fake GitHub serves");
+            axum::serve(listener, app)
+                .await
+                .expect("the fake GitHub serves");
         });
-        FakeGitHub { shared, addr, prefix, server }
+        FakeGitHub {
+            shared,
+            addr,
+            prefix,
+            server,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -136,7 +147,13 @@ impl FakeGitHub {
     }
 
     /// The bytes of `path` at `git_ref` (a commit SHA, or `main` for requests without `ref`).
-    pub fn set_file(&self, repo: &str, git_ref: &str, path: &str, bytes: impl Into<Vec<u8>>) -> &Self {
+    pub fn set_file(
+        &self,
+        repo: &str,
+        git_ref: &str,
+        path: &str,
+        bytes: impl Into<Vec<u8>>,
+    ) -> &Self {
         self.lock()
             .repo_mut(repo)
             .files
@@ -212,15 +229,23 @@ impl FakeGitHub {
     pub fn reply(&self, thread_id: &str, author: &str, body: &str) -> &Self {
         let mut st = self.lock();
         let id = st.next_id();
-        let t = st.thread_mut(thread_id).unwrap_or_else(|| panic!("no thread {thread_id}"));
-        t.comments.push(ThreadComment { id, author: author.into(), body: body.into() });
+        let t = st
+            .thread_mut(thread_id)
+            .unwrap_or_else(|| panic!("no thread {thread_id}"));
+        t.comments.push(ThreadComment {
+            id,
+            author: author.into(),
+            body: body.into(),
+        });
         self
     }
 
     /// Resolves or reopens a thread, as a human clicking the button would.
     pub fn set_thread_resolved(&self, thread_id: &str, resolved: bool) -> &Self {
         let mut st = self.lock();
-        st.thread_mut(thread_id).unwrap_or_else(|| panic!("no thread {thread_id}")).is_resolved = resolved;
+        st.thread_mut(thread_id)
+            .unwrap_or_else(|| panic!("no thread {thread_id}"))
+            .is_resolved = resolved;
         self
     }
 
@@ -244,7 +269,13 @@ impl FakeGitHub {
         let n = st.next_id();
         let token = format!("ghs_direct{n:0>30}");
         let expires_at = Utc::now() + chrono::Duration::from_std(ttl).expect("a sane duration");
-        st.tokens.insert(token.clone(), Token { installation_id, expires_at });
+        st.tokens.insert(
+            token.clone(),
+            Token {
+                installation_id,
+                expires_at,
+            },
+        );
         token
     }
 
@@ -281,9 +312,14 @@ impl FakeGitHub {
     /// Sets what is left of a rate-limit resource (`core` or `graphql`); at 0 the fake answers
     /// 403 "API rate limit exceeded" until `reset` (epoch seconds) has passed.
     pub fn set_rate_limit(&self, resource: &str, remaining: u64, reset: i64) -> &Self {
-        self.lock()
-            .rate_limits
-            .insert(resource.into(), RateLimit { limit: 5000, remaining, reset });
+        self.lock().rate_limits.insert(
+            resource.into(),
+            RateLimit {
+                limit: 5000,
+                remaining,
+                reset,
+            },
+        );
         self
     }
 
@@ -305,13 +341,28 @@ impl FakeGitHub {
 
     /// Logs a delivery without sending it (e.g. one that failed before the test began);
     /// returns its id.
-    pub fn record_delivery(&self, event: &str, guid: &str, payload: impl Into<Vec<u8>>, status_code: u16) -> u64 {
+    pub fn record_delivery(
+        &self,
+        event: &str,
+        guid: &str,
+        payload: impl Into<Vec<u8>>,
+        status_code: u16,
+    ) -> u64 {
         let status = match status_code {
             0 => "failed to connect to host".to_string(),
             200..=299 => "OK".to_string(),
             c => format!("Invalid HTTP Response: {c}"),
         };
-        hooks::record(&self.shared, event, guid, payload.into(), false, status_code, status, 0.1)
+        hooks::record(
+            &self.shared,
+            event,
+            guid,
+            payload.into(),
+            false,
+            status_code,
+            status,
+            0.1,
+        )
     }
 
     // ---- inspectors ----

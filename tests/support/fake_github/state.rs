@@ -300,7 +300,11 @@ impl State {
     pub fn thread_repo(&self, id: &str) -> Option<String> {
         self.repos
             .values()
-            .find(|r| r.pulls.values().any(|p| p.threads.iter().any(|t| t.id == id)))
+            .find(|r| {
+                r.pulls
+                    .values()
+                    .any(|p| p.threads.iter().any(|t| t.id == id))
+            })
             .map(|r| r.full_name.clone())
     }
 }

@@ -8,9 +8,9 @@ use axum::response::Response;
 use chrono::{SecondsFormat, Utc};
 use serde_json::json;
 
-use super::{Shared, error, json_response};
 use super::super::state::{Delivery, Token};
 use super::super::{auth, hooks};
+use super::{Shared, error, json_response};
 
 /// `POST /app/installations/{id}/access_tokens` → 201 with a fresh `ghs_…` token.
 pub async fn access_token(
@@ -28,7 +28,13 @@ pub async fn access_token(
     st.tokens_minted += 1;
     let token = format!("ghs_{:0>36}", st.tokens_minted);
     let expires_at = Utc::now() + st.token_ttl;
-    st.tokens.insert(token.clone(), Token { installation_id: id, expires_at });
+    st.tokens.insert(
+        token.clone(),
+        Token {
+            installation_id: id,
+            expires_at,
+        },
+    );
     json_response(
         StatusCode::CREATED,
         json!({
@@ -69,7 +75,11 @@ pub async fn list_deliveries(
     if let Err(r) = auth::require_jwt(&st, &shared.key, &headers) {
         return r;
     }
-    let per_page = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30usize).clamp(1, 100);
+    let per_page = q
+        .get("per_page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30usize)
+        .clamp(1, 100);
     // The cursor names the newest delivery id of the page it starts.
     let start = match q.get("cursor") {
         None => u64::MAX,
@@ -80,14 +90,19 @@ pub async fn list_deliveries(
     };
     let mut all: Vec<&Delivery> = st.deliveries.iter().filter(|d| d.id <= start).collect();
     all.sort_by(|a, b| b.id.cmp(&a.id));
-    let page: Vec<_> = all.iter().take(per_page).map(|d| delivery_json(d)).collect();
+    let page: Vec<_> = all
+        .iter()
+        .take(per_page)
+        .map(|d| delivery_json(d))
+        .collect();
     let mut resp = json_response(StatusCode::OK, json!(page));
     if let Some(next) = all.get(per_page) {
         let link = format!(
             "<{}/app/hook/deliveries?per_page={per_page}&cursor=v1_{}>; rel=\"next\"",
             st.base_url, next.id
         );
-        resp.headers_mut().insert(header::LINK, HeaderValue::from_str(&link).expect("ascii"));
+        resp.headers_mut()
+            .insert(header::LINK, HeaderValue::from_str(&link).expect("ascii"));
     }
     resp
 }

@@ -13,10 +13,19 @@ use super::{Shared, error, invalid_request, json_response, parse_json};
 
 const MAX_ANNOTATIONS: usize = 50;
 const MAX_TEXT_CHARS: usize = 65535;
-const ANNOTATION_FIELDS: [&str; 5] = ["path", "start_line", "end_line", "annotation_level", "message"];
+const ANNOTATION_FIELDS: [&str; 5] = [
+    "path",
+    "start_line",
+    "end_line",
+    "annotation_level",
+    "message",
+];
 
 fn run_json(st: &State, repo: &str, r: &CheckRun) -> Value {
-    let mut output = r.output.clone().unwrap_or_else(|| json!({"title": null, "summary": null, "text": null}));
+    let mut output = r
+        .output
+        .clone()
+        .unwrap_or_else(|| json!({"title": null, "summary": null, "text": null}));
     output["annotations_count"] = json!(r.annotations.len());
     json!({
         "id": r.id,
@@ -39,7 +48,9 @@ fn run_json(st: &State, repo: &str, r: &CheckRun) -> Value {
 /// Checks `output` against GitHub's limits; `Ok` gives it split into the stored part
 /// (title, summary, text) and its annotations.
 fn split_output(output: Option<&Value>) -> Result<Option<(Value, Vec<Value>)>, Response> {
-    let Some(output) = output else { return Ok(None) };
+    let Some(output) = output else {
+        return Ok(None);
+    };
     for field in ["summary", "text"] {
         if let Some(s) = output.get(field).and_then(Value::as_str) {
             // GitHub counts characters, not bytes.
@@ -51,7 +62,11 @@ fn split_output(output: Option<&Value>) -> Result<Option<(Value, Vec<Value>)>, R
             }
         }
     }
-    let annotations = output.get("annotations").and_then(Value::as_array).cloned().unwrap_or_default();
+    let annotations = output
+        .get("annotations")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if annotations.len() > MAX_ANNOTATIONS {
         // GitHub's exact wording for this case is not on record; the status is what matters.
         return Err(invalid_request(&format!(
@@ -60,7 +75,10 @@ fn split_output(output: Option<&Value>) -> Result<Option<(Value, Vec<Value>)>, R
         )));
     }
     for a in &annotations {
-        if let Some(missing) = ANNOTATION_FIELDS.iter().find(|f| a.get(**f).is_none_or(Value::is_null)) {
+        if let Some(missing) = ANNOTATION_FIELDS
+            .iter()
+            .find(|f| a.get(**f).is_none_or(Value::is_null))
+        {
             return Err(invalid_request(&format!("\"{missing}\" wasn't supplied.")));
         }
     }
@@ -150,7 +168,12 @@ pub async fn update(
         Ok(o) => o.unzip(),
         Err(r) => return r,
     };
-    let Some(run) = st.repo_mut(&full).check_runs.iter_mut().find(|r| r.id == id) else {
+    let Some(run) = st
+        .repo_mut(&full)
+        .check_runs
+        .iter_mut()
+        .find(|r| r.id == id)
+    else {
         return error(StatusCode::NOT_FOUND, "Not Found");
     };
     let status = str_field(&body, "status").unwrap_or_else(|| run.status.clone());

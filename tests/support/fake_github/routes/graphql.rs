@@ -20,7 +20,11 @@ fn errors(message: &str, kind: Option<&str>) -> Response {
     json_response(StatusCode::OK, json!({ "data": null, "errors": [e] }))
 }
 
-pub async fn graphql(AxState(shared): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn graphql(
+    AxState(shared): AxState<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let body = match parse_json(&body) {
         Ok(b) => b,
         Err(r) => return r,
@@ -47,7 +51,11 @@ pub async fn graphql(AxState(shared): AxState<Shared>, headers: HeaderMap, body:
 }
 
 fn visible(st: &State, installation: u64, repo: &str) -> bool {
-    st.repos.contains_key(repo) && st.installations.get(&installation).is_some_and(|r| r.contains(repo))
+    st.repos.contains_key(repo)
+        && st
+            .installations
+            .get(&installation)
+            .is_some_and(|r| r.contains(repo))
 }
 
 fn thread_json(t: &Thread) -> Value {
@@ -73,24 +81,49 @@ fn threads(st: &State, installation: u64, vars: &Value) -> Response {
     let name = vars["name"].as_str().unwrap_or("");
     let full = format!("{owner}/{name}");
     if !visible(st, installation, &full) {
-        return errors(&format!("Could not resolve to a Repository with the name '{full}'."), Some("NOT_FOUND"));
+        return errors(
+            &format!("Could not resolve to a Repository with the name '{full}'."),
+            Some("NOT_FOUND"),
+        );
     }
     let number = vars["number"].as_u64().unwrap_or(0);
     let Some(pr) = st.repos[&full].pulls.get(&number) else {
-        return errors(&format!("Could not resolve to a PullRequest with the number of {number}."), Some("NOT_FOUND"));
+        return errors(
+            &format!("Could not resolve to a PullRequest with the number of {number}."),
+            Some("NOT_FOUND"),
+        );
     };
     // Cursors are opaque on GitHub; here `c<index of the last node sent>`.
-    let start = match vars.get("cursor").or_else(|| vars.get("after")).and_then(Value::as_str) {
+    let start = match vars
+        .get("cursor")
+        .or_else(|| vars.get("after"))
+        .and_then(Value::as_str)
+    {
         None => 0,
         Some(c) => match c.strip_prefix('c').and_then(|n| n.parse::<usize>().ok()) {
             Some(n) => n + 1,
-            None => return errors(&format!("`{c}` does not appear to be a valid cursor."), None),
+            None => {
+                return errors(
+                    &format!("`{c}` does not appear to be a valid cursor."),
+                    None,
+                );
+            }
         },
     };
     let size = st.thread_page_size;
-    let nodes: Vec<Value> = pr.threads.iter().skip(start).take(size).map(thread_json).collect();
+    let nodes: Vec<Value> = pr
+        .threads
+        .iter()
+        .skip(start)
+        .take(size)
+        .map(thread_json)
+        .collect();
     let end = start + nodes.len();
-    let end_cursor = if nodes.is_empty() { Value::Null } else { json!(format!("c{}", end - 1)) };
+    let end_cursor = if nodes.is_empty() {
+        Value::Null
+    } else {
+        json!(format!("c{}", end - 1))
+    };
     json_response(
         StatusCode::OK,
         json!({ "data": { "repository": { "pullRequest": { "reviewThreads": {
@@ -102,11 +135,23 @@ fn threads(st: &State, installation: u64, vars: &Value) -> Response {
 }
 
 /// `resolveReviewThread` / `unresolveReviewThread` with `threadId`.
-fn set_resolved(st: &mut State, installation: u64, vars: &Value, resolved: bool, field: &str) -> Response {
+fn set_resolved(
+    st: &mut State,
+    installation: u64,
+    vars: &Value,
+    resolved: bool,
+    field: &str,
+) -> Response {
     let id = vars["threadId"].as_str().unwrap_or("");
     let repo = st.thread_repo(id);
-    let Some(thread) = repo.filter(|r| visible(st, installation, r)).and_then(|_| st.thread_mut(id)) else {
-        return errors(&format!("Could not resolve to a node with the global id of '{id}'"), Some("NOT_FOUND"));
+    let Some(thread) = repo
+        .filter(|r| visible(st, installation, r))
+        .and_then(|_| st.thread_mut(id))
+    else {
+        return errors(
+            &format!("Could not resolve to a node with the global id of '{id}'"),
+            Some("NOT_FOUND"),
+        );
     };
     thread.is_resolved = resolved;
     json_response(

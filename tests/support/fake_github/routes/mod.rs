@@ -41,22 +41,42 @@ impl Shared {
 
 pub fn router(shared: Shared, prefix: &str) -> Router {
     let api = Router::new()
-        .route("/app/installations/{id}/access_tokens", post(app::access_token))
+        .route(
+            "/app/installations/{id}/access_tokens",
+            post(app::access_token),
+        )
         .route("/app/hook/deliveries", get(app::list_deliveries))
         .route("/app/hook/deliveries/{id}/attempts", post(app::redeliver))
         .route("/repos/{owner}/{repo}/pulls/{number}", get(repos::pull))
-        .route("/repos/{owner}/{repo}/pulls/{number}/files", get(repos::files_by_name))
-        .route("/repositories/{id}/pulls/{number}/files", get(repos::files_by_id))
-        .route("/repos/{owner}/{repo}/contents/{*path}", get(repos::contents))
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/files",
+            get(repos::files_by_name),
+        )
+        .route(
+            "/repositories/{id}/pulls/{number}/files",
+            get(repos::files_by_id),
+        )
+        .route(
+            "/repos/{owner}/{repo}/contents/{*path}",
+            get(repos::contents),
+        )
         .route("/repos/{owner}/{repo}/check-runs", post(checks::create))
-        .route("/repos/{owner}/{repo}/check-runs/{id}", patch(checks::update))
-        .route("/repos/{owner}/{repo}/pulls/{number}/reviews", post(reviews::create));
+        .route(
+            "/repos/{owner}/{repo}/check-runs/{id}",
+            patch(checks::update),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/reviews",
+            post(reviews::create),
+        );
     let graphql = post(graphql::graphql);
     let app = if prefix.is_empty() {
         api.route("/graphql", graphql)
     } else {
         // Enterprise serves REST under /api/v3 but GraphQL at /api/graphql (not under v3).
-        Router::new().nest(prefix, api).route(&graphql_path(prefix), graphql)
+        Router::new()
+            .nest(prefix, api)
+            .route(&graphql_path(prefix), graphql)
     };
     app.fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), around))
@@ -135,11 +155,14 @@ fn fault_response(f: &Fault) -> Response {
 /// The budget of `resource`, refilled once its reset time has passed.
 fn rate_limit<'a>(state: &'a mut State, resource: &str) -> &'a mut RateLimit {
     let now = Utc::now().timestamp();
-    let rl = state.rate_limits.entry(resource.to_string()).or_insert(RateLimit {
-        limit: 5000,
-        remaining: 5000,
-        reset: now + 3600,
-    });
+    let rl = state
+        .rate_limits
+        .entry(resource.to_string())
+        .or_insert(RateLimit {
+            limit: 5000,
+            remaining: 5000,
+            reset: now + 3600,
+        });
     if rl.reset <= now {
         rl.remaining = rl.limit;
         rl.reset = now + 3600;
@@ -151,24 +174,38 @@ fn rate_limit<'a>(state: &'a mut State, resource: &str) -> &'a mut RateLimit {
 /// refuse when the rate limit is spent, else route; then add rate-limit headers and log.
 async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
-    let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
     let auth = auth::classify(req.headers());
     let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, 64 << 20)
+        .await
+        .unwrap_or_default();
     let req = Request::from_parts(parts, Body::from(body.clone()));
     let bare = req.uri().path().to_string();
-    let resource = if bare.ends_with("/graphql") { "graphql" } else { "core" };
+    let resource = if bare.ends_with("/graphql") {
+        "graphql"
+    } else {
+        "core"
+    };
 
     let (fault, spent) = {
         let mut st = shared.lock();
-        let stripped = bare.strip_prefix(st.prefix.as_str()).unwrap_or(&bare).to_string();
+        let stripped = bare
+            .strip_prefix(st.prefix.as_str())
+            .unwrap_or(&bare)
+            .to_string();
         let fault = st
             .faults
             .iter_mut()
             .find(|r| {
                 r.remaining > 0
                     && (r.method == "*" || r.method == method)
-                    && (faults::matches(&r.pattern, &stripped) || faults::matches(&r.pattern, &bare))
+                    && (faults::matches(&r.pattern, &stripped)
+                        || faults::matches(&r.pattern, &bare))
             })
             .map(|r| {
                 r.remaining -= 1;
@@ -184,7 +221,10 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
             }
             fault_response(&f)
         }
-        None if spent => error(StatusCode::FORBIDDEN, "API rate limit exceeded for installation ID 1."),
+        None if spent => error(
+            StatusCode::FORBIDDEN,
+            "API rate limit exceeded for installation ID 1.",
+        ),
         None => next.run(req).await,
     };
 
@@ -201,7 +241,9 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
     for (name, value) in values {
         // A scripted fault's own values win.
         if !response.headers().contains_key(name) {
-            response.headers_mut().insert(name, HeaderValue::from_str(&value).expect("ascii"));
+            response
+                .headers_mut()
+                .insert(name, HeaderValue::from_str(&value).expect("ascii"));
         }
     }
     st.requests.push(RequestRecord {
@@ -216,5 +258,6 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
 
 /// The request body as JSON, or GitHub's 400 for anything else.
 pub fn parse_json(body: &[u8]) -> Result<Value, Response> {
-    serde_json::from_slice(body).map_err(|_| error(StatusCode::BAD_REQUEST, "Problems parsing JSON"))
+    serde_json::from_slice(body)
+        .map_err(|_| error(StatusCode::BAD_REQUEST, "Problems parsing JSON"))
 }

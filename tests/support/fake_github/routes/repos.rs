@@ -116,10 +116,22 @@ fn files(
     if let Err(r) = auth::require_repo_token(st, headers, full) {
         return r;
     }
-    let per_page = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30usize).clamp(1, 100);
-    let page = q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1usize).max(1);
+    let per_page = q
+        .get("per_page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30usize)
+        .clamp(1, 100);
+    let page = q
+        .get("page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1usize)
+        .max(1);
     let repo_id = st.repos[full].id;
-    let Some(pr) = st.repos.get_mut(full).and_then(|r| r.pulls.get_mut(&number)) else {
+    let Some(pr) = st
+        .repos
+        .get_mut(full)
+        .and_then(|r| r.pulls.get_mut(&number))
+    else {
         return error(StatusCode::NOT_FOUND, "Not Found");
     };
     if pr.files_not_found > 0 {
@@ -139,7 +151,10 @@ fn files(
     if last > 1 {
         // Absolute URLs in the numeric-id form, exactly as GitHub writes them.
         let url = |n: usize| {
-            format!("{}/repositories/{repo_id}/pulls/{number}/files?per_page={per_page}&page={n}", st.base_url)
+            format!(
+                "{}/repositories/{repo_id}/pulls/{number}/files?per_page={per_page}&page={n}",
+                st.base_url
+            )
         };
         let mut links = Vec::new();
         if page > 1 {
@@ -152,8 +167,10 @@ fn files(
         if page > 1 {
             links.push(format!("<{}>; rel=\"first\"", url(1)));
         }
-        resp.headers_mut()
-            .insert(header::LINK, HeaderValue::from_str(&links.join(", ")).expect("ascii"));
+        resp.headers_mut().insert(
+            header::LINK,
+            HeaderValue::from_str(&links.join(", ")).expect("ascii"),
+        );
     }
     resp
 }
@@ -175,11 +192,17 @@ pub async fn contents(
     let Some(bytes) = st.repos[&full].files.get(&(git_ref, path.clone())) else {
         return error(StatusCode::NOT_FOUND, "Not Found");
     };
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if accept.contains(".raw") {
         return (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/vnd.github.raw+json; charset=utf-8")],
+            [(
+                header::CONTENT_TYPE,
+                "application/vnd.github.raw+json; charset=utf-8",
+            )],
             bytes.clone(),
         )
             .into_response();
@@ -204,7 +227,11 @@ fn base64_lines(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::super::auth;
 use super::super::diff::{self, Side};
 use super::super::state::{BOT_LOGIN, PullRequest, Review, ReviewComment, Thread, ThreadComment};
-use super::super::auth;
 use super::{Shared, error, json_response, parse_json, unprocessable};
 
 const PENDING_TWICE: &str = "User can only have one pending review per pull request";
@@ -36,7 +36,14 @@ fn check_comment(pr: &PullRequest, c: &ReviewComment) -> Result<(), &'static str
     let hunks = diff::parse_hunks(file.patch.as_deref().unwrap_or(""));
     let line = c.line.ok_or("Line could not be resolved")?;
     let side = Side::parse(c.side.as_deref());
-    let start = c.start_line.map(|s| (s, c.start_side.as_deref().map_or(side, |x| Side::parse(Some(x)))));
+    let start = c.start_line.map(|s| {
+        (
+            s,
+            c.start_side
+                .as_deref()
+                .map_or(side, |x| Side::parse(Some(x))),
+        )
+    });
     diff::check_anchor(&hunks, line, side, start)
 }
 
@@ -60,7 +67,11 @@ pub async fn create(
     let Some(pr) = st.repos.get(&full).and_then(|r| r.pulls.get(&number)) else {
         return error(StatusCode::NOT_FOUND, "Not Found");
     };
-    if pr.reviews.iter().any(|r| r.user == BOT_LOGIN && r.state == "PENDING") {
+    if pr
+        .reviews
+        .iter()
+        .any(|r| r.user == BOT_LOGIN && r.state == "PENDING")
+    {
         return unprocessable(&[PENDING_TWICE]);
     }
     let commit_id = match body.get("commit_id").and_then(Value::as_str) {
@@ -96,7 +107,11 @@ pub async fn create(
                 start_line: c.start_line,
                 is_resolved: false,
                 is_outdated: false,
-                comments: vec![ThreadComment { id: n, author: BOT_LOGIN.into(), body: c.body.clone() }],
+                comments: vec![ThreadComment {
+                    id: n,
+                    author: BOT_LOGIN.into(),
+                    body: c.body.clone(),
+                }],
             });
         }
     }
@@ -105,7 +120,11 @@ pub async fn create(
         user: BOT_LOGIN.into(),
         state: state.into(),
         commit_id,
-        body: body.get("body").and_then(Value::as_str).unwrap_or_default().into(),
+        body: body
+            .get("body")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .into(),
         comments,
     };
     let answer = json!({
