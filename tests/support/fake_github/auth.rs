@@ -2,13 +2,12 @@
 //! for `/app/…`, an unexpired installation token of the right installation for the rest.
 
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use chrono::Utc;
 use octocrab::jsonwebtoken::{self, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::routes::error;
+use super::routes::{ApiError, error};
 use super::state::{Auth, State};
 
 /// The App's private key used by tests (the fake checks signatures with its public half).
@@ -82,7 +81,7 @@ pub fn classify(headers: &HeaderMap) -> Auth {
 }
 
 /// Accepts a valid App JWT (Bearer only, as GitHub requires for JWTs) or answers 401.
-pub fn require_jwt(state: &State, key: &DecodingKey, headers: &HeaderMap) -> Result<(), Response> {
+pub fn require_jwt(state: &State, key: &DecodingKey, headers: &HeaderMap) -> Result<(), ApiError> {
     let unauthorized = |m: &str| Err(error(StatusCode::UNAUTHORIZED, m));
     let Some((scheme, cred)) = credentials(headers) else {
         return unauthorized(UNDECODABLE);
@@ -125,7 +124,7 @@ pub fn require_jwt(state: &State, key: &DecodingKey, headers: &HeaderMap) -> Res
 
 /// Accepts an unexpired token the fake minted and answers with its installation id; `Bearer`
 /// and `token` schemes both work, as on GitHub.
-pub fn require_token(state: &State, headers: &HeaderMap) -> Result<u64, Response> {
+pub fn require_token(state: &State, headers: &HeaderMap) -> Result<u64, ApiError> {
     let Some((scheme, cred)) = credentials(headers) else {
         return Err(error(StatusCode::UNAUTHORIZED, "Requires authentication"));
     };
@@ -140,7 +139,7 @@ pub fn require_token(state: &State, headers: &HeaderMap) -> Result<u64, Response
 
 /// A token valid for `repo`. A token of another installation sees a private repository as
 /// missing, so GitHub answers 404 (not 401) — the fake does too.
-pub fn require_repo_token(state: &State, headers: &HeaderMap, repo: &str) -> Result<u64, Response> {
+pub fn require_repo_token(state: &State, headers: &HeaderMap, repo: &str) -> Result<u64, ApiError> {
     let installation = require_token(state, headers)?;
     let visible = state
         .installations

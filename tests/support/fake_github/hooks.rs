@@ -21,6 +21,14 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// How a delivery went: the receiver's status code (0: no answer), GitHub's status text, and
+/// how long it took in seconds.
+pub struct Outcome {
+    pub status_code: u16,
+    pub status: String,
+    pub duration: f64,
+}
+
 /// Appends a delivery to the log, reading action and ids from the payload like GitHub.
 pub fn record(
     shared: &Shared,
@@ -28,10 +36,13 @@ pub fn record(
     guid: &str,
     payload: Vec<u8>,
     redelivery: bool,
-    status_code: u16,
-    status: String,
-    duration: f64,
+    outcome: Outcome,
 ) -> u64 {
+    let Outcome {
+        status_code,
+        status,
+        duration,
+    } = outcome;
     let v: Value = serde_json::from_slice(&payload).unwrap_or(Value::Null);
     let mut st = shared.lock();
     let id = st.next_id();
@@ -93,8 +104,11 @@ pub async fn send(
         Ok(code) => (code, format!("Invalid HTTP Response: {code}")),
         Err(e) => (0, e),
     };
-    record(
-        shared, event, guid, payload, redelivery, code, text, duration,
-    );
+    let outcome = Outcome {
+        status_code: code,
+        status: text,
+        duration,
+    };
+    record(shared, event, guid, payload, redelivery, outcome);
     code
 }

@@ -353,16 +353,12 @@ impl FakeGitHub {
             200..=299 => "OK".to_string(),
             c => format!("Invalid HTTP Response: {c}"),
         };
-        hooks::record(
-            &self.shared,
-            event,
-            guid,
-            payload.into(),
-            false,
+        let outcome = hooks::Outcome {
             status_code,
             status,
-            0.1,
-        )
+            duration: 0.1,
+        };
+        hooks::record(&self.shared, event, guid, payload.into(), false, outcome)
     }
 
     // ---- inspectors ----

@@ -10,20 +10,18 @@ use serde_json::json;
 
 use super::super::state::{Delivery, Token};
 use super::super::{auth, hooks};
-use super::{Shared, error, json_response};
+use super::{ApiResult, Shared, error, json_response};
 
 /// `POST /app/installations/{id}/access_tokens` → 201 with a fresh `ghs_…` token.
 pub async fn access_token(
     AxState(shared): AxState<Shared>,
     Path(id): Path<u64>,
     headers: HeaderMap,
-) -> Response {
+) -> ApiResult {
     let mut st = shared.lock();
-    if let Err(r) = auth::require_jwt(&st, &shared.key, &headers) {
-        return r;
-    }
+    auth::require_jwt(&st, &shared.key, &headers)?;
     if !st.installations.contains_key(&id) {
-        return error(StatusCode::NOT_FOUND, "Not Found");
+        return Err(error(StatusCode::NOT_FOUND, "Not Found"));
     }
     st.tokens_minted += 1;
     let token = format!("ghs_{:0>36}", st.tokens_minted);
@@ -35,7 +33,7 @@ pub async fn access_token(
             expires_at,
         },
     );
-    json_response(
+    Ok(json_response(
         StatusCode::CREATED,
         json!({
             "token": token,
@@ -45,7 +43,7 @@ pub async fn access_token(
             },
             "repository_selection": "selected",
         }),
-    )
+    ))
 }
 
 pub fn delivery_json(d: &Delivery) -> serde_json::Value {
@@ -70,11 +68,9 @@ pub async fn list_deliveries(
     AxState(shared): AxState<Shared>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
-) -> Response {
+) -> ApiResult {
     let st = shared.lock();
-    if let Err(r) = auth::require_jwt(&st, &shared.key, &headers) {
-        return r;
-    }
+    auth::require_jwt(&st, &shared.key, &headers)?;
     let per_page = q
         .get("per_page")
         .and_then(|v| v.parse().ok())
@@ -85,11 +81,11 @@ pub async fn list_deliveries(
         None => u64::MAX,
         Some(c) => match c.strip_prefix("v1_").and_then(|n| n.parse().ok()) {
             Some(n) => n,
-            None => return error(StatusCode::UNPROCESSABLE_ENTITY, "Invalid cursor"),
+            None => return Err(error(StatusCode::UNPROCESSABLE_ENTITY, "Invalid cursor")),
         },
     };
     let mut all: Vec<&Delivery> = st.deliveries.iter().filter(|d| d.id <= start).collect();
-    all.sort_by(|a, b| b.id.cmp(&a.id));
+    all.sort_by_key(|d| std::cmp::Reverse(d.id));
     let page: Vec<_> = all
         .iter()
         .take(per_page)
@@ -104,7 +100,7 @@ pub async fn list_deliveries(
         resp.headers_mut()
             .insert(header::LINK, HeaderValue::from_str(&link).expect("ascii"));
     }
-    resp
+    Ok(resp)
 }
 
 /// `POST /app/hook/deliveries/{id}/attempts` → 202 `{}`, after re-sending the stored payload
@@ -113,17 +109,15 @@ pub async fn redeliver(
     AxState(shared): AxState<Shared>,
     Path(id): Path<u64>,
     headers: HeaderMap,
-) -> Response {
+) -> ApiResult {
     let original = {
         let st = shared.lock();
-        if let Err(r) = auth::require_jwt(&st, &shared.key, &headers) {
-            return r;
-        }
+        auth::require_jwt(&st, &shared.key, &headers)?;
         st.deliveries.iter().find(|d| d.id == id).cloned()
     };
     let Some(d) = original else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
+        return Err(error(StatusCode::NOT_FOUND, "Not Found"));
     };
     hooks::send(&shared, &d.event, &d.guid, d.payload, true).await;
-    json_response(StatusCode::ACCEPTED, json!({}))
+    Ok(json_response(StatusCode::ACCEPTED, json!({})))
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::super::auth;
 use super::super::state::{CheckRun, State};
-use super::{Shared, error, invalid_request, json_response, parse_json};
+use super::{ApiError, ApiResult, Shared, error, invalid_request, json_response, parse_json};
 
 const MAX_ANNOTATIONS: usize = 50;
 const MAX_TEXT_CHARS: usize = 65535;
@@ -47,7 +47,7 @@ fn run_json(st: &State, repo: &str, r: &CheckRun) -> Value {
 
 /// Checks `output` against GitHub's limits; `Ok` gives it split into the stored part
 /// (title, summary, text) and its annotations.
-fn split_output(output: Option<&Value>) -> Result<Option<(Value, Vec<Value>)>, Response> {
+fn split_output(output: Option<&Value>) -> Result<Option<(Value, Vec<Value>)>, ApiError> {
     let Some(output) = output else {
         return Ok(None);
     };
@@ -104,29 +104,24 @@ pub async fn create(
     Path((owner, repo)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let body = match parse_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+) -> ApiResult {
+    let body = parse_json(&body)?;
     let mut st = shared.lock();
     let full = format!("{owner}/{repo}");
-    if let Err(r) = auth::require_repo_token(&st, &headers, &full) {
-        return r;
-    }
+    auth::require_repo_token(&st, &headers, &full)?;
     for field in ["name", "head_sha"] {
         if str_field(&body, field).is_none() {
-            return invalid_request(&format!("\"{field}\" wasn't supplied."));
+            return Err(invalid_request(&format!("\"{field}\" wasn't supplied.")));
         }
     }
     let (output, annotations) = match split_output(body.get("output")) {
         Ok(o) => o.unzip(),
-        Err(r) => return r,
+        Err(r) => return Err(r),
     };
     let status = str_field(&body, "status").unwrap_or_else(|| "queued".into());
     let conclusion = str_field(&body, "conclusion");
     if completed_without_conclusion(&status, &conclusion) {
-        return invalid_request("\"conclusion\" wasn't supplied.");
+        return Err(invalid_request("\"conclusion\" wasn't supplied."));
     }
     let run = CheckRun {
         id: st.next_id(),
@@ -144,7 +139,7 @@ pub async fn create(
     };
     let answer = run_json(&st, &full, &run);
     st.repo_mut(&full).check_runs.push(run);
-    json_response(StatusCode::CREATED, answer)
+    Ok(json_response(StatusCode::CREATED, answer))
 }
 
 /// `PATCH /repos/{owner}/{repo}/check-runs/{id}` → 200; annotations append.
@@ -153,20 +148,15 @@ pub async fn update(
     Path((owner, repo, id)): Path<(String, String, u64)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let body = match parse_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+) -> ApiResult {
+    let body = parse_json(&body)?;
     let mut guard = shared.lock();
     let st = &mut *guard;
     let full = format!("{owner}/{repo}");
-    if let Err(r) = auth::require_repo_token(st, &headers, &full) {
-        return r;
-    }
+    auth::require_repo_token(st, &headers, &full)?;
     let (output, annotations) = match split_output(body.get("output")) {
         Ok(o) => o.unzip(),
-        Err(r) => return r,
+        Err(r) => return Err(r),
     };
     let Some(run) = st
         .repo_mut(&full)
@@ -174,12 +164,12 @@ pub async fn update(
         .iter_mut()
         .find(|r| r.id == id)
     else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
+        return Err(error(StatusCode::NOT_FOUND, "Not Found"));
     };
     let status = str_field(&body, "status").unwrap_or_else(|| run.status.clone());
     let conclusion = str_field(&body, "conclusion").or_else(|| run.conclusion.clone());
     if completed_without_conclusion(&status, &conclusion) {
-        return invalid_request("\"conclusion\" wasn't supplied.");
+        return Err(invalid_request("\"conclusion\" wasn't supplied."));
     }
     run.status = status;
     run.conclusion = conclusion;
@@ -202,5 +192,5 @@ pub async fn update(
     }
     run.annotations.extend(annotations.unwrap_or_default());
     let run = run.clone();
-    json_response(StatusCode::OK, run_json(st, &full, &run))
+    Ok(json_response(StatusCode::OK, run_json(st, &full, &run)))
 }

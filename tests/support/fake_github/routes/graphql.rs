@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::super::auth;
 use super::super::state::{State, Thread};
-use super::{Shared, json_response, parse_json};
+use super::{ApiResult, Shared, json_response, parse_json};
 
 fn errors(message: &str, kind: Option<&str>) -> Response {
     let mut e = json!({ "message": message });
@@ -24,21 +24,15 @@ pub async fn graphql(
     AxState(shared): AxState<Shared>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let body = match parse_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+) -> ApiResult {
+    let body = parse_json(&body)?;
     let mut st = shared.lock();
-    let installation = match auth::require_token(&st, &headers) {
-        Ok(i) => i,
-        // GraphQL answers auth failures with a real 401, unlike its other errors.
-        Err(r) => return r,
-    };
+    // GraphQL answers auth failures with a real 401, unlike its other errors.
+    let installation = auth::require_token(&st, &headers)?;
     let query = body.get("query").and_then(Value::as_str).unwrap_or("");
     let vars = body.get("variables").cloned().unwrap_or(Value::Null);
     // `unresolveReviewThread` contains `resolveReviewThread`: test it first.
-    if query.contains("unresolveReviewThread") {
+    Ok(if query.contains("unresolveReviewThread") {
         set_resolved(&mut st, installation, &vars, false, "unresolveReviewThread")
     } else if query.contains("resolveReviewThread") {
         set_resolved(&mut st, installation, &vars, true, "resolveReviewThread")
@@ -47,7 +41,7 @@ pub async fn graphql(
     } else {
         let head: String = query.chars().take(80).collect();
         errors(&format!("unsupported by the fake: {head}"), None)
-    }
+    })
 }
 
 fn visible(st: &State, installation: u64, repo: &str) -> bool {

@@ -91,13 +91,26 @@ pub fn graphql_path(prefix: &str) -> String {
     }
 }
 
-async fn not_found() -> Response {
+async fn not_found() -> ApiError {
     error(StatusCode::NOT_FOUND, "Not Found")
 }
 
+/// An error answer: small to move around (clippy's `result_large_err`), and `?`-friendly.
+#[derive(Debug)]
+pub struct ApiError(StatusCode, Value);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        json_response(self.0, self.1)
+    }
+}
+
+/// What handlers return.
+pub type ApiResult = Result<Response, ApiError>;
+
 /// GitHub's error shape.
-pub fn error(status: StatusCode, message: &str) -> Response {
-    json_response(
+pub fn error(status: StatusCode, message: &str) -> ApiError {
+    ApiError(
         status,
         json!({
             "message": message,
@@ -108,8 +121,8 @@ pub fn error(status: StatusCode, message: &str) -> Response {
 }
 
 /// 422 with GitHub's validation shape: `{"message":"Unprocessable Entity","errors":[…]}`.
-pub fn unprocessable(errors: &[&str]) -> Response {
-    json_response(
+pub fn unprocessable(errors: &[&str]) -> ApiError {
+    ApiError(
         StatusCode::UNPROCESSABLE_ENTITY,
         json!({
             "message": "Unprocessable Entity",
@@ -121,8 +134,8 @@ pub fn unprocessable(errors: &[&str]) -> Response {
 }
 
 /// 422 the way the Checks API words it: one message, no `errors` list.
-pub fn invalid_request(detail: &str) -> Response {
-    json_response(
+pub fn invalid_request(detail: &str) -> ApiError {
+    ApiError(
         StatusCode::UNPROCESSABLE_ENTITY,
         json!({
             "message": format!("Invalid request.\n\n{detail}"),
@@ -224,7 +237,8 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
         None if spent => error(
             StatusCode::FORBIDDEN,
             "API rate limit exceeded for installation ID 1.",
-        ),
+        )
+        .into_response(),
         None => next.run(req).await,
     };
 
@@ -257,7 +271,7 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
 }
 
 /// The request body as JSON, or GitHub's 400 for anything else.
-pub fn parse_json(body: &[u8]) -> Result<Value, Response> {
+pub fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(body)
         .map_err(|_| error(StatusCode::BAD_REQUEST, "Problems parsing JSON"))
 }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::super::state::{FileChange, PullRequest, Repo, State};
 use super::super::{auth, diff};
-use super::{Shared, error, json_response};
+use super::{ApiResult, Shared, error, json_response};
 
 /// GitHub stops listing a PR's files after this many.
 const MAX_FILES: usize = 3000;
@@ -41,16 +41,14 @@ pub async fn pull(
     AxState(shared): AxState<Shared>,
     Path((owner, repo, number)): Path<(String, String, u64)>,
     headers: HeaderMap,
-) -> Response {
+) -> ApiResult {
     let st = shared.lock();
     let full = format!("{owner}/{repo}");
-    if let Err(r) = auth::require_repo_token(&st, &headers, &full) {
-        return r;
-    }
+    auth::require_repo_token(&st, &headers, &full)?;
     let r = &st.repos[&full];
     match r.pulls.get(&number) {
-        Some(p) => json_response(StatusCode::OK, pull_json(&st, r, p)),
-        None => error(StatusCode::NOT_FOUND, "Not Found"),
+        Some(p) => Ok(json_response(StatusCode::OK, pull_json(&st, r, p))),
+        None => Err(error(StatusCode::NOT_FOUND, "Not Found")),
     }
 }
 
@@ -60,7 +58,7 @@ pub async fn files_by_name(
     Path((owner, repo, number)): Path<(String, String, u64)>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
-) -> Response {
+) -> ApiResult {
     let mut st = shared.lock();
     files(&mut st, &format!("{owner}/{repo}"), number, &q, &headers)
 }
@@ -71,14 +69,12 @@ pub async fn files_by_id(
     Path((id, number)): Path<(u64, u64)>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
-) -> Response {
+) -> ApiResult {
     let mut st = shared.lock();
     let Some(full) = st.repo_by_id(id).map(|r| r.full_name.clone()) else {
         // Tokens are checked first on GitHub: an unknown id with a bad token is still 401.
-        if let Err(r) = auth::require_token(&st, &headers) {
-            return r;
-        }
-        return error(StatusCode::NOT_FOUND, "Not Found");
+        auth::require_token(&st, &headers)?;
+        return Err(error(StatusCode::NOT_FOUND, "Not Found"));
     };
     files(&mut st, &full, number, &q, &headers)
 }
@@ -112,10 +108,8 @@ fn files(
     number: u64,
     q: &HashMap<String, String>,
     headers: &HeaderMap,
-) -> Response {
-    if let Err(r) = auth::require_repo_token(st, headers, full) {
-        return r;
-    }
+) -> ApiResult {
+    auth::require_repo_token(st, headers, full)?;
     let per_page = q
         .get("per_page")
         .and_then(|v| v.parse().ok())
@@ -132,11 +126,11 @@ fn files(
         .get_mut(full)
         .and_then(|r| r.pulls.get_mut(&number))
     else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
+        return Err(error(StatusCode::NOT_FOUND, "Not Found"));
     };
     if pr.files_not_found > 0 {
         pr.files_not_found -= 1;
-        return error(StatusCode::NOT_FOUND, "Not Found");
+        return Err(error(StatusCode::NOT_FOUND, "Not Found"));
     }
     let pr = pr.clone();
     let listed = &pr.files[..pr.files.len().min(MAX_FILES)];
@@ -172,7 +166,7 @@ fn files(
             HeaderValue::from_str(&links.join(", ")).expect("ascii"),
         );
     }
-    resp
+    Ok(resp)
 }
 
 /// `GET /repos/{owner}/{repo}/contents/{path}?ref=` — raw bytes with the raw media type, else
@@ -182,22 +176,20 @@ pub async fn contents(
     Path((owner, repo, path)): Path<(String, String, String)>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
-) -> Response {
+) -> ApiResult {
     let st = shared.lock();
     let full = format!("{owner}/{repo}");
-    if let Err(r) = auth::require_repo_token(&st, &headers, &full) {
-        return r;
-    }
+    auth::require_repo_token(&st, &headers, &full)?;
     let git_ref = q.get("ref").cloned().unwrap_or_else(|| "main".to_string());
     let Some(bytes) = st.repos[&full].files.get(&(git_ref, path.clone())) else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
+        return Err(error(StatusCode::NOT_FOUND, "Not Found"));
     };
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if accept.contains(".raw") {
-        return (
+        return Ok((
             StatusCode::OK,
             [(
                 header::CONTENT_TYPE,
@@ -205,9 +197,9 @@ pub async fn contents(
             )],
             bytes.clone(),
         )
-            .into_response();
+            .into_response());
     }
-    json_response(
+    Ok(json_response(
         StatusCode::OK,
         json!({
             "type": "file",
@@ -218,7 +210,7 @@ pub async fn contents(
             "content": base64_lines(bytes),
             "sha": hex::encode(Sha256::digest(bytes))[..40].to_string(),
         }),
-    )
+    ))
 }
 
 /// Base64 in 60-character lines, each ended by `\n`, as the contents API sends it (no base64

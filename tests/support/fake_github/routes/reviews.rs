@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::super::auth;
 use super::super::diff::{self, Side};
 use super::super::state::{BOT_LOGIN, PullRequest, Review, ReviewComment, Thread, ThreadComment};
-use super::{Shared, error, json_response, parse_json, unprocessable};
+use super::{ApiResult, Shared, error, json_response, parse_json, unprocessable};
 
 const PENDING_TWICE: &str = "User can only have one pending review per pull request";
 
@@ -53,38 +53,33 @@ pub async fn create(
     Path((owner, repo, number)): Path<(String, String, u64)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let body = match parse_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+) -> ApiResult {
+    let body = parse_json(&body)?;
     let mut guard = shared.lock();
     let st = &mut *guard;
     let full = format!("{owner}/{repo}");
-    if let Err(r) = auth::require_repo_token(st, &headers, &full) {
-        return r;
-    }
+    auth::require_repo_token(st, &headers, &full)?;
     let Some(pr) = st.repos.get(&full).and_then(|r| r.pulls.get(&number)) else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
+        return Err(error(StatusCode::NOT_FOUND, "Not Found"));
     };
     if pr
         .reviews
         .iter()
         .any(|r| r.user == BOT_LOGIN && r.state == "PENDING")
     {
-        return unprocessable(&[PENDING_TWICE]);
+        return Err(unprocessable(&[PENDING_TWICE]));
     }
     let commit_id = match body.get("commit_id").and_then(Value::as_str) {
         None => pr.head_sha.clone(),
         Some(c) if pr.head_history.iter().any(|h| h == c) => c.to_string(),
-        Some(c) => return unprocessable(&[&format!("No commit found for SHA: {c}")]),
+        Some(c) => return Err(unprocessable(&[&format!("No commit found for SHA: {c}")])),
     };
     let state = match body.get("event").and_then(Value::as_str) {
         None => "PENDING",
         Some("COMMENT") => "COMMENTED",
         Some("APPROVE") => "APPROVED",
         Some("REQUEST_CHANGES") => "CHANGES_REQUESTED",
-        Some(_) => return unprocessable(&["Event is invalid"]),
+        Some(_) => return Err(unprocessable(&["Event is invalid"])),
     };
     let comments: Vec<ReviewComment> = body
         .get("comments")
@@ -93,7 +88,7 @@ pub async fn create(
         .unwrap_or_default();
     // One bad comment rejects the review, and GitHub does not say which one.
     if let Some(why) = comments.iter().find_map(|c| check_comment(pr, c).err()) {
-        return unprocessable(&[why]);
+        return Err(unprocessable(&[why]));
     }
     let id = st.next_id();
     let mut threads = Vec::new();
@@ -140,5 +135,5 @@ pub async fn create(
     let pr = st.pull_mut(&full, number);
     pr.reviews.push(review);
     pr.threads.extend(threads);
-    json_response(StatusCode::OK, answer)
+    Ok(json_response(StatusCode::OK, answer))
 }
