@@ -18,6 +18,13 @@
 //! API area, plus the layer that logs requests and adds rate-limit headers).
 //!
 //! The state lives in one `std::sync::Mutex`, never held across an `.await`.
+//!
+//! Where it knowingly departs from the brief or is unsure of GitHub:
+//! - a token of another installation gets 404 "Not Found" on the repository (GitHub hides
+//!   private repositories it cannot see), not 401;
+//! - behind `/api/v3` GraphQL answers at `/api/graphql`, as GitHub Enterprise Server does;
+//! - the exact 422 texts for more than 50 annotations and for missing check-run fields are
+//!   not on record; the status and the `Invalid request.` prefix are.
 
 // Each test binary uses a different part of this API (and re-exports); what one binary leaves
 // unused would otherwise warn there.
