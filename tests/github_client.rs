@@ -195,12 +195,17 @@ async fn contents(
     headers: HeaderMap,
 ) -> Response {
     server.record(&method, &uri, &headers);
-    let raw = headers.get("accept").and_then(|v| v.to_str().ok()) == Some("application/vnd.github.raw+json");
+    let raw = headers.get("accept").and_then(|v| v.to_str().ok())
+        == Some("application/vnd.github.raw+json");
     match (raw, uri.0.query(), path.as_str()) {
         (true, Some(q), "deploy/my app.yaml") if q == format!("ref={HEAD}") => {
             "kind: Pod\n".into_response()
         }
-        _ => (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not Found"}))).into_response(),
+        _ => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"message": "Not Found"})),
+        )
+            .into_response(),
     }
 }
 
@@ -214,7 +219,11 @@ async fn create_check_run(
     server.record(&method, &uri, &headers);
     assert_eq!(body["name"], "immutabot");
     assert_eq!(body["status"], "in_progress");
-    (StatusCode::CREATED, axum::Json(json!({"id": 4, "head_sha": body["head_sha"]}))).into_response()
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({"id": 4, "head_sha": body["head_sha"]})),
+    )
+        .into_response()
 }
 
 async fn update_check_run(
@@ -226,7 +235,10 @@ async fn update_check_run(
 ) -> Response {
     server.record(&method, &uri, &headers);
     if body["output"]["annotations"].as_array().map_or(0, Vec::len) > 50 {
-        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(json!({"message": "too many"})))
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({"message": "too many"})),
+        )
             .into_response();
     }
     axum::Json(json!({"id": 4})).into_response()
@@ -272,15 +284,25 @@ async fn graphql(
         .into_response();
     }
     let page2 = !body["variables"]["cursor"].is_null();
-    let thread = |id: &str| json!({"id": id, "isResolved": false, "isOutdated": false, "path": "a.yml",
-        "comments": {"nodes": [{"author": {"login": "immutabot[bot]"}, "body": "hi"}]}});
-    let (nodes, next) = if page2 {
-        (vec![thread("PRRT_2")], json!({"hasNextPage": false, "endCursor": null}))
-    } else {
-        (vec![thread("PRRT_1")], json!({"hasNextPage": true, "endCursor": "c1"}))
+    let thread = |id: &str| {
+        json!({"id": id, "isResolved": false, "isOutdated": false, "path": "a.yml",
+        "comments": {"nodes": [{"author": {"login": "immutabot[bot]"}, "body": "hi"}]}})
     };
-    axum::Json(json!({"data": {"repository": {"pullRequest": {"reviewThreads":
-        {"pageInfo": next, "nodes": nodes}}}}}))
+    let (nodes, next) = if page2 {
+        (
+            vec![thread("PRRT_2")],
+            json!({"hasNextPage": false, "endCursor": null}),
+        )
+    } else {
+        (
+            vec![thread("PRRT_1")],
+            json!({"hasNextPage": true, "endCursor": "c1"}),
+        )
+    };
+    axum::Json(
+        json!({"data": {"repository": {"pullRequest": {"reviewThreads":
+        {"pageInfo": next, "nodes": nodes}}}}}),
+    )
     .into_response()
 }
 
@@ -288,7 +310,10 @@ fn routes() -> Router<Server> {
     Router::new()
         .route("/app/installations/{id}/access_tokens", post(access_token))
         .route("/repos/{owner}/{repo}/pulls/{number}", get(pull))
-        .route("/repos/{owner}/{repo}/pulls/{number}/files", get(files_page_1))
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/files",
+            get(files_page_1),
+        )
         .route("/repositories/{id}/pulls/{number}/files", get(files_page_2))
         .route("/repos/{owner}/{repo}/contents/{*path}", get(contents))
         .route("/repos/{owner}/{repo}/check-runs", post(create_check_run))
@@ -347,18 +372,28 @@ fn head() -> CommitSha {
 async fn the_token_is_minted_once_and_reused() {
     let (server, app) = start("").await;
     let installation = app.installation(InstallationId(42)).unwrap();
-    let pr = installation.pull_request(&repo("r"), PrNumber(1)).await.unwrap();
+    let pr = installation
+        .pull_request(&repo("r"), PrNumber(1))
+        .await
+        .unwrap();
     assert_eq!(pr.head_sha.as_str(), HEAD);
     assert_eq!(pr.base_ref, "main");
     assert!(pr.open && pr.draft);
-    installation.pull_request(&repo("r"), PrNumber(1)).await.unwrap();
+    installation
+        .pull_request(&repo("r"), PrNumber(1))
+        .await
+        .unwrap();
     // A second handle on the same installation shares the cached token.
     let again = app.installation(InstallationId(42)).unwrap();
     again.pull_request(&repo("r"), PrNumber(1)).await.unwrap();
 
     let seen = server.seen();
     assert_eq!(seen.tokens_minted, 1);
-    let pulls: Vec<_> = seen.requests.iter().filter(|r| r.1 == "/repos/o/r/pulls/1").collect();
+    let pulls: Vec<_> = seen
+        .requests
+        .iter()
+        .filter(|r| r.1 == "/repos/o/r/pulls/1")
+        .collect();
     assert_eq!(pulls.len(), 3);
     assert!(pulls.iter().all(|r| r.2 == "Bearer ghs_1"));
 }
@@ -368,7 +403,10 @@ async fn page_two_of_the_files_keeps_the_token() {
     for api_prefix in ["", "/api/v3"] {
         let (server, app) = start(api_prefix).await;
         let installation = app.installation(InstallationId(42)).unwrap();
-        let files = installation.changed_files(&repo("r"), PrNumber(1)).await.unwrap();
+        let files = installation
+            .changed_files(&repo("r"), PrNumber(1))
+            .await
+            .unwrap();
         assert_eq!(files.len(), 101, "{api_prefix}");
         assert_eq!(files[100].path, "compose.yml");
         assert_eq!(files[0].status, FileStatus::Added);
@@ -379,7 +417,10 @@ async fn page_two_of_the_files_keeps_the_token() {
             .iter()
             .find(|r| r.1.ends_with("/repositories/1296269/pulls/1/files"))
             .unwrap();
-        assert_eq!(page2.1, format!("{api_prefix}/repositories/1296269/pulls/1/files"));
+        assert_eq!(
+            page2.1,
+            format!("{api_prefix}/repositories/1296269/pulls/1/files")
+        );
         assert_eq!(page2.2, "Bearer ghs_1");
     }
 }
@@ -388,7 +429,10 @@ async fn page_two_of_the_files_keeps_the_token() {
 async fn a_server_error_is_retried() {
     let (server, app) = start("").await;
     let installation = app.installation(InstallationId(1)).unwrap();
-    installation.pull_request(&repo("flaky"), PrNumber(1)).await.unwrap();
+    installation
+        .pull_request(&repo("flaky"), PrNumber(1))
+        .await
+        .unwrap();
     assert_eq!(server.seen().hits["GET /repos/o/flaky/pulls/1"], 2);
 }
 
@@ -396,7 +440,10 @@ async fn a_server_error_is_retried() {
 async fn a_timeout_is_retried() {
     let (server, app) = start("").await;
     let installation = app.installation(InstallationId(1)).unwrap();
-    installation.pull_request(&repo("slow"), PrNumber(1)).await.unwrap();
+    installation
+        .pull_request(&repo("slow"), PrNumber(1))
+        .await
+        .unwrap();
     assert_eq!(server.seen().hits["GET /repos/o/slow/pulls/1"], 2);
 }
 
@@ -405,8 +452,15 @@ async fn retry_after_is_waited_out() {
     let (server, app) = start("").await;
     let installation = app.installation(InstallationId(1)).unwrap();
     let started = Instant::now();
-    installation.pull_request(&repo("limited"), PrNumber(1)).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
+    installation
+        .pull_request(&repo("limited"), PrNumber(1))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(server.seen().hits["GET /repos/o/limited/pulls/1"], 2);
 }
 
@@ -414,7 +468,10 @@ async fn retry_after_is_waited_out() {
 async fn a_plain_403_is_not_retried() {
     let (server, app) = start("").await;
     let installation = app.installation(InstallationId(1)).unwrap();
-    let err = installation.pull_request(&repo("forbidden"), PrNumber(1)).await.unwrap_err();
+    let err = installation
+        .pull_request(&repo("forbidden"), PrNumber(1))
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, GitHubError::Status { status: 403, message, .. } if message == "Resource not accessible by integration"),
         "{err:?}"
@@ -426,7 +483,10 @@ async fn a_plain_403_is_not_retried() {
 async fn a_401_mints_a_new_token_once() {
     let (server, app) = start("").await;
     let installation = app.installation(InstallationId(7)).unwrap();
-    installation.pull_request(&repo("revoked"), PrNumber(1)).await.unwrap();
+    installation
+        .pull_request(&repo("revoked"), PrNumber(1))
+        .await
+        .unwrap();
     let seen = server.seen();
     assert_eq!(seen.tokens_minted, 2);
     let auths: Vec<&str> = seen
@@ -469,23 +529,40 @@ async fn a_review_outside_the_diff_is_unprocessable() {
 async fn graphql_errors_surface_and_threads_are_paged() {
     let (_server, app) = start("").await;
     let installation = app.installation(InstallationId(1)).unwrap();
-    let threads = installation.review_threads(&repo("r"), PrNumber(1)).await.unwrap();
+    let threads = installation
+        .review_threads(&repo("r"), PrNumber(1))
+        .await
+        .unwrap();
     let ids: Vec<&str> = threads.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, ["PRRT_1", "PRRT_2"]);
     let err = installation.resolve_thread("PRRT_nope").await.unwrap_err();
     assert!(matches!(err, GitHubError::Other(_)), "{err:?}");
-    assert!(err.to_string().contains("Could not resolve to a node"), "{err}");
+    assert!(
+        err.to_string().contains("Could not resolve to a node"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn files_are_fetched_raw_and_missing_ones_are_none() {
     let (_server, app) = start("").await;
     let installation = app.installation(InstallationId(1)).unwrap();
-    let found = installation.file_at(&repo("r"), "deploy/my app.yaml", &head()).await.unwrap();
+    let found = installation
+        .file_at(&repo("r"), "deploy/my app.yaml", &head())
+        .await
+        .unwrap();
     assert_eq!(found.as_deref(), Some(&b"kind: Pod\n"[..]));
-    let missing = installation.file_at(&repo("r"), "nope.yaml", &head()).await.unwrap();
+    let missing = installation
+        .file_at(&repo("r"), "nope.yaml", &head())
+        .await
+        .unwrap();
     assert_eq!(missing, None);
-    assert!(installation.file_at(&repo("r"), "../etc/passwd", &head()).await.is_err());
+    assert!(
+        installation
+            .file_at(&repo("r"), "../etc/passwd", &head())
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -493,7 +570,10 @@ async fn check_runs_complete_in_batches_and_writes_are_paced() {
     let interval = Duration::from_millis(150);
     let (server, app) = start_with("", interval).await;
     let installation = app.installation(InstallationId(1)).unwrap();
-    let run = installation.create_check_run(&repo("r"), &head()).await.unwrap();
+    let run = installation
+        .create_check_run(&repo("r"), &head())
+        .await
+        .unwrap();
     let annotation = immutabot::forge::Annotation {
         path: "a.yml".into(),
         start_line: 1,
@@ -520,9 +600,8 @@ async fn check_runs_complete_in_batches_and_writes_are_paced() {
 
 #[tokio::test]
 async fn bad_settings_are_refused_clearly() {
-    let settings = |url: &str, key: &str| {
-        GitHubSettings::new(url, 1, SecretString::from(key.to_string()))
-    };
+    let settings =
+        |url: &str, key: &str| GitHubSettings::new(url, 1, SecretString::from(key.to_string()));
     let err = GitHubApp::new(settings("ftp://x", KEY)).unwrap_err();
     assert!(err.to_string().contains("http"), "{err}");
     let err = GitHubApp::new(settings("https://api.github.com?x=1", KEY)).unwrap_err();

@@ -65,9 +65,8 @@ impl Answer {
 
     /// The body parsed as `T`; a body we cannot read is an `Other` error naming the request.
     pub(crate) fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, GitHubError> {
-        serde_json::from_slice(&self.body).map_err(|e| {
-            GitHubError::Other(anyhow::anyhow!("unexpected answer to {what}: {e}"))
-        })
+        serde_json::from_slice(&self.body)
+            .map_err(|e| GitHubError::Other(anyhow::anyhow!("unexpected answer to {what}: {e}")))
     }
 }
 

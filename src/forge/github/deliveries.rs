@@ -84,7 +84,11 @@ impl GitHubApp {
     pub async fn redeliver(&self, delivery_id: i64) -> Result<(), GitHubError> {
         let core = &self.core;
         let path = format!("/app/hook/deliveries/{delivery_id}/attempts");
-        let request = ApiRequest::write(http::Method::POST, core.root.url(&path)?, &serde_json::json!({}))?;
+        let request = ApiRequest::write(
+            http::Method::POST,
+            core.root.url(&path)?,
+            &serde_json::json!({}),
+        )?;
         core.send(&request, &AppCredentials(core)).await?;
         Ok(())
     }

@@ -44,7 +44,10 @@ mod tests {
         let pacer = Pacer::new(Duration::from_millis(60));
         let start = Instant::now();
         pacer.run(async {}).await;
-        assert!(start.elapsed() < Duration::from_millis(60), "the first write waits for nothing");
+        assert!(
+            start.elapsed() < Duration::from_millis(60),
+            "the first write waits for nothing"
+        );
         pacer.run(async {}).await;
         pacer.run(async {}).await;
         assert!(start.elapsed() >= Duration::from_millis(120));

@@ -163,7 +163,12 @@ fn rate_limit_wait(
     policy: &RetryPolicy,
     now: SystemTime,
 ) -> Option<Duration> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(seconds) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
         return Some(Duration::from_secs(seconds));
     }
@@ -177,7 +182,9 @@ fn rate_limit_wait(
         return Some(until_reset.max(policy.backoff(attempt)));
     }
     // GitHub's secondary-limit answer may come without any header; octokit spots it by text.
-    let secondary = message.to_ascii_lowercase().contains("secondary rate limit");
+    let secondary = message
+        .to_ascii_lowercase()
+        .contains("secondary rate limit");
     if secondary || exhausted || status == 429 {
         return Some(policy.secondary_fallback.max(policy.backoff(attempt)));
     }
@@ -327,7 +334,10 @@ mod tests {
         assert_eq!(
             at(
                 403,
-                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &reset)],
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", &reset)
+                ],
                 "API rate limit exceeded",
                 1
             ),
@@ -341,7 +351,10 @@ mod tests {
         assert_eq!(
             at(
                 429,
-                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &reset)],
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", &reset)
+                ],
                 "",
                 2
             ),
@@ -355,7 +368,10 @@ mod tests {
         assert_eq!(
             at(
                 403,
-                &[("x-ratelimit-remaining", "17"), ("x-ratelimit-reset", &reset)],
+                &[
+                    ("x-ratelimit-remaining", "17"),
+                    ("x-ratelimit-reset", &reset)
+                ],
                 "Resource not accessible by integration",
                 1
             ),
@@ -384,7 +400,10 @@ mod tests {
         assert_eq!(
             at(
                 403,
-                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &reset)],
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", &reset)
+                ],
                 "",
                 1
             ),

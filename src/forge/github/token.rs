@@ -100,9 +100,13 @@ mod tests {
     async fn invalidation_forgets_only_the_refused_token() {
         let (cache, mints) = (TokenCache::default(), AtomicUsize::new(0));
         assert_eq!(get(&cache, &mints, 60).await, "t0");
-        cache.invalidate(&SecretString::from("other".to_string())).await;
+        cache
+            .invalidate(&SecretString::from("other".to_string()))
+            .await;
         assert_eq!(get(&cache, &mints, 60).await, "t0");
-        cache.invalidate(&SecretString::from("t0".to_string())).await;
+        cache
+            .invalidate(&SecretString::from("t0".to_string()))
+            .await;
         assert_eq!(get(&cache, &mints, 60).await, "t1");
     }
 

@@ -74,7 +74,8 @@ impl ApiRoot {
     /// Accepts a `Link` target only when it has the root's scheme, host and port and lies
     /// under its path prefix, so the installation token never leaves for another server.
     pub(crate) fn followable(&self, link: &str) -> anyhow::Result<Uri> {
-        let refuse = |why: &str| anyhow::anyhow!("refusing to follow pagination link {link:?}: {why}");
+        let refuse =
+            |why: &str| anyhow::anyhow!("refusing to follow pagination link {link:?}: {why}");
         let uri: Uri = link.parse().map_err(|_| refuse("not a URL"))?;
         let scheme = uri.scheme_str().unwrap_or("").to_ascii_lowercase();
         let authority = uri.authority().ok_or_else(|| refuse("not absolute"))?;
@@ -212,8 +213,10 @@ mod tests {
     fn enterprise_links_keep_the_path_prefix() {
         let root = ApiRoot::parse("https://ghe.example.com/api/v3").unwrap();
         assert!(
-            root.followable("https://GHE.example.com:443/api/v3/repositories/1/pulls/1/files?page=2")
-                .is_ok()
+            root.followable(
+                "https://GHE.example.com:443/api/v3/repositories/1/pulls/1/files?page=2"
+            )
+            .is_ok()
         );
         for bad in [
             "https://ghe.example.com/repositories/1/pulls/1/files?page=2",
@@ -241,10 +244,7 @@ mod tests {
 
     #[test]
     fn file_paths_are_encoded_per_segment() {
-        assert_eq!(
-            encode_file_path("k8s/app.yaml").unwrap(),
-            "k8s/app.yaml"
-        );
+        assert_eq!(encode_file_path("k8s/app.yaml").unwrap(), "k8s/app.yaml");
         assert_eq!(
             encode_file_path("deploy/my app (1)/x#y?.yml").unwrap(),
             "deploy/my%20app%20%281%29/x%23y%3F.yml"
