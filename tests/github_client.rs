@@ -28,6 +28,8 @@ struct Seen {
     requests: Vec<(String, String, String)>,
     tokens_minted: usize,
     hits: HashMap<String, usize>,
+    /// Requests that lacked a header every GitHub request must carry.
+    missing_headers: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -46,6 +48,16 @@ impl Server {
             .to_string();
         let mut seen = self.seen.lock().unwrap();
         let path = uri.0.path().to_string();
+        let has = |name: &str, want: Option<&str>| {
+            let value = headers.get(name).and_then(|v| v.to_str().ok());
+            value.is_some_and(|v| want.is_none_or(|w| v == w))
+        };
+        if !has("x-github-api-version", Some("2022-11-28"))
+            || !has("user-agent", None)
+            || !has("accept", None)
+        {
+            seen.missing_headers.push(format!("{method} {path}"));
+        }
         seen.requests.push((method.to_string(), path.clone(), auth));
         let hits = seen.hits.entry(format!("{method} {path}")).or_default();
         *hits += 1;
@@ -306,8 +318,78 @@ async fn graphql(
     .into_response()
 }
 
+/// Whether the request carries an App JWT rather than an installation token.
+fn is_jwt(headers: &HeaderMap) -> bool {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    auth.is_some_and(|a| a.starts_with("Bearer ey") && a.matches('.').count() == 2)
+}
+
+fn delivery(id: i64, guid: &str, at: &str, status: u16) -> Value {
+    json!({"id": id, "guid": guid, "delivered_at": at, "redelivery": false, "duration": 0.1,
+           "status": "x", "status_code": status, "event": "pull_request", "action": "opened",
+           "installation_id": 42, "repository_id": 1})
+}
+
+async fn deliveries(
+    State(server): State<Server>,
+    method: Method,
+    uri: OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    server.record(&method, &uri, &headers);
+    if !is_jwt(&headers) {
+        return unauthorized();
+    }
+    let query = uri.0.query().unwrap_or("");
+    if !query.contains("cursor=") {
+        let next = format!(
+            "{}/app/hook/deliveries?per_page=100&cursor=p2",
+            server.origin
+        );
+        let page = json!([
+            delivery(6, "a", "2026-11-28T10:30:00Z", 200),
+            delivery(5, "c", "2026-11-28T10:20:00Z", 0),
+        ]);
+        return (
+            [("link", format!(r#"<{next}>; rel="next""#))],
+            axum::Json(page),
+        )
+            .into_response();
+    }
+    let next = format!(
+        "{}/app/hook/deliveries?per_page=100&cursor=p3",
+        server.origin
+    );
+    let page = json!([
+        delivery(4, "b", "2026-11-28T10:15:00Z", 502),
+        delivery(3, "a", "2026-11-28T10:05:00Z", 500),
+        delivery(2, "d", "2026-11-28T09:00:00Z", 500),
+    ]);
+    // Page 3 must never be asked for: page 2 already reaches back past `since`.
+    (
+        [("link", format!(r#"<{next}>; rel="next""#))],
+        axum::Json(page),
+    )
+        .into_response()
+}
+
+async fn redeliver(
+    State(server): State<Server>,
+    method: Method,
+    uri: OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    server.record(&method, &uri, &headers);
+    if !is_jwt(&headers) {
+        return unauthorized();
+    }
+    (StatusCode::ACCEPTED, axum::Json(json!({}))).into_response()
+}
+
 fn routes() -> Router<Server> {
     Router::new()
+        .route("/app/hook/deliveries", get(deliveries))
+        .route("/app/hook/deliveries/{id}/attempts", post(redeliver))
         .route("/app/installations/{id}/access_tokens", post(access_token))
         .route("/repos/{owner}/{repo}/pulls/{number}", get(pull))
         .route(
@@ -389,6 +471,11 @@ async fn the_token_is_minted_once_and_reused() {
 
     let seen = server.seen();
     assert_eq!(seen.tokens_minted, 1);
+    assert!(
+        seen.missing_headers.is_empty(),
+        "{:?}",
+        seen.missing_headers
+    );
     let pulls: Vec<_> = seen
         .requests
         .iter()
@@ -609,4 +696,24 @@ async fn bad_settings_are_refused_clearly() {
     let err = GitHubApp::new(settings("https://api.github.com", "not a key")).unwrap_err();
     assert!(err.to_string().contains("private key"), "{err}");
     assert!(GitHubApp::new(settings("https://ghe.example.com/api/v3", KEY)).is_ok());
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_the_latest_failed_attempts() {
+    let (server, app) = start("").await;
+    let since = "2026-11-28T10:00:00Z".parse().unwrap();
+    let failed = app.failed_deliveries(since).await.unwrap();
+    let ids: Vec<i64> = failed.iter().map(|d| d.id).collect();
+    // "a" was redelivered successfully; "d" is older than `since`.
+    assert_eq!(ids, [4, 5]);
+    assert_eq!(failed[0].guid, "b");
+    app.redeliver(4).await.unwrap();
+    let seen = server.seen();
+    assert_eq!(seen.hits["GET /app/hook/deliveries"], 2);
+    assert_eq!(seen.hits["POST /app/hook/deliveries/4/attempts"], 1);
+    assert!(
+        seen.missing_headers.is_empty(),
+        "{:?}",
+        seen.missing_headers
+    );
 }
