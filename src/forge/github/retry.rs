@@ -138,7 +138,17 @@ pub(crate) fn decide(
             jitter: false,
             reason: RetryReason::Unauthorized,
         },
-        500..=599 => backoff(RetryReason::ServerError),
+        // A 503 may say when to come back; never sooner than our own backoff.
+        500..=599 => match retry_after(headers) {
+            Some(_) if out_of_attempts => Decision::GiveUp,
+            Some(wait) if wait > policy.max_wait => Decision::GiveUp,
+            Some(wait) => Decision::Retry {
+                wait: wait.max(policy.backoff(attempt)),
+                jitter: false,
+                reason: RetryReason::ServerError,
+            },
+            None => backoff(RetryReason::ServerError),
+        },
         403 | 429 => match rate_limit_wait(status, headers, message, attempt, policy, now) {
             None => Decision::Done,
             Some(_) if out_of_attempts => Decision::GiveUp,
@@ -169,8 +179,8 @@ fn rate_limit_wait(
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if let Some(seconds) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
-        return Some(Duration::from_secs(seconds));
+    if let Some(wait) = retry_after(headers) {
+        return Some(wait);
     }
     let exhausted = header("x-ratelimit-remaining") == Some("0");
     let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok());
@@ -189,6 +199,12 @@ fn rate_limit_wait(
         return Some(policy.secondary_fallback.max(policy.backoff(attempt)));
     }
     None
+}
+
+/// `retry-after` in seconds (GitHub never sends the HTTP-date form).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get("retry-after")?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 /// Spreads a backoff delay over its upper half, so replicas that failed together do not
@@ -269,6 +285,20 @@ mod tests {
             retry(ms(350), true, RetryReason::ServerError)
         );
         assert_eq!(at(503, &[], "", 4), Decision::GiveUp);
+    }
+
+    #[test]
+    fn a_server_error_with_retry_after_waits_at_least_that_long() {
+        assert_eq!(
+            at(503, &[("retry-after", "3")], "", 1),
+            retry(Duration::from_secs(3), false, RetryReason::ServerError)
+        );
+        assert_eq!(
+            at(503, &[("retry-after", "0")], "", 2),
+            retry(Duration::from_millis(200), false, RetryReason::ServerError)
+        );
+        assert_eq!(at(503, &[("retry-after", "601")], "", 1), Decision::GiveUp);
+        assert_eq!(at(503, &[("retry-after", "1")], "", 4), Decision::GiveUp);
     }
 
     #[test]
