@@ -1,7 +1,32 @@
 //! The GitHub App client: App JWTs, cached installation tokens, retries and pacing, and the
 //! handful of REST and GraphQL calls a review makes. Every URL is built from the configured
-//! API root and validated names; no URL found in a payload is ever followed.
+//! API root and validated names; no URL found in a payload is ever followed, except a
+//! pagination `Link` that points back under the same API root.
+//!
+//! octocrab is used as the HTTP transport only (its hyper/rustls stack, timeouts and tracing);
+//! authentication, retries and pagination are ours, because octocrab drops the token on
+//! absolute URLs to any host but api.github.com (the pagination trap in DESIGN.md) and its
+//! 401 refresh happens out of sight of our metrics.
 
+mod answer;
+mod app;
+mod checks;
+mod client;
+mod contents;
+mod credentials;
+mod deliveries;
 mod error;
+mod graphql;
+mod installation;
+mod jwt;
+mod link;
+mod pacing;
+mod pulls;
+mod retry;
+mod token;
+mod urls;
 
+pub use app::{GitHubApp, GitHubSettings};
 pub use error::GitHubError;
+pub use installation::Installation;
+pub use retry::RetryPolicy;
