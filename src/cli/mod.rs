@@ -4,6 +4,7 @@ pub mod check;
 pub mod config_file;
 pub mod fix;
 pub mod resolver;
+pub mod serve;
 pub mod strict;
 pub mod walk;
 
@@ -27,6 +28,18 @@ pub struct Cli {
 pub enum Command {
     /// Check Compose, Swarm and Kubernetes files for writable root file systems.
     Check(CheckArgs),
+    /// Run the GitHub App: webhook endpoint, workers, reconciler (settings: flags or env).
+    Serve(crate::settings::ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate(MigrateArgs),
+}
+
+/// Arguments of `immutabot migrate`.
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// Postgres URL.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 /// When to colour text output.
@@ -101,5 +114,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => ExitCode::from(check::run(&args)),
+        Command::Serve(args) => ExitCode::from(serve::serve(&args)),
+        Command::Migrate(args) => ExitCode::from(serve::migrate(&args)),
     }
 }

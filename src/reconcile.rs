@@ -1,0 +1,86 @@
+//! GitHub never redelivers a failed webhook by itself. When a delivery could not be stored
+//! (the database was down, the process was restarting), we ask for it again: list the App's
+//! recent failed deliveries and request a redelivery of each one we do not have.
+
+use crate::forge::github::GitHubApp;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// GitHub keeps deliveries for three days; older ones cannot be redelivered.
+const WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(3);
+
+/// Asks GitHub again for every failed delivery we never stored. Returns how many.
+pub async fn once(pool: &PgPool, app: &GitHubApp) -> anyhow::Result<usize> {
+    let failed = app.failed_deliveries(chrono::Utc::now() - WINDOW).await?;
+    let mut asked = 0;
+    for d in failed {
+        let (have,): (bool,) = sqlx::query_as(
+            "select exists(select 1 from deliveries where guid = $1)
+                 or exists(select 1 from redeliveries where guid = $1
+                            and requested_at > now() - interval '15 minutes')",
+        )
+        .bind(&d.guid)
+        .fetch_one(pool)
+        .await?;
+        if have {
+            continue;
+        }
+        app.redeliver(d.id).await?;
+        sqlx::query(
+            "insert into redeliveries (guid, delivery_id) values ($1, $2)
+             on conflict (guid) do update set delivery_id = $2, requested_at = now()",
+        )
+        .bind(&d.guid)
+        .bind(d.id)
+        .execute(pool)
+        .await?;
+        info!(delivery = %d.guid, event = %d.event, "asked GitHub to redeliver a failed delivery");
+        metrics::counter!("immutabot_redeliveries_requested_total").increment(1);
+        asked += 1;
+    }
+    Ok(asked)
+}
+
+/// Runs [`once`] every `interval`, and within seconds of the database coming back after a
+/// delivery was refused for want of it.
+pub async fn run(
+    pool: PgPool,
+    app: Arc<GitHubApp>,
+    interval: Duration,
+    lost: Arc<AtomicBool>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let quick = Duration::from_secs(2);
+    let mut next_full = tokio::time::Instant::now();
+    while !*shutdown.borrow() {
+        let due = tokio::time::Instant::now() >= next_full;
+        let urgent = lost.load(Ordering::SeqCst);
+        if (due || urgent) && crate::db::ready(&pool).await.is_ok() {
+            // Clear first: a delivery refused while we run sets it again.
+            lost.store(false, Ordering::SeqCst);
+            match once(&pool, &app).await {
+                Ok(n) => {
+                    next_full = tokio::time::Instant::now() + interval;
+                    if n > 0 {
+                        info!(redelivered = n, "reconciled failed deliveries");
+                    }
+                }
+                Err(e) => {
+                    if urgent {
+                        lost.store(true, Ordering::SeqCst);
+                    }
+                    warn!(error = %format!("{e:#}"), "could not reconcile failed deliveries");
+                    next_full = tokio::time::Instant::now() + quick.max(interval / 10);
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(quick) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}

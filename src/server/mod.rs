@@ -1,0 +1,45 @@
+//! The HTTP side of the service: the webhook endpoint and the operational endpoints.
+
+mod ops;
+mod webhook;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use tokio::sync::Notify;
+
+/// GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub.
+pub const MAX_BODY: usize = 25 * 1024 * 1024;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub pool: PgPool,
+    /// Accepted webhook secrets (the current one, and an old one while rotating).
+    pub webhook_secrets: Arc<Vec<Vec<u8>>>,
+    /// Wakes idle workers when a job was queued.
+    pub wake: Arc<Notify>,
+    /// Set when a delivery could not be stored: the reconciler then asks GitHub to redeliver
+    /// once the database is back.
+    pub lost_deliveries: Arc<AtomicBool>,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+}
+
+/// The service's router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/webhooks/github",
+            post(webhook::github).layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .with_state(state)
+}

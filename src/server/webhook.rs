@@ -1,0 +1,114 @@
+//! `POST /webhooks/github`: verify, parse, record, answer.
+
+use super::AppState;
+use crate::webhook::event;
+use crate::webhook::intake::{self, Delivery, Intake};
+use crate::webhook::signature;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::sync::atomic::Ordering;
+use tracing::{info, warn};
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn answer(status: StatusCode, event: &str, outcome: &'static str, text: String) -> Response {
+    metrics::counter!("immutabot_webhook_deliveries_total",
+        "event" => event.to_string(), "outcome" => outcome)
+    .increment(1);
+    (status, text).into_response()
+}
+
+/// Handles one delivery. The signature is checked over the raw bytes before anything is
+/// parsed or stored; the answer goes out as soon as the delivery's transaction commits.
+pub async fn github(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let sig = headers.get("x-hub-signature-256").map(|v| v.as_bytes());
+    if !signature::verify(&s.webhook_secrets, sig, &body) {
+        warn!("webhook with a missing or wrong signature refused");
+        return answer(
+            StatusCode::UNAUTHORIZED,
+            "unknown",
+            "unauthorized",
+            "signature missing or wrong\n".into(),
+        );
+    }
+    // Event names are GitHub's own short words; anything else is not worth a metric label.
+    let event_name = header(&headers, "x-github-event")
+        .filter(|e| e.len() <= 64 && e.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+    let guid = header(&headers, "x-github-delivery")
+        .filter(|g| !g.is_empty() && g.len() <= 100 && g.bytes().all(|b| b.is_ascii_graphic()));
+    let (Some(event_name), Some(guid)) = (event_name, guid) else {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "unknown",
+            "bad_headers",
+            "X-GitHub-Event and X-GitHub-Delivery are required\n".into(),
+        );
+    };
+    let action = event::action_of(&body);
+    let span = tracing::info_span!(
+        "delivery",
+        delivery = guid,
+        event = event_name,
+        action = action.as_deref().unwrap_or("")
+    );
+    let _enter = span.enter();
+    let delivery = Delivery {
+        guid,
+        event: event_name,
+        action: action.as_deref(),
+    };
+    let parsed = match event::parse(event_name, &body) {
+        Ok(ev) => ev,
+        Err(e) => {
+            // Signed by GitHub but unreadable: keep a record so it is not silently lost.
+            let why = e.to_string();
+            warn!(error = %why, "signed delivery could not be read");
+            let stored = intake::record_invalid(&s.pool, &delivery, &why)
+                .await
+                .is_ok();
+            let status = if stored {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            return answer(status, event_name, "invalid", format!("{why}\n"));
+        }
+    };
+    drop(_enter);
+    match intake::record(&s.pool, &delivery, &parsed).await {
+        Ok(outcome) => {
+            let _enter = span.enter();
+            info!(outcome = outcome.label(), "delivery recorded");
+            if let Intake::Queued(_) = outcome {
+                s.wake.notify_waiters();
+            }
+            let status = match outcome {
+                Intake::Queued(_) => StatusCode::ACCEPTED,
+                _ => StatusCode::OK,
+            };
+            answer(
+                status,
+                event_name,
+                outcome.label(),
+                format!("{}\n", outcome.label()),
+            )
+        }
+        Err(e) => {
+            // GitHub shows the delivery as failed; the reconciler asks for it again once the
+            // database is back.
+            s.lost_deliveries.store(true, Ordering::SeqCst);
+            let _enter = span.enter();
+            warn!(error = %e, "could not store the delivery; answering 503");
+            answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                event_name,
+                "database_unavailable",
+                "database unavailable; the delivery will be requested again\n".into(),
+            )
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! `immutabot serve`: the webhook server, the workers and the reconciler in one process.
+
+use crate::forge::github::{GitHubApp, GitHubSettings};
+use crate::jobs::{self, JobContext};
+use crate::queue::worker::{Timing, Worker};
+use crate::server::{self, AppState};
+use crate::settings::Settings;
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+use tracing::{error, info, warn};
+
+/// Runs the service until SIGINT or SIGTERM.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let pool = crate::db::pool(
+        settings.database_url.expose_secret(),
+        (settings.workers as u32 + 16).min(100),
+    )?;
+    let app = Arc::new(
+        GitHubApp::new(GitHubSettings {
+            write_interval: settings.write_interval,
+            ..GitHubSettings::new(
+                settings.api_url.clone(),
+                settings.app_id,
+                settings.private_key.clone(),
+            )
+        })
+        .context("could not set up the GitHub App client")?,
+    );
+    let wake = Arc::new(Notify::new());
+    let lost = Arc::new(AtomicBool::new(false));
+    let state = AppState {
+        pool: pool.clone(),
+        webhook_secrets: Arc::new(settings.webhook_secrets.clone()),
+        wake: wake.clone(),
+        lost_deliveries: lost.clone(),
+        metrics: crate::telemetry::metrics(),
+    };
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("could not listen on {}", settings.bind))?;
+    info!(address = %settings.bind, api = %settings.api_url, workers = settings.workers, "listening");
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    // Workers and the reconciler start once the schema is in place; the webhook endpoint
+    // answers from the first second (503 while the database is not there yet).
+    let background = {
+        let pool = pool.clone();
+        let app = app.clone();
+        let stop_rx = stop_rx.clone();
+        let migrate = settings.migrate;
+        let workers = settings.workers;
+        let interval = settings.reconcile_interval;
+        tokio::spawn(async move {
+            wait_for_schema(&pool, migrate, stop_rx.clone()).await;
+            if *stop_rx.borrow() {
+                return;
+            }
+            let ctx = Arc::new(JobContext { pool: pool.clone(), github: app.clone() });
+            let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "immutabot".into());
+            let mut tasks = Vec::new();
+            for i in 0..workers {
+                let worker = Worker {
+                    pool: pool.clone(),
+                    name: format!("{host}/{}/{i}", std::process::id()),
+                    timing: Timing::default(),
+                    handler: jobs::handler(ctx.clone()),
+                    wake: wake.clone(),
+                };
+                tasks.push(tokio::spawn(worker.run(stop_rx.clone())));
+            }
+            tasks.push(tokio::spawn(crate::reconcile::run(pool, app, interval, lost, stop_rx)));
+            for t in tasks {
+                let _ = t.await;
+            }
+        })
+    };
+
+    axum::serve(listener, server::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    info!("stopping: finishing jobs in hand");
+    let _ = stop_tx.send(true);
+    if tokio::time::timeout(Duration::from_secs(60), background).await.is_err() {
+        warn!("workers did not stop within 60 s; their jobs will be retried after the lease");
+    }
+    Ok(())
+}
+
+async fn wait_for_schema(pool: &sqlx::PgPool, migrate: bool, stop: watch::Receiver<bool>) {
+    let mut delay = Duration::from_secs(1);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let result = if migrate {
+            crate::db::migrate(pool).await.map_err(|e| format!("{e:#}"))
+        } else {
+            crate::db::ready(pool).await
+        };
+        match result {
+            Ok(()) => {
+                info!("database schema is current");
+                return;
+            }
+            Err(e) => error!(error = %e, "database not ready; retrying in {}s", delay.as_secs()),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(30));
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

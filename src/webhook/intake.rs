@@ -1,0 +1,272 @@
+//! Recording a delivery: the delivery row, the facts it carries, and its job, in one
+//! transaction. Once this commits, the delivery may be acknowledged: nothing can be lost.
+
+use super::event::{Event, Installation, Repo, ReviewRequest};
+use crate::ids::JobId;
+use crate::queue::{self, NewJob};
+use serde_json::json;
+use sqlx::{PgPool, Postgres, Transaction};
+
+/// What became of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intake {
+    /// A job was queued.
+    Queued(JobId),
+    /// The same work was already pending; the delivery is recorded.
+    AlreadyQueued,
+    /// Facts recorded (installations, repositories, a closed pull request); no job.
+    Recorded,
+    /// Nothing to do; recorded with the reason.
+    Ignored,
+    /// This delivery id was seen before: nothing new was done.
+    Duplicate,
+}
+
+impl Intake {
+    /// A short label for logs and metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Intake::Queued(_) => "queued",
+            Intake::AlreadyQueued => "already_queued",
+            Intake::Recorded => "recorded",
+            Intake::Ignored => "ignored",
+            Intake::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// The headers that identify a delivery.
+#[derive(Debug, Clone)]
+pub struct Delivery<'a> {
+    /// `X-GitHub-Delivery`.
+    pub guid: &'a str,
+    /// `X-GitHub-Event`.
+    pub event: &'a str,
+    /// The payload's `action`.
+    pub action: Option<&'a str>,
+}
+
+/// The dedupe key of a pull request's review jobs.
+pub fn pr_key(repo_id: i64, number: i64) -> String {
+    format!("pr:{repo_id}#{number}")
+}
+
+/// Records a signed delivery we could not read, so that it is kept rather than dropped.
+/// `false` when the delivery id was already recorded.
+pub async fn record_invalid(pool: &PgPool, d: &Delivery<'_>, why: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "insert into deliveries (guid, event, action, outcome, detail)
+         values ($1, $2, $3, 'invalid', $4) on conflict (guid) do nothing",
+    )
+    .bind(d.guid)
+    .bind(d.event)
+    .bind(d.action)
+    .bind(why)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a delivery and does what its event asks, atomically.
+pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Result<Intake> {
+    let mut tx = pool.begin().await?;
+    let (outcome, detail, installation, repository) = match event {
+        Event::Review(r) => (
+            "queued",
+            None,
+            Some(r.installation.0),
+            Some(r.repo.name.to_string()),
+        ),
+        Event::Closed {
+            repo, installation, ..
+        } => (
+            "recorded",
+            None,
+            Some(installation.0),
+            Some(repo.name.to_string()),
+        ),
+        Event::Installation { installation, .. }
+        | Event::InstallationRepositories { installation, .. } => {
+            ("recorded", None, Some(installation.id.0), None)
+        }
+        Event::Ignored(why) => ("ignored", Some(why.as_str()), None, None),
+    };
+    let inserted: Option<(String,)> = sqlx::query_as(
+        "insert into deliveries (guid, event, action, installation_id, repository, outcome, detail)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (guid) do nothing returning guid",
+    )
+    .bind(d.guid)
+    .bind(d.event)
+    .bind(d.action)
+    .bind(installation)
+    .bind(&repository)
+    .bind(outcome)
+    .bind(detail)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if inserted.is_none() {
+        return Ok(Intake::Duplicate);
+    }
+    let result = match event {
+        Event::Review(r) => review(&mut tx, d.guid, r).await?,
+        Event::Closed {
+            repo,
+            installation,
+            number,
+            merged,
+        } => {
+            upsert_installation_stub(&mut tx, installation.0, repo.name.owner()).await?;
+            upsert_repo(&mut tx, installation.0, repo).await?;
+            sqlx::query(
+                "insert into pull_requests (repository_id, number, head_sha, state, closed_at)
+                 values ($1, $2, '', $3, now())
+                 on conflict (repository_id, number)
+                 do update set state = excluded.state, closed_at = now()",
+            )
+            .bind(repo.id)
+            .bind(number.0)
+            .bind(if *merged { "merged" } else { "closed" })
+            .execute(&mut *tx)
+            .await?;
+            queue::cancel_pending(&mut tx, &pr_key(repo.id, number.0), "pull request closed")
+                .await?;
+            Intake::Recorded
+        }
+        Event::Installation {
+            action,
+            installation,
+            repos,
+        } => {
+            upsert_installation(&mut tx, installation, action).await?;
+            for repo in repos {
+                upsert_repo(&mut tx, installation.id.0, repo).await?;
+            }
+            Intake::Recorded
+        }
+        Event::InstallationRepositories {
+            installation,
+            added,
+            removed,
+        } => {
+            upsert_installation(&mut tx, installation, "repositories").await?;
+            for repo in added {
+                upsert_repo(&mut tx, installation.id.0, repo).await?;
+            }
+            for repo in removed {
+                // Recorded even when never seen, so the report knows it left.
+                upsert_repo(&mut tx, installation.id.0, repo).await?;
+                sqlx::query("update repositories set removed_at = now() where id = $1")
+                    .bind(repo.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Intake::Recorded
+        }
+        Event::Ignored(_) => Intake::Ignored,
+    };
+    tx.commit().await?;
+    Ok(result)
+}
+
+async fn review(
+    tx: &mut Transaction<'_, Postgres>,
+    guid: &str,
+    r: &ReviewRequest,
+) -> sqlx::Result<Intake> {
+    upsert_installation_stub(tx, r.installation.0, r.repo.name.owner()).await?;
+    upsert_repo(tx, r.installation.0, &r.repo).await?;
+    sqlx::query(
+        "insert into pull_requests (repository_id, number, head_sha)
+         values ($1, $2, $3)
+         on conflict (repository_id, number)
+         do update set head_sha = excluded.head_sha, state = 'open', closed_at = null",
+    )
+    .bind(r.repo.id)
+    .bind(r.number.0)
+    .bind(r.head_sha.as_str())
+    .execute(&mut **tx)
+    .await?;
+    let job = NewJob {
+        kind: queue::kind::REVIEW,
+        payload: json!({
+            "installation": r.installation.0,
+            "repo_id": r.repo.id,
+            "repo": r.repo.name.to_string(),
+            "number": r.number.0,
+            "head_sha": r.head_sha.as_str(),
+            "base_sha": r.base_sha.as_str(),
+            "base_ref": r.base_ref,
+        }),
+        dedupe_key: Some(pr_key(r.repo.id, r.number.0)),
+        head_sha: Some(r.head_sha.to_string()),
+    };
+    Ok(match queue::enqueue(tx, Some(guid), &job).await? {
+        Some(id) => Intake::Queued(id),
+        None => Intake::AlreadyQueued,
+    })
+}
+
+/// Pull-request events do not name the account; the owner is a good stand-in until an
+/// installation event says more.
+async fn upsert_installation_stub(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+    owner: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into installations (id, account_login) values ($1, $2) on conflict (id) do nothing",
+    )
+    .bind(id)
+    .bind(owner)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn upsert_installation(
+    tx: &mut Transaction<'_, Postgres>,
+    i: &Installation,
+    action: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into installations (id, account_login, account_type) values ($1, $2, $3)
+         on conflict (id) do update set account_login = excluded.account_login,
+             account_type = excluded.account_type, updated_at = now(),
+             deleted_at = case when $4 = 'deleted' then now()
+                               when $4 = 'created' then null else installations.deleted_at end,
+             suspended_at = case when $4 = 'suspend' then now()
+                                 when $4 = 'unsuspend' then null else installations.suspended_at end",
+    )
+    .bind(i.id.0)
+    .bind(&i.account_login)
+    .bind(&i.account_type)
+    .bind(action)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn upsert_repo(
+    tx: &mut Transaction<'_, Postgres>,
+    installation: i64,
+    r: &Repo,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into repositories (id, installation_id, owner, name, default_branch, private)
+         values ($1, $2, $3, $4, $5, $6)
+         on conflict (id) do update set installation_id = excluded.installation_id,
+             owner = excluded.owner, name = excluded.name,
+             default_branch = coalesce(excluded.default_branch, repositories.default_branch),
+             private = excluded.private, removed_at = null",
+    )
+    .bind(r.id)
+    .bind(installation)
+    .bind(r.name.owner())
+    .bind(r.name.name())
+    .bind(&r.default_branch)
+    .bind(r.private)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,652 @@
+//! The GitHub App end to end: signed deliveries through the real router into a fresh
+//! database, workers running real jobs with the real GitHub client against a stateful fake
+//! GitHub on loopback. Each test is one promise the App makes to a team that installs it.
+
+#[path = "support/fake_github/mod.rs"]
+mod fake_github;
+#[path = "support/pg_proxy.rs"]
+mod pg_proxy;
+#[path = "support/service.rs"]
+#[allow(dead_code)]
+mod service;
+
+use axum::http::StatusCode;
+use fake_github::{FakeGitHub, Fault, FileChange, TEST_APP_KEY_PEM};
+use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
+use immutabot::jobs::{self, JobContext};
+use immutabot::queue::worker::{Timing, Worker};
+use secrecy::SecretString;
+use service::{count, delivery, fixture, state, with_head};
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tower::ServiceExt;
+
+const APP_ID: u64 = 4242;
+const REPO: &str = "Codertocat/Hello-World";
+const REPO_ID: u64 = 186853002;
+// The head and base commits of the fixture payloads.
+const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+const HEAD2: &str = "2222222222222222222222222222222222222222";
+
+const DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: nginx
+          image: nginx:1.27
+          ports:
+            - containerPort: 8080
+";
+
+const DEPLOYMENT_FIXED: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: nginx
+          image: nginx:1.27
+          ports:
+            - containerPort: 8080
+          securityContext:
+            readOnlyRootFilesystem: true
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+            - name: var-cache-nginx
+              mountPath: /var/cache/nginx
+            - name: var-run
+              mountPath: /var/run
+      volumes:
+        - name: tmp
+          emptyDir: {}
+        - name: var-cache-nginx
+          emptyDir: {}
+        - name: var-run
+          emptyDir: {}
+";
+
+const COMPOSE_BEFORE: &str = "\
+services:
+  db:
+    image: postgres:17
+    read_only: true
+    tmpfs:
+      - /tmp
+      - /var/run/postgresql
+";
+
+const COMPOSE_AFTER: &str = "\
+services:
+  db:
+    image: postgres:17
+    read_only: true
+    tmpfs:
+      - /tmp
+      - /var/run/postgresql
+  worker:
+    image: ghcr.io/acme/worker:2.1
+    command: [\"run\"]
+";
+
+struct Harness {
+    fake: FakeGitHub,
+    pool: PgPool,
+    router: axum::Router,
+    ctx: Arc<JobContext>,
+}
+
+fn key() -> SecretString {
+    SecretString::from(std::fs::read_to_string(TEST_APP_KEY_PEM).unwrap())
+}
+
+/// Quick retries, so that tests of retries do not wait for minutes.
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 5,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+        secondary_fallback: Duration::from_secs(1),
+        max_wait: Duration::from_secs(10),
+    }
+}
+
+async fn harness_on(pool: PgPool, app_pool: PgPool) -> Harness {
+    let fake = FakeGitHub::start(APP_ID).await;
+    fake.add_repo(REPO, REPO_ID).add_installation(1, &[REPO]);
+    let github = GitHubApp::new(GitHubSettings {
+        retry: fast_retries(),
+        write_interval: Duration::ZERO,
+        request_timeout: Duration::from_secs(10),
+        ..GitHubSettings::new(fake.url(), APP_ID, key())
+    })
+    .unwrap();
+    let ctx = Arc::new(JobContext {
+        pool: app_pool.clone(),
+        github: Arc::new(github),
+    });
+    Harness {
+        fake,
+        pool,
+        router: service::router(state(app_pool)),
+        ctx,
+    }
+}
+
+async fn harness(pool: PgPool) -> Harness {
+    harness_on(pool.clone(), pool).await
+}
+
+impl Harness {
+    /// The pull request of the fixture payloads, with the given files.
+    fn pull_request(&self, head: &str, files: Vec<FileChange>, contents: &[(&str, &str)]) {
+        for (path, text) in contents {
+            self.fake
+                .set_file(REPO, head, path, text.as_bytes().to_vec());
+        }
+        self.fake
+            .add_pull_request(REPO, 2, BASE, "master", head, files);
+    }
+
+    async fn send(&self, event: &str, guid: &str, body: Vec<u8>) -> StatusCode {
+        self.router
+            .clone()
+            .oneshot(delivery(event, guid, body))
+            .await
+            .unwrap()
+            .status()
+    }
+
+    fn worker(&self, name: &str) -> Worker {
+        Worker {
+            pool: self.ctx.pool.clone(),
+            name: name.into(),
+            timing: Timing {
+                lease: Duration::from_secs(60),
+                poll: Duration::from_millis(20),
+            },
+            handler: jobs::handler(self.ctx.clone()),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Runs jobs until none is left.
+    async fn drain(&self) {
+        let w = self.worker("w1");
+        while w.step().await.unwrap() {}
+    }
+
+    fn review_bodies(&self) -> Vec<Vec<String>> {
+        self.fake
+            .reviews(REPO, 2)
+            .iter()
+            .map(|r| r.comments.iter().map(|c| c.body.clone()).collect())
+            .collect()
+    }
+}
+
+fn opened_files() -> (Vec<FileChange>, Vec<(&'static str, &'static str)>) {
+    (
+        vec![
+            FileChange::added("deploy/web.yaml", DEPLOYMENT),
+            FileChange::modified("compose.yaml", COMPOSE_BEFORE, COMPOSE_AFTER),
+            FileChange::added("README.md", "hello\n"),
+        ],
+        vec![
+            ("deploy/web.yaml", DEPLOYMENT),
+            ("compose.yaml", COMPOSE_AFTER),
+        ],
+    )
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn an_opened_pull_request_gets_a_check_run_and_one_review_with_suggestions(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    assert_eq!(
+        h.send("pull_request", "d-open", fixture("pull_request/opened"))
+            .await,
+        StatusCode::ACCEPTED
+    );
+    h.drain().await;
+
+    let reviews = h.fake.reviews(REPO, 2);
+    assert_eq!(reviews.len(), 1, "exactly one review");
+    let review = &reviews[0];
+    assert_eq!(
+        (review.state.as_str(), review.commit_id.as_str()),
+        ("COMMENTED", HEAD)
+    );
+    let anchors: Vec<_> = review
+        .comments
+        .iter()
+        .map(|c| (c.path.clone(), c.start_line, c.line))
+        .collect();
+    insta::assert_debug_snapshot!("opened_anchors", anchors);
+    insta::assert_snapshot!("opened_review_body", review.body);
+    for c in &review.comments {
+        insta::assert_snapshot!(
+            format!("opened_comment_{}", c.path.replace('/', "_")),
+            c.body
+        );
+    }
+
+    let runs = h.fake.check_runs(REPO);
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(
+        (
+            run.name.as_str(),
+            run.head_sha.as_str(),
+            run.status.as_str()
+        ),
+        ("immutabot", HEAD, "completed")
+    );
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    let summary = run.output.as_ref().unwrap()["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    insta::assert_snapshot!("opened_check_summary", summary);
+
+    // The history has the check and its findings.
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from checks where conclusion = 'failure' and finished_at is not null"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from findings where state = 'open' and commented"
+        )
+        .await,
+        2
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_push_that_fixes_one_finding_resolves_its_thread_and_repeats_nothing(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    h.send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    h.drain().await;
+    assert_eq!(h.fake.threads(REPO, 2).len(), 2);
+
+    // The Deployment is fixed; the Compose service is still writable.
+    h.fake.set_file(
+        REPO,
+        HEAD2,
+        "deploy/web.yaml",
+        DEPLOYMENT_FIXED.as_bytes().to_vec(),
+    );
+    h.fake.set_file(
+        REPO,
+        HEAD2,
+        "compose.yaml",
+        COMPOSE_AFTER.as_bytes().to_vec(),
+    );
+    h.fake.push(
+        REPO,
+        2,
+        HEAD2,
+        vec![
+            FileChange::added("deploy/web.yaml", DEPLOYMENT_FIXED),
+            FileChange::modified("compose.yaml", COMPOSE_BEFORE, COMPOSE_AFTER),
+        ],
+    );
+    let sync = with_head(&fixture("pull_request/synchronize"), HEAD2);
+    h.send("pull_request", "d-sync", sync).await;
+    h.drain().await;
+
+    assert_eq!(
+        h.fake.reviews(REPO, 2).len(),
+        1,
+        "no second review: nothing new to say"
+    );
+    let threads = h.fake.threads(REPO, 2);
+    let state: Vec<_> = threads
+        .iter()
+        .map(|t| (t.path.clone(), t.is_resolved))
+        .collect();
+    assert!(
+        state.contains(&("deploy/web.yaml".into(), true)),
+        "{state:?}"
+    );
+    assert!(state.contains(&("compose.yaml".into(), false)), "{state:?}");
+    let runs = h.fake.check_runs(REPO);
+    assert_eq!(runs.len(), 2, "one check run per head commit");
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from findings where state = 'fixed' and path = 'deploy/web.yaml'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from findings where state = 'open' and path = 'compose.yaml'"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_thread_a_person_replied_to_stays_open(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    h.send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    h.drain().await;
+    let k8s = h
+        .fake
+        .threads(REPO, 2)
+        .into_iter()
+        .find(|t| t.path == "deploy/web.yaml")
+        .unwrap();
+    h.fake.reply(
+        &k8s.id,
+        "octocat",
+        "We need this writable until the migration, see #12.",
+    );
+    h.fake.set_file(
+        REPO,
+        HEAD2,
+        "deploy/web.yaml",
+        DEPLOYMENT_FIXED.as_bytes().to_vec(),
+    );
+    h.fake.set_file(
+        REPO,
+        HEAD2,
+        "compose.yaml",
+        COMPOSE_AFTER.as_bytes().to_vec(),
+    );
+    h.fake.push(
+        REPO,
+        2,
+        HEAD2,
+        vec![
+            FileChange::added("deploy/web.yaml", DEPLOYMENT_FIXED),
+            FileChange::modified("compose.yaml", COMPOSE_BEFORE, COMPOSE_AFTER),
+        ],
+    );
+    h.send(
+        "pull_request",
+        "d-sync",
+        with_head(&fixture("pull_request/synchronize"), HEAD2),
+    )
+    .await;
+    h.drain().await;
+    let k8s = h
+        .fake
+        .threads(REPO, 2)
+        .into_iter()
+        .find(|t| t.path == "deploy/web.yaml")
+        .unwrap();
+    assert!(!k8s.is_resolved, "a person's reply keeps the thread open");
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from findings where state = 'fixed'"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_finding_outside_the_diff_becomes_an_annotation_not_a_comment(pool: PgPool) {
+    let h = harness(pool).await;
+    let before = "services:\n  web:\n    image: nginx:1.27\n  db:\n    image: postgres:16\n    read_only: true\n    tmpfs:\n      - /tmp\n      - /var/run/postgresql\n";
+    let after = before.replace("postgres:16", "postgres:17");
+    h.pull_request(
+        HEAD,
+        vec![FileChange::modified("compose.yaml", before, &after)],
+        &[("compose.yaml", &after)],
+    );
+    h.send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    h.drain().await;
+
+    assert!(
+        h.fake.reviews(REPO, 2).is_empty(),
+        "nothing to comment on in the diff"
+    );
+    let run = &h.fake.check_runs(REPO)[0];
+    let notes: Vec<_> = run
+        .annotations
+        .iter()
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_string(),
+                a["start_line"].as_u64().unwrap(),
+                a["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        notes.iter().any(|(p, l, _)| p == "compose.yaml" && *l == 2),
+        "{notes:?}"
+    );
+    // Outside the diff: it does not fail the pull request.
+    assert_eq!(run.conclusion.as_deref(), Some("success"));
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn when_github_refuses_the_review_the_findings_go_to_the_check_run(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    h.fake.fail_next(
+        "POST",
+        "/repos/*/*/pulls/*/reviews",
+        Fault::unprocessable("Line could not be resolved"),
+        1,
+    );
+    h.send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    h.drain().await;
+
+    assert!(h.fake.reviews(REPO, 2).is_empty());
+    let run = &h.fake.check_runs(REPO)[0];
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    let paths: Vec<_> = run
+        .annotations
+        .iter()
+        .map(|a| a["path"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        paths.contains(&"deploy/web.yaml".to_string())
+            && paths.contains(&"compose.yaml".to_string()),
+        "{paths:?}"
+    );
+    let summary = run.output.as_ref().unwrap()["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("GitHub refused the inline comments"),
+        "{summary}"
+    );
+    assert_eq!(
+        count(&h.pool, "select count(*) from jobs where state = 'done'").await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn server_errors_and_rate_limits_are_retried_and_one_review_is_posted(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    h.fake.fail_next(
+        "POST",
+        "/repos/*/*/pulls/*/reviews",
+        Fault::server_error(500),
+        1,
+    );
+    h.fake.fail_next(
+        "POST",
+        "/repos/*/*/pulls/*/reviews",
+        Fault::server_error(502),
+        1,
+    );
+    h.fake.fail_next(
+        "POST",
+        "/repos/*/*/pulls/*/reviews",
+        Fault::secondary_rate_limit(Some(1)),
+        1,
+    );
+    h.fake.fail_next(
+        "GET",
+        "/repos/*/*/pulls/*/files",
+        Fault::server_error(503),
+        1,
+    );
+    h.send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    let started = std::time::Instant::now();
+    h.drain().await;
+
+    assert_eq!(h.fake.reviews(REPO, 2).len(), 1, "one review in the end");
+    let posts: Vec<u16> = h
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path_only().ends_with("/pulls/2/reviews"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(posts, vec![500, 502, 403, 200]);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "retry-after: 1 was honoured"
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn the_same_delivery_twice_gives_one_review(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    h.send("pull_request", "same", fixture("pull_request/opened"))
+        .await;
+    h.drain().await;
+    assert_eq!(
+        h.send("pull_request", "same", fixture("pull_request/opened"))
+            .await,
+        StatusCode::OK
+    );
+    // A re-run of the same head (another delivery id) posts nothing new either.
+    h.send("pull_request", "other", fixture("pull_request/reopened"))
+        .await;
+    h.drain().await;
+    assert_eq!(h.fake.reviews(REPO, 2).len(), 1);
+    assert_eq!(h.fake.threads(REPO, 2).len(), 2);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn two_workers_racing_on_one_job_post_one_review(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    h.send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    let (a, b) = (h.worker("a"), h.worker("b"));
+    let (ra, rb) = tokio::join!(a.step(), b.step());
+    assert_eq!(ra.unwrap() as u8 + rb.unwrap() as u8, 1);
+    assert_eq!(h.fake.reviews(REPO, 2).len(), 1);
+    assert_eq!(h.fake.check_runs(REPO).len(), 1);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_newer_push_before_posting_supersedes_the_review(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    h.send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    // GitHub already knows a newer head when the worker gets to it.
+    h.fake.push(REPO, 2, HEAD2, opened_files().0);
+    h.drain().await;
+    assert!(h.fake.reviews(REPO, 2).is_empty());
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from jobs where state = 'superseded'"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_delivery_refused_while_the_database_was_down_is_redelivered_after(pool: PgPool) {
+    // The service reaches this test's database through a relay the test cuts and restores.
+    let opts = pool.connect_options();
+    let target = tokio::net::lookup_host(format!("{}:{}", opts.get_host(), opts.get_port()))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = pg_proxy::PgProxy::start(target).await;
+    let app_pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_lazy_with((*opts).clone().host("127.0.0.1").port(proxy.addr().port()));
+    let h = harness_on(pool, app_pool.clone()).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+
+    // The real server on a real port: the fake GitHub delivers to it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhooks/github", listener.local_addr().unwrap());
+    let router = h.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    h.fake.set_webhook(&url, service::SECRET);
+
+    proxy.stop();
+    let status = h
+        .fake
+        .deliver("pull_request", "while-down", fixture("pull_request/opened"))
+        .await;
+    assert_eq!(status, 503);
+    proxy.resume().await;
+
+    let asked = immutabot::reconcile::once(&app_pool, &h.ctx.github)
+        .await
+        .unwrap();
+    assert_eq!(asked, 1);
+    let deliveries = h.fake.deliveries();
+    assert_eq!(
+        deliveries
+            .last()
+            .map(|d| (d.guid.as_str(), d.redelivery, d.status_code)),
+        Some(("while-down", true, 202))
+    );
+    // Asking again finds nothing missing.
+    assert_eq!(
+        immutabot::reconcile::once(&app_pool, &h.ctx.github)
+            .await
+            .unwrap(),
+        0
+    );
+    h.drain().await;
+    assert_eq!(h.fake.reviews(REPO, 2).len(), 1);
+}

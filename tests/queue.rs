@@ -1,0 +1,196 @@
+//! The job queue on a real Postgres: claims are exclusive, leases expire, failures back off
+//! and end dead with their error, never dropped.
+
+use immutabot::queue::worker::{Handler, Timing, Worker};
+use immutabot::queue::{self, NewJob, Outcome};
+use serde_json::json;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+async fn add(pool: &PgPool, key: &str, head: &str) -> i64 {
+    let mut tx = pool.begin().await.unwrap();
+    let id = queue::enqueue(
+        &mut tx,
+        None,
+        &NewJob {
+            kind: queue::kind::REVIEW,
+            payload: json!({}),
+            dedupe_key: Some(key.into()),
+            head_sha: Some(head.into()),
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
+    id.0
+}
+
+fn worker(pool: &PgPool, name: &str, handler: Handler, lease: Duration) -> Worker {
+    Worker {
+        pool: pool.clone(),
+        name: name.into(),
+        timing: Timing {
+            lease,
+            poll: Duration::from_millis(20),
+        },
+        handler,
+        wake: Arc::new(Notify::new()),
+    }
+}
+
+fn counting(runs: Arc<AtomicUsize>, outcome: Outcome, pause: Duration) -> Handler {
+    Arc::new(move |_job| {
+        let runs = runs.clone();
+        let outcome = outcome.clone();
+        Box::pin(async move {
+            runs.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(pause).await;
+            outcome
+        })
+    })
+}
+
+async fn state_of(pool: &PgPool, id: i64) -> (String, i32, Option<String>) {
+    sqlx::query_as("select state, attempts, last_error from jobs where id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn two_workers_racing_for_one_job_run_it_once(pool: PgPool) {
+    let id = add(&pool, "pr:1#1", "a").await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let h = counting(runs.clone(), Outcome::Done, Duration::from_millis(200));
+    let a = worker(&pool, "a", h.clone(), Duration::from_secs(30));
+    let b = worker(&pool, "b", h, Duration::from_secs(30));
+    let (ra, rb) = tokio::join!(a.step(), b.step());
+    assert_eq!([ra.unwrap(), rb.unwrap()].iter().filter(|x| **x).count(), 1);
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(state_of(&pool, id).await.0, "done");
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_dead_workers_job_is_taken_again_after_its_lease(pool: PgPool) {
+    let id = add(&pool, "pr:1#1", "a").await;
+    // A worker claims the job and dies without a word.
+    let claimed = queue::claim(&pool, "crashed", Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(claimed.unwrap().id, id);
+    let runs = Arc::new(AtomicUsize::new(0));
+    let w = worker(
+        &pool,
+        "survivor",
+        counting(runs.clone(), Outcome::Done, Duration::ZERO),
+        Duration::from_secs(30),
+    );
+    assert!(!w.step().await.unwrap(), "the lease still holds");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(w.step().await.unwrap());
+    assert_eq!(state_of(&pool, id).await, ("done".into(), 2, None));
+    // The crashed worker's late report changes nothing.
+    let stale = queue::Job {
+        id,
+        kind: "x".into(),
+        payload: json!({}),
+        delivery_guid: None,
+        attempts: 1,
+        max_attempts: 8,
+        waited_secs: 0.0,
+    };
+    assert_eq!(
+        queue::finish(&pool, &stale, "crashed", &Outcome::Failed("late".into()))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(state_of(&pool, id).await.0, "done");
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_long_job_keeps_its_lease(pool: PgPool) {
+    add(&pool, "pr:1#1", "a").await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let slow = worker(
+        &pool,
+        "slow",
+        counting(runs.clone(), Outcome::Done, Duration::from_millis(4000)),
+        Duration::from_millis(1500),
+    );
+    let other = worker(
+        &pool,
+        "other",
+        counting(runs.clone(), Outcome::Done, Duration::ZERO),
+        Duration::from_secs(30),
+    );
+    let (a, _) = tokio::join!(slow.step(), async {
+        // The lease is renewed every 500 ms; the job outlives it more than twice over.
+        for _ in 0..8 {
+            tokio::time::sleep(Duration::from_millis(450)).await;
+            assert!(
+                !other.step().await.unwrap(),
+                "took a job whose lease is being renewed"
+            );
+        }
+    });
+    assert!(a.unwrap());
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn failures_back_off_then_end_dead_with_their_error(pool: PgPool) {
+    let id = add(&pool, "pr:1#1", "a").await;
+    sqlx::query("update jobs set max_attempts = 3 where id = $1")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let w = worker(
+        &pool,
+        "w",
+        counting(
+            runs.clone(),
+            Outcome::Failed("GitHub answered 502".into()),
+            Duration::ZERO,
+        ),
+        Duration::from_secs(30),
+    );
+    assert!(w.step().await.unwrap());
+    let (state, attempts, error) = state_of(&pool, id).await;
+    assert_eq!(
+        (state.as_str(), attempts, error.as_deref()),
+        ("queued", 1, Some("GitHub answered 502"))
+    );
+    let (wait,): (f64,) = sqlx::query_as(
+        "select extract(epoch from run_after - now())::float8 from jobs where id = $1",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        (4.0..=10.5).contains(&wait),
+        "first retry in 5-10 s, got {wait}"
+    );
+    assert!(!w.step().await.unwrap(), "not before its time");
+    for _ in 0..2 {
+        sqlx::query("update jobs set run_after = now() where id = $1")
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert!(w.step().await.unwrap());
+    }
+    assert_eq!(
+        state_of(&pool, id).await,
+        ("dead".into(), 3, Some("GitHub answered 502".into()))
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
+}

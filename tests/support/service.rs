@@ -1,0 +1,67 @@
+//! Shared set-up for tests of the service: the real router over a test database, and
+//! deliveries signed the way GitHub signs them.
+
+use axum::body::Body;
+use axum::http::Request;
+use immutabot::server::{self, AppState};
+use immutabot::webhook::signature;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use tokio::sync::Notify;
+
+/// The webhook secret of every test.
+pub const SECRET: &str = "test-webhook-secret";
+
+/// The router's state over `pool`.
+pub fn state(pool: PgPool) -> AppState {
+    AppState {
+        pool,
+        webhook_secrets: Arc::new(vec![SECRET.as_bytes().to_vec()]),
+        wake: Arc::new(Notify::new()),
+        lost_deliveries: Arc::new(AtomicBool::new(false)),
+        metrics: immutabot::telemetry::metrics(),
+    }
+}
+
+/// The real router.
+pub fn router(state: AppState) -> axum::Router {
+    server::router(state)
+}
+
+/// A real payload from `../shared/fixtures/payloads/github/`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../shared/fixtures/payloads/github/{name}.payload.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A delivery as GitHub sends it.
+pub fn delivery(event: &str, guid: &str, body: Vec<u8>) -> Request<Body> {
+    let sig = signature::sign(SECRET.as_bytes(), &body);
+    Request::post("/webhooks/github")
+        .header("content-type", "application/json")
+        .header("x-github-event", event)
+        .header("x-github-delivery", guid)
+        .header("x-hub-signature-256", sig)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// Rewrites a pull-request payload's head commit (and `after`, for synchronize).
+pub fn with_head(body: &[u8], head: &str) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(body).unwrap();
+    v["pull_request"]["head"]["sha"] = head.into();
+    if v.get("after").is_some() {
+        v["after"] = head.into();
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
+/// Counts rows of a table.
+pub async fn count(pool: &PgPool, sql: &'static str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
+    n
+}

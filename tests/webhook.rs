@@ -1,0 +1,327 @@
+//! The webhook endpoint, through the real router and a fresh database per test: what is
+//! stored, what is answered, and that nothing is lost or done twice.
+
+#[path = "support/pg_proxy.rs"]
+mod pg_proxy;
+#[path = "support/service.rs"]
+#[allow(dead_code)]
+mod service;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use service::{count, delivery, fixture, router, state, with_head};
+use sqlx::PgPool;
+use std::sync::atomic::Ordering;
+use tower::ServiceExt;
+
+const HEAD2: &str = "1111111111111111111111111111111111111111";
+
+async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, String) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn an_opened_pull_request_is_stored_with_its_job(pool: PgPool) {
+    let app = router(state(pool.clone()));
+    let (status, body) = send(
+        &app,
+        delivery("pull_request", "d-1", fixture("pull_request/opened")),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::ACCEPTED, "queued\n"));
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from deliveries where guid = 'd-1' and outcome = 'queued'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from jobs where state = 'queued' and delivery_guid = 'd-1'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from repositories where owner = 'Codertocat'"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_bad_signature_is_refused_and_nothing_is_stored(pool: PgPool) {
+    let app = router(state(pool.clone()));
+    let mut req = delivery("pull_request", "d-1", fixture("pull_request/opened"));
+    req.headers_mut()
+        .insert("x-hub-signature-256", "sha256=00".parse().unwrap());
+    assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
+    let mut req = delivery("pull_request", "d-2", fixture("pull_request/opened"));
+    req.headers_mut().remove("x-hub-signature-256");
+    assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
+    // Signed for another body.
+    let mut req = delivery("pull_request", "d-3", b"{}".to_vec());
+    *req.body_mut() = Body::from(fixture("pull_request/opened"));
+    assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(count(&pool, "select count(*) from deliveries").await, 0);
+    assert_eq!(count(&pool, "select count(*) from jobs").await, 0);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_body_over_25_mb_gets_413(pool: PgPool) {
+    let app = router(state(pool.clone()));
+    let big = vec![b' '; 25 * 1024 * 1024 + 1];
+    let (status, _) = send(&app, delivery("pull_request", "d-big", big)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(count(&pool, "select count(*) from deliveries").await, 0);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn unknown_events_and_actions_are_acknowledged_and_ignored(pool: PgPool) {
+    let app = router(state(pool.clone()));
+    let (status, body) = send(
+        &app,
+        delivery("star", "d-star", br#"{"action":"created"}"#.to_vec()),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ignored\n"));
+    let (status, _) = send(
+        &app,
+        delivery(
+            "pull_request",
+            "d-label",
+            br#"{"action":"labeled"}"#.to_vec(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from deliveries where outcome = 'ignored'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(count(&pool, "select count(*) from jobs").await, 0);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_signed_but_unreadable_payload_is_recorded_not_dropped(pool: PgPool) {
+    let app = router(state(pool.clone()));
+    let (status, body) = send(
+        &app,
+        delivery("pull_request", "d-bad", br#"{"action":"opened"}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("unreadable payload"), "{body}");
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from deliveries where guid = 'd-bad' and outcome = 'invalid'"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn the_same_delivery_twice_does_the_work_once(pool: PgPool) {
+    let app = router(state(pool.clone()));
+    let first = send(
+        &app,
+        delivery("pull_request", "same", fixture("pull_request/opened")),
+    )
+    .await;
+    let again = send(
+        &app,
+        delivery("pull_request", "same", fixture("pull_request/opened")),
+    )
+    .await;
+    assert_eq!(first.0, StatusCode::ACCEPTED);
+    assert_eq!((again.0, again.1.as_str()), (StatusCode::OK, "duplicate\n"));
+    assert_eq!(count(&pool, "select count(*) from jobs").await, 1);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_newer_head_supersedes_the_pending_review_and_closing_cancels_it(pool: PgPool) {
+    let app = router(state(pool.clone()));
+    send(
+        &app,
+        delivery("pull_request", "a", fixture("pull_request/opened")),
+    )
+    .await;
+    // A different event for the same head adds nothing.
+    let (_, body) = send(
+        &app,
+        delivery("pull_request", "b", fixture("pull_request/reopened")),
+    )
+    .await;
+    assert_eq!(body, "already_queued\n");
+    let newer = with_head(&fixture("pull_request/synchronize"), HEAD2);
+    send(&app, delivery("pull_request", "c", newer)).await;
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from jobs where state = 'superseded'"
+        )
+        .await,
+        1
+    );
+    let (queued,): (String,) = sqlx::query_as("select head_sha from jobs where state = 'queued'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, HEAD2);
+    send(
+        &app,
+        delivery("pull_request", "d", fixture("pull_request/closed")),
+    )
+    .await;
+    assert_eq!(
+        count(&pool, "select count(*) from jobs where state = 'queued'").await,
+        0
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from pull_requests where state = 'closed'"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn installation_events_record_the_account_and_its_repositories(pool: PgPool) {
+    let app = router(state(pool.clone()));
+    send(
+        &app,
+        delivery("installation", "i1", fixture("installation/created")),
+    )
+    .await;
+    send(
+        &app,
+        delivery(
+            "installation_repositories",
+            "i2",
+            fixture("installation_repositories/added"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from installations where account_login = 'Codertocat'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from repositories where removed_at is null"
+        )
+        .await,
+        2
+    );
+    send(
+        &app,
+        delivery(
+            "installation_repositories",
+            "i3",
+            fixture("installation_repositories/removed"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from repositories where removed_at is not null and id = 1296269"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn with_the_database_down_the_answer_is_503_and_the_loss_is_flagged(pool: PgPool) {
+    // The same test database, reached through a relay the test can cut.
+    let opts = pool.connect_options();
+    let target = format!("{}:{}", opts.get_host(), opts.get_port());
+    let target = tokio::net::lookup_host(target)
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = pg_proxy::PgProxy::start(target).await;
+    let via = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect_lazy_with((*opts).clone().host("127.0.0.1").port(proxy.addr().port()));
+    let st = state(via);
+    let app = router(st.clone());
+    proxy.stop();
+    let (status, _) = send(
+        &app,
+        delivery("pull_request", "lost", fixture("pull_request/opened")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(st.lost_deliveries.load(Ordering::SeqCst));
+    proxy.resume().await;
+    let (status, _) = send(
+        &app,
+        delivery("pull_request", "lost", fixture("pull_request/opened")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(count(&pool, "select count(*) from jobs").await, 1);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn health_readiness_and_metrics(pool: PgPool) {
+    let app = router(state(pool.clone()));
+    let get = |p: &str| Request::get(p).body(Body::empty()).unwrap();
+    assert_eq!(
+        send(&app, get("/healthz")).await,
+        (StatusCode::OK, "ok\n".into())
+    );
+    assert_eq!(
+        send(&app, get("/readyz")).await,
+        (StatusCode::OK, "ready\n".into())
+    );
+    send(
+        &app,
+        delivery("pull_request", "m1", fixture("pull_request/opened")),
+    )
+    .await;
+    let (status, text) = send(&app, get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("immutabot_queue_depth 1"), "{text}");
+    assert!(
+        text.contains(
+            r#"immutabot_webhook_deliveries_total{event="pull_request",outcome="queued"}"#
+        ),
+        "{text}"
+    );
+    // Schema not current → not ready.
+    sqlx::query("delete from _sqlx_migrations")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (status, text) = send(&app, get("/readyz")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(text.contains("not applied"), "{text}");
+}
