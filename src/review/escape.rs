@@ -26,7 +26,11 @@ pub fn code(s: &str) -> String {
 }
 
 /// Markdown written by the rules, made safe: `<`, `>` and `&` outside code spans become
-/// entities and line breaks become spaces; code spans are kept as they are.
+/// entities, `@` gets an invisible word joiner so that it mentions nobody, and line breaks
+/// become spaces; code spans are kept as they are.
+///
+/// The rules quote names in code spans, but a name holding a backtick ends its span early,
+/// so the text after it must be safe outside a span too.
 pub fn message(s: &str) -> String {
     let s = one_line(s);
     let mut out = String::with_capacity(s.len());
@@ -79,6 +83,7 @@ fn entities(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('@', "@\u{2060}")
 }
 
 fn one_line(s: &str) -> String {
@@ -107,6 +112,7 @@ mod tests {
         assert_eq!(message("one ` tick <b>"), "one ` tick &lt;b&gt;");
         assert_eq!(message("``a`b`` <"), "``a`b`` &lt;");
         assert_eq!(message("line\r\nbreak"), "line break");
+        assert_eq!(message("`a@b` @team"), "`a@b` @\u{2060}team");
     }
 
     #[test]

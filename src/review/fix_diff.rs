@@ -18,10 +18,9 @@ pub fn unified(source: &str, fix: &Fix) -> String {
         .collect();
     let new = fix.replacement.as_str();
     let mut out = format!(
-        "@@ -{first},{} +{first},{} @@ {}\n",
+        "@@ -{first},{} +{first},{} @@\n",
         old.split_inclusive('\n').count(),
         new.split_inclusive('\n').count(),
-        fix.description.replace(['\r', '\n'], " ")
     );
     let diff = TextDiff::from_lines(old.as_str(), new);
     for change in diff.iter_all_changes() {
@@ -51,7 +50,7 @@ mod tests {
         };
         assert_eq!(
             unified(source, &fix),
-            "@@ -2,2 +2,3 @@ set read_only\n   web:\n     image: nginx\n+    read_only: true\n"
+            "@@ -2,2 +2,3 @@\n   web:\n     image: nginx\n+    read_only: true\n"
         );
     }
 
@@ -63,6 +62,6 @@ mod tests {
             end_line: 99,
             replacement: "b".into(),
         };
-        assert_eq!(unified("a", &fix), "@@ -1,1 +1,1 @@ d\n-a\n+b\n");
+        assert_eq!(unified("a", &fix), "@@ -1,1 +1,1 @@\n-a\n+b\n");
     }
 }

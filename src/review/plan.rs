@@ -282,10 +282,14 @@ fn annotation(file: &ReviewFile<'_>, finding: &Finding) -> Annotation {
         annotation_level: level(finding.severity),
         title: truncate(&title, MAX_TITLE),
         message: truncate(&finding.message, MAX_DETAILS),
-        raw_details: finding
-            .fix
-            .as_ref()
-            .map(|fix| truncate(&fix_diff::unified(file.source, fix), MAX_DETAILS)),
+        raw_details: finding.fix.as_ref().map(|fix| {
+            let details = format!(
+                "Suggested fix: {}\n\n{}",
+                fix.description,
+                fix_diff::unified(file.source, fix)
+            );
+            truncate(&details, MAX_DETAILS)
+        }),
     }
 }
 

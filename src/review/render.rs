@@ -103,13 +103,14 @@ pub fn review_body(plan: &Plan) -> String {
         ));
     }
     if c.annotated > 0 {
-        let limit = if c.over_limit > 0 {
-            format!(
-                " ({} of them because a review holds at most {} comments)",
-                c.over_limit, plan.max_comments
-            )
-        } else {
-            String::new()
+        let because = format!(
+            "because a review holds at most {} comments",
+            plan.max_comments
+        );
+        let limit = match c.over_limit {
+            0 => String::new(),
+            n if n == c.annotated => format!(" {because}"),
+            n => format!(" ({n} of them {because})"),
         };
         parts.push(format!(
             "{} {} in the check run{limit}",
