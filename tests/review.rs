@@ -417,9 +417,12 @@ fn the_summary_stays_under_githubs_limit_by_dropping_rows() {
         &out.summary[out.summary.len() - 300..]
     );
     assert!(
+        out.summary.contains("|\n\n… and "),
+        "the note follows the table"
+    );
+    assert!(
         out.summary
-            .ends_with("5 findings went to the annotations instead.")
-            || out.summary.contains("### Notes")
+            .ends_with("2970 findings went to the annotations instead.")
     );
 }
 
@@ -445,6 +448,10 @@ fn names_from_the_repository_cannot_break_the_markdown() {
     assert!(!prose.contains("@octocat"), "nobody is mentioned:\n{body}");
     insta::assert_snapshot!("hostile_comment", body);
     let out = check_output(&p, &files(&c), &[]);
+    assert!(
+        out.summary.contains("`deploy/a\\|b`<!--@team-->.yaml:7`"),
+        "askama leaves `.md` templates unescaped; the path is escaped by us, as a code span"
+    );
     let prose = outside_code_spans(&out.summary);
     assert!(!prose.contains("<!--") && !prose.contains("@octocat"));
     // Every table row still has its five cells: no `|` from a name split one.

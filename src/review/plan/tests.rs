@@ -176,3 +176,102 @@ fn truncation_keeps_char_boundaries() {
     assert_eq!(truncate("ééé", 5), "é…");
     assert_eq!(truncate("abc", 0), "…");
 }
+
+#[test]
+fn a_patch_too_long_for_a_comment_is_described_not_shown() {
+    let mut f = finding(3, 3, Some((3, 3)));
+    if let Some(fix) = f.fix.as_mut() {
+        fix.replacement = "  x: y\n".repeat(20_000);
+    }
+    let p = run(vec![f], &Config::default());
+    let body = &p.comments[0].comment.body;
+    assert_eq!(p.findings[0].placement, Placement::Comment);
+    assert!(body.len() <= MAX_COMMENT_CHARS);
+    assert!(body.contains("too long for a review comment"));
+    assert!(!body.contains("```suggestion"));
+    assert_eq!(
+        crate::review::marker::fingerprint_of(body).as_deref(),
+        Some(p.findings[0].fingerprint.as_str())
+    );
+}
+
+#[test]
+fn an_enormous_message_is_cut_but_keeps_the_marker() {
+    let mut f = finding(3, 3, None);
+    f.message = "word ".repeat(30_000);
+    let p = run(vec![f], &Config::default());
+    let body = &p.comments[0].comment.body;
+    assert!(body.len() <= MAX_COMMENT_CHARS, "{}", body.len());
+    assert!(crate::review::marker::fingerprint_of(body).is_some());
+    assert!(p.annotations.is_empty());
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_finding() -> impl Strategy<Value = Finding> {
+        (
+            0usize..40,
+            0usize..40,
+            prop::option::of((0usize..40, 0usize..40)),
+            prop::sample::select(vec![Severity::Info, Severity::Warning, Severity::Error]),
+            any::<bool>(),
+        )
+            .prop_map(|(line, end, fix, severity, suppressed)| {
+                let mut f = finding(line, end, fix);
+                f.severity = severity;
+                f.workload = Some(format!("w{line}-{end}"));
+                if suppressed {
+                    f.suppressed = Some(Suppression {
+                        kind: SuppressionKind::Config,
+                        reason: "r".into(),
+                    });
+                }
+                f
+            })
+    }
+
+    fn any_mode() -> impl Strategy<Value = FilterMode> {
+        prop::sample::select(vec![
+            FilterMode::Added,
+            FilterMode::DiffContext,
+            FilterMode::File,
+            FilterMode::Nofilter,
+        ])
+    }
+
+    proptest! {
+        /// GitHub rejects a whole review for one bad anchor: every planned comment must sit on
+        /// a line a hunk shows, and a range must stay in one hunk and run forwards.
+        #[test]
+        fn every_comment_is_one_github_accepts(
+            findings in prop::collection::vec(any_finding(), 0..12),
+            mode in any_mode(),
+            max in 0usize..6,
+        ) {
+            let diff = FileDiff::parse(PATCH).unwrap();
+            let r = report(findings);
+            let mut config = Config::default();
+            config.review.filter = mode;
+            let files = [ReviewFile { report: &r, source: "a\nb\n", patch: Some(&diff) }];
+            let p = plan(&files, &config, &HashSet::new(), max);
+            prop_assert!(p.comments.len() <= max);
+            for c in &p.comments {
+                let c = &c.comment;
+                let hunk = diff.hunk_of(c.line as usize);
+                prop_assert!(hunk.is_some(), "line {} is in no hunk", c.line);
+                if let Some(start) = c.start_line {
+                    prop_assert!(start < c.line);
+                    prop_assert_eq!(diff.hunk_of(start as usize), hunk);
+                }
+                prop_assert!(c.body.len() <= MAX_COMMENT_CHARS);
+            }
+            // Every unsuppressed finding went to exactly one place.
+            let unsuppressed = p.findings.iter().filter(|f| f.placement != Placement::Suppressed).count();
+            prop_assert_eq!(unsuppressed, p.comments.len() + p.annotations.len() + p.counts.already_open);
+            let failing = p.findings.iter().any(|f| f.in_diff && f.placement != Placement::Suppressed && f.severity >= config.fail_on);
+            prop_assert_eq!(p.conclusion == Conclusion::Failure, failing);
+        }
+    }
+}
