@@ -5,6 +5,7 @@
 //! analysis core judges them, [`plan::plan`] decides where each finding goes, and the
 //! renderers write the words. The forge client only posts what comes out.
 
+pub mod annotate;
 pub mod diff;
 pub mod escape;
 pub mod fence;
@@ -26,3 +27,31 @@ pub const MAX_SUMMARY_CHARS: usize = 65_535;
 
 /// Inline comments per review, as reviewdog does: more trips GitHub's abuse detection.
 pub const MAX_COMMENTS: usize = 30;
+
+/// Line numbers beyond `u32` cannot be posted; GitHub would reject them anyway.
+pub(crate) fn to_u32(line: usize) -> u32 {
+    u32::try_from(line.max(1)).unwrap_or(u32::MAX)
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary, with an ellipsis when cut.
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn truncation_keeps_char_boundaries() {
+        assert_eq!(super::truncate("abc", 3), "abc");
+        assert_eq!(super::truncate("ééé", 5), "é…");
+        assert_eq!(super::to_u32(0), 1);
+        assert_eq!(super::to_u32(usize::MAX), u32::MAX);
+    }
+}

@@ -3,14 +3,13 @@
 //! on it is already open.
 
 use crate::config::{Config, FilterMode};
-use crate::forge::{Annotation, AnnotationLevel, Conclusion, ReviewComment};
+use crate::forge::{Annotation, Conclusion, ReviewComment};
 use crate::model::{FileReport, Finding, Severity};
 use crate::output::fingerprint;
 use crate::review::diff::FileDiff;
 use crate::review::place::{self, Anchor};
 use crate::review::render::{self, FixView};
-use crate::review::{MAX_COMMENT_CHARS, fix_diff};
-use crate::rules::RuleId;
+use crate::review::{MAX_COMMENT_CHARS, annotate, fix_diff, to_u32};
 use serde::Serialize;
 use std::collections::HashSet;
 
@@ -218,7 +217,7 @@ impl Plan {
                 return (in_diff, placement);
             }
         };
-        self.annotations.push(annotation(file, finding));
+        self.annotations.push(annotate::annotation(file, finding));
         (in_diff, placement)
     }
 }
@@ -264,44 +263,6 @@ fn comment(
     (comment, placement)
 }
 
-/// GitHub's limits on an annotation's title and on its message and details (64 KiB).
-const MAX_TITLE: usize = 255;
-const MAX_DETAILS: usize = 65_535;
-
-/// The check-run annotation for a finding.
-fn annotation(file: &ReviewFile<'_>, finding: &Finding) -> Annotation {
-    let title = match RuleId::parse(&finding.rule) {
-        Some(rule) => format!("{} ({rule})", rule.title()),
-        None => finding.rule.clone(),
-    };
-    let lines = place::lines(finding);
-    Annotation {
-        path: file.report.path.clone(),
-        start_line: to_u32(*lines.start()),
-        end_line: to_u32(*lines.end()),
-        annotation_level: level(finding.severity),
-        title: truncate(&title, MAX_TITLE),
-        message: truncate(&finding.message, MAX_DETAILS),
-        raw_details: finding.fix.as_ref().map(|fix| {
-            let details = format!(
-                "Suggested fix: {}\n\n{}",
-                fix.description,
-                fix_diff::unified(file.source, fix)
-            );
-            truncate(&details, MAX_DETAILS)
-        }),
-    }
-}
-
-/// The annotation level GitHub shows for a severity.
-pub fn level(severity: Severity) -> AnnotationLevel {
-    match severity {
-        Severity::Error => AnnotationLevel::Failure,
-        Severity::Warning => AnnotationLevel::Warning,
-        Severity::Info => AnnotationLevel::Notice,
-    }
-}
-
 fn count(findings: &[PlannedFinding], fail_on: Severity) -> Counts {
     let mut c = Counts::default();
     for f in findings {
@@ -318,23 +279,6 @@ fn count(findings: &[PlannedFinding], fail_on: Severity) -> Counts {
             usize::from(f.placement == Placement::Annotation(AnnotationReason::CommentLimit));
     }
     c
-}
-
-/// Line numbers beyond `u32` cannot be posted; GitHub would reject them anyway.
-fn to_u32(line: usize) -> u32 {
-    u32::try_from(line.max(1)).unwrap_or(u32::MAX)
-}
-
-/// At most `max` bytes of `s`, cut at a character boundary, with an ellipsis when cut.
-pub(crate) fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max.saturating_sub('…'.len_utf8());
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ pub fn comment_body(finding: &Finding, fingerprint: &str, view: &FixView<'_>) ->
     }
     // Only an enormous message can get here: keep the marker, cut the words.
     let room = MAX_COMMENT_CHARS.saturating_sub(body.len() - t.message.len());
-    t.message = crate::review::plan::truncate(&t.message, room);
+    t.message = crate::review::truncate(&t.message, room);
     render(&t)
 }
 

@@ -116,7 +116,7 @@ fn fit(lead: &str, files: &[FileRow], findings: &[FindingRow], notes: &[String])
         nn
     };
     // Only an absurdly long lead could still not fit; cut it rather than fail the check.
-    crate::review::plan::truncate(&render_with(nf, nx, nn), MAX_SUMMARY_CHARS)
+    crate::review::truncate(&render_with(nf, nx, nn), MAX_SUMMARY_CHARS)
 }
 
 /// The largest `k <= n` for which `ok(k)` holds, given that `ok` only turns false as `k`

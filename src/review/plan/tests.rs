@@ -171,13 +171,6 @@ fn hostile_line_numbers_do_not_panic() {
 }
 
 #[test]
-fn truncation_keeps_char_boundaries() {
-    assert_eq!(truncate("abc", 3), "abc");
-    assert_eq!(truncate("ééé", 5), "é…");
-    assert_eq!(truncate("abc", 0), "…");
-}
-
-#[test]
 fn a_patch_too_long_for_a_comment_is_described_not_shown() {
     let mut f = finding(3, 3, Some((3, 3)));
     if let Some(fix) = f.fix.as_mut() {
