@@ -59,7 +59,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             if *stop_rx.borrow() {
                 return;
             }
-            let ctx = Arc::new(JobContext { pool: pool.clone(), github: app.clone() });
+            let ctx = Arc::new(JobContext {
+                pool: pool.clone(),
+                github: app.clone(),
+            });
             let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "immutabot".into());
             let mut tasks = Vec::new();
             for i in 0..workers {
@@ -72,7 +75,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 };
                 tasks.push(tokio::spawn(worker.run(stop_rx.clone())));
             }
-            tasks.push(tokio::spawn(crate::reconcile::run(pool, app, interval, lost, stop_rx)));
+            tasks.push(tokio::spawn(crate::reconcile::run(
+                pool, app, interval, lost, stop_rx,
+            )));
             for t in tasks {
                 let _ = t.await;
             }
@@ -85,7 +90,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .context("the HTTP server failed")?;
     info!("stopping: finishing jobs in hand");
     let _ = stop_tx.send(true);
-    if tokio::time::timeout(Duration::from_secs(60), background).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(60), background)
+        .await
+        .is_err()
+    {
         warn!("workers did not stop within 60 s; their jobs will be retried after the lease");
     }
     Ok(())

@@ -186,14 +186,6 @@ impl Harness {
         let w = self.worker("w1");
         while w.step().await.unwrap() {}
     }
-
-    fn review_bodies(&self) -> Vec<Vec<String>> {
-        self.fake
-            .reviews(REPO, 2)
-            .iter()
-            .map(|r| r.comments.iter().map(|c| c.body.clone()).collect())
-            .collect()
-    }
 }
 
 fn opened_files() -> (Vec<FileChange>, Vec<(&'static str, &'static str)>) {

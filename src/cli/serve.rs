@@ -30,10 +30,7 @@ pub fn serve(args: &ServeArgs) -> u8 {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    match rt.block_on(async {
-        let _ = settings;
-        Ok::<(), anyhow::Error>(())
-    }) {
+    match rt.block_on(crate::service::run(settings)) {
         Ok(()) => 0,
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "the service stopped");

@@ -6,21 +6,19 @@ use super::fetch::Prefetched;
 use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::Config;
 use crate::forge::github::{GitHubError, Installation};
-use crate::forge::{Annotation, Conclusion, FileStatus, ReviewThread};
+use crate::forge::{Conclusion, FileStatus, ReviewThread};
 use crate::history::{self, CheckCounts, FindingRecord};
 use crate::ids::{CheckRunId, CommitSha, InstallationId, PrNumber, RepoName};
 use crate::model::{FileReport, Format, ReadOnly};
 use crate::queue::{Job, Outcome};
-use crate::review::diff::FileDiff;
 use crate::review::plan::{self, Placement, Plan, ReviewFile};
-use crate::review::{marker, render};
+use crate::review::summary::{self, Note};
+use crate::review::{FileDiff, MAX_COMMENTS, annotate, marker, render};
 use anyhow::Context;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use tracing::{info, warn};
 
-/// GitHub shows at most this many of our inline comments per review; reviewdog's limit.
-pub const MAX_COMMENTS: usize = 30;
 /// Files named by `extends` or override lookups that one review may fetch.
 const MAX_EXTRA_FILES: usize = 20;
 /// The repository settings file, always read from the base branch.
@@ -52,17 +50,21 @@ async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
     let span = tracing::info_span!("review", repo = %repo, pr = number.0, head = %head);
     let _e = span.enter();
     drop(_e);
-    let gh = ctx.github.installation(InstallationId(p.installation)).await?;
+    let gh = ctx.github.installation(InstallationId(p.installation))?;
 
     let pr = gh.pull_request(&repo, number).await?;
     if !pr.open {
         return Ok(Outcome::Superseded("pull request closed".into()));
     }
     if pr.head_sha != head {
-        return Ok(Outcome::Superseded(format!("head moved on to {}", pr.head_sha)));
+        return Ok(Outcome::Superseded(format!(
+            "head moved on to {}",
+            pr.head_sha
+        )));
     }
 
-    let (check_id, run) = history::start_check(&ctx.pool, p.repo_id, number.0, head.as_str()).await?;
+    let (check_id, run) =
+        history::start_check(&ctx.pool, p.repo_id, number.0, head.as_str()).await?;
     let run_id = match run {
         Some(id) => CheckRunId(id),
         None => {
@@ -75,11 +77,11 @@ async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
     let files = gh.changed_files(&repo, number).await?;
     let mut notes = Vec::new();
     let config = base_config(&gh, &repo, &pr.base_sha, &mut notes).await?;
-    if files.iter().any(|f| f.path == CONFIG_PATH || f.previous_path.as_deref() == Some(CONFIG_PATH)) {
-        notes.push(format!(
-            "`{CONFIG_PATH}` changes in this pull request; the base branch's version was used, \
-             and the change takes effect once it is merged."
-        ));
+    if files
+        .iter()
+        .any(|f| f.path == CONFIG_PATH || f.previous_path.as_deref() == Some(CONFIG_PATH))
+    {
+        notes.push(Note::ConfigChanged);
     }
 
     let reviewed: Vec<_> = files
@@ -91,10 +93,17 @@ async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
     for f in &reviewed {
         match gh.file_at(&repo, &f.path, &head).await? {
             Some(bytes) => fetched.insert(f.path.clone(), bytes),
-            None => notes.push(format!("`{}` could not be read at {head}.", f.path)),
+            None => notes.push(Note::Text(format!(
+                "`{}` could not be read at {head}.",
+                f.path
+            ))),
         }
     }
-    let reports = analyse(&gh, &repo, &head, &reviewed, fetched, &config).await?;
+    let (reports, fetched) = analyse(&gh, &repo, &head, &reviewed, fetched, &config).await?;
+    let sources: Vec<String> = reports
+        .iter()
+        .map(|r| String::from_utf8_lossy(fetched.get(&r.path).unwrap_or_default()).into_owned())
+        .collect();
 
     let diffs: HashMap<&str, FileDiff> = files
         .iter()
@@ -102,7 +111,12 @@ async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
         .collect();
     let review_files: Vec<ReviewFile> = reports
         .iter()
-        .map(|r| ReviewFile { report: r, patch: diffs.get(r.path.as_str()) })
+        .zip(&sources)
+        .map(|(r, source)| ReviewFile {
+            report: r,
+            source,
+            patch: diffs.get(r.path.as_str()),
+        })
         .collect();
 
     let threads = gh.review_threads(&repo, number).await?;
@@ -117,16 +131,28 @@ async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
     // A push while we worked makes all of this stale: the newer job will post instead.
     let now = gh.pull_request(&repo, number).await?;
     if now.head_sha != head || !now.open {
-        let output = render::check_output(&plan, &reports, &["A newer commit was pushed; this check was superseded.".to_string()]);
-        gh.complete_check_run(&repo, run_id, Conclusion::Cancelled, &output).await?;
-        history::finish_check(&ctx.pool, check_id, Conclusion::Cancelled.as_str(), &CheckCounts::default(), &[]).await?;
+        let note = Note::Text("A newer commit was pushed; this check was superseded.".into());
+        let output = summary::check_output(&plan, &review_files, &[note]);
+        gh.complete_check_run(&repo, run_id, Conclusion::Cancelled, &output)
+            .await?;
+        history::finish_check(
+            &ctx.pool,
+            check_id,
+            Conclusion::Cancelled.as_str(),
+            &CheckCounts::default(),
+            &[],
+        )
+        .await?;
         return Ok(Outcome::Superseded("head moved on before posting".into()));
     }
 
     let mut posted = 0;
     if !plan.comments.is_empty() {
         let comments: Vec<_> = plan.comments.iter().map(|c| c.comment.clone()).collect();
-        match gh.create_review(&repo, number, &head, &render::review_body(&plan), &comments).await {
+        match gh
+            .create_review(&repo, number, &head, &render::review_body(&plan), &comments)
+            .await
+        {
             Ok(_) => posted = comments.len(),
             Err(GitHubError::Unprocessable { message }) => {
                 let anchors: Vec<String> = comments
@@ -138,10 +164,10 @@ async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
                     .collect();
                 warn!(%message, anchors = %anchors.join(", "),
                     "GitHub refused the review; its findings go to the check run instead");
-                notes.push(format!(
+                notes.push(Note::Text(format!(
                     "GitHub refused the inline comments ({message}); they are listed as annotations instead."
-                ));
-                demote_comments(&mut plan, &reports);
+                )));
+                demote_comments(&mut plan, &review_files);
             }
             Err(e) => return Err(e.into()),
         }
@@ -166,13 +192,27 @@ async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
         resolved += 1;
     }
 
-    let output = render::check_output(&plan, &reports, &notes);
-    gh.complete_check_run(&repo, run_id, plan.conclusion, &output).await?;
+    let output = summary::check_output(&plan, &review_files, &notes);
+    gh.complete_check_run(&repo, run_id, plan.conclusion, &output)
+        .await?;
 
     let (counts, records) = history_of(&plan, &reports, &open, posted);
-    let fixed = history::finish_check(&ctx.pool, check_id, plan.conclusion.as_str(), &counts, &records).await?;
-    info!(comments = posted, annotations = plan.annotations.len(), resolved, fixed = fixed.len(),
-        conclusion = plan.conclusion.as_str(), "review done");
+    let fixed = history::finish_check(
+        &ctx.pool,
+        check_id,
+        plan.conclusion.as_str(),
+        &counts,
+        &records,
+    )
+    .await?;
+    info!(
+        comments = posted,
+        annotations = plan.annotations.len(),
+        resolved,
+        fixed = fixed.len(),
+        conclusion = plan.conclusion.as_str(),
+        "review done"
+    );
     Ok(Outcome::Done)
 }
 
@@ -181,7 +221,7 @@ async fn base_config(
     gh: &Installation,
     repo: &RepoName,
     base: &CommitSha,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> anyhow::Result<Config> {
     let Some(bytes) = gh.file_at(repo, CONFIG_PATH, base).await? else {
         return Ok(Config::default());
@@ -189,9 +229,7 @@ async fn base_config(
     match Config::parse(&String::from_utf8_lossy(&bytes)) {
         Ok(c) => Ok(c),
         Err(e) => {
-            notes.push(format!(
-                "`{CONFIG_PATH}` on the base branch could not be used ({CONFIG_PATH}:{e}); the defaults were used."
-            ));
+            notes.push(Note::ConfigInvalid(format!("{CONFIG_PATH}:{e}")));
             Ok(Config::default())
         }
     }
@@ -206,14 +244,14 @@ async fn analyse(
     reviewed: &[&crate::forge::ChangedFile],
     mut fetched: Prefetched,
     config: &Config,
-) -> anyhow::Result<Vec<FileReport>> {
+) -> anyhow::Result<(Vec<FileReport>, Prefetched)> {
     let paths: Vec<String> = reviewed.iter().map(|f| f.path.clone()).collect();
     for round in 0..2 {
         let (reports, back) = run_core(paths.clone(), fetched, config.clone()).await?;
         fetched = back;
         let missing = fetched.take_missing();
         if round == 1 || missing.is_empty() {
-            return Ok(reports);
+            return Ok((reports, fetched));
         }
         for path in missing.into_iter().take(MAX_EXTRA_FILES) {
             match gh.file_at(repo, &path, head).await? {
@@ -257,38 +295,44 @@ struct OurThread<'a> {
 fn our_threads(threads: &[ReviewThread]) -> HashMap<String, OurThread<'_>> {
     let mut ours = HashMap::new();
     for t in threads {
-        let Some(first) = t.comments.first() else { continue };
-        let Some(fp) = marker::fingerprint_of(&first.body) else { continue };
+        let Some(first) = t.comments.first() else {
+            continue;
+        };
+        let Some(fp) = marker::fingerprint_of(&first.body) else {
+            continue;
+        };
         let human_replied = t.comments[1..].iter().any(|c| c.author != first.author);
-        ours.insert(fp, OurThread { thread: t, human_replied });
+        ours.insert(
+            fp,
+            OurThread {
+                thread: t,
+                human_replied,
+            },
+        );
     }
     ours
 }
 
 /// After GitHub refused the review, every planned comment becomes an annotation.
-fn demote_comments(plan: &mut Plan, reports: &[FileReport]) {
-    let by_fp: HashMap<String, (&FileReport, &crate::model::Finding)> = reports
-        .iter()
-        .flat_map(|r| {
-            crate::output::fingerprint::all(r)
-                .into_iter()
-                .zip(r.findings.iter())
-                .map(move |(fp, f)| (fp, (r, f)))
-        })
-        .collect();
+fn demote_comments(plan: &mut Plan, files: &[ReviewFile<'_>]) {
+    let mut by_fp: HashMap<String, (&ReviewFile<'_>, &crate::model::Finding)> = HashMap::new();
+    for file in files {
+        let fps = crate::output::fingerprint::all(file.report);
+        for (fp, f) in fps.into_iter().zip(&file.report.findings) {
+            by_fp.insert(fp, (file, f));
+        }
+    }
     for c in std::mem::take(&mut plan.comments) {
-        let Some((report, f)) = by_fp.get(&c.fingerprint) else { continue };
-        plan.annotations.push(Annotation {
-            path: report.path.clone(),
-            start_line: f.line as u32,
-            end_line: f.end_line.max(f.line) as u32,
-            annotation_level: render::level(f.severity),
-            title: f.rule.clone(),
-            message: f.message.clone(),
-            raw_details: f.fix.as_ref().map(|x| x.replacement.clone()),
-        });
-        for pf in plan.findings.iter_mut().filter(|pf| pf.fingerprint == c.fingerprint) {
-            pf.placement = Placement::Annotation;
+        let Some((file, f)) = by_fp.get(&c.fingerprint) else {
+            continue;
+        };
+        plan.annotations.push(annotate::annotation(file, f));
+        for pf in plan
+            .findings
+            .iter_mut()
+            .filter(|pf| pf.fingerprint == c.fingerprint)
+        {
+            pf.placement = Placement::Annotation(plan::AnnotationReason::OutsideDiff);
         }
     }
 }
@@ -306,8 +350,16 @@ fn history_of(
     };
     for r in reports {
         counts.units += r.units.len() as i32;
-        counts.read_only += r.units.iter().filter(|u| u.read_only == ReadOnly::True).count() as i32;
-        counts.suppressed += r.units.iter().filter(|u| u.read_only == ReadOnly::Suppressed).count() as i32;
+        counts.read_only += r
+            .units
+            .iter()
+            .filter(|u| u.read_only == ReadOnly::True)
+            .count() as i32;
+        counts.suppressed += r
+            .units
+            .iter()
+            .filter(|u| u.read_only == ReadOnly::Suppressed)
+            .count() as i32;
     }
     let records = plan
         .findings
@@ -329,7 +381,7 @@ fn history_of(
                 container: f.container.clone(),
                 severity: f.severity.as_str().to_string(),
                 suppressed,
-                commented: (f.placement == Placement::Comment && posted > 0)
+                commented: (f.placement.is_comment() && posted > 0)
                     || open.contains(&f.fingerprint),
             }
         })

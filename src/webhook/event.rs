@@ -196,7 +196,10 @@ fn pull_request(body: &[u8]) -> Result<Event, InvalidPayload> {
     }
     let ev: PullRequestEvent = json(body)?;
     let Some(installation) = ev.installation else {
-        return Err(InvalidPayload("the payload names no installation".into()));
+        // Repository webhooks (not the App's) carry no installation: nothing we can act as.
+        return Ok(Event::Ignored(
+            "the payload names no App installation".into(),
+        ));
     };
     let installation = InstallationId(installation.id);
     let repo = ev.repository.into_repo()?;
@@ -327,7 +330,8 @@ mod tests {
             ("opened", true),
             ("reopened", true),
             ("synchronize", true),
-            ("ready_for_review", true),
+            ("ready_for_review.with-installation", true),
+            ("ready_for_review", false),
             ("closed", false),
             ("converted_to_draft", false),
         ] {
