@@ -17,7 +17,7 @@ use crate::review::{FileDiff, MAX_COMMENTS, annotate, marker, render};
 use anyhow::Context;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
-use tracing::{info, warn};
+use tracing::{Instrument, info, warn};
 
 /// Files named by `extends` or override lookups that one review may fetch.
 const MAX_EXTRA_FILES: usize = 20;
@@ -36,7 +36,14 @@ struct Payload {
 
 /// Runs a review job; every error becomes a retryable failure.
 pub async fn run(ctx: &JobContext, job: &Job) -> Outcome {
-    match review(ctx, job).await {
+    let p = &job.payload;
+    let span = tracing::info_span!(
+        "review",
+        repo = p["repo"].as_str().unwrap_or(""),
+        pr = p["number"].as_i64().unwrap_or(0),
+        head = p["head_sha"].as_str().unwrap_or("")
+    );
+    match review(ctx, job).instrument(span).await {
         Ok(outcome) => outcome,
         Err(e) => Outcome::Failed(format!("{e:#}")),
     }
@@ -47,9 +54,6 @@ async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
     let repo = RepoName::parse(&p.repo).map_err(anyhow::Error::msg)?;
     let head = CommitSha::parse(&p.head_sha).map_err(anyhow::Error::msg)?;
     let number = PrNumber(p.number);
-    let span = tracing::info_span!("review", repo = %repo, pr = number.0, head = %head);
-    let _e = span.enter();
-    drop(_e);
     let gh = ctx.github.installation(InstallationId(p.installation))?;
 
     let pr = gh.pull_request(&repo, number).await?;

@@ -103,7 +103,9 @@ impl Worker {
     async fn run_leased(&self, job: Job) -> Outcome {
         let id = job.job_id();
         let handler = self.handler.clone();
-        let mut work = tokio::spawn(handler(job));
+        // A spawned task starts without the caller's span; carry it so job logs keep the
+        // delivery id.
+        let mut work = tokio::spawn(handler(job).instrument(tracing::Span::current()));
         let mut tick = tokio::time::interval(self.timing.lease / 3);
         tick.tick().await;
         loop {
