@@ -249,6 +249,11 @@ fn every_format_has_its_shape() {
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(v.is_array());
 
+    let r = run(t.path(), &["check", "--format", "rdjson"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["source"]["name"], "immutabot");
+    assert!(v["diagnostics"].is_array());
+
     let r = run(t.path(), &["check", "--format", "github"]);
     assert!(
         r.stdout.lines().all(|l| l.starts_with("::")),
@@ -488,4 +493,59 @@ fn standard_input_is_checked_and_diffed_but_not_fixed() {
     );
     let (code, _) = check(&["check", "--fix", "-"]);
     assert_eq!(code, 2);
+}
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    let t = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _immutabot"),
+        ("zsh", "#compdef immutabot"),
+        ("fish", "complete -c immutabot"),
+        ("elvish", "edit:completion:arg-completer[immutabot]"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let r = run(t.path(), &["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        assert!(r.stdout.contains(marker), "{shell}: {marker} missing");
+        // Flags of subcommands are completed too.
+        assert!(
+            r.stdout.contains("fail-on"),
+            "{shell}: check's flags missing"
+        );
+    }
+    assert_eq!(run(t.path(), &["completions", "tcsh"]).code, 2);
+}
+
+#[test]
+fn bash_completion_script_is_valid_bash() {
+    let t = tempfile::tempdir().unwrap();
+    let script = run(t.path(), &["completions", "bash"]).stdout;
+    write(t.path(), "immutabot.bash", &script);
+    let ok = Command::new("bash")
+        .args(["-n", "immutabot.bash"])
+        .current_dir(t.path())
+        .status()
+        .expect("bash runs");
+    assert!(ok.success());
+}
+
+#[test]
+fn man_pages_are_generated_from_the_cli() {
+    let t = tempfile::tempdir().unwrap();
+    let r = run(t.path(), &["man"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(".TH immutabot 1"), "{}", r.stdout);
+    assert!(r.stdout.contains("immutabot\\-check(1)"), "{}", r.stdout);
+
+    let r = run(t.path(), &["man", "--out-dir", "pages"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let check = std::fs::read_to_string(t.path().join("pages/immutabot-check.1")).unwrap();
+    assert!(check.contains(".TH immutabot-check 1"), "{check}");
+    for flag in ["strict", "fail\\-on", "rdjson"] {
+        assert!(check.contains(flag), "{flag} missing from the page");
+    }
+    for page in ["immutabot.1", "immutabot-serve.1", "immutabot-migrate.1"] {
+        assert!(t.path().join("pages").join(page).is_file(), "{page}");
+    }
 }
