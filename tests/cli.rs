@@ -549,3 +549,53 @@ fn man_pages_are_generated_from_the_cli() {
         assert!(t.path().join("pages").join(page).is_file(), "{page}");
     }
 }
+
+/// A one-shot HTTP server on loopback answering `status`; returns its port.
+fn answer_once(status: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 512];
+        while !request.ends_with(b"\r\n\r\n") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "the request ended early");
+            request.extend_from_slice(&buf[..n]);
+        }
+        assert!(request.starts_with(b"GET /readyz HTTP/1.0\r\n"));
+        write!(s, "HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n").unwrap();
+    });
+    port
+}
+
+#[test]
+fn probe_exits_0_on_2xx_and_1_otherwise() {
+    let t = tempfile::tempdir().unwrap();
+    let url = |port: u16| format!("http://127.0.0.1:{port}/readyz");
+    assert_eq!(
+        run(t.path(), &["probe", &url(answer_once("200 OK"))]).code,
+        0
+    );
+    let r = run(
+        t.path(),
+        &["probe", &url(answer_once("503 Service Unavailable"))],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("answered 503"), "{}", r.stderr);
+    // Nothing listening: a free port, closed again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    assert_eq!(
+        run(t.path(), &["probe", "--timeout", "1", &url(port)]).code,
+        1
+    );
+    assert_eq!(
+        run(t.path(), &["probe", "https://127.0.0.1/readyz"]).code,
+        2
+    );
+}

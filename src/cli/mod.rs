@@ -4,6 +4,7 @@ pub mod check;
 pub mod config_file;
 pub mod fix;
 pub mod generate;
+pub mod probe;
 pub mod resolver;
 pub mod serve;
 pub mod strict;
@@ -37,6 +38,8 @@ pub enum Command {
     Completions(generate::CompletionsArgs),
     /// Print the man page (roff), or write one page per command with --out-dir.
     Man(generate::ManArgs),
+    /// GET a plain-http URL and exit 0 on 2xx: a health check for images without curl.
+    Probe(probe::ProbeArgs),
 }
 
 /// Arguments of `immutabot migrate`.
@@ -123,5 +126,6 @@ pub fn main() -> ExitCode {
         Command::Migrate(args) => ExitCode::from(serve::migrate(&args)),
         Command::Completions(args) => ExitCode::from(generate::completions(&args)),
         Command::Man(args) => ExitCode::from(generate::man(&args)),
+        Command::Probe(args) => ExitCode::from(probe::run(&args)),
     }
 }
