@@ -249,6 +249,11 @@ fn every_format_has_its_shape() {
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(v.is_array());
 
+    let r = run(t.path(), &["check", "--format", "rdjson"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["source"]["name"], "immutabot");
+    assert!(v["diagnostics"].is_array());
+
     let r = run(t.path(), &["check", "--format", "github"]);
     assert!(
         r.stdout.lines().all(|l| l.starts_with("::")),
@@ -488,4 +493,109 @@ fn standard_input_is_checked_and_diffed_but_not_fixed() {
     );
     let (code, _) = check(&["check", "--fix", "-"]);
     assert_eq!(code, 2);
+}
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    let t = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _immutabot"),
+        ("zsh", "#compdef immutabot"),
+        ("fish", "complete -c immutabot"),
+        ("elvish", "edit:completion:arg-completer[immutabot]"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let r = run(t.path(), &["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        assert!(r.stdout.contains(marker), "{shell}: {marker} missing");
+        // Flags of subcommands are completed too.
+        assert!(
+            r.stdout.contains("fail-on"),
+            "{shell}: check's flags missing"
+        );
+    }
+    assert_eq!(run(t.path(), &["completions", "tcsh"]).code, 2);
+}
+
+#[test]
+fn bash_completion_script_is_valid_bash() {
+    let t = tempfile::tempdir().unwrap();
+    let script = run(t.path(), &["completions", "bash"]).stdout;
+    write(t.path(), "immutabot.bash", &script);
+    let ok = Command::new("bash")
+        .args(["-n", "immutabot.bash"])
+        .current_dir(t.path())
+        .status()
+        .expect("bash runs");
+    assert!(ok.success());
+}
+
+#[test]
+fn man_pages_are_generated_from_the_cli() {
+    let t = tempfile::tempdir().unwrap();
+    let r = run(t.path(), &["man"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(".TH immutabot 1"), "{}", r.stdout);
+    assert!(r.stdout.contains("immutabot\\-check(1)"), "{}", r.stdout);
+
+    let r = run(t.path(), &["man", "--out-dir", "pages"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let check = std::fs::read_to_string(t.path().join("pages/immutabot-check.1")).unwrap();
+    assert!(check.contains(".TH immutabot-check 1"), "{check}");
+    for flag in ["strict", "fail\\-on", "rdjson"] {
+        assert!(check.contains(flag), "{flag} missing from the page");
+    }
+    for page in ["immutabot.1", "immutabot-serve.1", "immutabot-migrate.1"] {
+        assert!(t.path().join("pages").join(page).is_file(), "{page}");
+    }
+}
+
+/// A one-shot HTTP server on loopback answering `status`; returns its port.
+fn answer_once(status: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 512];
+        while !request.ends_with(b"\r\n\r\n") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "the request ended early");
+            request.extend_from_slice(&buf[..n]);
+        }
+        assert!(request.starts_with(b"GET /readyz HTTP/1.0\r\n"));
+        write!(s, "HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n").unwrap();
+    });
+    port
+}
+
+#[test]
+fn probe_exits_0_on_2xx_and_1_otherwise() {
+    let t = tempfile::tempdir().unwrap();
+    let url = |port: u16| format!("http://127.0.0.1:{port}/readyz");
+    assert_eq!(
+        run(t.path(), &["probe", &url(answer_once("200 OK"))]).code,
+        0
+    );
+    let r = run(
+        t.path(),
+        &["probe", &url(answer_once("503 Service Unavailable"))],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("answered 503"), "{}", r.stderr);
+    // Nothing listening: a free port, closed again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    assert_eq!(
+        run(t.path(), &["probe", "--timeout", "1", &url(port)]).code,
+        1
+    );
+    assert_eq!(
+        run(t.path(), &["probe", "https://127.0.0.1/readyz"]).code,
+        2
+    );
 }

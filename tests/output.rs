@@ -4,7 +4,7 @@ mod common;
 
 use immutabot::model::{Report, Severity};
 use immutabot::output::diff::Change;
-use immutabot::output::{diff, fingerprint, github, gitlab, json, text};
+use immutabot::output::{diff, fingerprint, github, gitlab, json, rdjson, text};
 use serde_json::Value;
 
 fn text_opts() -> text::Options {
@@ -212,4 +212,111 @@ fn streamed_sarif_is_the_whole_log_serialised() {
         let whole = serde_json::to_string_pretty(&sarif::log(&report, &sources)).unwrap() + "\n";
         assert_eq!(sarif::render(&report, &sources), whole);
     }
+}
+
+#[test]
+fn rdjson_is_reviewdogs_diagnostic_result() {
+    let out = rdjson::render(&common::report(), &common::sources());
+    insta::assert_snapshot!(out);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["source"]["name"], "immutabot");
+    assert_eq!(v["severity"], "ERROR", "the worst unsuppressed severity");
+    let diags = v["diagnostics"].as_array().unwrap();
+    assert_eq!(diags.len(), 2, "suppressed findings are left out");
+    for d in diags {
+        assert!(d["message"].is_string());
+        assert!(["ERROR", "WARNING", "INFO"].contains(&d["severity"].as_str().unwrap()));
+        assert!(d["location"]["range"]["start"]["line"].as_u64().unwrap() >= 1);
+        assert!(
+            d["code"]["url"]
+                .as_str()
+                .unwrap()
+                .ends_with(d["code"]["value"].as_str().unwrap())
+        );
+    }
+    let s = &diags[0]["suggestions"][0];
+    assert_eq!(
+        s["range"]["start"],
+        serde_json::json!({"line": 2, "column": 1})
+    );
+    assert_eq!(
+        s["range"]["end"],
+        serde_json::json!({"line": 4, "column": 1})
+    );
+    assert!(
+        diags[1].get("suggestions").is_none(),
+        "no fix, no suggestion"
+    );
+    // Streaming writes the same bytes as the whole value; no findings: no overall severity.
+    let empty: Value = serde_json::from_str(&rdjson::render(
+        &Report::new(Vec::new()),
+        &common::sources(),
+    ))
+    .unwrap();
+    assert_eq!(
+        empty,
+        serde_json::json!({"source": rdjson::source(), "diagnostics": []})
+    );
+}
+
+/// Applying a suggestion the way reviewdog's format defines it (byte columns, exclusive end)
+/// must give exactly what applying our own fix gives, with and without a final newline.
+#[test]
+fn rdjson_suggestions_apply_like_our_fixes() {
+    use immutabot::analyze;
+    for text in [
+        "services:\n  web:\n    image: nginx:1.27\n",
+        "services:\n  web:\n    image: nginx:1.27 # caf\u{e9} \u{1f600}",
+        "services:\r\n  h\u{e9}:\r\n    image: redis:7\r\n",
+    ] {
+        let config = immutabot::config::Config::default();
+        let report = analyze::analyze("compose.yml", text.as_bytes(), &config, &analyze::NoFiles);
+        let fix = report
+            .findings
+            .iter()
+            .find_map(|f| f.fix.clone())
+            .expect("a fix");
+        let mut sources = immutabot::output::Sources::new();
+        sources.insert("compose.yml".into(), text.into());
+        let out = rdjson::render(&Report::new(vec![report]), &sources);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let s = &v["diagnostics"][0]["suggestions"][0];
+        let at = |p: &Value| {
+            offset(
+                text,
+                p["line"].as_u64().unwrap(),
+                p["column"].as_u64().unwrap(),
+            )
+        };
+        let (start, end) = (at(&s["range"]["start"]), at(&s["range"]["end"]));
+        // A range never names a line the file does not have (without a final newline there
+        // is no "start of the next line" after the last one).
+        let lines = text.lines().count() + usize::from(text.ends_with('\n'));
+        assert!(
+            s["range"]["end"]["line"].as_u64().unwrap() as usize <= lines,
+            "{s}"
+        );
+        let applied = format!(
+            "{}{}{}",
+            &text[..start],
+            s["text"].as_str().unwrap(),
+            &text[end..]
+        );
+        assert_eq!(
+            Some(applied),
+            immutabot::patch::apply(text, &fix),
+            "{text:?}"
+        );
+    }
+}
+
+/// The byte offset of a 1-based line and byte column; the line after the last is the end.
+fn offset(text: &str, line: u64, column: u64) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        start += text[start..]
+            .find('\n')
+            .map_or(text.len() - start, |i| i + 1);
+    }
+    start + column as usize - 1
 }

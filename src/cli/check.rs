@@ -235,12 +235,15 @@ fn process(
     }
 }
 
-/// The text is kept only where a renderer needs it for a patch (text shows it, SARIF measures
-/// the last line): holding every file until the end would make memory grow with the size of
+/// The text is kept only where a renderer needs it for a patch (text shows it, SARIF and
+/// rdjson measure the last line): holding every file until the end would make memory grow with the size of
 /// the tree instead of the largest file.
 fn keep_text(args: &CheckArgs, report: &FileReport, bytes: &[u8]) -> Option<String> {
     let has_patch = report.findings.iter().any(|f| f.fix.is_some());
-    let needs_text = matches!(args.format, OutputFormat::Text | OutputFormat::Sarif);
+    let needs_text = matches!(
+        args.format,
+        OutputFormat::Text | OutputFormat::Sarif | OutputFormat::Rdjson
+    );
     if args.diff || !needs_text || !has_patch {
         return None;
     }

@@ -3,6 +3,8 @@
 pub mod check;
 pub mod config_file;
 pub mod fix;
+pub mod generate;
+pub mod probe;
 pub mod resolver;
 pub mod serve;
 pub mod strict;
@@ -32,6 +34,12 @@ pub enum Command {
     Serve(crate::settings::ServeArgs),
     /// Apply the database migrations and exit.
     Migrate(MigrateArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command with --out-dir.
+    Man(generate::ManArgs),
+    /// GET a plain-http URL and exit 0 on 2xx: a health check for images without curl.
+    Probe(probe::ProbeArgs),
 }
 
 /// Arguments of `immutabot migrate`.
@@ -116,5 +124,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => ExitCode::from(check::run(&args)),
         Command::Serve(args) => ExitCode::from(serve::serve(&args)),
         Command::Migrate(args) => ExitCode::from(serve::migrate(&args)),
+        Command::Completions(args) => ExitCode::from(generate::completions(&args)),
+        Command::Man(args) => ExitCode::from(generate::man(&args)),
+        Command::Probe(args) => ExitCode::from(probe::run(&args)),
     }
 }

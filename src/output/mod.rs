@@ -8,6 +8,7 @@ pub mod fingerprint;
 pub mod github;
 pub mod gitlab;
 pub mod json;
+pub mod rdjson;
 pub mod sarif;
 pub mod stream;
 pub mod text;
@@ -30,4 +31,6 @@ pub enum OutputFormat {
     Github,
     /// GitLab Code Quality report.
     Gitlab,
+    /// reviewdog's Diagnostic Format (rdjson), suggestions included.
+    Rdjson,
 }

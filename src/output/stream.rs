@@ -5,14 +5,14 @@
 //! the streamed output and the tested output are the same bytes.
 
 use crate::model::{FileReport, Severity, Summary};
-use crate::output::{OutputFormat, gitlab, sarif, text};
+use crate::output::{OutputFormat, gitlab, rdjson, sarif, text};
 use std::io::{self, Write};
 
 /// A report being written.
 pub struct Streamer {
     format: OutputFormat,
     text: text::Options,
-    /// Nothing written inside the format's list yet (JSON, GitLab, SARIF need the commas).
+    /// Nothing written inside the format's list yet (JSON, GitLab, SARIF, rdjson need the commas).
     first: bool,
     /// Counts over the files written so far.
     pub summary: Summary,
@@ -38,6 +38,15 @@ impl Streamer {
             OutputFormat::Json => out.write_all(b"{\n  \"version\": 1,\n  \"files\": ["),
             OutputFormat::Gitlab => out.write_all(b"["),
             OutputFormat::Sarif => out.write_all(sarif_frame().0.as_bytes()),
+            OutputFormat::Rdjson => {
+                let source =
+                    serde_json::to_string_pretty(&rdjson::source()).map_err(io::Error::other)?;
+                write!(
+                    out,
+                    "{{\n  \"source\": {},\n  \"diagnostics\": [",
+                    indent(&source, 2)
+                )
+            }
             OutputFormat::Text | OutputFormat::Github => Ok(()),
         }
     }
@@ -76,6 +85,13 @@ impl Streamer {
                 }
                 Ok(())
             }
+            OutputFormat::Rdjson => {
+                for d in rdjson::diagnostics(file, source) {
+                    let item = serde_json::to_string_pretty(&d).map_err(io::Error::other)?;
+                    self.item(out, &item, 4)?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -103,6 +119,16 @@ impl Streamer {
             }
             OutputFormat::Gitlab => writeln!(out, "{}", close(self.first, 0)),
             OutputFormat::Sarif => write!(out, "{}{}", close(self.first, 6), sarif_frame().1),
+            // The overall severity is the worst one written, known only now; none without findings.
+            OutputFormat::Rdjson => match self.worst {
+                Some(worst) => write!(
+                    out,
+                    "{},\n  \"severity\": \"{}\"\n}}\n",
+                    close(self.first, 2),
+                    rdjson::severity(worst)
+                ),
+                None => write!(out, "{}\n}}\n", close(self.first, 2)),
+            },
         }
     }
 
