@@ -42,20 +42,42 @@ fn sha(i: usize) -> String {
 
 #[tokio::main]
 async fn main() {
-    let url = std::env::var("DATABASE_URL").unwrap_or("postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut admin = PgConnection::connect(&url).await.expect("DATABASE_URL reachable");
-    sqlx::query("drop database if exists immutabot_bench_review").execute(&mut admin).await.unwrap();
-    sqlx::query("create database immutabot_bench_review").execute(&mut admin).await.unwrap();
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or("postgres://postgres@127.0.0.1:5432/postgres".into());
+    let mut admin = PgConnection::connect(&url)
+        .await
+        .expect("DATABASE_URL reachable");
+    sqlx::query("drop database if exists immutabot_bench_review")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query("create database immutabot_bench_review")
+        .execute(&mut admin)
+        .await
+        .unwrap();
     let (base, _) = url.rsplit_once('/').unwrap();
     let pool = immutabot::db::pool(&format!("{base}/immutabot_bench_review"), 10).unwrap();
     immutabot::db::migrate(&pool).await.unwrap();
 
-    for (label, pacing) in [("no pacing", Duration::ZERO), ("default pacing (1 s between writes)", Duration::from_secs(1))] {
+    for (label, pacing) in [
+        ("no pacing", Duration::ZERO),
+        (
+            "default pacing (1 s between writes)",
+            Duration::from_secs(1),
+        ),
+    ] {
         let fake = FakeGitHub::start(99).await;
         fake.add_repo(REPO, 186853002).add_installation(1, &[REPO]);
         let key = SecretString::from(std::fs::read_to_string(TEST_APP_KEY_PEM).unwrap());
-        let github = GitHubApp::new(GitHubSettings { write_interval: pacing, ..GitHubSettings::new(fake.url(), 99, key) }).unwrap();
-        let ctx = Arc::new(JobContext { pool: pool.clone(), github: Arc::new(github) });
+        let github = GitHubApp::new(GitHubSettings {
+            write_interval: pacing,
+            ..GitHubSettings::new(fake.url(), 99, key)
+        })
+        .unwrap();
+        let ctx = Arc::new(JobContext {
+            pool: pool.clone(),
+            github: Arc::new(github),
+        });
         let router = service::router(service::state(pool.clone()));
         let worker = Worker {
             pool: pool.clone(),
@@ -78,14 +100,23 @@ async fn main() {
                 })
                 .collect();
             fake.add_pull_request(REPO, number, &sha(0), "master", &head, files);
-            let mut payload: serde_json::Value = serde_json::from_slice(&service::fixture("pull_request/opened")).unwrap();
+            let mut payload: serde_json::Value =
+                serde_json::from_slice(&service::fixture("pull_request/opened")).unwrap();
             payload["number"] = number.into();
             payload["pull_request"]["number"] = number.into();
             payload["pull_request"]["head"]["sha"] = head.clone().into();
             let body = serde_json::to_vec(&payload).unwrap();
             fake.clear_requests();
             let started = Instant::now();
-            let res = router.clone().oneshot(service::delivery("pull_request", &format!("bench-{}-{round}", pacing.as_millis()), body)).await.unwrap();
+            let res = router
+                .clone()
+                .oneshot(service::delivery(
+                    "pull_request",
+                    &format!("bench-{}-{round}", pacing.as_millis()),
+                    body,
+                ))
+                .await
+                .unwrap();
             assert_eq!(res.status(), 202);
             while worker.step().await.unwrap() {}
             times.push(started.elapsed());
@@ -106,5 +137,8 @@ async fn main() {
         );
     }
     pool.close().await;
-    sqlx::query("drop database if exists immutabot_bench_review").execute(&mut admin).await.unwrap();
+    sqlx::query("drop database if exists immutabot_bench_review")
+        .execute(&mut admin)
+        .await
+        .unwrap();
 }
