@@ -116,6 +116,12 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             kubernetes::inventory(&stream, root, &mut inv);
             format.get_or_insert(Format::Kubernetes);
         } else if let Some(layout) = compose::layout(&stream, root) {
+            // Without `services:`, a GitLab CI file (jobs with `image:`) looks like a
+            // version-1 Compose file; its job keys give it away, and Compose rejects them.
+            if matches!(layout, compose::Layout::Legacy(_)) && compose::looks_like_ci(&stream, root)
+            {
+                continue;
+            }
             if let Some((line, column, message)) = compose::legacy_problem(&stream, root, layout) {
                 file_problems.push((line, column, message));
             }

@@ -198,3 +198,26 @@ fn extends_adds_the_extended_services_mounts() {
         .collect();
     assert!(web.is_empty(), "{web:?}");
 }
+
+#[test]
+fn a_gitlab_ci_file_is_not_a_version_1_compose_file() {
+    let ci =
+        "stages: [test]\nlint:\n  stage: test\n  image: rust:1.94\n  script:\n    - cargo clippy\n";
+    let report = immutabot::analyze::analyze(
+        ".gitlab-ci.yml",
+        ci.as_bytes(),
+        &immutabot::config::Config::default(),
+        &immutabot::analyze::NoFiles,
+    );
+    assert!(report.units.is_empty(), "{report:?}");
+    assert!(report.findings.is_empty(), "{report:?}");
+    // A job list without `stages:` is still a pipeline.
+    let jobs = "build:\n  image: node:22\n  script: npm ci\n";
+    let report = immutabot::analyze::analyze(
+        "ci.yml",
+        jobs.as_bytes(),
+        &immutabot::config::Config::default(),
+        &immutabot::analyze::NoFiles,
+    );
+    assert!(report.units.is_empty(), "{report:?}");
+}

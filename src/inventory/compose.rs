@@ -60,6 +60,17 @@ pub fn layout(s: &Stream, root: NodeId) -> Option<Layout> {
     legacy.then_some(Layout::Legacy(root))
 }
 
+/// Keys of GitLab CI jobs (and its top level) that no Compose service may have.
+const CI_KEYS: &[&str] = &["script", "before_script", "after_script", "stage", "stages"];
+
+/// Whether a document without `services:` is a CI pipeline rather than a version-1 Compose
+/// file: a `stages:` list at the top, or an entry with job keys such as `script:`.
+pub fn looks_like_ci(s: &Stream, root: NodeId) -> bool {
+    s.get(root, "stages").is_some()
+        || s.own_entries(root)
+            .any(|(_, v)| s.is_map(v) && CI_KEYS.iter().any(|k| s.get(v, k).is_some()))
+}
+
 /// A version-1 file with a top-level entry that is not a service: Compose rejects it.
 pub fn legacy_problem(s: &Stream, root: NodeId, layout: Layout) -> Option<(usize, usize, String)> {
     if !matches!(layout, Layout::Legacy(_)) {
