@@ -20,6 +20,7 @@ pub mod queue;
 pub mod reconcile;
 pub mod review;
 pub mod rules;
+pub mod scan;
 pub mod server;
 pub mod service;
 pub mod settings;
