@@ -18,6 +18,7 @@ pub mod output;
 pub mod patch;
 pub mod queue;
 pub mod reconcile;
+pub mod rescan;
 pub mod review;
 pub mod rules;
 pub mod scan;
