@@ -6,10 +6,15 @@ use crate::model::{FileReport, ReadOnly};
 use crate::rules::RuleId;
 use std::collections::{BTreeSet, HashMap};
 
+/// Joins the parts of a unit key: ASCII "unit separator" (U+001F), because Postgres text
+/// cannot hold NUL, and no sane path or name holds this one.
+pub const KEY_SEPARATOR: char = '\u{1f}';
+
 /// One unit as the snapshot stores it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitRow {
-    /// Identity across scans: path, workload and container, NUL-separated (never a line).
+    /// Identity across scans: path, workload and container joined by [`KEY_SEPARATOR`]
+    /// (never a line number).
     pub unit_key: String,
     /// File path.
     pub path: String,
@@ -112,13 +117,14 @@ pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
                 .find_map(|f| f.fix.as_ref())
                 .and_then(|fix| serde_json::to_value(fix).ok());
             let container = u.container.clone().unwrap_or_default();
-            let mut unit_key = format!("{}\0{}\0{container}", r.path, u.workload);
+            let sep = KEY_SEPARATOR;
+            let mut unit_key = format!("{}{sep}{}{sep}{container}", r.path, u.workload);
             // The same workload twice in one file (two namespaces): later ones get a suffix
             // so every key of a snapshot is unique.
             let n = seen.entry(unit_key.clone()).or_default();
             *n += 1;
             if *n > 1 {
-                unit_key.push_str(&format!("\0#{n}"));
+                unit_key.push_str(&format!("{sep}#{n}"));
             }
             let st = state(u.read_only);
             match st {
@@ -211,7 +217,7 @@ mod tests {
         assert_eq!(counts.units, 2);
         assert_eq!((counts.writable, counts.read_only), (1, 1));
         let web = rows.iter().find(|r| r.workload == "web").unwrap();
-        assert_eq!(web.unit_key, "compose.yaml\0web\0");
+        assert_eq!(web.unit_key, "compose.yaml\u{1f}web\u{1f}");
         assert_eq!(web.state, "false");
         assert!(web.rules.contains(&"writable-root-filesystem".to_string()));
         assert!(web.fix.is_some());
