@@ -23,7 +23,11 @@ pub async fn refresh(pool: &PgPool, app: &GitHubApp) -> anyhow::Result<usize> {
     .await?;
     let mut seen = 0;
     for (id,) in installations {
-        let listed = match app.installation(InstallationId(id))?.installation_repositories().await {
+        let listed = match app
+            .installation(InstallationId(id))?
+            .installation_repositories()
+            .await
+        {
             Ok(listed) => listed,
             Err(e) => {
                 warn!(installation = id, error = %e, "could not list the installation's repositories");

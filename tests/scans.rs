@@ -139,7 +139,8 @@ impl Harness {
     /// A commit of `repo` with these files, made the head of its default branch `main`.
     fn commit(&self, repo: &str, sha: &str, files: &[(&str, &str)]) {
         for (path, text) in files {
-            self.fake.set_file(repo, sha, path, text.as_bytes().to_vec());
+            self.fake
+                .set_file(repo, sha, path, text.as_bytes().to_vec());
         }
         self.fake.set_default_branch(repo, "main", sha);
     }
@@ -430,7 +431,10 @@ async fn an_identical_file_in_another_repository_is_neither_fetched_nor_analysed
     h.commit(
         SPACE,
         C3,
-        &[("deploy/web.yaml", DEPLOYMENT), ("k8s/job.yaml", "kind: Job\n")],
+        &[
+            ("deploy/web.yaml", DEPLOYMENT),
+            ("k8s/job.yaml", "kind: Job\n"),
+        ],
     );
     h.fake.clear_requests();
     let status = h
@@ -449,7 +453,11 @@ async fn an_identical_file_in_another_repository_is_neither_fetched_nor_analysed
         !fetched.iter().any(|p| p.contains(&web)),
         "the cached blob was fetched again: {fetched:?}"
     );
-    assert_eq!(fetched.len(), 1, "only the new file is fetched: {fetched:?}");
+    assert_eq!(
+        fetched.len(),
+        1,
+        "only the new file is fetched: {fetched:?}"
+    );
     assert_eq!(
         count(&h.pool, "select count(*) from blob_analyses").await,
         cached + 1,
@@ -547,7 +555,10 @@ async fn unchanged_units_add_no_rows_and_a_scanned_commit_is_not_scanned_again(p
         rows,
         "storage grows with what changed"
     );
-    assert!(h.blob_requests().is_empty(), "every manifest came from the cache");
+    assert!(
+        h.blob_requests().is_empty(),
+        "every manifest came from the cache"
+    );
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
@@ -616,11 +627,13 @@ async fn the_periodic_rescan_queues_only_stale_repositories(pool: PgPool) {
     h.drain().await;
 
     // Two days later Hello-World is stale; a removed repository is not rescanned.
-    sqlx::query("update scans set finished_at = now() - interval '2 days' where repository_id = $1")
-        .bind(REPO_ID)
-        .execute(&h.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update scans set finished_at = now() - interval '2 days' where repository_id = $1",
+    )
+    .bind(REPO_ID)
+    .execute(&h.pool)
+    .await
+    .unwrap();
     let queued = immutabot::scan::enqueue::stale(&h.pool, day).await.unwrap();
     assert_eq!(
         queued.iter().map(|q| q.repo.as_str()).collect::<Vec<_>>(),
@@ -678,11 +691,17 @@ async fn immutabot_scan_queues_the_known_repositories_of_an_owner(pool: PgPool) 
     let out = run("codertocat");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("queued  Codertocat/Hello-World (job"), "{stdout}");
+    assert!(
+        stdout.contains("queued  Codertocat/Hello-World (job"),
+        "{stdout}"
+    );
     assert!(stdout.contains("queued  Codertocat/Space (job"), "{stdout}");
     assert_eq!(
-        count(&h.pool, "select count(*) from jobs where state = 'queued' and kind = 'scan_repository'")
-            .await,
+        count(
+            &h.pool,
+            "select count(*) from jobs where state = 'queued' and kind = 'scan_repository'"
+        )
+        .await,
         2
     );
 
@@ -698,5 +717,88 @@ async fn immutabot_scan_queues_the_known_repositories_of_an_owner(pool: PgPool) 
     assert_eq!(
         count(&h.pool, "select count(*) from jobs where state = 'queued'").await,
         2
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn installation_and_push_deliveries_queue_scans_in_their_transaction(pool: PgPool) {
+    let h = harness(pool).await;
+    let jobs = |pool: PgPool| async move {
+        let rows: Vec<(String, Option<String>, String, serde_json::Value)> =
+            sqlx::query_as("select delivery_guid, dedupe_key, kind, payload from jobs order by id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        rows
+    };
+    assert_eq!(
+        h.send("installation", "i1", fixture("installation/created"))
+            .await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        h.send(
+            "installation_repositories",
+            "i2",
+            fixture("installation_repositories/added")
+        )
+        .await,
+        StatusCode::ACCEPTED
+    );
+    // Removing repositories and deleting the installation queue nothing.
+    assert_eq!(
+        h.send(
+            "installation_repositories",
+            "i3",
+            fixture("installation_repositories/removed")
+        )
+        .await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.send("installation", "i4", fixture("installation/deleted"))
+            .await,
+        StatusCode::OK
+    );
+    let queued = jobs(h.pool.clone()).await;
+    assert_eq!(queued.len(), 2, "{queued:?}");
+    assert_eq!(
+        (
+            queued[0].0.as_str(),
+            queued[0].1.as_deref(),
+            queued[0].2.as_str()
+        ),
+        ("i1", Some("scan:186853002"), "scan_repository")
+    );
+    assert_eq!(
+        queued[0].3,
+        serde_json::json!({"installation": INSTALLATION, "repo_id": REPO_ID,
+            "repo": REPO, "commit": null, "branch": null})
+    );
+    assert_eq!(queued[1].1.as_deref(), Some("scan:186853007"));
+
+    assert_eq!(
+        h.send("push", "p1", push("refs/heads/main", C2)).await,
+        StatusCode::ACCEPTED
+    );
+    let mut deleted: serde_json::Value =
+        serde_json::from_slice(&push("refs/heads/main", &"0".repeat(40))).unwrap();
+    deleted["deleted"] = true.into();
+    assert_eq!(
+        h.send("push", "p2", serde_json::to_vec(&deleted).unwrap())
+            .await,
+        StatusCode::OK
+    );
+    let queued = jobs(h.pool.clone()).await;
+    assert_eq!(queued.len(), 3);
+    assert_eq!(queued[2].3["commit"], C2);
+    assert_eq!(queued[2].3["branch"], "main");
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from deliveries where outcome = 'queued'"
+        )
+        .await,
+        3
     );
 }

@@ -74,7 +74,10 @@ pub fn run(args: &ScanArgs) -> u8 {
         }
     }
     let new = queued.iter().filter(|q| q.job.is_some()).count();
-    println!("{new} scan(s) queued, {} already pending", queued.len() - new);
+    println!(
+        "{new} scan(s) queued, {} already pending",
+        queued.len() - new
+    );
     0
 }
 

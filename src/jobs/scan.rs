@@ -63,7 +63,10 @@ async fn scan(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
     let repo = RepoName::parse(&p.repo).map_err(anyhow::Error::msg)?;
     let gh = ctx.github.installation(InstallationId(p.installation))?;
     let (branch, commit) = match &p.commit {
-        Some(c) => (p.branch.clone(), CommitSha::parse(c).map_err(anyhow::Error::msg)?),
+        Some(c) => (
+            p.branch.clone(),
+            CommitSha::parse(c).map_err(anyhow::Error::msg)?,
+        ),
         None => {
             let (branch, head) = gh.default_branch_head(&repo).await?;
             store::remember_default_branch(&ctx.pool, p.repo_id, &branch).await?;

@@ -17,10 +17,7 @@ use sqlx::PgPool;
 /// the defaults). A new release re-analyses rather than trust an older core's reports.
 pub fn config_hash(config_blob: Option<&ObjectId>) -> String {
     let config = config_blob.map_or("default", |id| id.as_str());
-    let text = format!(
-        "immutabot {}\0config {config}",
-        env!("CARGO_PKG_VERSION")
-    );
+    let text = format!("immutabot {}\0config {config}", env!("CARGO_PKG_VERSION"));
     hex::encode(Sha256::digest(text))
 }
 

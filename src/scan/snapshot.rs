@@ -193,7 +193,12 @@ mod tests {
     const WRITABLE: &str = "services:\n  db:\n    image: postgres\n    read_only: true\n    tmpfs: [/tmp, /var/run/postgresql]\n  web:\n    image: nginx\n";
 
     fn report(text: &str) -> FileReport {
-        analyze("compose.yaml", text.as_bytes(), &Config::default(), &NoFiles)
+        analyze(
+            "compose.yaml",
+            text.as_bytes(),
+            &Config::default(),
+            &NoFiles,
+        )
     }
 
     fn current(rows: &[UnitRow]) -> Vec<CurrentRow> {

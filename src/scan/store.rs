@@ -35,7 +35,11 @@ pub async fn already_scanned(pool: &PgPool, repo_id: i64, commit: &str) -> sqlx:
 }
 
 /// Remembers the default branch GitHub named (installation events do not say it).
-pub async fn remember_default_branch(pool: &PgPool, repo_id: i64, branch: &str) -> sqlx::Result<()> {
+pub async fn remember_default_branch(
+    pool: &PgPool,
+    repo_id: i64,
+    branch: &str,
+) -> sqlx::Result<()> {
     sqlx::query("update repositories set default_branch = $2 where id = $1")
         .bind(repo_id)
         .bind(branch)
@@ -127,14 +131,12 @@ pub async fn write(pool: &PgPool, s: &Snapshot<'_>) -> anyhow::Result<Written> {
     .await
     .context("reading the current unit states")?;
     let changes = snapshot::changes(&current, s.rows);
-    sqlx::query(
-        "update unit_states set valid_to = now(), valid_to_scan = $2 where id = any($1)",
-    )
-    .bind(&changes.close)
-    .bind(s.scan_id)
-    .execute(&mut *tx)
-    .await
-    .context("closing unit states")?;
+    sqlx::query("update unit_states set valid_to = now(), valid_to_scan = $2 where id = any($1)")
+        .bind(&changes.close)
+        .bind(s.scan_id)
+        .execute(&mut *tx)
+        .await
+        .context("closing unit states")?;
     for row in &changes.insert {
         sqlx::query(
             "insert into unit_states (repository_id, unit_key, path, line, workload, container,

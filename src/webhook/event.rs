@@ -331,7 +331,9 @@ fn push(body: &[u8]) -> Result<Event, InvalidPayload> {
     };
     let repo = ev.repository.into_repo()?;
     let Some(default) = repo.default_branch.as_deref() else {
-        return Ok(Event::Ignored("push to a repository without a default branch".into()));
+        return Ok(Event::Ignored(
+            "push to a repository without a default branch".into(),
+        ));
     };
     if ev.git_ref != format!("refs/heads/{default}") {
         return Ok(Event::Ignored(format!(
@@ -437,10 +439,19 @@ mod tests {
         assert_eq!(s.installation, InstallationId(957387));
         assert_eq!(s.repo.name.to_string(), "Codertocat/Hello-World");
         assert_eq!(s.repo.default_branch.as_deref(), Some("main"));
-        assert_eq!(s.commit.as_str(), "b7e0f3b2a1c4d5e6f708192a3b4c5d6e7f809102");
+        assert_eq!(
+            s.commit.as_str(),
+            "b7e0f3b2a1c4d5e6f708192a3b4c5d6e7f809102"
+        );
         for (what, body) in [
-            ("other branch", with(&push_fixture(), |v| v["ref"] = "refs/heads/feature".into())),
-            ("tag", with(&push_fixture(), |v| v["ref"] = "refs/tags/main".into())),
+            (
+                "other branch",
+                with(&push_fixture(), |v| v["ref"] = "refs/heads/feature".into()),
+            ),
+            (
+                "tag",
+                with(&push_fixture(), |v| v["ref"] = "refs/tags/main".into()),
+            ),
             (
                 "deleted",
                 with(&push_fixture(), |v| {
@@ -448,9 +459,12 @@ mod tests {
                     v["after"] = "0000000000000000000000000000000000000000".into();
                 }),
             ),
-            ("no installation", with(&push_fixture(), |v| {
-                v.as_object_mut().unwrap().remove("installation");
-            })),
+            (
+                "no installation",
+                with(&push_fixture(), |v| {
+                    v.as_object_mut().unwrap().remove("installation");
+                }),
+            ),
         ] {
             let ev = parse("push", &body).unwrap();
             assert!(matches!(ev, Event::Ignored(_)), "{what}: {ev:?}");

@@ -105,7 +105,11 @@ pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Res
             added,
             ..
         } => {
-            let outcome = if added.is_empty() { "recorded" } else { "queued" };
+            let outcome = if added.is_empty() {
+                "recorded"
+            } else {
+                "queued"
+            };
             (outcome, None, Some(installation.id.0), None)
         }
         Event::Ignored(why) => ("ignored", Some(why.as_str()), None, None),

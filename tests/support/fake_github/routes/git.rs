@@ -41,7 +41,10 @@ pub async fn repository(
     let st = shared.lock();
     let full = format!("{owner}/{repo}");
     auth::require_repo_token(&st, &headers, &full)?;
-    Ok(json_response(StatusCode::OK, repo_json(&st, &st.repos[&full])))
+    Ok(json_response(
+        StatusCode::OK,
+        repo_json(&st, &st.repos[&full]),
+    ))
 }
 
 /// `GET /repos/{owner}/{repo}/git/ref/heads/{branch}`.
@@ -219,10 +222,8 @@ pub async fn installation_repositories(
             url(page + 1),
             url(last)
         );
-        resp.headers_mut().insert(
-            header::LINK,
-            HeaderValue::from_str(&links).expect("ascii"),
-        );
+        resp.headers_mut()
+            .insert(header::LINK, HeaderValue::from_str(&links).expect("ascii"));
     }
     Ok(resp)
 }
