@@ -1,4 +1,5 @@
-//! `immutabot serve`: the webhook server, the workers and the reconciler in one process.
+//! `immutabot serve`: the webhook server, the workers, the reconciler and the periodic rescan
+//! in one process.
 
 use crate::forge::github::{GitHubApp, GitHubSettings};
 use crate::jobs::{self, JobContext};
@@ -54,6 +55,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         let migrate = settings.migrate;
         let workers = settings.workers;
         let interval = settings.reconcile_interval;
+        let rescan = settings.rescan_interval;
         tokio::spawn(async move {
             wait_for_schema(&pool, migrate, stop_rx.clone()).await;
             if *stop_rx.borrow() {
@@ -75,6 +77,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 };
                 tasks.push(tokio::spawn(worker.run(stop_rx.clone())));
             }
+            tasks.push(tokio::spawn(crate::rescan::run(
+                pool.clone(),
+                app.clone(),
+                rescan,
+                stop_rx.clone(),
+            )));
             tasks.push(tokio::spawn(crate::reconcile::run(
                 pool, app, interval, lost, stop_rx,
             )));

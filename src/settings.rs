@@ -51,6 +51,9 @@ pub struct ServeArgs {
     /// Seconds between checks for failed webhook deliveries to ask GitHub for again.
     #[arg(long, env = "IMMUTABOT_RECONCILE_INTERVAL", default_value = "300")]
     pub reconcile_interval: String,
+    /// Seconds after which a repository's last full scan is stale and rescanned; 0 disables.
+    #[arg(long, env = "IMMUTABOT_RESCAN_INTERVAL", default_value = "86400")]
+    pub rescan_interval: String,
     /// Minimum spacing between content-creating GitHub requests of one installation, in ms.
     #[arg(
         long,
@@ -82,6 +85,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Reconciler period.
     pub reconcile_interval: Duration,
+    /// Age at which a repository is rescanned; zero disables the periodic rescan.
+    pub rescan_interval: Duration,
     /// Pacing of writes per installation.
     pub write_interval: Duration,
 }
@@ -182,6 +187,7 @@ impl ServeArgs {
                     )
                 }),
         );
+        let rescan = take(&mut errors, rescan_interval(&self.rescan_interval));
         let write_interval = take(
             &mut errors,
             self.github_write_interval_ms
@@ -203,6 +209,7 @@ impl ServeArgs {
             api_url,
             workers,
             reconcile,
+            rescan,
             write_interval,
         ) {
             (
@@ -214,6 +221,7 @@ impl ServeArgs {
                 Some(api_url),
                 Some(workers),
                 Some(reconcile_interval),
+                Some(rescan_interval),
                 Some(write_interval),
             ) if errors.is_empty() => Ok(Settings {
                 database_url,
@@ -226,6 +234,7 @@ impl ServeArgs {
                 migrate: !self.no_migrate,
                 log_format: self.log_format,
                 reconcile_interval,
+                rescan_interval,
                 write_interval,
             }),
             _ => Err(errors),
@@ -252,6 +261,18 @@ impl ServeArgs {
             .map_err(|_| "the GitHub App private key is not an RSA key in PEM form".to_string())?;
         Ok(pem)
     }
+}
+
+/// The periodic rescan's interval: 0 (off) or at least a minute.
+fn rescan_interval(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|&n| n == 0 || n >= 60)
+        .map(Duration::from_secs)
+        .ok_or_else(|| {
+            format!("IMMUTABOT_RESCAN_INTERVAL `{text}` is not a number of seconds (0 to disable, else at least 60)")
+        })
 }
 
 fn take<T>(errors: &mut Vec<String>, r: Result<T, String>) -> Option<T> {
@@ -301,6 +322,7 @@ mod tests {
             github_webhook_secret: None,
             workers: "0".into(),
             github_api_url: "ftp://x".into(),
+            rescan_interval: "5".into(),
             ..parse(&[])
         };
         let errors = a.settings().unwrap_err();
@@ -312,6 +334,7 @@ mod tests {
             "GITHUB_WEBHOOK_SECRET is not set",
             "IMMUTABOT_WORKERS `0`",
             "GITHUB_API_URL `ftp://x`",
+            "IMMUTABOT_RESCAN_INTERVAL `5`",
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
         }
@@ -338,6 +361,8 @@ mod tests {
         let s = a.settings().unwrap();
         assert_eq!(s.api_url, "https://ghe.example.com/api/v3");
         assert_eq!(s.webhook_secrets, vec![b"new".to_vec(), b"old".to_vec()]);
+        assert_eq!(s.rescan_interval, Duration::from_secs(86400));
+        assert_eq!(rescan_interval("0"), Ok(Duration::ZERO));
         assert!(!format!("{s:?}").contains("postgres://"));
     }
 }

@@ -6,6 +6,7 @@ pub mod fix;
 pub mod generate;
 pub mod probe;
 pub mod resolver;
+pub mod scan;
 pub mod serve;
 pub mod strict;
 pub mod walk;
@@ -34,6 +35,8 @@ pub enum Command {
     Serve(crate::settings::ServeArgs),
     /// Apply the database migrations and exit.
     Migrate(MigrateArgs),
+    /// Queue full-repository scans of OWNER's known repositories (or OWNER/REPO) for the service.
+    Scan(scan::ScanArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(generate::CompletionsArgs),
     /// Print the man page (roff), or write one page per command with --out-dir.
@@ -124,6 +127,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => ExitCode::from(check::run(&args)),
         Command::Serve(args) => ExitCode::from(serve::serve(&args)),
         Command::Migrate(args) => ExitCode::from(serve::migrate(&args)),
+        Command::Scan(args) => ExitCode::from(scan::run(&args)),
         Command::Completions(args) => ExitCode::from(generate::completions(&args)),
         Command::Man(args) => ExitCode::from(generate::man(&args)),
         Command::Probe(args) => ExitCode::from(probe::run(&args)),

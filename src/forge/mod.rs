@@ -172,3 +172,64 @@ pub struct FailedDelivery {
     /// When GitHub tried.
     pub delivered_at: chrono::DateTime<chrono::Utc>,
 }
+
+/// A Git object id (blob or tree): the same shape as a commit id, checked the same way before
+/// it is put in a URL.
+pub type ObjectId = CommitSha;
+
+/// What a tree entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A file (or a symbolic link: mode `120000`).
+    Blob,
+    /// A folder.
+    Tree,
+    /// A submodule: a commit of another repository, nothing to read here.
+    Submodule,
+}
+
+/// One entry of a commit's tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    /// Path from the repository root, forward slashes.
+    pub path: String,
+    /// Git file mode (`100644`, `100755`, `120000` for a link, `040000`, `160000`).
+    pub mode: String,
+    /// Blob, tree or submodule.
+    pub kind: EntryKind,
+    /// The object's id: equal ids mean equal contents.
+    pub sha: ObjectId,
+    /// Size in bytes, for blobs.
+    pub size: Option<u64>,
+}
+
+impl TreeEntry {
+    /// A regular file (not a symbolic link, folder or submodule).
+    pub fn is_file(&self) -> bool {
+        self.kind == EntryKind::Blob && self.mode != "120000"
+    }
+}
+
+/// A commit's tree, or one folder of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tree {
+    /// Every entry, folders included.
+    pub entries: Vec<TreeEntry>,
+    /// Entries are missing: the forge cut the listing short and it could not be completed.
+    pub truncated: bool,
+}
+
+/// A repository an installation can see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedRepository {
+    /// The forge's repository id.
+    pub id: i64,
+    /// `owner/name`.
+    pub name: crate::ids::RepoName,
+    /// The default branch.
+    pub default_branch: Option<String>,
+    /// Private repository.
+    pub private: bool,
+    /// Archived: read-only on the forge, still scanned.
+    pub archived: bool,
+}

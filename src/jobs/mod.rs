@@ -2,6 +2,7 @@
 
 mod fetch;
 pub mod review;
+pub mod scan;
 
 use crate::forge::github::GitHubApp;
 use crate::queue::worker::Handler;
@@ -24,6 +25,7 @@ pub fn handler(ctx: Arc<JobContext>) -> Handler {
         Box::pin(async move {
             match job.kind.as_str() {
                 kind::REVIEW => review::run(&ctx, &job).await,
+                kind::SCAN => scan::run(&ctx, &job).await,
                 other => Outcome::Failed(format!("unknown job kind `{other}`")),
             }
         })

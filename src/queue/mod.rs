@@ -17,6 +17,8 @@ use std::time::Duration;
 pub mod kind {
     /// Review one head commit of a pull request.
     pub const REVIEW: &str = "review_pull_request";
+    /// Scan a whole repository at one commit.
+    pub const SCAN: &str = "scan_repository";
 }
 
 /// A job to add to the queue.

@@ -34,6 +34,17 @@ pub struct ReviewRequest {
     pub base_ref: String,
 }
 
+/// A push to a repository's default branch: its new head needs a full scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanRequest {
+    /// The installation whose token reads.
+    pub installation: InstallationId,
+    /// The repository (its default branch included).
+    pub repo: Repo,
+    /// The pushed commit (`after`).
+    pub commit: CommitSha,
+}
+
 /// An installation as events describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Installation {
@@ -79,6 +90,8 @@ pub enum Event {
         /// Removed repositories.
         removed: Vec<Repo>,
     },
+    /// A push to the default branch.
+    Scan(ScanRequest),
     /// Nothing for us to do; the reason is recorded with the delivery.
     Ignored(String),
 }
@@ -95,6 +108,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Event, InvalidPayload> {
         "pull_request" => pull_request(body),
         "installation" => installation(body),
         "installation_repositories" => installation_repositories(body),
+        "push" => push(body),
         "ping" => Ok(Event::Ignored("ping".into())),
         other => Ok(Event::Ignored(format!("event `{other}` is not used"))),
     }
@@ -296,6 +310,47 @@ fn installation_repositories(body: &[u8]) -> Result<Event, InvalidPayload> {
     })
 }
 
+/// Only pushes to the default branch change what the report shows; a deleted branch has
+/// nothing to scan.
+fn push(body: &[u8]) -> Result<Event, InvalidPayload> {
+    #[derive(Deserialize)]
+    struct Ev {
+        #[serde(rename = "ref")]
+        git_ref: String,
+        after: String,
+        #[serde(default)]
+        deleted: bool,
+        repository: RepoJson,
+        installation: Option<IdOnly>,
+    }
+    let ev: Ev = json(body)?;
+    let Some(installation) = ev.installation else {
+        return Ok(Event::Ignored(
+            "the payload names no App installation".into(),
+        ));
+    };
+    let repo = ev.repository.into_repo()?;
+    let Some(default) = repo.default_branch.as_deref() else {
+        return Ok(Event::Ignored(
+            "push to a repository without a default branch".into(),
+        ));
+    };
+    if ev.git_ref != format!("refs/heads/{default}") {
+        return Ok(Event::Ignored(format!(
+            "push to `{}`, not the default branch",
+            ev.git_ref
+        )));
+    }
+    if ev.deleted || ev.after.bytes().all(|b| b == b'0') {
+        return Ok(Event::Ignored("the default branch was deleted".into()));
+    }
+    Ok(Event::Scan(ScanRequest {
+        installation: InstallationId(installation.id),
+        repo,
+        commit: CommitSha::parse(&ev.after).map_err(InvalidPayload)?,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,6 +415,60 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(ev, Event::InstallationRepositories { added, .. } if added.len() == 1));
+    }
+
+    fn push_fixture() -> Vec<u8> {
+        let path = format!(
+            "{}/tests/data/payloads/push.default-branch.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn with(body: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+        let mut v: serde_json::Value = serde_json::from_slice(body).unwrap();
+        edit(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    #[test]
+    fn a_push_to_the_default_branch_asks_for_a_scan_of_after() {
+        let Event::Scan(s) = parse("push", &push_fixture()).unwrap() else {
+            panic!("not a scan")
+        };
+        assert_eq!(s.installation, InstallationId(957387));
+        assert_eq!(s.repo.name.to_string(), "Codertocat/Hello-World");
+        assert_eq!(s.repo.default_branch.as_deref(), Some("main"));
+        assert_eq!(
+            s.commit.as_str(),
+            "b7e0f3b2a1c4d5e6f708192a3b4c5d6e7f809102"
+        );
+        for (what, body) in [
+            (
+                "other branch",
+                with(&push_fixture(), |v| v["ref"] = "refs/heads/feature".into()),
+            ),
+            (
+                "tag",
+                with(&push_fixture(), |v| v["ref"] = "refs/tags/main".into()),
+            ),
+            (
+                "deleted",
+                with(&push_fixture(), |v| {
+                    v["deleted"] = true.into();
+                    v["after"] = "0000000000000000000000000000000000000000".into();
+                }),
+            ),
+            (
+                "no installation",
+                with(&push_fixture(), |v| {
+                    v.as_object_mut().unwrap().remove("installation");
+                }),
+            ),
+        ] {
+            let ev = parse("push", &body).unwrap();
+            assert!(matches!(ev, Event::Ignored(_)), "{what}: {ev:?}");
+        }
     }
 
     #[test]

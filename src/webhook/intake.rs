@@ -1,8 +1,8 @@
 //! Recording a delivery: the delivery row, the facts it carries, and its job, in one
 //! transaction. Once this commits, the delivery may be acknowledged: nothing can be lost.
 
-use super::event::{Event, Installation, Repo, ReviewRequest};
-use crate::ids::JobId;
+use super::event::{Event, Installation, Repo, ReviewRequest, ScanRequest};
+use crate::ids::{InstallationId, JobId};
 use crate::queue::{self, NewJob};
 use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -88,9 +88,32 @@ pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Res
             Some(installation.0),
             Some(repo.name.to_string()),
         ),
-        Event::Installation { installation, .. }
-        | Event::InstallationRepositories { installation, .. } => {
-            ("recorded", None, Some(installation.id.0), None)
+        Event::Scan(s) => (
+            "queued",
+            None,
+            Some(s.installation.0),
+            Some(s.repo.name.to_string()),
+        ),
+        Event::Installation {
+            action,
+            installation,
+            repos,
+        } => {
+            let scans = action == "created" && !repos.is_empty();
+            let outcome = if scans { "queued" } else { "recorded" };
+            (outcome, None, Some(installation.id.0), None)
+        }
+        Event::InstallationRepositories {
+            installation,
+            added,
+            ..
+        } => {
+            let outcome = if added.is_empty() {
+                "recorded"
+            } else {
+                "queued"
+            };
+            (outcome, None, Some(installation.id.0), None)
         }
         Event::Ignored(why) => ("ignored", Some(why.as_str()), None, None),
     };
@@ -114,6 +137,7 @@ pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Res
     let result = match event {
         // Returned above, before the transaction began.
         Event::Review(_) => unreachable!("reviews are recorded by review_in_one_round_trip"),
+        Event::Scan(s) => push(&mut tx, d.guid, s).await?,
         Event::Closed {
             repo,
             installation,
@@ -146,7 +170,11 @@ pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Res
             for repo in repos {
                 upsert_repo(&mut tx, installation.id.0, repo).await?;
             }
-            Intake::Recorded
+            if action == "created" {
+                scan_all(&mut tx, d.guid, installation.id, repos).await?
+            } else {
+                Intake::Recorded
+            }
         }
         Event::InstallationRepositories {
             installation,
@@ -157,6 +185,7 @@ pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Res
             for repo in added {
                 upsert_repo(&mut tx, installation.id.0, repo).await?;
             }
+            let queued = scan_all(&mut tx, d.guid, installation.id, added).await?;
             for repo in removed {
                 // Recorded even when never seen, so the report knows it left.
                 upsert_repo(&mut tx, installation.id.0, repo).await?;
@@ -165,7 +194,7 @@ pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Res
                     .execute(&mut *tx)
                     .await?;
             }
-            Intake::Recorded
+            queued
         }
         Event::Ignored(_) => Intake::Ignored,
     };
@@ -226,6 +255,49 @@ fn review_job(r: &ReviewRequest) -> NewJob {
         dedupe_key: Some(pr_key(r.repo.id, r.number.0)),
         head_sha: Some(r.head_sha.to_string()),
     }
+}
+
+/// A push to the default branch: a scan of the pushed commit, superseding a pending scan of
+/// an older one.
+async fn push(
+    tx: &mut Transaction<'_, Postgres>,
+    guid: &str,
+    s: &ScanRequest,
+) -> sqlx::Result<Intake> {
+    upsert_installation_stub(tx, s.installation.0, s.repo.name.owner()).await?;
+    upsert_repo(tx, s.installation.0, &s.repo).await?;
+    let job = crate::scan::enqueue::job(
+        s.installation,
+        s.repo.id,
+        &s.repo.name,
+        Some(&s.commit),
+        s.repo.default_branch.as_deref(),
+    );
+    Ok(match queue::enqueue(tx, Some(guid), &job).await? {
+        Some(id) => Intake::Queued(id),
+        None => Intake::AlreadyQueued,
+    })
+}
+
+/// A scan of each repository at its default branch's head (installation events name no
+/// commit). `Recorded` when there were none.
+async fn scan_all(
+    tx: &mut Transaction<'_, Postgres>,
+    guid: &str,
+    installation: InstallationId,
+    repos: &[Repo],
+) -> sqlx::Result<Intake> {
+    let mut first = None;
+    for r in repos {
+        let job = crate::scan::enqueue::job(installation, r.id, &r.name, None, None);
+        let id = queue::enqueue(tx, Some(guid), &job).await?;
+        first = first.or(id);
+    }
+    Ok(match (first, repos.is_empty()) {
+        (Some(id), _) => Intake::Queued(id),
+        (None, true) => Intake::Recorded,
+        (None, false) => Intake::AlreadyQueued,
+    })
 }
 
 /// Pull-request events do not name the account; the owner is a good stand-in until an

@@ -1,4 +1,5 @@
-//! One installation's client; its calls live in `pulls`, `contents`, `checks` and `graphql`.
+//! One installation's client; its calls live in `pulls`, `contents`, `checks`, `graphql`,
+//! `git` (trees and blobs) and `repositories`.
 
 use super::GitHubError;
 use super::answer::Answer;

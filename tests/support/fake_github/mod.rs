@@ -14,8 +14,9 @@
 //! so it also works nested inside another module).
 //!
 //! Layout: `state.rs` (the data), `auth.rs` (JWT and tokens), `diff.rs` (patches and hunks),
-//! `faults.rs` (scripted failures), `hooks.rs` (webhook deliveries), `routes/` (one file per
-//! API area, plus the layer that logs requests and adds rate-limit headers).
+//! `faults.rs` (scripted failures), `git.rs` (trees and blob ids), `hooks.rs` (webhook
+//! deliveries), `routes/` (one file per API area, plus the layer that logs requests and adds
+//! rate-limit headers).
 //!
 //! The state lives in one `std::sync::Mutex`, never held across an `.await`.
 //!
@@ -33,6 +34,7 @@
 mod auth;
 mod diff;
 mod faults;
+mod git;
 mod hooks;
 mod routes;
 mod state;
@@ -140,6 +142,9 @@ impl FakeGitHub {
                 files: Default::default(),
                 pulls: Default::default(),
                 check_runs: Vec::new(),
+                default_branch: "main".into(),
+                branches: Default::default(),
+                truncate_trees: false,
             },
         );
         self
@@ -166,6 +171,35 @@ impl FakeGitHub {
             .files
             .insert((git_ref.to_string(), path.to_string()), bytes.into());
         self
+    }
+
+    /// The default branch and its head commit (whose files are those set at that SHA).
+    pub fn set_default_branch(&self, repo: &str, branch: &str, head_sha: &str) -> &Self {
+        let mut st = self.lock();
+        let r = st.repo_mut(repo);
+        r.default_branch = branch.into();
+        r.branches.insert(branch.into(), head_sha.into());
+        self
+    }
+
+    /// Moves (or creates) a branch.
+    pub fn set_branch(&self, repo: &str, branch: &str, head_sha: &str) -> &Self {
+        self.lock()
+            .repo_mut(repo)
+            .branches
+            .insert(branch.into(), head_sha.into());
+        self
+    }
+
+    /// Makes recursive tree listings come back truncated (see `Repo::truncate_trees`).
+    pub fn truncate_trees(&self, repo: &str, truncate: bool) -> &Self {
+        self.lock().repo_mut(repo).truncate_trees = truncate;
+        self
+    }
+
+    /// The Git blob id the fake gives these bytes (what tree listings show).
+    pub fn blob_id(bytes: &[u8]) -> String {
+        git::blob_id(bytes)
     }
 
     /// An open, non-draft PR from branch `feature` with these files, in listing order.

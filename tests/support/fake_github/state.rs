@@ -55,6 +55,13 @@ pub struct Repo {
     pub files: HashMap<(String, String), Vec<u8>>,
     pub pulls: BTreeMap<u64, PullRequest>,
     pub check_runs: Vec<CheckRun>,
+    /// `main` unless a test says otherwise.
+    pub default_branch: String,
+    /// Branch name → head commit (a ref of `files`).
+    pub branches: BTreeMap<String, String>,
+    /// Recursive tree listings answer only the root folder, with `truncated: true`, the way
+    /// GitHub cuts trees over 100,000 entries or 7 MB.
+    pub truncate_trees: bool,
 }
 
 /// One file of a PR, as the files list shows it.

@@ -3,6 +3,7 @@
 
 mod app;
 mod checks;
+mod git;
 mod graphql;
 mod repos;
 mod reviews;
@@ -59,6 +60,14 @@ pub fn router(shared: Shared, prefix: &str) -> Router {
         .route(
             "/repos/{owner}/{repo}/contents/{*path}",
             get(repos::contents),
+        )
+        .route("/repos/{owner}/{repo}", get(git::repository))
+        .route("/repos/{owner}/{repo}/git/ref/{*name}", get(git::git_ref))
+        .route("/repos/{owner}/{repo}/git/trees/{sha}", get(git::tree))
+        .route("/repos/{owner}/{repo}/git/blobs/{sha}", get(git::blob))
+        .route(
+            "/installation/repositories",
+            get(git::installation_repositories),
         )
         .route("/repos/{owner}/{repo}/check-runs", post(checks::create))
         .route(

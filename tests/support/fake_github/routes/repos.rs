@@ -215,7 +215,7 @@ pub async fn contents(
 
 /// Base64 in 60-character lines, each ended by `\n`, as the contents API sends it (no base64
 /// crate among the dependencies, and this is all the fake needs).
-fn base64_lines(bytes: &[u8]) -> String {
+pub fn base64_lines(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {

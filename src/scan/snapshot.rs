@@ -1,0 +1,252 @@
+//! A scan's snapshot, pure: the unit rows of a commit's reports, their counts, and what
+//! changed against the rows currently valid (kept, closed, inserted), so that storage grows
+//! with what changed and not with the size of the organisation.
+
+use crate::model::{FileReport, ReadOnly};
+use crate::rules::RuleId;
+use std::collections::{BTreeSet, HashMap};
+
+/// Joins the parts of a unit key: ASCII "unit separator" (U+001F), because Postgres text
+/// cannot hold NUL, and no sane path or name holds this one.
+pub const KEY_SEPARATOR: char = '\u{1f}';
+
+/// One unit as the snapshot stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitRow {
+    /// Identity across scans: path, workload and container joined by [`KEY_SEPARATOR`]
+    /// (never a line number).
+    pub unit_key: String,
+    /// File path.
+    pub path: String,
+    /// Line of the unit in this commit.
+    pub line: i32,
+    /// Compose service or Kubernetes `Kind/name`.
+    pub workload: String,
+    /// Kubernetes container name.
+    pub container: Option<String>,
+    /// Image as written.
+    pub image: Option<String>,
+    /// `true`, `false`, `suppressed` or `unknown`.
+    pub state: &'static str,
+    /// Rule ids of the unit's unsuppressed findings, sorted.
+    pub rules: Vec<String>,
+    /// The writable-root finding's patch (`model::Fix` as JSON).
+    pub fix: Option<serde_json::Value>,
+}
+
+/// A row currently valid (`valid_to is null`), as read back from the database.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CurrentRow {
+    /// Row id.
+    pub id: i64,
+    /// Identity.
+    pub unit_key: String,
+    /// Line.
+    pub line: i32,
+    /// Image.
+    pub image: Option<String>,
+    /// State.
+    pub state: String,
+    /// Rules.
+    pub rules: Vec<String>,
+    /// Fix.
+    pub fix: Option<serde_json::Value>,
+}
+
+/// Per-scan counts, what the trend reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Compose or Kubernetes files analysed.
+    pub files: i32,
+    /// Units.
+    pub units: i32,
+    /// State `true`.
+    pub read_only: i32,
+    /// State `suppressed`.
+    pub suppressed: i32,
+    /// State `false`.
+    pub writable: i32,
+    /// State `unknown`.
+    pub unknown: i32,
+}
+
+/// What writing a snapshot does to the stored rows.
+#[derive(Debug, Default, PartialEq)]
+pub struct Changes<'a> {
+    /// Current rows to close (changed or vanished).
+    pub close: Vec<i64>,
+    /// Rows to insert (new or changed).
+    pub insert: Vec<&'a UnitRow>,
+    /// Rows left as they are.
+    pub kept: usize,
+}
+
+fn state(r: ReadOnly) -> &'static str {
+    match r {
+        ReadOnly::True => "true",
+        ReadOnly::False => "false",
+        ReadOnly::Suppressed => "suppressed",
+        ReadOnly::Unknown => "unknown",
+    }
+}
+
+/// The unit rows and counts of a commit's reports (only Compose and Kubernetes files).
+pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
+    let mut rows = Vec::new();
+    let mut counts = Counts {
+        files: reports.len() as i32,
+        ..Counts::default()
+    };
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for r in reports {
+        for u in &r.units {
+            let mine = |w: &Option<String>, c: &Option<String>| {
+                w.as_deref() == Some(u.workload.as_str()) && *c == u.container
+            };
+            let rules: BTreeSet<String> = r
+                .findings
+                .iter()
+                .filter(|f| f.suppressed.is_none() && mine(&f.workload, &f.container))
+                .map(|f| f.rule.clone())
+                .collect();
+            let fix = r
+                .findings
+                .iter()
+                .filter(|f| mine(&f.workload, &f.container))
+                .filter(|f| f.rule == RuleId::WritableRootFilesystem.as_str())
+                .find_map(|f| f.fix.as_ref())
+                .and_then(|fix| serde_json::to_value(fix).ok());
+            let container = u.container.clone().unwrap_or_default();
+            let sep = KEY_SEPARATOR;
+            let mut unit_key = format!("{}{sep}{}{sep}{container}", r.path, u.workload);
+            // The same workload twice in one file (two namespaces): later ones get a suffix
+            // so every key of a snapshot is unique.
+            let n = seen.entry(unit_key.clone()).or_default();
+            *n += 1;
+            if *n > 1 {
+                unit_key.push_str(&format!("{sep}#{n}"));
+            }
+            let st = state(u.read_only);
+            match st {
+                "true" => counts.read_only += 1,
+                "false" => counts.writable += 1,
+                "suppressed" => counts.suppressed += 1,
+                _ => counts.unknown += 1,
+            }
+            counts.units += 1;
+            rows.push(UnitRow {
+                unit_key,
+                path: r.path.clone(),
+                line: u.line as i32,
+                workload: u.workload.clone(),
+                container: u.container.clone(),
+                image: u.image.clone(),
+                state: st,
+                rules: rules.into_iter().collect(),
+                fix,
+            });
+        }
+    }
+    (rows, counts)
+}
+
+/// Compares the new rows with the current ones: unchanged rows are kept, changed rows are
+/// closed and inserted again, vanished rows are closed, new rows are inserted.
+pub fn changes<'a>(current: &[CurrentRow], new: &'a [UnitRow]) -> Changes<'a> {
+    let mut by_key: HashMap<&str, &CurrentRow> = HashMap::new();
+    let mut out = Changes::default();
+    for row in current {
+        // Two current rows for one key cannot happen; if it did, keep one and close the rest.
+        if by_key.insert(row.unit_key.as_str(), row).is_some() {
+            out.close.push(row.id);
+        }
+    }
+    for row in new {
+        match by_key.remove(row.unit_key.as_str()) {
+            Some(old) if same(old, row) => out.kept += 1,
+            Some(old) => {
+                out.close.push(old.id);
+                out.insert.push(row);
+            }
+            None => out.insert.push(row),
+        }
+    }
+    out.close.extend(by_key.values().map(|r| r.id));
+    out.close.sort_unstable();
+    out
+}
+
+fn same(old: &CurrentRow, new: &UnitRow) -> bool {
+    old.state == new.state
+        && old.line == new.line
+        && old.image == new.image
+        && old.rules == new.rules
+        && old.fix == new.fix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{NoFiles, analyze};
+    use crate::config::Config;
+
+    const WRITABLE: &str = "services:\n  db:\n    image: postgres\n    read_only: true\n    tmpfs: [/tmp, /var/run/postgresql]\n  web:\n    image: nginx\n";
+
+    fn report(text: &str) -> FileReport {
+        analyze(
+            "compose.yaml",
+            text.as_bytes(),
+            &Config::default(),
+            &NoFiles,
+        )
+    }
+
+    fn current(rows: &[UnitRow]) -> Vec<CurrentRow> {
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| CurrentRow {
+                id: i as i64 + 1,
+                unit_key: r.unit_key.clone(),
+                line: r.line,
+                image: r.image.clone(),
+                state: r.state.to_string(),
+                rules: r.rules.clone(),
+                fix: r.fix.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_carry_state_rules_and_fix() {
+        let (rows, counts) = units(&[report(WRITABLE)]);
+        assert_eq!(counts.units, 2);
+        assert_eq!((counts.writable, counts.read_only), (1, 1));
+        let web = rows.iter().find(|r| r.workload == "web").unwrap();
+        assert_eq!(web.unit_key, "compose.yaml\u{1f}web\u{1f}");
+        assert_eq!(web.state, "false");
+        assert!(web.rules.contains(&"writable-root-filesystem".to_string()));
+        assert!(web.fix.is_some());
+        let db = rows.iter().find(|r| r.workload == "db").unwrap();
+        assert_eq!((db.state, db.fix.is_none()), ("true", true));
+    }
+
+    #[test]
+    fn only_what_changed_is_written() {
+        let (before, _) = units(&[report(WRITABLE)]);
+        let stored = current(&before);
+        let same = changes(&stored, &before);
+        assert_eq!((same.kept, same.close.len(), same.insert.len()), (2, 0, 0));
+
+        let fixed = format!("{WRITABLE}    read_only: true\n");
+        let (after, _) = units(&[report(&fixed)]);
+        let c = changes(&stored, &after);
+        assert_eq!(c.kept, 1, "{c:?}");
+        assert_eq!(c.close.len(), 1);
+        assert_eq!(c.insert.len(), 1);
+        assert_eq!(c.insert[0].state, "true");
+
+        let gone = changes(&stored, &[]);
+        assert_eq!((gone.close, gone.insert.len()), (vec![1, 2], 0));
+        assert_eq!(before[1].unit_key, after[1].unit_key);
+    }
+}

@@ -1,0 +1,804 @@
+//! Full-repository scans end to end: signed deliveries through the real router into a fresh
+//! database, the worker running scan jobs with the real GitHub client against the stateful
+//! fake GitHub, and what the compliance report reads afterwards (`scans`, `unit_states`).
+
+#[path = "support/fake_github/mod.rs"]
+mod fake_github;
+#[path = "support/service.rs"]
+#[allow(dead_code)]
+mod service;
+
+use axum::http::StatusCode;
+use fake_github::{FakeGitHub, TEST_APP_KEY_PEM};
+use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
+use immutabot::jobs::{self, JobContext};
+use immutabot::queue::worker::{Timing, Worker};
+use secrecy::SecretString;
+use service::{count, delivery, fixture, state};
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tower::ServiceExt;
+
+const APP_ID: u64 = 4242;
+// The installation and repositories of the octokit fixtures.
+const INSTALLATION: u64 = 957387;
+const REPO: &str = "Codertocat/Hello-World";
+const REPO_ID: i64 = 186853002;
+const SPACE: &str = "Codertocat/Space";
+const SPACE_ID: i64 = 186853007;
+const C1: &str = "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1";
+const C2: &str = "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2";
+const C3: &str = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
+
+const DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: nginx
+          image: nginx:1.27
+";
+
+const DEPLOYMENT_FIXED: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: nginx
+          image: nginx:1.27
+          securityContext:
+            readOnlyRootFilesystem: true
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+            - name: var-cache-nginx
+              mountPath: /var/cache/nginx
+            - name: var-run
+              mountPath: /var/run
+      volumes:
+        - name: tmp
+          emptyDir: {}
+        - name: var-cache-nginx
+          emptyDir: {}
+        - name: var-run
+          emptyDir: {}
+";
+
+const COMPOSE: &str = "\
+services:
+  db:
+    image: postgres:17
+    read_only: true
+    tmpfs:
+      - /tmp
+      - /var/run/postgresql
+  worker:
+    image: ghcr.io/acme/worker:2.1
+";
+
+const GITLAB_CI: &str = "\
+build:
+  image: rust:1.94
+  script:
+    - cargo build
+";
+
+struct Harness {
+    fake: FakeGitHub,
+    pool: PgPool,
+    router: axum::Router,
+    ctx: Arc<JobContext>,
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+        secondary_fallback: Duration::from_secs(1),
+        max_wait: Duration::from_secs(10),
+    }
+}
+
+async fn harness(pool: PgPool) -> Harness {
+    let fake = FakeGitHub::start(APP_ID).await;
+    fake.add_repo(REPO, REPO_ID as u64)
+        .add_repo(SPACE, SPACE_ID as u64)
+        .add_installation(INSTALLATION, &[REPO, SPACE]);
+    let key = SecretString::from(std::fs::read_to_string(TEST_APP_KEY_PEM).unwrap());
+    let github = GitHubApp::new(GitHubSettings {
+        retry: fast_retries(),
+        write_interval: Duration::ZERO,
+        request_timeout: Duration::from_secs(10),
+        ..GitHubSettings::new(fake.url(), APP_ID, key)
+    })
+    .unwrap();
+    let ctx = Arc::new(JobContext {
+        pool: pool.clone(),
+        github: Arc::new(github),
+    });
+    Harness {
+        fake,
+        router: service::router(state(pool.clone())),
+        pool,
+        ctx,
+    }
+}
+
+impl Harness {
+    /// A commit of `repo` with these files, made the head of its default branch `main`.
+    fn commit(&self, repo: &str, sha: &str, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            self.fake
+                .set_file(repo, sha, path, text.as_bytes().to_vec());
+        }
+        self.fake.set_default_branch(repo, "main", sha);
+    }
+
+    /// The first commit of Hello-World: a writable Deployment, a Compose file with one
+    /// read-only and one writable service, a CI file and a README.
+    fn first_commit(&self) {
+        self.commit(
+            REPO,
+            C1,
+            &[
+                ("deploy/web.yaml", DEPLOYMENT),
+                ("compose.yaml", COMPOSE),
+                (".gitlab-ci.yml", GITLAB_CI),
+                ("README.md", "hello\n"),
+            ],
+        );
+    }
+
+    async fn send(&self, event: &str, guid: &str, body: Vec<u8>) -> StatusCode {
+        self.router
+            .clone()
+            .oneshot(delivery(event, guid, body))
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// Runs jobs until none is left.
+    async fn drain(&self) {
+        let w = Worker {
+            pool: self.pool.clone(),
+            name: "w1".into(),
+            timing: Timing {
+                lease: Duration::from_secs(60),
+                poll: Duration::from_millis(20),
+            },
+            handler: jobs::handler(self.ctx.clone()),
+            wake: Arc::new(Notify::new()),
+        };
+        while w.step().await.unwrap() {}
+    }
+
+    /// Only Hello-World is installed (the fixture's `installation` created event).
+    async fn install(&self) {
+        let status = self
+            .send("installation", "inst", fixture("installation/created"))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        self.drain().await;
+    }
+
+    /// Requests for blobs since the log was last cleared.
+    fn blob_requests(&self) -> Vec<String> {
+        self.fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.path_only().contains("/git/blobs/"))
+            .map(|r| r.path)
+            .collect()
+    }
+}
+
+/// A push event to `git_ref` of Hello-World with `after` as its new head.
+fn push(git_ref: &str, after: &str) -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/payloads/push.default-branch.json"
+    );
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v["ref"] = git_ref.into();
+    v["after"] = after.into();
+    serde_json::to_vec(&v).unwrap()
+}
+
+/// A unit as the report reads it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+struct UnitState {
+    id: i64,
+    path: String,
+    workload: String,
+    container: Option<String>,
+    state: String,
+    rules: Vec<String>,
+    has_fix: bool,
+    valid_from_scan: i64,
+    valid_to_scan: Option<i64>,
+}
+
+async fn units(pool: &PgPool, repo_id: i64) -> Vec<UnitState> {
+    sqlx::query_as(
+        "select id, path, workload, container, state, rules, fix is not null as has_fix,
+                valid_from_scan, valid_to_scan
+           from unit_states where repository_id = $1 order by id",
+    )
+    .bind(repo_id)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+fn current(all: &[UnitState]) -> Vec<(&str, &str, &str)> {
+    let mut v: Vec<_> = all
+        .iter()
+        .filter(|u| u.valid_to_scan.is_none())
+        .map(|u| (u.path.as_str(), u.workload.as_str(), u.state.as_str()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// (commit, state, files, units, read_only, writable) of each scan, oldest first.
+async fn scans(pool: &PgPool, repo_id: i64) -> Vec<(i64, String, String, i32, i32, i32, i32)> {
+    sqlx::query_as(
+        "select id, commit_sha, state, files, units, read_only, writable
+           from scans where repository_id = $1 order by id",
+    )
+    .bind(repo_id)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn an_installation_scans_its_repositories_at_the_default_branch_head(pool: PgPool) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.install().await;
+
+    let s = scans(&h.pool, REPO_ID).await;
+    assert_eq!(s.len(), 1, "{s:?}");
+    let (_, commit, state, files, n, read_only, writable) = s[0].clone();
+    assert_eq!(
+        (commit.as_str(), state.as_str()),
+        (C1, "done"),
+        "scanned at the head of main"
+    );
+    // The CI file is YAML but not ours; the README is not a candidate.
+    assert_eq!((files, n, read_only, writable), (2, 3, 1, 2));
+
+    let all = units(&h.pool, REPO_ID).await;
+    assert_eq!(
+        current(&all),
+        [
+            ("compose.yaml", "db", "true"),
+            ("compose.yaml", "worker", "false"),
+            ("deploy/web.yaml", "Deployment/web", "false"),
+        ]
+    );
+    let web = all.iter().find(|u| u.workload == "Deployment/web").unwrap();
+    assert_eq!(web.container.as_deref(), Some("nginx"));
+    assert!(web.rules.contains(&"writable-root-filesystem".to_string()));
+    assert!(web.has_fix, "the suggested patch is stored");
+    let db = all.iter().find(|u| u.workload == "db").unwrap();
+    assert!(db.rules.is_empty() && !db.has_fix);
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from repositories where id = 186853002 and default_branch = 'main'"
+        )
+        .await,
+        1,
+        "the default branch GitHub named is remembered"
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_fix_pushed_to_the_default_branch_makes_the_unit_read_only_with_no_manual_step(
+    pool: PgPool,
+) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.install().await;
+    let before = units(&h.pool, REPO_ID).await;
+
+    h.commit(
+        REPO,
+        C2,
+        &[
+            ("deploy/web.yaml", DEPLOYMENT_FIXED),
+            ("compose.yaml", COMPOSE),
+            (".gitlab-ci.yml", GITLAB_CI),
+            ("README.md", "hello\n"),
+        ],
+    );
+    let status = h.send("push", "push-1", push("refs/heads/main", C2)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    h.drain().await;
+
+    let s = scans(&h.pool, REPO_ID).await;
+    assert_eq!(s.len(), 2);
+    let (second, commit, state, _, _, read_only, writable) = s[1].clone();
+    assert_eq!((commit.as_str(), state.as_str()), (C2, "done"));
+    assert_eq!((read_only, writable), (2, 1));
+
+    let after = units(&h.pool, REPO_ID).await;
+    assert_eq!(
+        current(&after),
+        [
+            ("compose.yaml", "db", "true"),
+            ("compose.yaml", "worker", "false"),
+            ("deploy/web.yaml", "Deployment/web", "true"),
+        ]
+    );
+    let old = before
+        .iter()
+        .find(|u| u.workload == "Deployment/web")
+        .unwrap();
+    let closed = after.iter().find(|u| u.id == old.id).unwrap();
+    assert_eq!(
+        (closed.state.as_str(), closed.valid_to_scan),
+        ("false", Some(second)),
+        "the writable row is closed by the scan of the fix"
+    );
+    let new = after
+        .iter()
+        .find(|u| u.workload == "Deployment/web" && u.valid_to_scan.is_none())
+        .unwrap();
+    assert_eq!(new.valid_from_scan, second);
+    assert!(!new.has_fix && new.rules.is_empty());
+    // The Compose units did not change: their rows are the same ones.
+    assert_eq!(after.len(), before.len() + 1);
+    for u in before.iter().filter(|u| u.path == "compose.yaml") {
+        assert!(after.contains(u), "{u:?} was rewritten");
+    }
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_push_to_another_branch_queues_nothing(pool: PgPool) {
+    let h = harness(pool).await;
+    let status = h
+        .send("push", "push-x", push("refs/heads/feature", C2))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(count(&h.pool, "select count(*) from jobs").await, 0);
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from deliveries where guid = 'push-x' and outcome = 'ignored'"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_newer_push_supersedes_a_pending_scan_of_an_older_one(pool: PgPool) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.commit(REPO, C2, &[("deploy/web.yaml", DEPLOYMENT_FIXED)]);
+    h.send("push", "p1", push("refs/heads/main", C1)).await;
+    h.send("push", "p2", push("refs/heads/main", C2)).await;
+    // A redelivery of the newer push is the same work.
+    assert_eq!(
+        h.send("push", "p2-again", push("refs/heads/main", C2))
+            .await,
+        StatusCode::OK
+    );
+    let jobs: Vec<(String, Option<String>)> =
+        sqlx::query_as("select state, head_sha from jobs order by id")
+            .fetch_all(&h.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        jobs,
+        [
+            ("superseded".to_string(), Some(C1.to_string())),
+            ("queued".to_string(), Some(C2.to_string())),
+        ]
+    );
+    h.drain().await;
+    let s = scans(&h.pool, REPO_ID).await;
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].1, C2);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn an_identical_file_in_another_repository_is_neither_fetched_nor_analysed_again(
+    pool: PgPool,
+) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.install().await;
+    let cached = count(&h.pool, "select count(*) from blob_analyses").await;
+    assert!(cached >= 3, "every candidate's report is cached ({cached})");
+
+    // Space holds the same Deployment at the same path, and one new file.
+    h.commit(
+        SPACE,
+        C3,
+        &[
+            ("deploy/web.yaml", DEPLOYMENT),
+            ("k8s/job.yaml", "kind: Job\n"),
+        ],
+    );
+    h.fake.clear_requests();
+    let status = h
+        .send(
+            "installation_repositories",
+            "added",
+            fixture("installation_repositories/added"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    h.drain().await;
+
+    let web = FakeGitHub::blob_id(DEPLOYMENT.as_bytes());
+    let fetched = h.blob_requests();
+    assert!(
+        !fetched.iter().any(|p| p.contains(&web)),
+        "the cached blob was fetched again: {fetched:?}"
+    );
+    assert_eq!(
+        fetched.len(),
+        1,
+        "only the new file is fetched: {fetched:?}"
+    );
+    assert_eq!(
+        count(&h.pool, "select count(*) from blob_analyses").await,
+        cached + 1,
+        "only the new file is analysed"
+    );
+    assert_eq!(
+        current(&units(&h.pool, SPACE_ID).await),
+        [("deploy/web.yaml", "Deployment/web", "false")]
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_truncated_tree_is_walked_folder_by_folder_with_the_same_result(pool: PgPool) {
+    let h = harness(pool).await;
+    h.commit(
+        REPO,
+        C1,
+        &[
+            ("deploy/k8s/prod/web.yaml", DEPLOYMENT),
+            ("compose.yaml", COMPOSE),
+        ],
+    );
+    h.fake.truncate_trees(REPO, true);
+    h.install().await;
+
+    let trees: Vec<String> = h
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path_only().contains("/git/trees/"))
+        .map(|r| r.path)
+        .collect();
+    // One recursive listing (truncated), then the root and each of its three folders.
+    assert_eq!(trees.len(), 5, "{trees:?}");
+    assert!(trees[0].ends_with("?recursive=1"));
+    assert!(trees[1..].iter().all(|p| !p.contains("recursive")));
+    assert_eq!(
+        current(&units(&h.pool, REPO_ID).await),
+        [
+            ("compose.yaml", "db", "true"),
+            ("compose.yaml", "worker", "false"),
+            ("deploy/k8s/prod/web.yaml", "Deployment/web", "false"),
+        ]
+    );
+    assert_eq!(
+        count(&h.pool, "select count(*) from scans where error is null").await,
+        1,
+        "a completed walk is not noted as partial"
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn unchanged_units_add_no_rows_and_a_scanned_commit_is_not_scanned_again(pool: PgPool) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.install().await;
+    let rows = count(&h.pool, "select count(*) from unit_states").await;
+    assert_eq!(rows, 3);
+
+    // The same commit again (by hand): nothing is fetched, nothing is stored.
+    h.fake.clear_requests();
+    let queued = immutabot::scan::enqueue::by_name(&h.pool, "codertocat", None)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1);
+    h.drain().await;
+    assert_eq!(count(&h.pool, "select count(*) from scans").await, 1);
+    assert!(h.blob_requests().is_empty());
+    assert!(
+        !h.fake
+            .requests()
+            .iter()
+            .any(|r| r.path_only().contains("/git/trees/"))
+    );
+
+    // A new commit that changes no manifest: a new scan, no new unit rows.
+    h.commit(
+        REPO,
+        C3,
+        &[
+            ("deploy/web.yaml", DEPLOYMENT),
+            ("compose.yaml", COMPOSE),
+            (".gitlab-ci.yml", GITLAB_CI),
+            ("README.md", "hello again\n"),
+        ],
+    );
+    h.send("push", "push-3", push("refs/heads/main", C3)).await;
+    h.drain().await;
+    assert_eq!(
+        count(&h.pool, "select count(*) from scans where state = 'done'").await,
+        2
+    );
+    assert_eq!(
+        count(&h.pool, "select count(*) from unit_states").await,
+        rows,
+        "storage grows with what changed"
+    );
+    assert!(
+        h.blob_requests().is_empty(),
+        "every manifest came from the cache"
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn an_invalid_config_is_noted_and_the_defaults_are_used(pool: PgPool) {
+    let h = harness(pool).await;
+    h.commit(
+        REPO,
+        C1,
+        &[
+            ("deploy/web.yaml", DEPLOYMENT),
+            (".immutabot.yml", "ignore_path: [deploy/**]\n"),
+        ],
+    );
+    h.install().await;
+    let (error,): (Option<String>,) = sqlx::query_as("select error from scans")
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert!(
+        error.as_deref().unwrap_or("").contains(".immutabot.yml"),
+        "{error:?}"
+    );
+    assert_eq!(current(&units(&h.pool, REPO_ID).await).len(), 1);
+
+    // A valid one applies: its ignored paths are not scanned.
+    h.commit(
+        REPO,
+        C2,
+        &[
+            ("deploy/web.yaml", DEPLOYMENT),
+            (".immutabot.yml", "ignore_paths: [deploy/**]\n"),
+        ],
+    );
+    h.send("push", "p", push("refs/heads/main", C2)).await;
+    h.drain().await;
+    assert!(current(&units(&h.pool, REPO_ID).await).is_empty());
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn the_periodic_rescan_queues_only_stale_repositories(pool: PgPool) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.commit(SPACE, C3, &[("deploy/web.yaml", DEPLOYMENT)]);
+    h.install().await;
+    let day = Duration::from_secs(86400);
+
+    // Hello-World was just scanned; Space is installed but its event was missed: the round
+    // learns of it from GitHub and queues it, and only it.
+    let n = immutabot::rescan::once(&h.pool, &h.ctx.github, day)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let pending: Vec<(String,)> =
+        sqlx::query_as("select dedupe_key from jobs where state = 'queued'")
+            .fetch_all(&h.pool)
+            .await
+            .unwrap();
+    assert_eq!(pending, [(format!("scan:{SPACE_ID}"),)]);
+    // A second round does not queue it twice.
+    assert_eq!(
+        immutabot::rescan::once(&h.pool, &h.ctx.github, day)
+            .await
+            .unwrap(),
+        0
+    );
+    h.drain().await;
+
+    // Two days later Hello-World is stale; a removed repository is not rescanned.
+    sqlx::query(
+        "update scans set finished_at = now() - interval '2 days' where repository_id = $1",
+    )
+    .bind(REPO_ID)
+    .execute(&h.pool)
+    .await
+    .unwrap();
+    let queued = immutabot::scan::enqueue::stale(&h.pool, day).await.unwrap();
+    assert_eq!(
+        queued.iter().map(|q| q.repo.as_str()).collect::<Vec<_>>(),
+        [REPO]
+    );
+    h.drain().await;
+    sqlx::query("update scans set finished_at = now() - interval '2 days'")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    sqlx::query("update repositories set removed_at = now() where id = $1")
+        .bind(SPACE_ID)
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    let queued = immutabot::scan::enqueue::stale(&h.pool, day).await.unwrap();
+    assert_eq!(
+        queued.iter().map(|q| q.repo.as_str()).collect::<Vec<_>>(),
+        [REPO]
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn immutabot_scan_queues_the_known_repositories_of_an_owner(pool: PgPool) {
+    let h = harness(pool).await;
+    h.send("installation", "inst", fixture("installation/created"))
+        .await;
+    h.send(
+        "installation_repositories",
+        "added",
+        fixture("installation_repositories/added"),
+    )
+    .await;
+    // Mark the event's scans done, so that what the command queues is new work.
+    sqlx::query("update jobs set state = 'done'")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    let opts = h.pool.connect_options();
+    let url = format!(
+        "postgres://{}@{}:{}/{}",
+        opts.get_username(),
+        opts.get_host(),
+        opts.get_port(),
+        opts.get_database().unwrap()
+    );
+    let run = |target: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
+            .args(["scan", target])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+
+    let out = run("codertocat");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("queued  Codertocat/Hello-World (job"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("queued  Codertocat/Space (job"), "{stdout}");
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from jobs where state = 'queued' and kind = 'scan_repository'"
+        )
+        .await,
+        2
+    );
+
+    let out = run("Codertocat/Space");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pending Codertocat/Space"));
+
+    for nothing in ["someone-else", "Codertocat/nope"] {
+        let out = run(nothing);
+        assert_eq!(out.status.code(), Some(2), "{nothing}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no installed repository"));
+    }
+    assert_eq!(
+        count(&h.pool, "select count(*) from jobs where state = 'queued'").await,
+        2
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn installation_and_push_deliveries_queue_scans_in_their_transaction(pool: PgPool) {
+    let h = harness(pool).await;
+    let jobs = |pool: PgPool| async move {
+        let rows: Vec<(String, Option<String>, String, serde_json::Value)> =
+            sqlx::query_as("select delivery_guid, dedupe_key, kind, payload from jobs order by id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        rows
+    };
+    assert_eq!(
+        h.send("installation", "i1", fixture("installation/created"))
+            .await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        h.send(
+            "installation_repositories",
+            "i2",
+            fixture("installation_repositories/added")
+        )
+        .await,
+        StatusCode::ACCEPTED
+    );
+    // Removing repositories and deleting the installation queue nothing.
+    assert_eq!(
+        h.send(
+            "installation_repositories",
+            "i3",
+            fixture("installation_repositories/removed")
+        )
+        .await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.send("installation", "i4", fixture("installation/deleted"))
+            .await,
+        StatusCode::OK
+    );
+    let queued = jobs(h.pool.clone()).await;
+    assert_eq!(queued.len(), 2, "{queued:?}");
+    assert_eq!(
+        (
+            queued[0].0.as_str(),
+            queued[0].1.as_deref(),
+            queued[0].2.as_str()
+        ),
+        ("i1", Some("scan:186853002"), "scan_repository")
+    );
+    assert_eq!(
+        queued[0].3,
+        serde_json::json!({"installation": INSTALLATION, "repo_id": REPO_ID,
+            "repo": REPO, "commit": null, "branch": null})
+    );
+    assert_eq!(queued[1].1.as_deref(), Some("scan:186853007"));
+
+    assert_eq!(
+        h.send("push", "p1", push("refs/heads/main", C2)).await,
+        StatusCode::ACCEPTED
+    );
+    let mut deleted: serde_json::Value =
+        serde_json::from_slice(&push("refs/heads/main", &"0".repeat(40))).unwrap();
+    deleted["deleted"] = true.into();
+    assert_eq!(
+        h.send("push", "p2", serde_json::to_vec(&deleted).unwrap())
+            .await,
+        StatusCode::OK
+    );
+    let queued = jobs(h.pool.clone()).await;
+    assert_eq!(queued.len(), 3);
+    assert_eq!(queued[2].3["commit"], C2);
+    assert_eq!(queued[2].3["branch"], "main");
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from deliveries where outcome = 'queued'"
+        )
+        .await,
+        3
+    );
+}

@@ -1,0 +1,120 @@
+//! Git objects as the fake shows them: a commit's tree is computed from the files set at that
+//! commit, folders included, with ids that depend only on contents (equal files, equal ids,
+//! across commits and repositories — what a blob cache relies on).
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use super::state::Repo;
+
+/// One entry of a tree listing, path from the repository root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub path: String,
+    pub mode: &'static str,
+    /// `blob` or `tree`.
+    pub kind: &'static str,
+    pub sha: String,
+    pub size: Option<usize>,
+}
+
+fn id(text: &[u8]) -> String {
+    hex::encode(Sha256::digest(text))[..40].to_string()
+}
+
+/// The id of a blob: like Git's, a hash of a `blob <len>\0` header and the bytes (SHA-256 cut
+/// to 40 hex digits rather than SHA-1, which the fake has no crate for).
+pub fn blob_id(bytes: &[u8]) -> String {
+    let mut data = format!("blob {}\0", bytes.len()).into_bytes();
+    data.extend_from_slice(bytes);
+    id(&data)
+}
+
+/// The files set at `commit`, by path.
+pub fn files_at<'a>(repo: &'a Repo, commit: &str) -> BTreeMap<&'a str, &'a [u8]> {
+    repo.files
+        .iter()
+        .filter(|((r, _), _)| r == commit)
+        .map(|((_, p), b)| (p.as_str(), b.as_slice()))
+        .collect()
+}
+
+/// Every entry of the tree of `files` (folders included, sorted by path) and the root's id.
+pub fn tree(files: &BTreeMap<&str, &[u8]>) -> (String, Vec<Node>) {
+    let mut out = Vec::new();
+    let root = build(files, "", &mut out);
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    (root, out)
+}
+
+fn build(files: &BTreeMap<&str, &[u8]>, prefix: &str, out: &mut Vec<Node>) -> String {
+    // Direct children: a file, or a folder (None) named by the first segment after `prefix`.
+    let mut children: BTreeMap<&str, Option<&[u8]>> = BTreeMap::new();
+    for (path, bytes) in files.range(prefix..) {
+        let Some(rest) = path.strip_prefix(prefix) else {
+            break;
+        };
+        match rest.split_once('/') {
+            Some((dir, _)) => {
+                children.entry(dir).or_insert(None);
+            }
+            None => {
+                children.insert(rest, Some(bytes));
+            }
+        }
+    }
+    let mut listing = String::from("tree\0");
+    for (name, file) in children {
+        let path = format!("{prefix}{name}");
+        let node = match file {
+            Some(bytes) => Node {
+                path,
+                mode: "100644",
+                kind: "blob",
+                sha: blob_id(bytes),
+                size: Some(bytes.len()),
+            },
+            None => {
+                let sha = build(files, &format!("{path}/"), out);
+                Node {
+                    path,
+                    mode: "040000",
+                    kind: "tree",
+                    sha,
+                    size: None,
+                }
+            }
+        };
+        listing.push_str(&format!("{} {name} {}\n", node.mode, node.sha));
+        out.push(node);
+    }
+    id(listing.as_bytes())
+}
+
+/// The folder with id (or commit) `sha` in any commit of the repository: its path prefix
+/// (`""` for a root, `dir/` otherwise) and every entry of that commit's tree.
+pub fn find_tree(repo: &Repo, sha: &str) -> Option<(String, String, Vec<Node>)> {
+    let mut commits: Vec<&str> = repo.files.keys().map(|(r, _)| r.as_str()).collect();
+    commits.sort_unstable();
+    commits.dedup();
+    for commit in commits {
+        let (root, nodes) = tree(&files_at(repo, commit));
+        if commit == sha || root == sha {
+            return Some((root, String::new(), nodes));
+        }
+        if let Some(dir) = nodes.iter().find(|n| n.kind == "tree" && n.sha == sha) {
+            let prefix = format!("{}/", dir.path);
+            return Some((sha.to_string(), prefix, nodes));
+        }
+    }
+    None
+}
+
+/// The bytes of the blob with id `sha`, wherever the repository has it.
+pub fn find_blob<'a>(repo: &'a Repo, sha: &str) -> Option<&'a [u8]> {
+    repo.files
+        .values()
+        .find(|b| blob_id(b) == sha)
+        .map(Vec::as_slice)
+}
