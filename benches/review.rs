@@ -76,7 +76,7 @@ async fn main() {
         .unwrap();
         let ctx = Arc::new(JobContext {
             pool: pool.clone(),
-            github: Arc::new(github),
+            github: github.into(),
         });
         let router = service::router(service::state(pool.clone()));
         let worker = Worker {

@@ -25,6 +25,7 @@ pub mod scan;
 pub mod server;
 pub mod service;
 pub mod settings;
+pub mod setup;
 pub mod suppress;
 pub mod telemetry;
 pub mod webhook;

@@ -3,6 +3,7 @@
 //! recent failed deliveries and request a redelivery of each one we do not have.
 
 use crate::forge::github::GitHubApp;
+use crate::setup::live::LiveApp;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,7 +50,7 @@ pub async fn once(pool: &PgPool, app: &GitHubApp) -> anyhow::Result<usize> {
 /// delivery was refused for want of it.
 pub async fn run(
     pool: PgPool,
-    app: Arc<GitHubApp>,
+    live: LiveApp,
     interval: Duration,
     lost: Arc<AtomicBool>,
     mut shutdown: watch::Receiver<bool>,
@@ -59,7 +60,11 @@ pub async fn run(
     while !*shutdown.borrow() {
         let due = tokio::time::Instant::now() >= next_full;
         let urgent = lost.load(Ordering::SeqCst);
-        if (due || urgent) && crate::db::ready(&pool).await.is_ok() {
+        // Before `/setup` there is no App whose deliveries could be listed.
+        let app = live.get().ok();
+        if let Some(app) = app.filter(|_| due || urgent)
+            && crate::db::ready(&pool).await.is_ok()
+        {
             // Clear first: a delivery refused while we run sets it again.
             lost.store(false, Ordering::SeqCst);
             match once(&pool, &app).await {

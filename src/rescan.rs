@@ -8,7 +8,6 @@ use crate::ids::InstallationId;
 use crate::scan::enqueue;
 use anyhow::Context;
 use sqlx::PgPool;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -69,7 +68,7 @@ pub async fn once(pool: &PgPool, app: &GitHubApp, interval: Duration) -> anyhow:
 /// Runs [`once`] every `interval` until shutdown; a zero interval disables it.
 pub async fn run(
     pool: PgPool,
-    app: Arc<GitHubApp>,
+    live: crate::setup::live::LiveApp,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -84,6 +83,11 @@ pub async fn run(
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => continue,
         }
+        // Before `/setup` there is nothing to rescan with.
+        let Ok(app) = live.get() else {
+            wait = Duration::from_secs(60);
+            continue;
+        };
         wait = match once(&pool, &app, interval).await {
             Ok(n) => {
                 if n > 0 {

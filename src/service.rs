@@ -5,7 +5,9 @@ use crate::forge::github::{GitHubApp, GitHubSettings};
 use crate::jobs::{self, JobContext};
 use crate::queue::worker::{Timing, Worker};
 use crate::server::{self, AppState};
-use crate::settings::Settings;
+use crate::settings::{AppSource, Settings};
+use crate::setup::Setup;
+use crate::setup::live::LiveApp;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -20,22 +22,43 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         settings.database_url.expose_secret(),
         (settings.workers as u32 + 16).min(100),
     )?;
-    let app = Arc::new(
-        GitHubApp::new(GitHubSettings {
+    let live = LiveApp::default();
+    let setup = match &settings.app {
+        AppSource::Env {
+            app_id,
+            private_key,
+            webhook_secrets,
+        } => {
+            let github = GitHubApp::new(GitHubSettings {
+                write_interval: settings.write_interval,
+                ..GitHubSettings::new(settings.api_url.clone(), *app_id, private_key.clone())
+            })
+            .context("could not set up the GitHub App client")?;
+            live.set(Some(github), webhook_secrets.clone());
+            None
+        }
+        AppSource::Setup {
+            key,
+            public_url,
+            web_url,
+        } => Some(Arc::new(Setup {
+            pool: pool.clone(),
+            live: live.clone(),
+            key: *key,
+            public_url: public_url.clone(),
+            web_url: web_url.clone(),
+            api_url: settings.api_url.clone(),
             write_interval: settings.write_interval,
-            ..GitHubSettings::new(
-                settings.api_url.clone(),
-                settings.app_id,
-                settings.private_key.clone(),
-            )
-        })
-        .context("could not set up the GitHub App client")?,
-    );
+            token: crate::setup::random_hex(16),
+            state: crate::setup::random_hex(16),
+        })),
+    };
     let wake = Arc::new(Notify::new());
     let lost = Arc::new(AtomicBool::new(false));
     let state = AppState {
         pool: pool.clone(),
-        webhook_secrets: Arc::new(settings.webhook_secrets.clone()),
+        live: live.clone(),
+        setup: setup.clone(),
         wake: wake.clone(),
         lost_deliveries: lost.clone(),
         metrics: crate::telemetry::metrics(),
@@ -50,7 +73,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // answers from the first second (503 while the database is not there yet).
     let background = {
         let pool = pool.clone();
-        let app = app.clone();
+        let app = live.clone();
         let stop_rx = stop_rx.clone();
         let migrate = settings.migrate;
         let workers = settings.workers;
@@ -58,6 +81,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         let rescan = settings.rescan_interval;
         tokio::spawn(async move {
             wait_for_schema(&pool, migrate, stop_rx.clone()).await;
+            if let Some(setup) = &setup {
+                load_or_invite(setup).await;
+            }
             if *stop_rx.borrow() {
                 return;
             }
@@ -105,6 +131,31 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         warn!("workers did not stop within 60 s; their jobs will be retried after the lease");
     }
     Ok(())
+}
+
+/// Setup mode: use the credentials `/setup` stored earlier, or say where to create them.
+async fn load_or_invite(setup: &Setup) {
+    match crate::setup::vault::load(&setup.pool, &setup.key).await {
+        Ok(Some(creds)) => {
+            match crate::setup::activate(&setup.live, &setup.api_url, setup.write_interval, &creds)
+            {
+                Ok(()) => {
+                    info!(app_id = creds.app_id, slug = %creds.slug, "GitHub App credentials loaded")
+                }
+                Err(e) => {
+                    error!(error = %format!("{e:#}"), "stored GitHub App credentials unusable")
+                }
+            }
+        }
+        Ok(None) => {
+            let url = format!("{}/setup?token={}", setup.public_url, setup.token);
+            warn!(%url, "no GitHub App yet: open this link to create it");
+            eprintln!("immutabot: no GitHub App yet; create it at {url}");
+        }
+        Err(e) => {
+            error!(error = %format!("{e:#}"), "could not read the stored GitHub App credentials")
+        }
+    }
 }
 
 async fn wait_for_schema(pool: &sqlx::PgPool, migrate: bool, stop: watch::Receiver<bool>) {

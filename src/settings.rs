@@ -36,6 +36,16 @@ pub struct ServeArgs {
     /// The webhook secret; several, comma-separated, while rotating.
     #[arg(long, env = "GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
     pub github_webhook_secret: Option<String>,
+    /// Key (64 hex digits) sealing App credentials created through `/setup`; with it and
+    /// no GITHUB_APP_ID/KEY/SECRET, the service starts in setup mode.
+    #[arg(long, env = "IMMUTABOT_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// This service's public URL (what GitHub calls); needed by `/setup`.
+    #[arg(long, env = "IMMUTABOT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// GitHub's web root for `/setup` (default: derived from GITHUB_API_URL).
+    #[arg(long, env = "IMMUTABOT_GITHUB_WEB_URL")]
+    pub github_web_url: Option<String>,
     /// GitHub's REST API root (GitHub Enterprise Server: `https://HOST/api/v3`).
     #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
     pub github_api_url: String,
@@ -63,18 +73,36 @@ pub struct ServeArgs {
     pub github_write_interval_ms: String,
 }
 
+/// Where the GitHub App's credentials come from.
+pub enum AppSource {
+    /// Given at start (GITHUB_APP_ID, GITHUB_PRIVATE_KEY[_FILE], GITHUB_WEBHOOK_SECRET).
+    Env {
+        /// The App's id.
+        app_id: u64,
+        /// The App's private key (PEM).
+        private_key: SecretString,
+        /// Accepted webhook secrets.
+        webhook_secrets: Vec<Vec<u8>>,
+    },
+    /// Stored sealed in the database by the `/setup` flow (or not yet: then `/setup` serves).
+    Setup {
+        /// Seals and opens the stored credentials.
+        key: [u8; 32],
+        /// This service's public URL.
+        public_url: String,
+        /// GitHub's web root.
+        web_url: String,
+    },
+}
+
 /// Settings after every check.
 pub struct Settings {
     /// Postgres URL.
     pub database_url: SecretString,
     /// Listen address.
     pub bind: SocketAddr,
-    /// The App's id.
-    pub app_id: u64,
-    /// The App's private key (PEM).
-    pub private_key: SecretString,
-    /// Accepted webhook secrets.
-    pub webhook_secrets: Vec<Vec<u8>>,
+    /// Where the App's credentials come from.
+    pub app: AppSource,
     /// API root, without a trailing slash.
     pub api_url: String,
     /// Concurrent jobs.
@@ -95,7 +123,6 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("bind", &self.bind)
-            .field("app_id", &self.app_id)
             .field("api_url", &self.api_url)
             .field("workers", &self.workers)
             .field("migrate", &self.migrate)
@@ -130,36 +157,54 @@ impl ServeArgs {
                 )
             }),
         );
-        let app_id = take(
-            &mut errors,
-            match self.github_app_id.as_deref().map(str::trim) {
-                None | Some("") => Err(
-                    "GITHUB_APP_ID is not set (the App's numeric id, on its settings page)".into(),
-                ),
-                Some(s) => s
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or_else(|| format!("GITHUB_APP_ID `{s}` is not a positive number")),
-            },
-        );
-        let private_key = take(&mut errors, self.private_key());
-        let webhook_secrets = take(&mut errors, match self.github_webhook_secret.as_deref() {
-            None => Err("GITHUB_WEBHOOK_SECRET is not set (the secret entered in the App's webhook settings)".into()),
-            Some(s) => {
-                let secrets: Vec<Vec<u8>> = s
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.as_bytes().to_vec())
-                    .collect();
-                if secrets.is_empty() {
-                    Err("GITHUB_WEBHOOK_SECRET is empty".into())
-                } else {
-                    Ok(secrets)
+        let setup_mode = self.github_app_id.is_none()
+            && self.github_private_key.is_none()
+            && self.github_private_key_file.is_none()
+            && self.github_webhook_secret.is_none()
+            && self.secret_key.is_some();
+        let app = if setup_mode {
+            take(&mut errors, self.setup_source())
+        } else {
+            let app_id = take(
+                &mut errors,
+                match self.github_app_id.as_deref().map(str::trim) {
+                    None | Some("") => Err(
+                        "GITHUB_APP_ID is not set (the App's numeric id, on its settings page)"
+                            .into(),
+                    ),
+                    Some(s) => s
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| format!("GITHUB_APP_ID `{s}` is not a positive number")),
+                },
+            );
+            let private_key = take(&mut errors, self.private_key());
+            let webhook_secrets = take(&mut errors, match self.github_webhook_secret.as_deref() {
+                None => Err("GITHUB_WEBHOOK_SECRET is not set (the secret entered in the App's webhook settings)".into()),
+                Some(s) => {
+                    let secrets: Vec<Vec<u8>> = s
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| s.as_bytes().to_vec())
+                        .collect();
+                    if secrets.is_empty() {
+                        Err("GITHUB_WEBHOOK_SECRET is empty".into())
+                    } else {
+                        Ok(secrets)
+                    }
                 }
+            });
+            match (app_id, private_key, webhook_secrets) {
+                (Some(app_id), Some(private_key), Some(webhook_secrets)) => Some(AppSource::Env {
+                    app_id,
+                    private_key,
+                    webhook_secrets,
+                }),
+                _ => None,
             }
-        });
+        };
         let api_url = take(&mut errors, api_url(&self.github_api_url));
         let workers = take(
             &mut errors,
@@ -203,9 +248,7 @@ impl ServeArgs {
         match (
             database_url,
             bind,
-            app_id,
-            private_key,
-            webhook_secrets,
+            app,
             api_url,
             workers,
             reconcile,
@@ -215,9 +258,7 @@ impl ServeArgs {
             (
                 Some(database_url),
                 Some(bind),
-                Some(app_id),
-                Some(private_key),
-                Some(webhook_secrets),
+                Some(app),
                 Some(api_url),
                 Some(workers),
                 Some(reconcile_interval),
@@ -226,9 +267,7 @@ impl ServeArgs {
             ) if errors.is_empty() => Ok(Settings {
                 database_url,
                 bind,
-                app_id,
-                private_key,
-                webhook_secrets,
+                app,
                 api_url,
                 workers,
                 migrate: !self.no_migrate,
@@ -239,6 +278,27 @@ impl ServeArgs {
             }),
             _ => Err(errors),
         }
+    }
+
+    fn setup_source(&self) -> Result<AppSource, String> {
+        let key = crate::setup::vault::parse_key(self.secret_key.as_deref().unwrap_or(""))?;
+        let public_url = match self.public_url.as_deref().map(str::trim) {
+            Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+                u.trim_end_matches('/').to_string()
+            }
+            _ => {
+                return Err("IMMUTABOT_PUBLIC_URL must be set to this service's public http(s) URL for /setup".into());
+            }
+        };
+        let web_url = match &self.github_web_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => crate::setup::web_url_for(&self.github_api_url),
+        };
+        Ok(AppSource::Setup {
+            key,
+            public_url,
+            web_url,
+        })
     }
 
     fn private_key(&self) -> Result<SecretString, String> {
@@ -360,7 +420,13 @@ mod tests {
         };
         let s = a.settings().unwrap();
         assert_eq!(s.api_url, "https://ghe.example.com/api/v3");
-        assert_eq!(s.webhook_secrets, vec![b"new".to_vec(), b"old".to_vec()]);
+        let AppSource::Env {
+            webhook_secrets, ..
+        } = &s.app
+        else {
+            panic!("not from the environment")
+        };
+        assert_eq!(webhook_secrets, &vec![b"new".to_vec(), b"old".to_vec()]);
         assert_eq!(s.rescan_interval, Duration::from_secs(86400));
         assert_eq!(rescan_interval("0"), Ok(Duration::ZERO));
         assert!(!format!("{s:?}").contains("postgres://"));

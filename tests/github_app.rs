@@ -134,7 +134,7 @@ async fn harness_on(pool: PgPool, app_pool: PgPool) -> Harness {
     .unwrap();
     let ctx = Arc::new(JobContext {
         pool: app_pool.clone(),
-        github: Arc::new(github),
+        github: github.into(),
     });
     Harness {
         fake,
@@ -621,7 +621,7 @@ async fn a_delivery_refused_while_the_database_was_down_is_redelivered_after(poo
     assert_eq!(status, 503);
     proxy.resume().await;
 
-    let asked = immutabot::reconcile::once(&app_pool, &h.ctx.github)
+    let asked = immutabot::reconcile::once(&app_pool, &h.ctx.github.get().unwrap())
         .await
         .unwrap();
     assert_eq!(asked, 1);
@@ -634,7 +634,7 @@ async fn a_delivery_refused_while_the_database_was_down_is_redelivered_after(poo
     );
     // Asking again finds nothing missing.
     assert_eq!(
-        immutabot::reconcile::once(&app_pool, &h.ctx.github)
+        immutabot::reconcile::once(&app_pool, &h.ctx.github.get().unwrap())
             .await
             .unwrap(),
         0

@@ -125,7 +125,7 @@ async fn harness(pool: PgPool) -> Harness {
     .unwrap();
     let ctx = Arc::new(JobContext {
         pool: pool.clone(),
-        github: Arc::new(github),
+        github: github.into(),
     });
     Harness {
         fake,
@@ -607,7 +607,7 @@ async fn the_periodic_rescan_queues_only_stale_repositories(pool: PgPool) {
 
     // Hello-World was just scanned; Space is installed but its event was missed: the round
     // learns of it from GitHub and queues it, and only it.
-    let n = immutabot::rescan::once(&h.pool, &h.ctx.github, day)
+    let n = immutabot::rescan::once(&h.pool, &h.ctx.github.get().unwrap(), day)
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -619,7 +619,7 @@ async fn the_periodic_rescan_queues_only_stale_repositories(pool: PgPool) {
     assert_eq!(pending, [(format!("scan:{SPACE_ID}"),)]);
     // A second round does not queue it twice.
     assert_eq!(
-        immutabot::rescan::once(&h.pool, &h.ctx.github, day)
+        immutabot::rescan::once(&h.pool, &h.ctx.github.get().unwrap(), day)
             .await
             .unwrap(),
         0

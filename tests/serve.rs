@@ -152,3 +152,197 @@ fn send_sigterm(pid: u32) {
         .unwrap();
     assert!(ok.success());
 }
+
+/// Reads the process's standard error until a line contains `needle`; returns that line.
+fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    panic!("no log line with {needle:?}");
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The value of `attr="…"` after `marker` in `html`.
+fn attribute(html: &str, marker: &str, attr: &str) -> String {
+    let from = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in {html}"));
+    let rest = &html[from..];
+    let start = rest.find(&format!("{attr}=\"")).unwrap() + attr.len() + 2;
+    let end = rest[start..].find('"').unwrap();
+    html_unescape(&rest[start..start + end])
+}
+
+/// docs/github-app.md, "With the manifest", step by step against the fake GitHub: start in
+/// setup mode, open the link from the log, send the manifest, come back from GitHub, install,
+/// and the next pull request gets its review, without a restart.
+#[sqlx::test(migrations = false)]
+async fn a_newcomer_sets_up_the_app_from_the_manifest_without_a_restart(pool: PgPool) {
+    use std::io::BufRead;
+    let fake = fake_github::FakeGitHub::start(31337).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let public = format!("http://{addr}");
+    let start = || {
+        immutabot()
+            .args(["serve"])
+            .env("DATABASE_URL", url_of(&pool))
+            .env("IMMUTABOT_BIND", &addr)
+            .env(
+                "IMMUTABOT_SECRET_KEY",
+                "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+            )
+            .env("IMMUTABOT_PUBLIC_URL", &public)
+            .env("GITHUB_API_URL", fake.url())
+            .env("IMMUTABOT_GITHUB_WRITE_INTERVAL_MS", "0")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let follow = |child: &mut std::process::Child| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        rx
+    };
+    let mut child = start();
+    let log = follow(&mut child);
+
+    // 1. The log says where to go.
+    let line = wait_for_line(&log, "create it at ");
+    let link = line
+        .split("create it at ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        link.starts_with(&format!("{public}/setup?token=")),
+        "{link}"
+    );
+    let path = link.trim_start_matches(&public).to_string();
+    // Without the token from the log, nobody can register an App in our name.
+    assert_eq!(get(&addr, "/setup").await.unwrap().0, 403);
+
+    // 2. The page's button posts the manifest to GitHub.
+    let (status, html) = get(&addr, &path).await.unwrap();
+    assert_eq!(status, 200, "{html}");
+    let action = attribute(&html, "<form method=\"post\"", "action");
+    let state = action.split("state=").nth(1).unwrap().to_string();
+    assert_eq!(
+        action,
+        format!("{}/settings/apps/new?state={state}", fake.url())
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&attribute(&html, "name=\"manifest\"", "value")).unwrap();
+    assert_eq!(
+        manifest["hook_attributes"]["url"],
+        format!("{public}/webhooks/github")
+    );
+    assert_eq!(manifest["redirect_url"], format!("{public}/setup/callback"));
+    assert_eq!(
+        manifest["default_permissions"],
+        serde_json::json!({"checks": "write", "contents": "read", "metadata": "read", "pull_requests": "write"})
+    );
+    assert_eq!(
+        manifest["default_events"],
+        serde_json::json!(["pull_request", "push"])
+    );
+
+    // 3. GitHub creates the App and sends the browser back with a code.
+    let code = fake.confirm_manifest(&manifest);
+    assert_eq!(
+        get(&addr, &format!("/setup/callback?code={code}&state=forged"))
+            .await
+            .unwrap()
+            .0,
+        403
+    );
+    let (status, done) = get(&addr, &format!("/setup/callback?code={code}&state={state}"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{done}");
+    assert!(
+        done.contains("https://github.com/apps/immutabot-test/installations/new"),
+        "{done}"
+    );
+    assert_eq!(get(&addr, &path).await.unwrap().0, 410, "setup is over");
+    // Sealed at rest: the key is not in the database in clear.
+    let (sealed,): (Vec<u8>,) = sqlx::query_as("select sealed from app_credentials")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains("PRIVATE KEY"));
+
+    // 4. Install it; the next pull request is reviewed by the running service.
+    const REPO: &str = "Codertocat/Hello-World";
+    fake.add_repo(REPO, 186853002).add_installation(1, &[REPO]);
+    let head = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+    let deployment = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: busybox\n";
+    fake.set_file(REPO, head, "pod.yaml", deployment.as_bytes().to_vec());
+    fake.add_pull_request(
+        REPO,
+        2,
+        "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+        "master",
+        head,
+        vec![fake_github::FileChange::added("pod.yaml", deployment)],
+    );
+    fake.set_webhook(
+        &format!("{public}/webhooks/github"),
+        fake_github::MANIFEST_WEBHOOK_SECRET,
+    );
+    let payload = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/payloads/github/pull_request/opened.payload.json"
+    ))
+    .unwrap();
+    assert_eq!(
+        fake.deliver("pull_request", "after-setup", payload).await,
+        202
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fake.reviews(REPO, 2).is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        fake.reviews(REPO, 2).len(),
+        1,
+        "the review came from the App created by /setup"
+    );
+
+    // 5. After a restart the stored credentials are used again.
+    send_sigterm(child.id());
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+    let mut again = start();
+    let log = follow(&mut again);
+    wait_for_line(&log, "GitHub App credentials loaded");
+    assert_eq!(get(&addr, &path).await.map(|r| r.0), Some(410));
+    send_sigterm(again.id());
+    let _ = tokio::task::spawn_blocking(move || again.wait()).await;
+}

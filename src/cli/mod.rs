@@ -32,7 +32,7 @@ pub enum Command {
     /// Check Compose, Swarm and Kubernetes files for writable root file systems.
     Check(CheckArgs),
     /// Run the GitHub App: webhook endpoint, workers, reconciler (settings: flags or env).
-    Serve(crate::settings::ServeArgs),
+    Serve(Box<crate::settings::ServeArgs>),
     /// Apply the database migrations and exit.
     Migrate(MigrateArgs),
     /// Queue full-repository scans of OWNER's known repositories (or OWNER/REPO) for the service.

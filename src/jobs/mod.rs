@@ -4,7 +4,6 @@ mod fetch;
 pub mod review;
 pub mod scan;
 
-use crate::forge::github::GitHubApp;
 use crate::queue::worker::Handler;
 use crate::queue::{Job, Outcome, kind};
 use sqlx::PgPool;
@@ -14,8 +13,8 @@ use std::sync::Arc;
 pub struct JobContext {
     /// The database.
     pub pool: PgPool,
-    /// The GitHub App client.
-    pub github: Arc<GitHubApp>,
+    /// The GitHub App client (as it is now: set up at start or later through `/setup`).
+    pub github: crate::setup::live::LiveApp,
 }
 
 /// The worker handler that runs every kind of job.

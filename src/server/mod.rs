@@ -20,8 +20,11 @@ pub const MAX_BODY: usize = 25 * 1024 * 1024;
 pub struct AppState {
     /// The database.
     pub pool: PgPool,
-    /// Accepted webhook secrets (the current one, and an old one while rotating).
-    pub webhook_secrets: Arc<Vec<Vec<u8>>>,
+    /// The App's credentials: webhook secrets (the current one, and an old one while
+    /// rotating) and the GitHub client; they may arrive after start, through `/setup`.
+    pub live: crate::setup::live::LiveApp,
+    /// The `/setup` pages, when the App is registered through them.
+    pub setup: Option<Arc<crate::setup::Setup>>,
     /// Wakes idle workers when a job was queued.
     pub wake: Arc<Notify>,
     /// Set when a delivery could not be stored: the reconciler then asks GitHub to redeliver
@@ -33,7 +36,8 @@ pub struct AppState {
 
 /// The service's router.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let setup = state.setup.clone();
+    let router = Router::new()
         .route(
             "/webhooks/github",
             post(webhook::github).layer(DefaultBodyLimit::max(MAX_BODY)),
@@ -41,5 +45,15 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .with_state(state)
+        .with_state(state);
+    match setup {
+        Some(setup) => router.merge(
+            Router::new()
+                .route("/setup", get(crate::setup::start))
+                .route("/setup/callback", get(crate::setup::callback))
+                .route("/setup/installed", get(crate::setup::installed))
+                .with_state(setup),
+        ),
+        None => router,
+    }
 }

@@ -26,7 +26,7 @@ fn answer(status: StatusCode, event: &str, outcome: &'static str, text: String) 
 /// parsed or stored; the answer goes out as soon as the delivery's transaction commits.
 pub async fn github(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let sig = headers.get("x-hub-signature-256").map(|v| v.as_bytes());
-    if !signature::verify(&s.webhook_secrets, sig, &body) {
+    if !signature::verify(&s.live.secrets(), sig, &body) {
         warn!("webhook with a missing or wrong signature refused");
         return answer(
             StatusCode::UNAUTHORIZED,

@@ -17,7 +17,8 @@ pub const SECRET: &str = "test-webhook-secret";
 pub fn state(pool: PgPool) -> AppState {
     AppState {
         pool,
-        webhook_secrets: Arc::new(vec![SECRET.as_bytes().to_vec()]),
+        live: immutabot::setup::live::LiveApp::secrets_only(vec![SECRET.as_bytes().to_vec()]),
+        setup: None,
         wake: Arc::new(Notify::new()),
         lost_deliveries: Arc::new(AtomicBool::new(false)),
         metrics: immutabot::telemetry::metrics(),

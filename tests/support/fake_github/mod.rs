@@ -49,6 +49,7 @@ pub use auth::{TEST_APP_KEY_PEM, make_jwt, valid_jwt};
 pub use diff::github_patch;
 pub use faults::Fault;
 pub use hooks::signature;
+pub use routes::app::MANIFEST_WEBHOOK_SECRET;
 pub use state::{
     Auth, BOT_LOGIN, CheckRun, Delivery, FileChange, PullRequest, RequestRecord, Review,
     ReviewComment, Thread, ThreadComment,
@@ -365,6 +366,20 @@ impl FakeGitHub {
     }
 
     // ---- webhooks ----
+
+    /// What GitHub does when a user confirms the App manifest: creates the App and returns a
+    /// one-time code (what it appends to the manifest's `redirect_url`).
+    pub fn confirm_manifest(&self, manifest: &serde_json::Value) -> String {
+        assert!(
+            manifest["hook_attributes"]["url"].is_string(),
+            "manifest without a webhook URL"
+        );
+        let mut st = self.lock();
+        st.next_id += 1;
+        let code = format!("code{}", st.next_id);
+        st.manifest_codes.insert(code.clone());
+        code
+    }
 
     /// Where `deliver` and redeliveries POST, and the secret they sign with.
     pub fn set_webhook(&self, url: &str, secret: &str) -> &Self {

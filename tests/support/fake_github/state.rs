@@ -246,6 +246,8 @@ pub struct State {
     pub webhook_url: Option<String>,
     pub webhook_secret: String,
     pub rate_limits: BTreeMap<String, RateLimit>,
+    /// Codes GitHub hands to the App manifest flow's redirect; each converts once.
+    pub manifest_codes: BTreeSet<String>,
 }
 
 impl State {
@@ -258,6 +260,7 @@ impl State {
             repos: BTreeMap::new(),
             tokens: HashMap::new(),
             token_ttl: chrono::Duration::hours(1),
+            manifest_codes: BTreeSet::new(),
             tokens_minted: 0,
             next_id: 1,
             thread_page_size: 100,

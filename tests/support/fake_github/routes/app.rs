@@ -121,3 +121,32 @@ pub async fn redeliver(
     hooks::send(&shared, &d.event, &d.guid, d.payload, true).await;
     Ok(json_response(StatusCode::ACCEPTED, json!({})))
 }
+
+/// Webhook secret of Apps the fake creates from a manifest.
+pub const MANIFEST_WEBHOOK_SECRET: &str = "whsec-made-by-the-fake";
+
+/// `POST /app-manifests/{code}/conversions` (no authentication, like GitHub): a code from
+/// the manifest flow becomes the App's id, key and webhook secret, once.
+pub async fn convert_manifest(
+    AxState(shared): AxState<Shared>,
+    Path(code): Path<String>,
+) -> ApiResult {
+    let mut st = shared.lock();
+    if !st.manifest_codes.remove(&code) {
+        return Err(error(StatusCode::NOT_FOUND, "Not Found"));
+    }
+    let pem = std::fs::read_to_string(auth::TEST_APP_KEY_PEM).expect("the test App key");
+    Ok(json_response(
+        StatusCode::CREATED,
+        json!({
+            "id": st.app_id,
+            "slug": "immutabot-test",
+            "name": "immutabot test",
+            "html_url": "https://github.com/apps/immutabot-test",
+            "client_id": "Iv1.test",
+            "client_secret": "not-used",
+            "webhook_secret": MANIFEST_WEBHOOK_SECRET,
+            "pem": pem,
+        }),
+    ))
+}

@@ -1,7 +1,7 @@
 //! The HTTP face of the fake: the route table, and the layer every request passes through
 //! (scripted faults, rate-limit headers, the request log).
 
-mod app;
+pub mod app;
 mod checks;
 mod git;
 mod graphql;
@@ -47,6 +47,10 @@ pub fn router(shared: Shared, prefix: &str) -> Router {
             post(app::access_token),
         )
         .route("/app/hook/deliveries", get(app::list_deliveries))
+        .route(
+            "/app-manifests/{code}/conversions",
+            post(app::convert_manifest),
+        )
         .route("/app/hook/deliveries/{id}/attempts", post(app::redeliver))
         .route("/repos/{owner}/{repo}/pulls/{number}", get(repos::pull))
         .route(
