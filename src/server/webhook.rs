@@ -48,7 +48,7 @@ pub async fn github(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
             "X-GitHub-Event and X-GitHub-Delivery are required\n".into(),
         );
     };
-    let action = event::action_of(&body);
+    let (action, parsed) = event::parse_with_action(event_name, &body);
     let span = tracing::info_span!(
         "delivery",
         delivery = guid,
@@ -61,7 +61,7 @@ pub async fn github(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
         event: event_name,
         action: action.as_deref(),
     };
-    let parsed = match event::parse(event_name, &body) {
+    let parsed = match parsed {
         Ok(ev) => ev,
         Err(e) => {
             // Signed by GitHub but unreadable: keep a record so it is not silently lost.

@@ -114,6 +114,21 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Event, InvalidPayload> {
     }
 }
 
+/// Reads a delivery and its `action` (for the delivery log), reading a `pull_request` body,
+/// the common case, only once.
+pub fn parse_with_action(
+    event: &str,
+    body: &[u8],
+) -> (Option<String>, Result<Event, InvalidPayload>) {
+    if event == "pull_request" {
+        return match json::<PullRequestEvent>(body) {
+            Ok(ev) => (Some(ev.action.clone()), pull_request_event(ev)),
+            Err(e) => (action_of(body), Err(e)),
+        };
+    }
+    (action_of(body), parse(event, body))
+}
+
 /// The `action` field of any payload, for the delivery log.
 pub fn action_of(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
@@ -172,19 +187,23 @@ struct PullRequestJson {
     merged: Option<bool>,
 }
 
+/// Everything we read of a `pull_request` delivery, in one pass over the body (payloads run
+/// to tens of kilobytes, and intake must keep up with thousands a second). The parts an
+/// ignored action does not need are optional, so an odd payload for one is not an error.
 #[derive(Deserialize)]
 struct PullRequestEvent {
-    pull_request: PullRequestJson,
-    repository: RepoJson,
+    action: String,
+    #[serde(default)]
+    changes: Option<Changes>,
+    pull_request: Option<PullRequestJson>,
+    repository: Option<RepoJson>,
     installation: Option<IdOnly>,
 }
 
-/// Read first, so that actions we ignore need nothing else from the payload.
 #[derive(Deserialize)]
-struct ActionJson {
-    action: String,
+struct Changes {
     #[serde(default)]
-    changes: Option<serde_json::Value>,
+    base: Option<serde::de::IgnoredAny>,
 }
 
 fn json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, InvalidPayload> {
@@ -192,11 +211,14 @@ fn json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, InvalidPayload> {
 }
 
 fn pull_request(body: &[u8]) -> Result<Event, InvalidPayload> {
-    let head: ActionJson = json(body)?;
-    match head.action.as_str() {
+    pull_request_event(json(body)?)
+}
+
+fn pull_request_event(ev: PullRequestEvent) -> Result<Event, InvalidPayload> {
+    match ev.action.as_str() {
         "opened" | "synchronize" | "reopened" | "ready_for_review" | "closed" => {}
         // Title and body edits do not change the diff; a new base does.
-        "edited" if head.changes.as_ref().and_then(|c| c.get("base")).is_some() => {}
+        "edited" if ev.changes.as_ref().is_some_and(|c| c.base.is_some()) => {}
         "edited" => {
             return Ok(Event::Ignored(
                 "pull_request edited without a base change".into(),
@@ -208,7 +230,6 @@ fn pull_request(body: &[u8]) -> Result<Event, InvalidPayload> {
             )));
         }
     }
-    let ev: PullRequestEvent = json(body)?;
     let Some(installation) = ev.installation else {
         // Repository webhooks (not the App's) carry no installation: nothing we can act as.
         return Ok(Event::Ignored(
@@ -216,14 +237,19 @@ fn pull_request(body: &[u8]) -> Result<Event, InvalidPayload> {
         ));
     };
     let installation = InstallationId(installation.id);
-    let repo = ev.repository.into_repo()?;
-    let number = PrNumber(ev.pull_request.number);
-    if head.action == "closed" {
+    let (Some(pr), Some(repository)) = (ev.pull_request, ev.repository) else {
+        return Err(InvalidPayload(
+            "unreadable payload: no pull_request or repository".into(),
+        ));
+    };
+    let repo = repository.into_repo()?;
+    let number = PrNumber(pr.number);
+    if ev.action == "closed" {
         return Ok(Event::Closed {
             repo,
             installation,
             number,
-            merged: ev.pull_request.merged.unwrap_or(false),
+            merged: pr.merged.unwrap_or(false),
         });
     }
     let sha = |s: &str| CommitSha::parse(s).map_err(InvalidPayload);
@@ -231,9 +257,9 @@ fn pull_request(body: &[u8]) -> Result<Event, InvalidPayload> {
         installation,
         repo,
         number,
-        head_sha: sha(&ev.pull_request.head.sha)?,
-        base_sha: sha(&ev.pull_request.base.sha)?,
-        base_ref: ev.pull_request.base.name,
+        head_sha: sha(&pr.head.sha)?,
+        base_sha: sha(&pr.base.sha)?,
+        base_ref: pr.base.name,
     }))
 }
 
