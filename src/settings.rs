@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// GitHub's REST API root (GitHub Enterprise Server: `https://HOST/api/v3`).
     #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
     pub github_api_url: String,
+    /// GitHub's web root, for links to files in the report (GitHub Enterprise Server: `https://HOST`).
+    #[arg(long, env = "GITHUB_WEB_URL", default_value = "https://github.com")]
+    pub github_web_url: String,
     /// Jobs run at once by this process.
     #[arg(long, env = "IMMUTABOT_WORKERS", default_value = "4")]
     pub workers: String,
@@ -74,6 +77,8 @@ pub struct Settings {
     pub webhook_secrets: Vec<Vec<u8>>,
     /// API root, without a trailing slash.
     pub api_url: String,
+    /// Web root for links, without a trailing slash.
+    pub web_url: String,
     /// Concurrent jobs.
     pub workers: usize,
     /// Apply migrations on start.
@@ -156,6 +161,10 @@ impl ServeArgs {
             }
         });
         let api_url = take(&mut errors, api_url(&self.github_api_url));
+        let web_url = take(
+            &mut errors,
+            api_url_named(&self.github_web_url, "GITHUB_WEB_URL", "https://github.com"),
+        );
         let workers = take(
             &mut errors,
             self.workers
@@ -201,6 +210,7 @@ impl ServeArgs {
             private_key,
             webhook_secrets,
             api_url,
+            web_url,
             workers,
             reconcile,
             write_interval,
@@ -212,6 +222,7 @@ impl ServeArgs {
                 Some(private_key),
                 Some(webhook_secrets),
                 Some(api_url),
+                Some(web_url),
                 Some(workers),
                 Some(reconcile_interval),
                 Some(write_interval),
@@ -222,6 +233,7 @@ impl ServeArgs {
                 private_key,
                 webhook_secrets,
                 api_url,
+                web_url,
                 workers,
                 migrate: !self.no_migrate,
                 log_format: self.log_format,
@@ -260,6 +272,11 @@ fn take<T>(errors: &mut Vec<String>, r: Result<T, String>) -> Option<T> {
 
 /// Checks an API root: http(s), a host, no query; the trailing slash is dropped.
 pub fn api_url(url: &str) -> Result<String, String> {
+    api_url_named(url, "GITHUB_API_URL", "https://api.github.com")
+}
+
+/// Checks a URL root like [`api_url`], naming the setting in the error.
+fn api_url_named(url: &str, name: &str, example: &str) -> Result<String, String> {
     let trimmed = url.trim().trim_end_matches('/');
     let ok = trimmed
         .parse::<http::Uri>()
@@ -269,7 +286,7 @@ pub fn api_url(url: &str) -> Result<String, String> {
     match ok {
         Some(_) => Ok(trimmed.to_string()),
         None => Err(format!(
-            "GITHUB_API_URL `{url}` is not an http(s) URL (e.g. https://api.github.com)"
+            "{name} `{url}` is not an http(s) URL (e.g. {example})"
         )),
     }
 }

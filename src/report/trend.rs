@@ -1,0 +1,111 @@
+//! The read-only share over time, from the per-scan counts.
+//!
+//! Per repository, the state at a moment is its last finished scan at or before it. Summing
+//! that over repositories for every week would probe the scans once per (week, repository);
+//! instead each scan contributes its difference to the repository's previous scan in the
+//! week it finished, and a running sum over the weeks telescopes back to "the last scan of
+//! each repository" — one ordered pass over the owner's scans.
+
+use super::{Counts, TrendPoint};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+
+type WeekTuple = (NaiveDate, i64, i64, i64, i64, i64, i64);
+
+/// One point per week (Monday to Sunday, UTC) from the first scan's week to `now`'s week.
+pub async fn weekly(
+    pool: &PgPool,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Vec<TrendPoint>, sqlx::Error> {
+    let rows: Vec<WeekTuple> = sqlx::query_as(
+        "with deltas as (
+             select date_trunc('week', finished_at at time zone 'UTC')::date as week,
+                    case when lag(id) over w is null then 1 else 0 end as repos,
+                    units - coalesce(lag(units) over w, 0) as units,
+                    read_only - coalesce(lag(read_only) over w, 0) as read_only,
+                    suppressed - coalesce(lag(suppressed) over w, 0) as suppressed,
+                    writable - coalesce(lag(writable) over w, 0) as writable,
+                    unknown - coalesce(lag(unknown) over w, 0) as unknown
+             from scans
+             where repository_id = any($1) and state = 'done'
+               and finished_at is not null and finished_at <= $2
+             window w as (partition by repository_id order by finished_at, id)
+         ),
+         per_week as (
+             select week, sum(repos) as repos, sum(units) as units,
+                    sum(read_only) as read_only, sum(suppressed) as suppressed,
+                    sum(writable) as writable, sum(unknown) as unknown
+             from deltas group by week
+         ),
+         weeks as (
+             select generate_series(
+                        (select min(week) from per_week),
+                        date_trunc('week', $2 at time zone 'UTC')::date,
+                        interval '7 days')::date as week
+         )
+         select weeks.week + 6,
+                (sum(coalesce(p.repos, 0)) over run)::bigint,
+                (sum(coalesce(p.units, 0)) over run)::bigint,
+                (sum(coalesce(p.read_only, 0)) over run)::bigint,
+                (sum(coalesce(p.suppressed, 0)) over run)::bigint,
+                (sum(coalesce(p.writable, 0)) over run)::bigint,
+                (sum(coalesce(p.unknown, 0)) over run)::bigint
+         from weeks left join per_week p on p.week = weeks.week
+         window run as (order by weeks.week)
+         order by weeks.week",
+    )
+    .bind(ids)
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(week_end, repositories, units, read_only, suppressed, writable, unknown)| {
+                let counts = Counts {
+                    units,
+                    read_only,
+                    suppressed,
+                    writable,
+                    unknown,
+                };
+                TrendPoint {
+                    week_end,
+                    repositories,
+                    read_only_share: counts.share(),
+                    counts,
+                }
+            },
+        )
+        .collect())
+}
+
+/// The counts summed over each repository's last finished scan at or before `when`.
+pub async fn at(pool: &PgPool, ids: &[i64], when: DateTime<Utc>) -> Result<Counts, sqlx::Error> {
+    let (units, read_only, suppressed, writable, unknown): (i64, i64, i64, i64, i64) =
+        sqlx::query_as(
+            "select coalesce(sum(s.units), 0)::bigint, coalesce(sum(s.read_only), 0)::bigint,
+                    coalesce(sum(s.suppressed), 0)::bigint, coalesce(sum(s.writable), 0)::bigint,
+                    coalesce(sum(s.unknown), 0)::bigint
+             from unnest($1::bigint[]) as r(id)
+             cross join lateral (
+                 select units, read_only, suppressed, writable, unknown from scans
+                 where repository_id = r.id and state = 'done'
+                   and finished_at is not null and finished_at <= $2
+                 order by finished_at desc
+                 limit 1
+             ) s",
+        )
+        .bind(ids)
+        .bind(when)
+        .fetch_one(pool)
+        .await?;
+    Ok(Counts {
+        units,
+        read_only,
+        suppressed,
+        writable,
+        unknown,
+    })
+}
