@@ -48,7 +48,10 @@ async fn get(app: &axum::Router, uri: &str, token: Option<&str>) -> Answer {
 async fn setup(pool: &PgPool) -> (axum::Router, String, report_seed::Seeded) {
     let seeded = report_seed::seed(pool).await;
     // Created for "ACME": owners compare case-insensitively.
-    let token = tokens::create(pool, "ACME", Some("test")).await.unwrap().token;
+    let token = tokens::create(pool, "ACME", Some("test"))
+        .await
+        .unwrap()
+        .token;
     (service::router(service::state(pool.clone())), token, seeded)
 }
 
@@ -127,7 +130,11 @@ async fn the_json_report_has_the_documented_shape_and_the_known_numbers(pool: Pg
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["api", "docs", "shop"], "removed and foreign repositories are not listed");
+    assert_eq!(
+        names,
+        ["api", "docs", "shop"],
+        "removed and foreign repositories are not listed"
+    );
     let shop = &v["repositories"][2];
     assert_eq!(
         (
@@ -154,8 +161,7 @@ async fn the_json_report_has_the_documented_shape_and_the_known_numbers(pool: Pg
     assert_eq!(docs["last_scan_at"], Value::Null);
     assert_eq!(docs["read_only_share"], Value::Null);
     assert_eq!(
-        v["repositories"][0]["last_commit"],
-        "c200000000000000000000000000000000000000",
+        v["repositories"][0]["last_commit"], "c200000000000000000000000000000000000000",
         "the failed scan is not the latest"
     );
 
@@ -208,10 +214,12 @@ async fn the_page_shows_the_figures_the_chart_and_the_tables(pool: PgPool) {
     let a = get(&app, "/report/acme", Some(&token)).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert_eq!(a.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
-    assert!(a.headers[header::CONTENT_SECURITY_POLICY]
-        .to_str()
-        .unwrap()
-        .starts_with("default-src 'none'"));
+    assert!(
+        a.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
     let html = &a.body;
     for needle in [
         r#"<span class="value" id="fig-share">66.7 %</span>"#,
@@ -249,9 +257,15 @@ async fn a_repository_lists_its_writable_units_with_links_and_patches(pool: PgPo
     assert!(a.body.contains(
         r#"<a href="https://github.com/Acme/api/blob/c000000000000000000000000000000000000000/deploy/api.yaml#L12">deploy/api.yaml:12</a>"#
     ), "{}", a.body);
-    assert!(a.body.contains("<summary>Set readOnlyRootFilesystem: true</summary>"));
+    assert!(
+        a.body
+            .contains("<summary>Set readOnlyRootFilesystem: true</summary>")
+    );
     assert!(a.body.contains("Replace lines 12–13 with:"));
-    assert!(!a.body.contains("sidecar"), "read-only units are not listed");
+    assert!(
+        !a.body.contains("sidecar"),
+        "read-only units are not listed"
+    );
 
     let j = get(&app, "/api/report/acme/api", Some(&token)).await;
     let v: Value = serde_json::from_str(&j.body).unwrap();
@@ -285,11 +299,22 @@ async fn nothing_is_served_without_a_valid_token(pool: PgPool) {
     for uri in uris {
         let a = get(&app, uri, None).await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{uri}");
-        assert_eq!(a.headers[header::WWW_AUTHENTICATE], "Bearer realm=\"immutabot\"");
+        assert_eq!(
+            a.headers[header::WWW_AUTHENTICATE],
+            "Bearer realm=\"immutabot\""
+        );
         assert!(!a.body.contains("shop") && !a.body.contains("66.7"));
         let wrong = format!("{}0", &token[..token.len() - 1]);
-        assert_eq!(get(&app, uri, Some(&wrong)).await.status, StatusCode::UNAUTHORIZED, "{uri}");
-        assert_eq!(get(&app, uri, Some(&token)).await.status, StatusCode::OK, "{uri}");
+        assert_eq!(
+            get(&app, uri, Some(&wrong)).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{uri}"
+        );
+        assert_eq!(
+            get(&app, uri, Some(&token)).await.status,
+            StatusCode::OK,
+            "{uri}"
+        );
     }
     sqlx::query("update api_tokens set revoked_at = now()")
         .execute(&pool)
@@ -314,7 +339,10 @@ async fn a_token_never_reads_another_owners_report(pool: PgPool) {
     ] {
         let a = get(&app, uri, Some(&acme)).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{uri}");
-        assert!(!a.body.contains("secret") && !a.body.contains("leak"), "{uri}");
+        assert!(
+            !a.body.contains("secret") && !a.body.contains("leak"),
+            "{uri}"
+        );
     }
     // The other owner's own token does read it, and only it.
     let other = tokens::create(&pool, "other", None).await.unwrap().token;
@@ -323,7 +351,10 @@ async fn a_token_never_reads_another_owners_report(pool: PgPool) {
     let v: Value = serde_json::from_str(&a.body).unwrap();
     assert_eq!(v["summary"]["units"], 70);
     assert_eq!(v["summary"]["open_pull_request_findings"], 1);
-    assert_eq!(get(&app, "/api/report/acme", Some(&other)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&app, "/api/report/acme", Some(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
@@ -405,41 +436,52 @@ async fn the_report_command_prints_what_the_server_serves(pool: PgPool) {
 
     let (code, out, err) = immutabot(&url, &["report", "nobody"]);
     assert_eq!((code, out.as_str()), (1, ""));
-    assert!(err.contains("no repositories of `nobody` are known"), "{err}");
+    assert!(
+        err.contains("no repositories of `nobody` are known"),
+        "{err}"
+    );
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn token_create_prints_the_token_once_and_stores_only_its_hash(pool: PgPool) {
     let (app, _, _) = setup(&pool).await;
     let url = own_url(&pool).await;
-    let (code, out, err) = immutabot(&url, &["token", "create", "--owner", "Acme", "--label", "ci"]);
+    let (code, out, err) = immutabot(
+        &url,
+        &["token", "create", "--owner", "Acme", "--label", "ci"],
+    );
     assert_eq!(code, 0, "{err}");
     let token = out.trim();
     assert!(token.starts_with("imbt_") && token.len() == 69, "{out}");
     assert!(err.contains("shown only now"), "{err}");
     assert!(!err.contains(token), "the advice does not repeat the token");
 
-    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "select owner, token_sha256, label from api_tokens where label = 'ci'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("select owner, token_sha256, label from api_tokens where label = 'ci'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert_eq!(
         rows,
-        [("Acme".to_string(), tokens::hash(token), Some("ci".to_string()))]
+        [(
+            "Acme".to_string(),
+            tokens::hash(token),
+            Some("ci".to_string())
+        )]
     );
     let (dump,): (String,) = sqlx::query_as("select string_agg(t::text, ' ') from api_tokens t")
         .fetch_one(&pool)
         .await
         .unwrap();
     assert!(!dump.contains(&token[5..]), "the token text is not stored");
-    assert_eq!(get(&app, "/api/report/acme", Some(token)).await.status, StatusCode::OK);
-    let (used,): (bool,) = sqlx::query_as(
-        "select last_used_at is not null from api_tokens where label = 'ci'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    assert_eq!(
+        get(&app, "/api/report/acme", Some(token)).await.status,
+        StatusCode::OK
+    );
+    let (used,): (bool,) =
+        sqlx::query_as("select last_used_at is not null from api_tokens where label = 'ci'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(used);
 }

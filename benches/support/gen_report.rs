@@ -101,7 +101,11 @@ pub async fn generate(
             scan_id += 1;
             let weeks_ago = (shape.weeks - 1 - w) as i64;
             let at = now - Duration::weeks(weeks_ago) - Duration::minutes(rng.i64(1..24 * 60));
-            let at = if weeks_ago == 0 { at.max(week_start(now)) } else { at };
+            let at = if weeks_ago == 0 {
+                at.max(week_start(now))
+            } else {
+                at
+            };
             if w == 0 {
                 for u in 0..shape.units_per_repository {
                     let state = pick_initial(&mut rng, start);

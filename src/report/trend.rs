@@ -4,7 +4,8 @@
 //! that over repositories for every week would probe the scans once per (week, repository);
 //! instead each scan contributes its difference to the repository's previous scan in the
 //! week it finished, and a running sum over the weeks telescopes back to "the last scan of
-//! each repository" — one ordered pass over the owner's scans.
+//! each repository" — one pass over the owner's scans, in the order of the covering index
+//! `scans_report_trend` (newest first, so the previous scan is `lead`), without a sort.
 
 use super::{Counts, TrendPoint};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -21,16 +22,16 @@ pub async fn weekly(
     let rows: Vec<WeekTuple> = sqlx::query_as(
         "with deltas as (
              select date_trunc('week', finished_at at time zone 'UTC')::date as week,
-                    case when lag(id) over w is null then 1 else 0 end as repos,
-                    units - coalesce(lag(units) over w, 0) as units,
-                    read_only - coalesce(lag(read_only) over w, 0) as read_only,
-                    suppressed - coalesce(lag(suppressed) over w, 0) as suppressed,
-                    writable - coalesce(lag(writable) over w, 0) as writable,
-                    unknown - coalesce(lag(unknown) over w, 0) as unknown
+                    case when lead(id) over w is null then 1 else 0 end as repos,
+                    units - coalesce(lead(units) over w, 0) as units,
+                    read_only - coalesce(lead(read_only) over w, 0) as read_only,
+                    suppressed - coalesce(lead(suppressed) over w, 0) as suppressed,
+                    writable - coalesce(lead(writable) over w, 0) as writable,
+                    unknown - coalesce(lead(unknown) over w, 0) as unknown
              from scans
              where repository_id = any($1) and state = 'done'
                and finished_at is not null and finished_at <= $2
-             window w as (partition by repository_id order by finished_at, id)
+             window w as (partition by repository_id order by finished_at desc)
          ),
          per_week as (
              select week, sum(repos) as repos, sum(units) as units,

@@ -38,7 +38,9 @@ async fn exec(pool: &PgPool, sql: &'static str, times: &[DateTime<Utc>]) {
     for t in times {
         q = q.bind(*t);
     }
-    q.execute(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    q.execute(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// Writes the history.
