@@ -40,7 +40,7 @@ async fn a_person_sees_the_figures_the_chart_and_sorts_the_table(pool: PgPool) {
         units_per_repository: 24,
         weeks: 26,
         change_per_week: 0.06,
-        pull_requests: 3,
+        pull_requests: 4,
         seed: 7,
     };
     gen_report::generate(&pool, &shape, 1, Utc::now())

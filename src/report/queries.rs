@@ -206,7 +206,7 @@ pub async fn owner_report(
     let owner = first.owner.clone();
     let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
     let (weeks, before, rules, pull_requests) = tokio::try_join!(
-        async { Ok::<_, ReportError>(trend::weekly(pool, &ids, now).await?) },
+        async { Ok::<_, ReportError>(trend::weekly_cached(pool, &ids, now).await?) },
         async { Ok(trend::at(pool, &ids, now - Duration::days(WINDOW_DAYS)).await?) },
         rules(pool, &ids),
         activity(pool, &ids, now),

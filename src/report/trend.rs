@@ -10,6 +10,63 @@
 use super::{Counts, TrendPoint};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// What a trend was computed from: the repositories, the current week, and a fingerprint of
+/// their finished scans (count, newest id, sums of every count and of the finish times).
+type Key = (Vec<i64>, i64, (i64, i64, i64, i64, i64, i64, i64, i64));
+
+/// Trends by what they were computed from. Past weeks only change when scans are added or
+/// changed, which changes the fingerprint, so a hit is always what a fresh query would say.
+static CACHE: Mutex<Option<HashMap<Key, Vec<TrendPoint>>>> = Mutex::new(None);
+
+/// Entries kept before the cache starts over (one per owner and week, each a few kB).
+const CACHE_ENTRIES: usize = 256;
+
+/// [`weekly`], answered from memory while the owner's finished scans are unchanged.
+///
+/// The fingerprint is one index-only pass over `scans_report_trend` with plain sums, several
+/// times cheaper than the trend's window pass over the same rows.
+pub async fn weekly_cached(
+    pool: &PgPool,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Vec<TrendPoint>, sqlx::Error> {
+    let stamp: (i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "select count(*), coalesce(max(id), 0),
+                coalesce(sum(units), 0)::bigint, coalesce(sum(read_only), 0)::bigint,
+                coalesce(sum(suppressed), 0)::bigint, coalesce(sum(writable), 0)::bigint,
+                coalesce(sum(unknown), 0)::bigint,
+                coalesce(sum((extract(epoch from finished_at) * 1000)::bigint), 0)::bigint
+         from scans
+         where repository_id = any($1) and state = 'done'
+           and finished_at is not null and finished_at <= $2",
+    )
+    .bind(ids)
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    // Weeks start on Monday; 1970-01-01 was a Thursday.
+    let week = (now.timestamp() + 3 * 86_400).div_euclid(7 * 86_400);
+    let key: Key = (ids.to_vec(), week, stamp);
+    if let Some(hit) = cache().as_ref().and_then(|m| m.get(&key)) {
+        return Ok(hit.clone());
+    }
+    let points = weekly(pool, ids, now).await?;
+    let mut guard = cache();
+    let map = guard.get_or_insert_with(HashMap::new);
+    if map.len() >= CACHE_ENTRIES {
+        map.clear();
+    }
+    map.insert(key, points.clone());
+    Ok(points)
+}
+
+fn cache() -> std::sync::MutexGuard<'static, Option<HashMap<Key, Vec<TrendPoint>>>> {
+    // A panic while holding the lock leaves a map that is still consistent.
+    CACHE.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 type WeekTuple = (NaiveDate, i64, i64, i64, i64, i64, i64);
 

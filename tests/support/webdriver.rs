@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// The W3C element reference key.
-const ELEMENT: &str = "element-6066-11e4-a29c-4f8d4a8fb7a2";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A running chromedriver with one browser session; both end on drop.
 pub struct Browser {
@@ -204,15 +204,35 @@ impl Browser {
             .write_all(request.as_bytes())
             .await
             .map_err(|e| e.to_string())?;
-        let mut raw = Vec::new();
-        stream
-            .read_to_end(&mut raw)
+        // chromedriver may keep the connection open: read the head, then Content-Length bytes.
+        let read = async {
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 16384];
+            loop {
+                let n = stream.read(&mut buf).await.map_err(|e| e.to_string())?;
+                raw.extend_from_slice(&buf[..n]);
+                if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+                    let length = head.lines().find_map(|l| {
+                        l.strip_prefix("content-length:")
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                    });
+                    let done = match length {
+                        Some(len) => raw.len() >= split + 4 + len,
+                        None => n == 0 || raw.ends_with(b"0\r\n\r\n"),
+                    };
+                    if done {
+                        return Ok::<_, String>((raw, split));
+                    }
+                }
+                if n == 0 {
+                    return Err("connection closed before the answer was complete".to_string());
+                }
+            }
+        };
+        let (raw, split) = tokio::time::timeout(Duration::from_secs(60), read)
             .await
-            .map_err(|e| e.to_string())?;
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .ok_or("no HTTP header end")?;
+            .map_err(|_| format!("no answer to {method} {path} within 60 s"))??;
         let head = String::from_utf8_lossy(&raw[..split]).to_string();
         let mut payload = raw[split + 4..].to_vec();
         if head
@@ -267,7 +287,8 @@ impl Drop for Browser {
                         s,
                         "DELETE {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                     );
-                    let _ = s.read_to_end(&mut Vec::new());
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                    let _ = s.read(&mut [0u8; 4096]);
                 }
             })
             .join();
