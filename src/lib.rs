@@ -4,6 +4,7 @@
 //! out. The CLI and the service are thin edges around it.
 
 pub mod analyze;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -18,6 +19,7 @@ pub mod output;
 pub mod patch;
 pub mod queue;
 pub mod reconcile;
+pub mod report;
 pub mod rescan;
 pub mod review;
 pub mod rules;

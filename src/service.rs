@@ -62,6 +62,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         wake: wake.clone(),
         lost_deliveries: lost.clone(),
         metrics: crate::telemetry::metrics(),
+        forge_web_url: settings.web_url.as_str().into(),
     };
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await

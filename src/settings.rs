@@ -43,12 +43,13 @@ pub struct ServeArgs {
     /// This service's public URL (what GitHub calls); needed by `/setup`.
     #[arg(long, env = "IMMUTABOT_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// GitHub's web root for `/setup` (default: derived from GITHUB_API_URL).
-    #[arg(long, env = "IMMUTABOT_GITHUB_WEB_URL")]
-    pub github_web_url: Option<String>,
     /// GitHub's REST API root (GitHub Enterprise Server: `https://HOST/api/v3`).
     #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
     pub github_api_url: String,
+    /// GitHub's web root: links to files in the report, and where `/setup` sends the App
+    /// manifest (default: from GITHUB_API_URL, `https://github.com` or the Enterprise host).
+    #[arg(long, env = "GITHUB_WEB_URL")]
+    pub github_web_url: Option<String>,
     /// Jobs run at once by this process.
     #[arg(long, env = "IMMUTABOT_WORKERS", default_value = "4")]
     pub workers: String,
@@ -105,6 +106,8 @@ pub struct Settings {
     pub app: AppSource,
     /// API root, without a trailing slash.
     pub api_url: String,
+    /// Web root for links, without a trailing slash.
+    pub web_url: String,
     /// Concurrent jobs.
     pub workers: usize,
     /// Apply migrations on start.
@@ -206,6 +209,14 @@ impl ServeArgs {
             }
         };
         let api_url = take(&mut errors, api_url(&self.github_api_url));
+        // Checked only when given: a root derived from a bad GITHUB_API_URL is that error.
+        let web_url = match &self.github_web_url {
+            Some(given) => take(
+                &mut errors,
+                api_url_named(given, "GITHUB_WEB_URL", "https://github.com"),
+            ),
+            None => Some(self.web_url()),
+        };
         let workers = take(
             &mut errors,
             self.workers
@@ -250,6 +261,7 @@ impl ServeArgs {
             bind,
             app,
             api_url,
+            web_url,
             workers,
             reconcile,
             rescan,
@@ -260,6 +272,7 @@ impl ServeArgs {
                 Some(bind),
                 Some(app),
                 Some(api_url),
+                Some(web_url),
                 Some(workers),
                 Some(reconcile_interval),
                 Some(rescan_interval),
@@ -269,6 +282,7 @@ impl ServeArgs {
                 bind,
                 app,
                 api_url,
+                web_url,
                 workers,
                 migrate: !self.no_migrate,
                 log_format: self.log_format,
@@ -278,6 +292,13 @@ impl ServeArgs {
             }),
             _ => Err(errors),
         }
+    }
+
+    /// GitHub's web root as given, or derived from the API root.
+    fn web_url(&self) -> String {
+        self.github_web_url
+            .clone()
+            .unwrap_or_else(|| crate::setup::web_url_for(&self.github_api_url))
     }
 
     fn setup_source(&self) -> Result<AppSource, String> {
@@ -290,10 +311,7 @@ impl ServeArgs {
                 return Err("IMMUTABOT_PUBLIC_URL must be set to this service's public http(s) URL for /setup".into());
             }
         };
-        let web_url = match &self.github_web_url {
-            Some(u) => u.trim_end_matches('/').to_string(),
-            None => crate::setup::web_url_for(&self.github_api_url),
-        };
+        let web_url = self.web_url().trim_end_matches('/').to_string();
         Ok(AppSource::Setup {
             key,
             public_url,
@@ -341,6 +359,11 @@ fn take<T>(errors: &mut Vec<String>, r: Result<T, String>) -> Option<T> {
 
 /// Checks an API root: http(s), a host, no query; the trailing slash is dropped.
 pub fn api_url(url: &str) -> Result<String, String> {
+    api_url_named(url, "GITHUB_API_URL", "https://api.github.com")
+}
+
+/// Checks a URL root like [`api_url`], naming the setting in the error.
+fn api_url_named(url: &str, name: &str, example: &str) -> Result<String, String> {
     let trimmed = url.trim().trim_end_matches('/');
     let ok = trimmed
         .parse::<http::Uri>()
@@ -350,7 +373,7 @@ pub fn api_url(url: &str) -> Result<String, String> {
     match ok {
         Some(_) => Ok(trimmed.to_string()),
         None => Err(format!(
-            "GITHUB_API_URL `{url}` is not an http(s) URL (e.g. https://api.github.com)"
+            "{name} `{url}` is not an http(s) URL (e.g. {example})"
         )),
     }
 }

@@ -5,10 +5,12 @@ pub mod config_file;
 pub mod fix;
 pub mod generate;
 pub mod probe;
+pub mod report;
 pub mod resolver;
 pub mod scan;
 pub mod serve;
 pub mod strict;
+pub mod token;
 pub mod walk;
 
 use crate::model::Severity;
@@ -43,6 +45,10 @@ pub enum Command {
     Man(generate::ManArgs),
     /// GET a plain-http URL and exit 0 on 2xx: a health check for images without curl.
     Probe(probe::ProbeArgs),
+    /// Print an owner's compliance report (HTML, JSON or CSV) from the database.
+    Report(report::ReportArgs),
+    /// Create bearer tokens for the report (stored hashed).
+    Token(token::TokenArgs),
 }
 
 /// Arguments of `immutabot migrate`.
@@ -131,5 +137,7 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => ExitCode::from(generate::completions(&args)),
         Command::Man(args) => ExitCode::from(generate::man(&args)),
         Command::Probe(args) => ExitCode::from(probe::run(&args)),
+        Command::Report(args) => ExitCode::from(report::run(&args)),
+        Command::Token(args) => ExitCode::from(token::run(&args)),
     }
 }

@@ -4,7 +4,7 @@ use super::MigrateArgs;
 use crate::settings::{self, LogFormat, ServeArgs};
 use secrecy::ExposeSecret;
 
-fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

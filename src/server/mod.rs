@@ -1,6 +1,9 @@
-//! The HTTP side of the service: the webhook endpoint and the operational endpoints.
+//! The HTTP side of the service: the webhook endpoint, the compliance report and the
+//! operational endpoints.
 
+pub mod access;
 mod ops;
+mod report;
 mod webhook;
 
 use axum::Router;
@@ -32,6 +35,8 @@ pub struct AppState {
     pub lost_deliveries: Arc<AtomicBool>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    /// The forge's web root for links in the report (`https://github.com`).
+    pub forge_web_url: Arc<str>,
 }
 
 /// The service's router.
@@ -45,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .merge(report::routes(state.clone()))
         .with_state(state);
     match setup {
         Some(setup) => router.merge(

@@ -230,6 +230,11 @@ fn pull_request_event(ev: PullRequestEvent) -> Result<Event, InvalidPayload> {
             )));
         }
     }
+    let (Some(pr), Some(repository)) = (ev.pull_request, ev.repository) else {
+        return Err(InvalidPayload(
+            "unreadable payload: no pull_request or repository".into(),
+        ));
+    };
     let Some(installation) = ev.installation else {
         // Repository webhooks (not the App's) carry no installation: nothing we can act as.
         return Ok(Event::Ignored(
@@ -237,11 +242,6 @@ fn pull_request_event(ev: PullRequestEvent) -> Result<Event, InvalidPayload> {
         ));
     };
     let installation = InstallationId(installation.id);
-    let (Some(pr), Some(repository)) = (ev.pull_request, ev.repository) else {
-        return Err(InvalidPayload(
-            "unreadable payload: no pull_request or repository".into(),
-        ));
-    };
     let repo = repository.into_repo()?;
     let number = PrNumber(pr.number);
     if ev.action == "closed" {

@@ -22,6 +22,7 @@ pub fn state(pool: PgPool) -> AppState {
         wake: Arc::new(Notify::new()),
         lost_deliveries: Arc::new(AtomicBool::new(false)),
         metrics: immutabot::telemetry::metrics(),
+        forge_web_url: "https://github.com".into(),
     }
 }
 

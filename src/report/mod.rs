@@ -1,0 +1,202 @@
+//! The org-wide compliance report: what one owner's repositories look like today, how that
+//! changed week by week, and what pull requests did about it.
+//!
+//! [`queries`] reads the scan and pull-request history into the plain types below; the
+//! renderers ([`html`], [`csv`], and serde for JSON) never touch the database, so the server
+//! and `immutabot report` print exactly the same thing.
+
+pub mod chart;
+pub mod csv;
+pub mod html;
+pub mod links;
+pub mod queries;
+pub mod trend;
+
+use crate::model::Fix;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+/// Version of the JSON shape; bumped only on incompatible changes (see docs/report.md).
+pub const SHAPE_VERSION: u32 = 1;
+
+/// Renders a template; rendering into a `String` fails only if a value's `Display` fails,
+/// and ours never do.
+fn render_page(t: &impl askama::Template) -> String {
+    t.render()
+        .unwrap_or_else(|e| format!("immutabot could not render this page: {e}"))
+}
+
+/// Days the "change" figures and the pull-request activity look back.
+pub const WINDOW_DAYS: i64 = 30;
+
+/// Everything the report says about one owner (organisation or user).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OwnerReport {
+    /// Shape version ([`SHAPE_VERSION`]).
+    pub version: u32,
+    /// The owner as stored on its repositories (GitHub's spelling).
+    pub owner: String,
+    /// When the report was computed.
+    pub generated_at: DateTime<Utc>,
+    /// Headline figures.
+    pub summary: Summary,
+    /// Read-only share at the end of every week of the history, oldest first.
+    pub trend: Vec<TrendPoint>,
+    /// One row per repository, by name.
+    pub repositories: Vec<RepositoryRow>,
+    /// One row per rule that has current units or open pull-request findings.
+    pub rules: Vec<RuleRow>,
+    /// Pull-request activity over the last [`WINDOW_DAYS`] days.
+    pub pull_requests: PullRequestActivity,
+}
+
+/// Unit counts of one or more scans.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Services and containers.
+    pub units: i64,
+    /// Read-only ones.
+    pub read_only: i64,
+    /// Exempted by a suppression (never counted as read-only).
+    pub suppressed: i64,
+    /// Writable ones.
+    pub writable: i64,
+    /// Ones whose status the file does not decide.
+    pub unknown: i64,
+}
+
+impl Counts {
+    /// Read-only units over all units; `None` without units.
+    pub fn share(&self) -> Option<f64> {
+        (self.units > 0).then(|| self.read_only as f64 / self.units as f64)
+    }
+
+    /// Adds another repository's counts.
+    pub fn add(&mut self, other: &Counts) {
+        self.units += other.units;
+        self.read_only += other.read_only;
+        self.suppressed += other.suppressed;
+        self.writable += other.writable;
+        self.unknown += other.unknown;
+    }
+}
+
+/// The headline figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Repositories of the owner (not removed from the installation).
+    pub repositories: i64,
+    /// Of those, repositories with at least one finished scan.
+    pub scanned_repositories: i64,
+    /// Counts over each repository's latest finished scan.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// `read_only / units` (0..1); `null` without units.
+    pub read_only_share: Option<f64>,
+    /// The share [`WINDOW_DAYS`] days ago; `null` when nothing was scanned by then.
+    pub read_only_share_before: Option<f64>,
+    /// `read_only_share - read_only_share_before`; `null` when either is.
+    pub read_only_share_change: Option<f64>,
+    /// Findings still open on open pull requests.
+    pub open_pull_request_findings: i64,
+}
+
+/// The state at the end of one week.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendPoint {
+    /// Sunday of the week (weeks start on Monday, UTC).
+    pub week_end: NaiveDate,
+    /// Repositories scanned by then.
+    pub repositories: i64,
+    /// Counts over each repository's last finished scan at or before the week's end.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// `read_only / units`; `null` without units.
+    pub read_only_share: Option<f64>,
+}
+
+/// One repository's row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepositoryRow {
+    /// Repository name (without the owner).
+    pub name: String,
+    /// Private on GitHub.
+    pub private: bool,
+    /// Counts of the latest finished scan (zero when never scanned).
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// `read_only / units`; `null` without units.
+    pub read_only_share: Option<f64>,
+    /// When the latest finished scan ended; `null` when never scanned.
+    pub last_scan_at: Option<DateTime<Utc>>,
+    /// The commit that scan read.
+    pub last_commit: Option<String>,
+    /// Findings still open on open pull requests.
+    pub open_pull_request_findings: i64,
+}
+
+/// How many units break one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleRow {
+    /// Stable rule id, e.g. `writable-root-filesystem`.
+    pub rule: String,
+    /// One-line title (the id again for a rule this build does not know).
+    pub title: String,
+    /// Current units on default branches with an unsuppressed finding of this rule.
+    pub units: i64,
+    /// Findings of this rule still open on open pull requests.
+    pub open_pull_request_findings: i64,
+}
+
+/// What pull requests did over the window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PullRequestActivity {
+    /// The window, in days.
+    pub window_days: i64,
+    /// Checks started (one per pull-request head commit).
+    pub checks: i64,
+    /// Findings first seen in the window.
+    pub findings_raised: i64,
+    /// Findings fixed in the window.
+    pub findings_fixed: i64,
+    /// Median time from first seen to fixed of the findings fixed in the window, in hours.
+    pub median_hours_to_fix: Option<f64>,
+}
+
+/// Everything the report says about one repository: every unit that is not read-only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepositoryReport {
+    /// Shape version ([`SHAPE_VERSION`]).
+    pub version: u32,
+    /// The owner as stored.
+    pub owner: String,
+    /// The row the owner's report shows for it.
+    pub repository: RepositoryRow,
+    /// Writable units (state `false` or `unknown`), by path and line.
+    pub writable_units: Vec<WritableUnit>,
+}
+
+/// One writable unit of a repository's default branch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WritableUnit {
+    /// File path in the repository.
+    pub path: String,
+    /// 1-based line of the service key or container name.
+    pub line: i32,
+    /// Compose service or Kubernetes `Kind/name`.
+    pub workload: String,
+    /// Kubernetes container name.
+    pub container: Option<String>,
+    /// Image reference as written.
+    pub image: Option<String>,
+    /// `false` (writable) or `unknown`.
+    pub state: String,
+    /// Unsuppressed rule ids.
+    pub rules: Vec<String>,
+    /// Commit the line refers to (the scan that first saw the unit in this state).
+    pub commit: String,
+    /// The file and line on the forge.
+    pub url: String,
+    /// The suggested patch, when one can be made safely.
+    pub fix: Option<Fix>,
+}

@@ -1,0 +1,134 @@
+//! `/report/{owner}` (HTML, or CSV with `.csv`), `/report/{owner}/{repo}`, and their JSON
+//! under `/api/report/…`. Every route sits behind [`access::require_token`], and a token
+//! reads only its own owner: any other owner is answered 404, as if it did not exist.
+
+use super::AppState;
+use super::access::{self, Grant};
+use crate::report::queries::{self, ReportError};
+use crate::report::{csv, html};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router, middleware};
+use chrono::Utc;
+
+/// The report's routes, guarded by a token.
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/report/{owner}", get(owner_page))
+        .route("/report/{owner}/{repo}", get(repository_page))
+        .route("/api/report/{owner}", get(owner_json))
+        .route("/api/report/{owner}/{repo}", get(repository_json))
+        .route_layer(middleware::from_fn_with_state(state, access::require_token))
+}
+
+/// Content Security Policy of the pages: inline style and script only, nothing fetched.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+async fn owner_page(
+    State(state): State<AppState>,
+    Extension(grant): Extension<Grant>,
+    Path(owner): Path<String>,
+) -> Response {
+    // `/report/acme.csv` lands here: GitHub logins never contain a dot, so the suffix is ours.
+    let (owner, as_csv) = match owner.strip_suffix(".csv") {
+        Some(o) => (o.to_string(), true),
+        None => (owner, false),
+    };
+    if !grant.covers(&owner) {
+        return not_found();
+    }
+    match queries::owner_report(&state.pool, &owner, Utc::now()).await {
+        Ok(r) if as_csv => with_headers(
+            csv::repositories(&r),
+            "text/csv; charset=utf-8",
+            Some(&format!("attachment; filename=\"{}.csv\"", r.owner)),
+        ),
+        Ok(r) => with_headers(html::owner_page(&r), "text/html; charset=utf-8", None),
+        Err(e) => error(e),
+    }
+}
+
+async fn repository_page(
+    State(state): State<AppState>,
+    Extension(grant): Extension<Grant>,
+    Path((owner, repo)): Path<(String, String)>,
+) -> Response {
+    if !grant.covers(&owner) {
+        return not_found();
+    }
+    match queries::repository_report(&state.pool, &owner, &repo, &state.forge_web_url).await {
+        Ok(r) => with_headers(html::repository_page(&r), "text/html; charset=utf-8", None),
+        Err(e) => error(e),
+    }
+}
+
+async fn owner_json(
+    State(state): State<AppState>,
+    Extension(grant): Extension<Grant>,
+    Path(owner): Path<String>,
+) -> Response {
+    if !grant.covers(&owner) {
+        return not_found();
+    }
+    match queries::owner_report(&state.pool, &owner, Utc::now()).await {
+        Ok(r) => no_store(Json(r).into_response()),
+        Err(e) => error(e),
+    }
+}
+
+async fn repository_json(
+    State(state): State<AppState>,
+    Extension(grant): Extension<Grant>,
+    Path((owner, repo)): Path<(String, String)>,
+) -> Response {
+    if !grant.covers(&owner) {
+        return not_found();
+    }
+    match queries::repository_report(&state.pool, &owner, &repo, &state.forge_web_url).await {
+        Ok(r) => no_store(Json(r).into_response()),
+        Err(e) => error(e),
+    }
+}
+
+fn with_headers(body: String, content_type: &'static str, disposition: Option<&str>) -> Response {
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            // Links to the forge must not tell it which private report they came from.
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response();
+    if let Some(v) = disposition.and_then(|d| HeaderValue::from_str(d).ok()) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    no_store(res)
+}
+
+/// The report names private repositories: no shared cache may keep it.
+fn no_store(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "no such owner or repository\n").into_response()
+}
+
+fn error(e: ReportError) -> Response {
+    match e {
+        ReportError::NotFound => not_found(),
+        ReportError::Database(e) => {
+            tracing::error!(error = %e, "report query failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
