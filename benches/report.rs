@@ -146,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
         pool: pool.clone(),
         live: immutabot::setup::live::LiveApp::secrets_only(vec![b"unused".to_vec()]),
         setup: None,
+        intake: Arc::new(immutabot::webhook::batch::Batcher::start(pool.clone(), 1)),
         wake: Arc::new(Notify::new()),
         lost_deliveries: Arc::new(AtomicBool::new(false)),
         metrics: immutabot::telemetry::metrics(),

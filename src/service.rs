@@ -58,6 +58,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let state = AppState {
         pool: pool.clone(),
         live: live.clone(),
+        intake: Arc::new(crate::webhook::batch::Batcher::start(pool.clone(), 2)),
         setup: setup.clone(),
         wake: wake.clone(),
         lost_deliveries: lost.clone(),

@@ -325,3 +325,41 @@ async fn health_readiness_and_metrics(pool: PgPool) {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(text.contains("not applied"), "{text}");
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn concurrent_deliveries_share_commits_and_each_is_recorded_once(pool: PgPool) {
+    let app = router(state(pool.clone()));
+    let body = fixture("pull_request/opened");
+    let mut sends = Vec::new();
+    for i in 0..60u64 {
+        let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        v["number"] = (i % 40 + 1).into();
+        v["pull_request"]["number"] = (i % 40 + 1).into();
+        v["pull_request"]["head"]["sha"] = format!("{:040x}", i % 40 + 1).into();
+        // 20 of the 60 are redeliveries of an earlier delivery id.
+        let guid = format!("c-{}", i % 40);
+        let req = delivery("pull_request", &guid, serde_json::to_vec(&v).unwrap());
+        let app = app.clone();
+        sends.push(tokio::spawn(async move { send(&app, req).await.0 }));
+    }
+    let mut statuses = Vec::new();
+    for s in sends {
+        statuses.push(s.await.unwrap());
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::ACCEPTED)
+            .count(),
+        40
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        20
+    );
+    assert_eq!(count(&pool, "select count(*) from deliveries").await, 40);
+    assert_eq!(
+        count(&pool, "select count(*) from jobs where state = 'queued'").await,
+        40
+    );
+}

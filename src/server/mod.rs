@@ -28,6 +28,8 @@ pub struct AppState {
     pub live: crate::setup::live::LiveApp,
     /// The `/setup` pages, when the App is registered through them.
     pub setup: Option<Arc<crate::setup::Setup>>,
+    /// Records pull-request deliveries with group commit.
+    pub intake: Arc<crate::webhook::batch::Batcher>,
     /// Wakes idle workers when a job was queued.
     pub wake: Arc<Notify>,
     /// Set when a delivery could not be stored: the reconciler then asks GitHub to redeliver

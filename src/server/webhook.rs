@@ -1,7 +1,7 @@
 //! `POST /webhooks/github`: verify, parse, record, answer.
 
 use super::AppState;
-use crate::webhook::event;
+use crate::webhook::event::{self, Event};
 use crate::webhook::intake::{self, Delivery, Intake};
 use crate::webhook::signature;
 use axum::body::Bytes;
@@ -79,7 +79,11 @@ pub async fn github(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
         }
     };
     drop(_enter);
-    match intake::record(&s.pool, &delivery, &parsed).await {
+    let recorded = match &parsed {
+        Event::Review(r) => s.intake.record(&delivery, r).await,
+        other => intake::record(&s.pool, &delivery, other).await,
+    };
+    match recorded {
         Ok(outcome) => {
             let _enter = span.enter();
             info!(outcome = outcome.label(), "delivery recorded");

@@ -204,8 +204,8 @@ pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Res
 
 /// The common case, a pull request to review, as one statement: see the migration that
 /// defines `immutabot_intake_review` for why.
-async fn review_in_one_round_trip(
-    pool: &PgPool,
+pub async fn review_in_one_round_trip<'e>(
+    db: impl sqlx::PgExecutor<'e>,
     d: &Delivery<'_>,
     r: &ReviewRequest,
 ) -> sqlx::Result<Intake> {
@@ -226,7 +226,7 @@ async fn review_in_one_round_trip(
     .bind(r.head_sha.as_str())
     .bind(&job.payload)
     .bind(&job.dedupe_key)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     Ok(match result.as_str() {
         "duplicate" => Intake::Duplicate,

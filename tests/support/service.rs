@@ -16,9 +16,10 @@ pub const SECRET: &str = "test-webhook-secret";
 /// The router's state over `pool`.
 pub fn state(pool: PgPool) -> AppState {
     AppState {
-        pool,
+        pool: pool.clone(),
         live: immutabot::setup::live::LiveApp::secrets_only(vec![SECRET.as_bytes().to_vec()]),
         setup: None,
+        intake: Arc::new(immutabot::webhook::batch::Batcher::start(pool.clone(), 2)),
         wake: Arc::new(Notify::new()),
         lost_deliveries: Arc::new(AtomicBool::new(false)),
         metrics: immutabot::telemetry::metrics(),
