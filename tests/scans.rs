@@ -315,6 +315,7 @@ async fn a_fix_pushed_to_the_default_branch_makes_the_unit_read_only_with_no_man
     h.first_commit();
     h.install().await;
     let before = units(&h.pool, REPO_ID).await;
+    assert_eq!(in_report(&h.pool).await, ["Deployment/web", "worker"]);
 
     h.commit(
         REPO,
@@ -366,6 +367,22 @@ async fn a_fix_pushed_to_the_default_branch_makes_the_unit_read_only_with_no_man
     for u in before.iter().filter(|u| u.path == "compose.yaml") {
         assert!(after.contains(u), "{u:?} was rewritten");
     }
+    // What the report shows: the Deployment left the writable list by itself.
+    assert_eq!(in_report(&h.pool).await, ["worker"]);
+}
+
+/// The writable units the repository's report page lists.
+async fn in_report(pool: &PgPool) -> Vec<String> {
+    let (owner, name) = REPO.split_once('/').unwrap();
+    immutabot::report::queries::repository_report(pool, owner, name, "https://github.com")
+        .await
+        .unwrap()
+        .writable_units
+        .into_iter()
+        .map(|u| u.workload)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
