@@ -85,18 +85,6 @@ pub async fn set_check_run(pool: &PgPool, check_id: i64, check_run_id: i64) -> s
     Ok(())
 }
 
-/// Fingerprints with an inline comment on this pull request, as the history knows them.
-pub async fn commented(pool: &PgPool, check_id: i64) -> sqlx::Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "select f.fingerprint from findings f join checks c on c.pull_request_id = f.pull_request_id
-          where c.id = $1 and f.commented and f.state = 'open'",
-    )
-    .bind(check_id)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(f,)| f).collect())
-}
-
 /// Ends a check: its counts and conclusion, every current finding upserted, and the pull
 /// request's open findings that are gone marked fixed. Returns the fingerprints newly fixed.
 pub async fn finish_check(
