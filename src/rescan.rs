@@ -34,21 +34,14 @@ pub async fn refresh(pool: &PgPool, app: &GitHubApp) -> anyhow::Result<usize> {
             }
         };
         for r in listed {
-            sqlx::query(
-                "insert into repositories (id, installation_id, owner, name, default_branch, private)
-                 values ($1, $2, $3, $4, $5, $6)
-                 on conflict (id) do update set installation_id = excluded.installation_id,
-                     owner = excluded.owner, name = excluded.name,
-                     default_branch = coalesce(excluded.default_branch, repositories.default_branch),
-                     private = excluded.private, removed_at = null",
+            crate::webhook::intake::write_repository(
+                pool,
+                id,
+                r.id,
+                &r.name,
+                r.default_branch.as_deref(),
+                r.private,
             )
-            .bind(r.id)
-            .bind(id)
-            .bind(r.name.owner())
-            .bind(r.name.name())
-            .bind(&r.default_branch)
-            .bind(r.private)
-            .execute(pool)
             .await
             .context("recording a listed repository")?;
             seen += 1;

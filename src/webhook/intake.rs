@@ -364,6 +364,26 @@ async fn upsert_repo(
     if same.is_some() {
         return Ok(());
     }
+    write_repository(
+        &mut **tx,
+        installation,
+        r.id,
+        &r.name,
+        r.default_branch.as_deref(),
+        r.private,
+    )
+    .await
+}
+
+/// Inserts or updates a repository's row (and marks it present again).
+pub async fn write_repository<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    installation: i64,
+    id: i64,
+    name: &crate::ids::RepoName,
+    default_branch: Option<&str>,
+    private: bool,
+) -> sqlx::Result<()> {
     sqlx::query(
         "insert into repositories (id, installation_id, owner, name, default_branch, private)
          values ($1, $2, $3, $4, $5, $6)
@@ -372,13 +392,13 @@ async fn upsert_repo(
              default_branch = coalesce(excluded.default_branch, repositories.default_branch),
              private = excluded.private, removed_at = null",
     )
-    .bind(r.id)
+    .bind(id)
     .bind(installation)
-    .bind(r.name.owner())
-    .bind(r.name.name())
-    .bind(&r.default_branch)
-    .bind(r.private)
-    .execute(&mut **tx)
+    .bind(name.owner())
+    .bind(name.name())
+    .bind(default_branch)
+    .bind(private)
+    .execute(db)
     .await?;
     Ok(())
 }
