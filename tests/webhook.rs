@@ -363,3 +363,51 @@ async fn concurrent_deliveries_share_commits_and_each_is_recorded_once(pool: PgP
         40
     );
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn one_batch_statement_answers_each_delivery_as_one_by_one_would(pool: PgPool) {
+    use immutabot::webhook::event::{self, Event};
+    use immutabot::webhook::intake::{self, Delivery, Intake};
+    let review = |head: &str| match event::parse(
+        "pull_request",
+        &with_head(&fixture("pull_request/opened"), head),
+    )
+    .unwrap()
+    {
+        Event::Review(r) => r,
+        other => panic!("not a review: {other:?}"),
+    };
+    let (first, second) = (review(&"a".repeat(40)), review(&"b".repeat(40)));
+    let d = |guid| Delivery {
+        guid,
+        event: "pull_request",
+        action: Some("synchronize"),
+    };
+    // A new head, the same head again under another id, a redelivery inside the batch, then a
+    // newer head that supersedes the first job.
+    let batch = [
+        (d("b-1"), &first),
+        (d("b-2"), &first),
+        (d("b-1"), &first),
+        (d("b-3"), &second),
+    ];
+    let results = intake::reviews_in_one_round_trip(&pool, &batch)
+        .await
+        .unwrap();
+    assert!(matches!(results[0], Intake::Queued(_)), "{results:?}");
+    assert_eq!(results[1..3], [Intake::AlreadyQueued, Intake::Duplicate]);
+    assert!(matches!(results[3], Intake::Queued(_)), "{results:?}");
+    assert_eq!(count(&pool, "select count(*) from deliveries").await, 3);
+    assert_eq!(
+        count(&pool, "select count(*) from jobs where state = 'queued'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from jobs where state = 'superseded'"
+        )
+        .await,
+        1
+    );
+}

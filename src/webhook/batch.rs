@@ -2,7 +2,7 @@
 //! its answer, and a commit waits for the disk: one commit per delivery caps intake at the
 //! disk's flush rate. Deliveries that arrive while a commit is in flight are recorded
 //! together in the next transaction, and each gets its answer once that commit is done:
-//! just as durable, many deliveries per flush.
+//! just as durable, many deliveries per flush. A batch is one statement (one round trip).
 
 use super::event::ReviewRequest;
 use super::intake::{self, Delivery, Intake};
@@ -102,17 +102,8 @@ fn delivery(p: &Pending) -> Delivery<'_> {
 }
 
 async fn together(pool: &PgPool, batch: &[Pending]) -> sqlx::Result<Vec<Intake>> {
-    if let [one] = batch {
-        return Ok(vec![
-            intake::review_in_one_round_trip(pool, &delivery(one), &one.review).await?,
-        ]);
-    }
-    let mut tx = pool.begin().await?;
-    let mut results = Vec::with_capacity(batch.len());
-    for p in batch {
-        results.push(intake::review_in_one_round_trip(&mut *tx, &delivery(p), &p.review).await?);
-    }
-    tx.commit().await?;
+    let items: Vec<_> = batch.iter().map(|p| (delivery(p), &p.review)).collect();
+    let results = intake::reviews_in_one_round_trip(pool, &items).await?;
     metrics::histogram!("immutabot_intake_batch_size").record(batch.len() as f64);
     Ok(results)
 }

@@ -202,33 +202,73 @@ pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Res
     Ok(result)
 }
 
-/// The common case, a pull request to review, as one statement: see the migration that
-/// defines `immutabot_intake_review` for why.
+/// The common case, a pull request to review, as one statement: a batch of one.
 pub async fn review_in_one_round_trip<'e>(
     db: impl sqlx::PgExecutor<'e>,
     d: &Delivery<'_>,
     r: &ReviewRequest,
 ) -> sqlx::Result<Intake> {
-    let job = review_job(r);
-    let (result,): (String,) = sqlx::query_as(
-        "select immutabot_intake_review($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    let mut results = reviews_in_one_round_trip(db, &[(d.clone(), r)]).await?;
+    results.pop().ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Many pull-request deliveries as one statement, in its own transaction (group commit: see
+/// the migration that defines `immutabot_intake_reviews`). One result per delivery, in order.
+pub async fn reviews_in_one_round_trip<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    batch: &[(Delivery<'_>, &ReviewRequest)],
+) -> sqlx::Result<Vec<Intake>> {
+    let (payloads, keys): (Vec<serde_json::Value>, Vec<Option<String>>) = batch
+        .iter()
+        .map(|(_, r)| {
+            let job = review_job(r);
+            (job.payload, job.dedupe_key)
+        })
+        .unzip();
+    let column = |f: &dyn Fn(&Delivery, &ReviewRequest) -> Option<String>| -> Vec<Option<String>> {
+        batch.iter().map(|(d, r)| f(d, r)).collect()
+    };
+    let (results,): (Vec<String>,) = sqlx::query_as(
+        "select immutabot_intake_reviews($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
-    .bind(d.guid)
-    .bind(d.event)
-    .bind(d.action)
-    .bind(r.installation.0)
-    .bind(r.repo.id)
-    .bind(r.repo.name.owner())
-    .bind(r.repo.name.name())
-    .bind(&r.repo.default_branch)
-    .bind(r.repo.private)
-    .bind(r.number.0)
-    .bind(r.head_sha.as_str())
-    .bind(&job.payload)
-    .bind(&job.dedupe_key)
+    .bind(column(&|d, _| Some(d.guid.to_string())))
+    .bind(column(&|d, _| Some(d.event.to_string())))
+    .bind(column(&|d, _| d.action.map(str::to_string)))
+    .bind(
+        batch
+            .iter()
+            .map(|(_, r)| r.installation.0)
+            .collect::<Vec<i64>>(),
+    )
+    .bind(batch.iter().map(|(_, r)| r.repo.id).collect::<Vec<i64>>())
+    .bind(column(&|_, r| Some(r.repo.name.owner().to_string())))
+    .bind(column(&|_, r| Some(r.repo.name.name().to_string())))
+    .bind(column(&|_, r| r.repo.default_branch.clone()))
+    .bind(
+        batch
+            .iter()
+            .map(|(_, r)| r.repo.private)
+            .collect::<Vec<bool>>(),
+    )
+    .bind(batch.iter().map(|(_, r)| r.number.0).collect::<Vec<i64>>())
+    .bind(column(&|_, r| Some(r.head_sha.to_string())))
+    .bind(payloads)
+    .bind(keys)
     .fetch_one(db)
     .await?;
-    Ok(match result.as_str() {
+    if results.len() != batch.len() {
+        return Err(sqlx::Error::Protocol(format!(
+            "immutabot_intake_reviews answered {} results for {} deliveries",
+            results.len(),
+            batch.len()
+        )));
+    }
+    Ok(results.iter().map(|r| from_label(r)).collect())
+}
+
+/// Reads the intake functions' answer: `duplicate`, `already_queued` or `queued:<job id>`.
+fn from_label(result: &str) -> Intake {
+    match result {
         "duplicate" => Intake::Duplicate,
         "already_queued" => Intake::AlreadyQueued,
         queued => Intake::Queued(JobId(
@@ -237,7 +277,7 @@ pub async fn review_in_one_round_trip<'e>(
                 .parse()
                 .unwrap_or_default(),
         )),
-    })
+    }
 }
 
 fn review_job(r: &ReviewRequest) -> NewJob {
