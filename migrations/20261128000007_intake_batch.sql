@@ -14,7 +14,13 @@ create function immutabot_intake_reviews(
     p_installation bigint[], p_repo_id bigint[], p_owner text[], p_name text[],
     p_default_branch text[], p_private boolean[],
     p_number bigint[], p_head_sha text[], p_payload jsonb[], p_key text[]
-) returns text[] language plpgsql as $$
+) returns text[] language plpgsql
+-- Plan every call for the tables as they are now. A cached generic plan keeps the row counts
+-- seen when it was made: made while `jobs` was nearly empty, it walked every queued job for
+-- each batch (measured: 1.9 ms of database time per delivery at 8,000 queued jobs, against
+-- 0.25 ms planned afresh).
+set plan_cache_mode = force_custom_plan
+as $$
 declare
     v_new text[];
     v_out text[];
