@@ -410,4 +410,11 @@ async fn one_batch_statement_answers_each_delivery_as_one_by_one_would(pool: PgP
         .await,
         1
     );
+    // A plan cached while `jobs` was empty walked every queued job per batch (BENCHMARKS.md).
+    let (config,): (Vec<String>,) =
+        sqlx::query_as("select proconfig from pg_proc where proname = 'immutabot_intake_reviews'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(config, ["plan_cache_mode=force_custom_plan"]);
 }
