@@ -1,5 +1,5 @@
-//! `immutabot serve`: the webhook server, the workers, the reconciler and the periodic rescan
-//! in one process.
+//! `immutabot serve`: the webhook server, the workers, the reconciler, the periodic rescan
+//! and retention, in one process.
 
 use crate::forge::github::{GitHubApp, GitHubSettings};
 use crate::jobs::{self, JobContext};
@@ -81,6 +81,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         let workers = settings.workers;
         let interval = settings.reconcile_interval;
         let rescan = settings.rescan_interval;
+        let retention = settings.retention;
         tokio::spawn(async move {
             wait_for_schema(&pool, migrate, stop_rx.clone()).await;
             if let Some(setup) = &setup {
@@ -109,6 +110,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 pool.clone(),
                 app.clone(),
                 rescan,
+                stop_rx.clone(),
+            )));
+            tasks.push(tokio::spawn(crate::queue::retention::run(
+                pool.clone(),
+                retention,
                 stop_rx.clone(),
             )));
             tasks.push(tokio::spawn(crate::reconcile::run(

@@ -65,6 +65,9 @@ pub struct ServeArgs {
     /// Seconds after which a repository's last full scan is stale and rescanned; 0 disables.
     #[arg(long, env = "IMMUTABOT_RESCAN_INTERVAL", default_value = "86400")]
     pub rescan_interval: String,
+    /// Days to keep webhook deliveries and finished jobs; 0 keeps them forever.
+    #[arg(long, env = "IMMUTABOT_RETENTION_DAYS", default_value = "30")]
+    pub retention_days: String,
     /// Minimum spacing between content-creating GitHub requests of one installation, in ms.
     #[arg(
         long,
@@ -118,6 +121,8 @@ pub struct Settings {
     pub reconcile_interval: Duration,
     /// Age at which a repository is rescanned; zero disables the periodic rescan.
     pub rescan_interval: Duration,
+    /// How long deliveries and finished jobs are kept; `None` keeps them forever.
+    pub retention: Option<Duration>,
     /// Pacing of writes per installation.
     pub write_interval: Duration,
 }
@@ -244,6 +249,7 @@ impl ServeArgs {
                 }),
         );
         let rescan = take(&mut errors, rescan_interval(&self.rescan_interval));
+        let retention = take(&mut errors, retention(&self.retention_days));
         let write_interval = take(
             &mut errors,
             self.github_write_interval_ms
@@ -265,6 +271,7 @@ impl ServeArgs {
             workers,
             reconcile,
             rescan,
+            retention,
             write_interval,
         ) {
             (
@@ -276,6 +283,7 @@ impl ServeArgs {
                 Some(workers),
                 Some(reconcile_interval),
                 Some(rescan_interval),
+                Some(retention),
                 Some(write_interval),
             ) if errors.is_empty() => Ok(Settings {
                 database_url,
@@ -288,6 +296,7 @@ impl ServeArgs {
                 log_format: self.log_format,
                 reconcile_interval,
                 rescan_interval,
+                retention,
                 write_interval,
             }),
             _ => Err(errors),
@@ -353,6 +362,18 @@ fn rescan_interval(text: &str) -> Result<Duration, String> {
         })
 }
 
+/// The retention period: 0 (keep forever) or at least 7 days, so that a delivery outlives
+/// GitHub's own record of it and the reconciler never asks for one we deleted.
+fn retention(text: &str) -> Result<Option<Duration>, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Ok(None),
+        Ok(days) if (7..=36_500).contains(&days) => Ok(Some(Duration::from_secs(days * 86_400))),
+        _ => Err(format!(
+            "IMMUTABOT_RETENTION_DAYS `{text}` is not a number of days (0 to keep forever, else 7 to 36500)"
+        )),
+    }
+}
+
 fn take<T>(errors: &mut Vec<String>, r: Result<T, String>) -> Option<T> {
     r.map_err(|e| errors.push(e)).ok()
 }
@@ -406,6 +427,7 @@ mod tests {
             workers: "0".into(),
             github_api_url: "ftp://x".into(),
             rescan_interval: "5".into(),
+            retention_days: "3".into(),
             ..parse(&[])
         };
         let errors = a.settings().unwrap_err();
@@ -418,6 +440,7 @@ mod tests {
             "IMMUTABOT_WORKERS `0`",
             "GITHUB_API_URL `ftp://x`",
             "IMMUTABOT_RESCAN_INTERVAL `5`",
+            "IMMUTABOT_RETENTION_DAYS `3`",
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
         }
@@ -452,6 +475,8 @@ mod tests {
         assert_eq!(webhook_secrets, &vec![b"new".to_vec(), b"old".to_vec()]);
         assert_eq!(s.rescan_interval, Duration::from_secs(86400));
         assert_eq!(rescan_interval("0"), Ok(Duration::ZERO));
+        assert_eq!(s.retention, Some(Duration::from_secs(30 * 86_400)));
+        assert_eq!(retention("0"), Ok(None));
         assert!(!format!("{s:?}").contains("postgres://"));
     }
 }

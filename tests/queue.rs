@@ -194,3 +194,72 @@ async fn failures_back_off_then_end_dead_with_their_error(pool: PgPool) {
     );
     assert_eq!(runs.load(Ordering::SeqCst), 3);
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn retention_deletes_old_finished_work_and_keeps_what_is_live_or_recent(pool: PgPool) {
+    use immutabot::queue::retention::{Pruned, prune};
+    // (delivery, age in days, its job's state)
+    let rows = [
+        ("old-done", 40, Some("done")),
+        ("old-dead", 40, Some("dead")),
+        ("old-superseded", 40, Some("superseded")),
+        ("old-ignored", 40, None),
+        ("old-but-queued", 40, Some("queued")),
+        ("old-but-running", 40, Some("running")),
+        ("recent-done", 2, Some("done")),
+        ("recent-ignored", 2, None),
+    ];
+    for (guid, age, state) in rows {
+        sqlx::query(
+            "insert into deliveries (guid, event, outcome, received_at)
+             values ($1, 'pull_request', 'queued', now() - make_interval(days => $2))",
+        )
+        .bind(guid)
+        .bind(age)
+        .execute(&pool)
+        .await
+        .unwrap();
+        if let Some(state) = state {
+            sqlx::query(
+                "insert into jobs (kind, delivery_guid, payload, state, created_at)
+                 values ('review_pull_request', $1, '{}', $2, now() - make_interval(days => $3))",
+            )
+            .bind(guid)
+            .bind(state)
+            .bind(age)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    }
+    let pruned = prune(&pool, Duration::from_secs(30 * 86_400))
+        .await
+        .unwrap();
+    assert_eq!(
+        pruned,
+        Pruned {
+            jobs: 3,
+            deliveries: 4
+        }
+    );
+    let left: Vec<(String,)> = sqlx::query_as("select guid from deliveries order by guid")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let left: Vec<&str> = left.iter().map(|(g,)| g.as_str()).collect();
+    assert_eq!(
+        left,
+        [
+            "old-but-queued",
+            "old-but-running",
+            "recent-done",
+            "recent-ignored"
+        ]
+    );
+    assert_eq!(
+        prune(&pool, Duration::from_secs(30 * 86_400))
+            .await
+            .unwrap(),
+        Pruned::default()
+    );
+}

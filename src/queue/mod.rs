@@ -6,6 +6,7 @@
 //! worker died is taken again once its lease runs out.
 
 pub mod backoff;
+pub mod retention;
 pub mod worker;
 
 use crate::ids::JobId;
