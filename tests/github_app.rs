@@ -534,6 +534,44 @@ async fn server_errors_and_rate_limits_are_retried_and_one_review_is_posted(pool
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_review_whose_answer_was_lost_is_found_not_posted_again(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    // GitHub makes the review, then its front end answers 502.
+    h.fake.fail_next(
+        "POST",
+        "/repos/*/*/pulls/*/reviews",
+        Fault::server_error(502).after_work(),
+        1,
+    );
+    h.send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    h.drain().await;
+
+    let reviews = h.fake.reviews(REPO, 2);
+    assert_eq!(reviews.len(), 1, "the review is not posted twice");
+    assert_eq!(h.fake.threads(REPO, 2).len(), 2);
+    assert!(
+        reviews[0].body.contains("<!-- immutabot:review="),
+        "{}",
+        reviews[0].body
+    );
+    let calls: Vec<(String, u16)> = h
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path_only().ends_with("/pulls/2/reviews"))
+        .map(|r| (r.method.clone(), r.status))
+        .collect();
+    assert_eq!(calls, [("POST".into(), 502), ("GET".into(), 200)]);
+    assert_eq!(
+        count(&h.pool, "select count(*) from jobs where state = 'done'").await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn the_same_delivery_twice_gives_one_review(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();

@@ -596,12 +596,26 @@ async fn a_review_outside_the_diff_is_unprocessable() {
         body: "b".into(),
     };
     let id = installation
-        .create_review(&repo("r"), PrNumber(1), &head(), "summary", &[comment(1)])
+        .create_review(
+            &repo("r"),
+            PrNumber(1),
+            &head(),
+            "summary k1",
+            &[comment(1)],
+            "k1",
+        )
         .await
         .unwrap();
     assert_eq!(id, 80);
     let err = installation
-        .create_review(&repo("r"), PrNumber(1), &head(), "summary", &[comment(9)])
+        .create_review(
+            &repo("r"),
+            PrNumber(1),
+            &head(),
+            "summary k2",
+            &[comment(9)],
+            "k2",
+        )
         .await
         .unwrap_err();
     match err {

@@ -153,8 +153,19 @@ async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
     let mut posted = 0;
     if !plan.comments.is_empty() {
         let comments: Vec<_> = plan.comments.iter().map(|c| c.comment.clone()).collect();
+        let fingerprints: Vec<&str> = plan
+            .comments
+            .iter()
+            .map(|c| c.fingerprint.as_str())
+            .collect();
+        let key = marker::review_key(head.as_str(), &fingerprints);
+        let body = format!(
+            "{}\n\n{}",
+            render::review_body(&plan),
+            marker::review_marker(&key)
+        );
         match gh
-            .create_review(&repo, number, &head, &render::review_body(&plan), &comments)
+            .create_review(&repo, number, &head, &body, &comments, &key)
             .await
         {
             Ok(_) => posted = comments.len(),

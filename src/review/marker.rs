@@ -3,6 +3,29 @@
 
 const PREFIX: &str = "<!-- immutabot:fingerprint=";
 const SUFFIX: &str = " -->";
+const REVIEW_PREFIX: &str = "<!-- immutabot:review=";
+
+/// The identity of one review: its head commit and the findings it comments on. Two attempts
+/// to post the same review share it; a later review of the same head saying more does not.
+pub fn review_key(head: &str, fingerprints: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted = fingerprints.to_vec();
+    sorted.sort_unstable();
+    let mut h = Sha256::new();
+    h.update(head.as_bytes());
+    for fp in sorted {
+        h.update(b"\n");
+        h.update(fp.as_bytes());
+    }
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hidden line that carries a review's key, so that a review whose posting got no answer
+/// can be found instead of posted twice.
+pub fn review_marker(key: &str) -> String {
+    format!("{REVIEW_PREFIX}{key}{SUFFIX}")
+}
 
 /// The marker line for a fingerprint: an HTML comment GitHub does not display.
 ///
@@ -30,6 +53,16 @@ pub fn fingerprint_of(body: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_review_key_depends_on_the_head_and_the_set_of_findings() {
+        let k = review_key("abc", &["f1", "f2"]);
+        assert_eq!(k.len(), 32);
+        assert_eq!(k, review_key("abc", &["f2", "f1"]));
+        assert_ne!(k, review_key("abd", &["f1", "f2"]));
+        assert_ne!(k, review_key("abc", &["f1", "f2", "f3"]));
+        assert_eq!(review_marker(&k), format!("<!-- immutabot:review={k} -->"));
+    }
 
     #[test]
     fn round_trip() {

@@ -5,7 +5,7 @@ use super::GitHubError;
 use super::answer::Answer;
 use super::credentials::Credentials;
 use super::pacing::Pacer;
-use super::retry::{Decision, Outcome, RetryPolicy, decide, jittered};
+use super::retry::{Decision, Outcome, RetryPolicy, RetryReason, decide, jittered};
 use super::urls::ApiRoot;
 use anyhow::Context;
 use http::header::{ACCEPT, AUTHORIZATION};
@@ -51,6 +51,9 @@ pub(crate) struct ApiRequest {
     body: Option<serde_json::Value>,
     accept: &'static str,
     paced: bool,
+    /// Whether an attempt whose effect is unknown (no answer, or a 5xx) may simply be sent
+    /// again. Not for a request that creates something: the caller checks first.
+    blind_retry: bool,
 }
 
 impl ApiRequest {
@@ -62,6 +65,7 @@ impl ApiRequest {
             body: None,
             accept: JSON,
             paced: false,
+            blind_retry: true,
         }
     }
 
@@ -78,7 +82,16 @@ impl ApiRequest {
             body: Some(body),
             accept: JSON,
             paced: true,
+            blind_retry: true,
         })
+    }
+
+    /// Gives up at the first attempt whose effect is unknown (no answer, a 5xx) instead of
+    /// sending it again: GitHub may have acted on it, and a second review would repeat every
+    /// comment. Rate limits and a refused token, which GitHub did not act on, are still retried.
+    pub(crate) fn no_blind_retry(mut self) -> ApiRequest {
+        self.blind_retry = false;
+        self
     }
 
     /// A `POST` that creates no content (a GraphQL query, a token): not paced.
@@ -159,7 +172,7 @@ impl Core {
                 Err(Failure::Transient(e)) => {
                     let now = SystemTime::now();
                     match decide(&Outcome::NoAnswer, attempt, may_refresh, &self.policy, now) {
-                        Decision::Retry { wait, reason, .. } => {
+                        Decision::Retry { wait, reason, .. } if request.blind_retry => {
                             tracing::debug!(attempt, error = %e, "no answer; retrying");
                             metrics::counter!("immutabot_github_retries_total", "reason" => reason.label())
                                 .increment(1);
@@ -189,6 +202,10 @@ impl Core {
             let now = SystemTime::now();
             match decide(&outcome, attempt, may_refresh, &self.policy, now) {
                 Decision::Done | Decision::GiveUp => return answer.into_result(&what),
+                Decision::Retry {
+                    reason: RetryReason::ServerError,
+                    ..
+                } if !request.blind_retry => return answer.into_result(&what),
                 Decision::Retry {
                     wait,
                     jitter,

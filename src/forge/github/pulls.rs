@@ -14,6 +14,8 @@ const MAX_FILES: usize = 3000;
 const MAX_FILE_PAGES: usize = 100;
 /// GitHub briefly answers 404 for the files of a just-opened pull request (Atlantis saw it).
 const NOT_FOUND_RETRIES: u32 = 3;
+/// Pages of reviews read to find out whether a review whose answer was lost was made.
+const MAX_REVIEW_PAGES: usize = 10;
 
 #[derive(Deserialize)]
 struct PullJson {
@@ -83,6 +85,25 @@ struct NewComment<'a> {
 #[derive(Deserialize)]
 struct CreatedReview {
     id: i64,
+}
+
+#[derive(Deserialize)]
+struct ReviewJson {
+    id: i64,
+    #[serde(default)]
+    commit_id: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+/// Whether GitHub may have acted on a request that failed: it never answered, or answered
+/// with a server error (GitHub's front end can fail after the back end has done the work).
+fn effect_unknown(e: &GitHubError) -> bool {
+    match e {
+        GitHubError::Other(_) => true,
+        GitHubError::Status { status, .. } => *status >= 500,
+        _ => false,
+    }
 }
 
 /// A SHA from GitHub's answer, checked before it is ever put in a URL.
@@ -155,6 +176,11 @@ impl Installation {
 
     /// Posts one review (event `COMMENT`) with inline comments on the new side; returns its id.
     /// GitHub refuses the whole review with 422 if any comment is outside the diff.
+    ///
+    /// Posted at most once: `key` must appear in `body` and identify this review (the head
+    /// and what it says). When an attempt's effect is unknown (no answer, a 5xx), the pull
+    /// request's reviews are read before trying again, and a review of this commit carrying
+    /// `key` counts as posted.
     pub async fn create_review(
         &self,
         repo: &RepoName,
@@ -162,6 +188,7 @@ impl Installation {
         commit: &CommitSha,
         body: &str,
         comments: &[ReviewComment],
+        key: &str,
     ) -> Result<i64, GitHubError> {
         let review = NewReview {
             commit_id: commit.as_str(),
@@ -180,9 +207,58 @@ impl Installation {
                 .collect(),
         };
         let url = self.repo_url(repo, &format!("/pulls/{}/reviews", number.0))?;
-        let request = ApiRequest::write(http::Method::POST, url, &review)?;
-        let created: CreatedReview = self.send(&request).await?.json(&request.what())?;
-        Ok(created.id)
+        let request = ApiRequest::write(http::Method::POST, url, &review)?.no_blind_retry();
+        let attempts = self.core.policy.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let failure = match self.send(&request).await {
+                Ok(answer) => return Ok(answer.json::<CreatedReview>(&request.what())?.id),
+                Err(e) if effect_unknown(&e) => e,
+                Err(e) => return Err(e),
+            };
+            if let Some(id) = self.find_review(repo, number, commit, key).await? {
+                tracing::info!(
+                    review = id,
+                    "the review was made although its answer was lost"
+                );
+                return Ok(id);
+            }
+            if attempt >= attempts {
+                return Err(failure);
+            }
+            tracing::debug!(attempt, error = %failure, "review not made; posting again");
+            metrics::counter!("immutabot_github_retries_total", "reason" => "review_not_made")
+                .increment(1);
+            tokio::time::sleep(super::retry::jittered(self.core.policy.backoff(attempt))).await;
+        }
+    }
+
+    /// The id of a review of `commit` on the pull request whose body carries `key`.
+    async fn find_review(
+        &self,
+        repo: &RepoName,
+        number: PrNumber,
+        commit: &CommitSha,
+        key: &str,
+    ) -> Result<Option<i64>, GitHubError> {
+        let mut url = self.repo_url(repo, &format!("/pulls/{}/reviews?per_page=100", number.0))?;
+        for _ in 0..MAX_REVIEW_PAGES {
+            let request = ApiRequest::get(url);
+            let answer = self.send(&request).await?;
+            let page: Vec<ReviewJson> = answer.json(&request.what())?;
+            if let Some(r) = page.iter().find(|r| {
+                r.commit_id.as_deref() == Some(commit.as_str())
+                    && r.body.as_deref().is_some_and(|b| b.contains(key))
+            }) {
+                return Ok(Some(r.id));
+            }
+            match next_link(&answer.headers) {
+                Some(next) => url = self.core.root.followable(&next)?,
+                None => break,
+            }
+        }
+        Ok(None)
     }
 }
 

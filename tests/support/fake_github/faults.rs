@@ -12,6 +12,8 @@ pub struct Fault {
     pub body: String,
     /// Wait this long before answering (to trip a client's timeout).
     pub delay: Option<Duration>,
+    /// Carry the request out first, then answer with this fault instead of the real answer.
+    pub after_work: bool,
 }
 
 impl Fault {
@@ -25,6 +27,7 @@ impl Fault {
             )],
             body: serde_json::json!({ "message": message }).to_string(),
             delay: None,
+            after_work: false,
         }
     }
 
@@ -77,6 +80,12 @@ impl Fault {
     pub fn header(mut self, name: &str, value: &str) -> Fault {
         self.headers
             .push((name.to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    /// The request takes effect, but its answer is this fault: a lost answer.
+    pub fn after_work(mut self) -> Fault {
+        self.after_work = true;
         self
     }
 

@@ -80,7 +80,7 @@ pub fn router(shared: Shared, prefix: &str) -> Router {
         )
         .route(
             "/repos/{owner}/{repo}/pulls/{number}/reviews",
-            post(reviews::create),
+            post(reviews::create).get(reviews::list),
         );
     let graphql = post(graphql::graphql);
     let app = if prefix.is_empty() {
@@ -242,6 +242,11 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
     };
     let mut response = match fault {
         Some(f) => {
+            // The work is done, then its answer is lost (GitHub's front end failing after the
+            // back end acted).
+            if f.after_work {
+                next.run(req).await;
+            }
             if let Some(d) = f.delay {
                 tokio::time::sleep(d).await;
             }

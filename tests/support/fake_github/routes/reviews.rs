@@ -1,11 +1,13 @@
 //! Creating a review: all-or-nothing validation of every comment's anchor against the PR's
-//! patches, one pending review per user, and a thread per comment once submitted.
+//! patches, one pending review per user, and a thread per comment once submitted. Listing
+//! them, oldest first and paged, as GitHub does.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State as AxState};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 use super::super::auth;
 use super::super::diff::{self, Side};
@@ -136,4 +138,54 @@ pub async fn create(
     pr.reviews.push(review);
     pr.threads.extend(threads);
     Ok(json_response(StatusCode::OK, answer))
+}
+
+/// `GET /repos/{owner}/{repo}/pulls/{number}/reviews?per_page=&page=` → oldest first, paged
+/// with absolute `Link` URLs.
+pub async fn list(
+    AxState(shared): AxState<Shared>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let st = shared.lock();
+    let full = format!("{owner}/{repo}");
+    auth::require_repo_token(&st, &headers, &full)?;
+    let Some(pr) = st.repos.get(&full).and_then(|r| r.pulls.get(&number)) else {
+        return Err(error(StatusCode::NOT_FOUND, "Not Found"));
+    };
+    let number_of = |k: &str, default: usize| {
+        q.get(k)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+            .max(1)
+    };
+    let (per_page, page) = (number_of("per_page", 30).min(100), number_of("page", 1));
+    let items: Vec<Value> = pr
+        .reviews
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "node_id": format!("PRR_{}", r.id),
+                "user": { "login": r.user, "type": "Bot" },
+                "body": r.body,
+                "state": r.state,
+                "commit_id": r.commit_id,
+            })
+        })
+        .collect();
+    let mut resp = json_response(StatusCode::OK, Value::Array(items));
+    if page * per_page < pr.reviews.len() {
+        let next = format!(
+            "<{}/repos/{full}/pulls/{number}/reviews?per_page={per_page}&page={}>; rel=\"next\"",
+            st.base_url,
+            page + 1
+        );
+        resp.headers_mut()
+            .insert(header::LINK, HeaderValue::from_str(&next).expect("ascii"));
+    }
+    Ok(resp)
 }
