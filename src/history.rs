@@ -47,11 +47,16 @@ pub struct CheckCounts {
 
 /// The check of one head commit, creating it on first sight. Returns its id and the check
 /// run already created for it (a retried job reuses it instead of making a second one).
+///
+/// `rerun` (someone pressed "Re-run"): a check that had finished starts over without its
+/// check run, so a new one is made, as GitHub expects; a retried re-run job then finds the
+/// check unfinished and reuses that new run.
 pub async fn start_check(
     pool: &PgPool,
     repo_id: i64,
     number: i64,
     head_sha: &str,
+    rerun: bool,
 ) -> sqlx::Result<(i64, Option<i64>)> {
     let pr: (i64,) = sqlx::query_as(
         "insert into pull_requests (repository_id, number, head_sha) values ($1, $2, $3)
@@ -65,12 +70,18 @@ pub async fn start_check(
     .await?;
     sqlx::query_as(
         "insert into checks (repository_id, pull_request_id, head_sha) values ($1, $2, $3)
-         on conflict (pull_request_id, head_sha) do update set started_at = checks.started_at
+         on conflict (pull_request_id, head_sha) do update set
+             started_at = case when $4 and checks.finished_at is not null
+                               then now() else checks.started_at end,
+             check_run_id = case when $4 and checks.finished_at is not null
+                                 then null else checks.check_run_id end,
+             finished_at = case when $4 then null else checks.finished_at end
          returning id, check_run_id",
     )
     .bind(repo_id)
     .bind(pr.0)
     .bind(head_sha)
+    .bind(rerun)
     .fetch_one(pool)
     .await
 }

@@ -571,6 +571,75 @@ async fn a_review_whose_answer_was_lost_is_found_not_posted_again(pool: PgPool) 
     );
 }
 
+/// A `check_run` or `check_suite` `rerequested` delivery for `head`, on the fixtures'
+/// repository, with an empty `pull_requests` list as GitHub sends for fork pull requests.
+fn rerequested(event: &str, name: &str, head: &str) -> Vec<u8> {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&fixture(&format!("{event}/rerequested"))).unwrap();
+    let opened: serde_json::Value =
+        serde_json::from_slice(&fixture("pull_request/opened")).unwrap();
+    v[event]["name"] = name.into();
+    v[event]["head_sha"] = head.into();
+    v[event]["pull_requests"] = serde_json::json!([]);
+    v["repository"] = opened["repository"].clone();
+    v["installation"] = serde_json::json!({ "id": 1 });
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn re_run_on_our_check_reviews_the_head_again_without_repeating_a_comment(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    h.send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    h.drain().await;
+    assert_eq!(h.fake.check_runs(REPO).len(), 1);
+
+    let status = h
+        .send(
+            "check_run",
+            "re-1",
+            rerequested("check_run", "immutabot", HEAD),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    h.drain().await;
+    let status = h
+        .send("check_suite", "re-2", rerequested("check_suite", "", HEAD))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    h.drain().await;
+    assert_eq!(
+        h.fake.check_runs(REPO).len(),
+        3,
+        "a new check run per re-run"
+    );
+    assert_eq!(h.fake.reviews(REPO, 2).len(), 1, "nothing new to say");
+    assert_eq!(h.fake.threads(REPO, 2).len(), 2);
+
+    // Another App's check, and a head no open pull request has: recorded, nothing queued.
+    let other = h
+        .send("check_run", "re-3", rerequested("check_run", "lint", HEAD))
+        .await;
+    let unknown = h
+        .send("check_suite", "re-4", rerequested("check_suite", "", HEAD2))
+        .await;
+    assert_eq!((other, unknown), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from deliveries where guid in ('re-3', 're-4') and outcome = 'ignored'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(&h.pool, "select count(*) from jobs where state = 'queued'").await,
+        0
+    );
+}
+
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn the_same_delivery_twice_gives_one_review(pool: PgPool) {
     let h = harness(pool).await;

@@ -32,6 +32,9 @@ struct Payload {
     repo: String,
     number: i64,
     head_sha: String,
+    /// Asked for by "Re-run" on our check: a new check run even if this head has one.
+    #[serde(default)]
+    rerun: bool,
 }
 
 /// Runs a review job; every error becomes a retryable failure.
@@ -68,7 +71,7 @@ async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
     }
 
     let (check_id, run) =
-        history::start_check(&ctx.pool, p.repo_id, number.0, head.as_str()).await?;
+        history::start_check(&ctx.pool, p.repo_id, number.0, head.as_str(), p.rerun).await?;
     let run_id = match run {
         Some(id) => CheckRunId(id),
         None => {

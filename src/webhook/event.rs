@@ -92,6 +92,8 @@ pub enum Event {
     },
     /// A push to the default branch.
     Scan(ScanRequest),
+    /// Someone pressed "Re-run" on our check: review again whatever pull request has this head.
+    Rerun(super::rerun::RerunRequest),
     /// Nothing for us to do; the reason is recorded with the delivery.
     Ignored(String),
 }
@@ -99,7 +101,7 @@ pub enum Event {
 /// Why a signed delivery could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct InvalidPayload(String);
+pub struct InvalidPayload(pub(super) String);
 
 /// Reads a delivery. Unknown events and actions are `Ignored`, never errors: GitHub keeps
 /// adding them.
@@ -109,6 +111,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Event, InvalidPayload> {
         "installation" => installation(body),
         "installation_repositories" => installation_repositories(body),
         "push" => push(body),
+        "check_run" | "check_suite" => super::rerun::parse(event, body),
         "ping" => Ok(Event::Ignored("ping".into())),
         other => Ok(Event::Ignored(format!("event `{other}` is not used"))),
     }
@@ -139,8 +142,8 @@ pub fn action_of(body: &[u8]) -> Option<String> {
 }
 
 #[derive(Deserialize)]
-struct IdOnly {
-    id: i64,
+pub(super) struct IdOnly {
+    pub(super) id: i64,
 }
 
 #[derive(Deserialize)]
@@ -151,7 +154,7 @@ struct Account {
 }
 
 #[derive(Deserialize)]
-struct RepoJson {
+pub(super) struct RepoJson {
     id: i64,
     full_name: String,
     #[serde(default)]
@@ -161,7 +164,7 @@ struct RepoJson {
 }
 
 impl RepoJson {
-    fn into_repo(self) -> Result<Repo, InvalidPayload> {
+    pub(super) fn into_repo(self) -> Result<Repo, InvalidPayload> {
         Ok(Repo {
             id: self.id,
             name: RepoName::parse(&self.full_name).map_err(InvalidPayload)?,
@@ -206,7 +209,7 @@ struct Changes {
     base: Option<serde::de::IgnoredAny>,
 }
 
-fn json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, InvalidPayload> {
+pub(super) fn json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, InvalidPayload> {
     serde_json::from_slice(body).map_err(|e| InvalidPayload(format!("unreadable payload: {e}")))
 }
 

@@ -2,6 +2,7 @@
 //! transaction. Once this commits, the delivery may be acknowledged: nothing can be lost.
 
 use super::event::{Event, Installation, Repo, ReviewRequest, ScanRequest};
+use super::rerun::RerunRequest;
 use crate::ids::{InstallationId, JobId};
 use crate::queue::{self, NewJob};
 use serde_json::json;
@@ -88,6 +89,12 @@ pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Res
             Some(installation.0),
             Some(repo.name.to_string()),
         ),
+        Event::Rerun(r) => (
+            "queued",
+            None,
+            Some(r.installation.0),
+            Some(r.repo.name.to_string()),
+        ),
         Event::Scan(s) => (
             "queued",
             None,
@@ -138,6 +145,7 @@ pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Res
         // Returned above, before the transaction began.
         Event::Review(_) => unreachable!("reviews are recorded by review_in_one_round_trip"),
         Event::Scan(s) => push(&mut tx, d.guid, s).await?,
+        Event::Rerun(r) => rerun(&mut tx, d.guid, r).await?,
         Event::Closed {
             repo,
             installation,
@@ -295,6 +303,61 @@ fn review_job(r: &ReviewRequest) -> NewJob {
         dedupe_key: Some(pr_key(r.repo.id, r.number.0)),
         head_sha: Some(r.head_sha.to_string()),
     }
+}
+
+/// "Re-run" on our check: a review of each open pull request whose head is the commit, found
+/// in our records (the event's own list leaves out pull requests from forks). `Ignored`, with
+/// the reason on the delivery, when none is known.
+async fn rerun(
+    tx: &mut Transaction<'_, Postgres>,
+    guid: &str,
+    r: &RerunRequest,
+) -> sqlx::Result<Intake> {
+    upsert_installation_stub(tx, r.installation.0, r.repo.name.owner()).await?;
+    upsert_repo(tx, r.installation.0, &r.repo).await?;
+    let numbers: Vec<(i64,)> = sqlx::query_as(
+        "select number from pull_requests
+          where repository_id = $1 and head_sha = $2 and state = 'open' order by number",
+    )
+    .bind(r.repo.id)
+    .bind(r.head_sha.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    if numbers.is_empty() {
+        sqlx::query("update deliveries set outcome = 'ignored', detail = $2 where guid = $1")
+            .bind(guid)
+            .bind(format!(
+                "no open pull request with head {} is known",
+                r.head_sha.as_str()
+            ))
+            .execute(&mut **tx)
+            .await?;
+        return Ok(Intake::Ignored);
+    }
+    let mut first = None;
+    let mut any_new = false;
+    for (number,) in numbers {
+        let job = NewJob {
+            kind: queue::kind::REVIEW,
+            payload: json!({
+                "installation": r.installation.0,
+                "repo_id": r.repo.id,
+                "repo": r.repo.name.to_string(),
+                "number": number,
+                "head_sha": r.head_sha.as_str(),
+                "rerun": true,
+            }),
+            dedupe_key: Some(pr_key(r.repo.id, number)),
+            head_sha: Some(r.head_sha.to_string()),
+        };
+        let id = queue::enqueue(tx, Some(guid), &job).await?;
+        any_new |= id.is_some();
+        first = first.or(id);
+    }
+    Ok(match (first, any_new) {
+        (Some(id), _) => Intake::Queued(id),
+        _ => Intake::AlreadyQueued,
+    })
 }
 
 /// A push to the default branch: a scan of the pushed commit, superseding a pending scan of

@@ -4,4 +4,5 @@
 pub mod batch;
 pub mod event;
 pub mod intake;
+pub mod rerun;
 pub mod signature;

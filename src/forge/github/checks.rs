@@ -9,7 +9,8 @@ use chrono::{SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Constant, so repositories can make the check required.
-const CHECK_NAME: &str = "immutabot";
+/// The name of our check run (stable, so repositories can require it).
+pub const CHECK_NAME: &str = "immutabot";
 /// GitHub accepts at most 50 annotations per request and appends across updates.
 const ANNOTATIONS_PER_REQUEST: usize = 50;
 /// GitHub's limit on `summary`, in characters.

@@ -10,7 +10,7 @@
 
 mod answer;
 mod app;
-mod checks;
+pub mod checks;
 mod client;
 mod contents;
 mod credentials;
