@@ -145,6 +145,18 @@ async fn serve_migrates_answers_health_checks_and_stops_on_sigterm(pool: PgPool)
     assert!(!status.1.contains("s3cret-value") && !status.1.contains("PRIVATE KEY"));
 }
 
+/// A server that is killed if the test fails before stopping it: no process outlives a test.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 fn send_sigterm(pid: u32) {
     let ok = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -215,9 +227,11 @@ async fn a_newcomer_sets_up_the_app_from_the_manifest_without_a_restart(pool: Pg
             .env("IMMUTABOT_GITHUB_WRITE_INTERVAL_MS", "0")
             .stderr(Stdio::piped())
             .spawn()
+            .map(Server)
             .unwrap()
     };
-    let follow = |child: &mut std::process::Child| {
+    let follow = |server: &mut Server| {
+        let child = &mut server.0;
         let (tx, rx) = std::sync::mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {
@@ -271,7 +285,7 @@ async fn a_newcomer_sets_up_the_app_from_the_manifest_without_a_restart(pool: Pg
     );
     assert_eq!(
         manifest["default_events"],
-        serde_json::json!(["pull_request", "push"])
+        serde_json::json!(["pull_request", "push", "check_run", "check_suite"])
     );
 
     // 3. GitHub creates the App and sends the browser back with a code.
@@ -337,12 +351,12 @@ async fn a_newcomer_sets_up_the_app_from_the_manifest_without_a_restart(pool: Pg
     );
 
     // 5. After a restart the stored credentials are used again.
-    send_sigterm(child.id());
-    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+    send_sigterm(child.0.id());
+    let _ = tokio::task::spawn_blocking(move || child.0.wait()).await;
     let mut again = start();
     let log = follow(&mut again);
     wait_for_line(&log, "GitHub App credentials loaded");
     assert_eq!(get(&addr, &path).await.map(|r| r.0), Some(410));
-    send_sigterm(again.id());
-    let _ = tokio::task::spawn_blocking(move || again.wait()).await;
+    send_sigterm(again.0.id());
+    let _ = tokio::task::spawn_blocking(move || again.0.wait()).await;
 }
