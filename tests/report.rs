@@ -489,3 +489,41 @@ async fn token_create_prints_the_token_once_and_stores_only_its_hash(pool: PgPoo
             .unwrap();
     assert!(used);
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_revoked_token_is_refused_and_listed_as_revoked(pool: PgPool) {
+    let (app, _, _) = setup(&pool).await;
+    let url = own_url(&pool).await;
+    let (_, out, _) = immutabot(
+        &url,
+        &["token", "create", "--owner", "Acme", "--label", "ci"],
+    );
+    let token = out.trim().to_string();
+    assert_eq!(
+        get(&app, "/api/report/acme", Some(&token)).await.status,
+        StatusCode::OK
+    );
+    let (code, list, _) = immutabot(&url, &["token", "list"]);
+    assert_eq!(code, 0);
+    let row = list
+        .lines()
+        .find(|l| l.contains("\tci\t"))
+        .unwrap()
+        .to_string();
+    assert!(!list.contains(&token), "tokens are never shown again");
+    assert!(row.ends_with("\t-"), "not revoked yet: {row}");
+    let id = row.split('\t').next().unwrap();
+
+    let (code, _, err) = immutabot(&url, &["token", "revoke", id]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        get(&app, "/api/report/acme", Some(&token)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, list, _) = immutabot(&url, &["token", "list"]);
+    let row = list.lines().find(|l| l.contains("\tci\t")).unwrap();
+    assert!(!row.ends_with("\t-"), "revoked: {row}");
+    let (code, _, err) = immutabot(&url, &["token", "revoke", id]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no live token has id"), "{err}");
+}

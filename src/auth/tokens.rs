@@ -58,6 +58,43 @@ pub async fn create(pool: &PgPool, owner: &str, label: Option<&str>) -> anyhow::
     })
 }
 
+/// A stored token as `immutabot token list` shows it (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenInfo {
+    /// Its id, for `immutabot token revoke`.
+    pub id: i64,
+    /// The owner whose report it reads.
+    pub owner: String,
+    /// Who or what uses it.
+    pub label: Option<String>,
+    /// When it was made.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it was last accepted.
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Every token, oldest first.
+pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<TokenInfo>> {
+    sqlx::query_as(
+        "select id, owner, label, created_at, last_used_at, revoked_at from api_tokens order by id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Revokes a token at once. `false` when no token has this id or it was already revoked.
+pub async fn revoke(pool: &PgPool, id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update api_tokens set revoked_at = now() where id = $1 and revoked_at is null",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The owner a token reads, when it exists and is not revoked; records its use.
 pub async fn owner_of(pool: &PgPool, token: &str) -> sqlx::Result<Option<String>> {
     if !token.starts_with(PREFIX) {

@@ -1,4 +1,5 @@
-//! `immutabot token create`: a bearer token for one owner's report, printed once.
+//! `immutabot token create | list | revoke`: bearer tokens for one owner's report. A new token
+//! is printed once; only its SHA-256 is stored, so `list` shows ids and labels, never tokens.
 
 use crate::auth::tokens;
 use crate::settings;
@@ -27,16 +28,37 @@ pub enum TokenAction {
         #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
     },
+    /// List tokens: id, owner, label, when created, last used and revoked.
+    List {
+        /// Postgres URL.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
+    /// Revoke a token by its id (from `list`); it is refused from the next request on.
+    Revoke {
+        /// The token's id.
+        id: i64,
+        /// Postgres URL.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
 }
 
-/// Runs the subcommand: the token alone on standard output, the advice on standard error.
+impl TokenAction {
+    fn database_url(&self) -> Option<&str> {
+        match self {
+            TokenAction::Create { database_url, .. }
+            | TokenAction::List { database_url }
+            | TokenAction::Revoke { database_url, .. } => database_url.as_deref(),
+        }
+    }
+}
+
+/// Runs the subcommand: results on standard output, advice and errors on standard error.
+/// Exit 0 when done, 1 when the database refused or `revoke` found no such live token, 2 on
+/// a usage problem.
 pub fn run(args: &TokenArgs) -> u8 {
-    let TokenAction::Create {
-        owner,
-        label,
-        database_url,
-    } = &args.action;
-    let url = match settings::database_url(database_url.as_deref()) {
+    let url = match settings::database_url(args.action.database_url()) {
         Ok(url) => url,
         Err(e) => {
             eprintln!("immutabot token: {e}");
@@ -47,25 +69,58 @@ pub fn run(args: &TokenArgs) -> u8 {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let created = rt.block_on(async {
+    let result = rt.block_on(async {
         let pool = crate::db::pool(url.expose_secret(), 1)?;
-        let t = tokens::create(&pool, owner, label.as_deref()).await;
+        let code = act(&pool, &args.action).await;
         pool.close().await;
-        t
+        code
     });
-    match created {
-        Ok(t) => {
+    result.unwrap_or_else(|e| {
+        eprintln!("immutabot token: {e:#}");
+        1
+    })
+}
+
+async fn act(pool: &sqlx::PgPool, action: &TokenAction) -> anyhow::Result<u8> {
+    match action {
+        TokenAction::Create { owner, label, .. } => {
+            let t = tokens::create(pool, owner, label.as_deref()).await?;
             println!("{}", t.token);
             eprintln!(
                 "token {} reads the report of `{}`; it is shown only now (only its SHA-256 is stored).\n\
                  Send it as `Authorization: Bearer <token>`, or open /report/{}?token=<token> once in a browser.",
                 t.id, t.owner, t.owner
             );
-            0
+            Ok(0)
         }
-        Err(e) => {
-            eprintln!("immutabot token: {e:#}");
-            1
+        TokenAction::List { .. } => {
+            let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map_or("-".to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+            };
+            println!("id\towner\tlabel\tcreated\tlast used\trevoked");
+            for t in tokens::list(pool).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.owner,
+                    t.label.as_deref().unwrap_or("-"),
+                    when(Some(t.created_at)),
+                    when(t.last_used_at),
+                    when(t.revoked_at)
+                );
+            }
+            Ok(0)
+        }
+        TokenAction::Revoke { id, .. } => {
+            if tokens::revoke(pool, *id).await? {
+                eprintln!("token {id} revoked");
+                Ok(0)
+            } else {
+                eprintln!(
+                    "immutabot token: no live token has id {id} (see `immutabot token list`)"
+                );
+                Ok(1)
+            }
         }
     }
 }
