@@ -1,0 +1,134 @@
+//! A byte cursor that knows its line and column.
+//!
+//! The fast scanner only accepts ASCII text without tabs, CR or other control bytes, so a
+//! column is a byte count from the line start and byte 0 can stand for the end of input.
+
+use crate::yaml::Pos;
+
+/// Position in the text, with the line bookkeeping `Pos` needs.
+#[derive(Clone, Copy)]
+pub(super) struct Cursor<'a> {
+    pub(super) b: &'a [u8],
+    pub(super) i: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `b`.
+    pub(super) fn new(b: &'a [u8]) -> Cursor<'a> {
+        Cursor {
+            b,
+            i: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    /// The byte at the cursor, 0 at the end.
+    pub(super) fn peek(&self) -> u8 {
+        self.at(0)
+    }
+
+    /// The byte `k` ahead of the cursor, 0 past the end.
+    pub(super) fn at(&self, k: usize) -> u8 {
+        self.b.get(self.i + k).copied().unwrap_or(0)
+    }
+
+    /// Whether the byte `k` ahead is a space, a line break or the end.
+    pub(super) fn blank_at(&self, k: usize) -> bool {
+        matches!(self.at(k), b' ' | b'\n' | 0)
+    }
+
+    /// Where the cursor is.
+    pub(super) fn pos(&self) -> Pos {
+        Pos {
+            byte: self.i,
+            line: self.line,
+            col: self.i - self.line_start,
+        }
+    }
+
+    /// The column of the cursor.
+    pub(super) fn col(&self) -> usize {
+        self.i - self.line_start
+    }
+
+    /// Whether the cursor is at the end of the text.
+    pub(super) fn eof(&self) -> bool {
+        self.i >= self.b.len()
+    }
+
+    /// Whether the cursor is at a line break or the end.
+    pub(super) fn eol(&self) -> bool {
+        matches!(self.peek(), b'\n' | 0)
+    }
+
+    /// Moves `n` bytes along the current line.
+    pub(super) fn bump(&mut self, n: usize) {
+        self.i = (self.i + n).min(self.b.len());
+    }
+
+    /// Steps over the line break at the cursor.
+    pub(super) fn newline(&mut self) {
+        self.i += 1;
+        self.line += 1;
+        self.line_start = self.i;
+    }
+
+    /// Skips spaces on the current line.
+    pub(super) fn skip_spaces(&mut self) {
+        while self.peek() == b' ' {
+            self.i += 1;
+        }
+    }
+
+    /// Skips a comment (the cursor is at `#`) up to the line break.
+    pub(super) fn skip_comment(&mut self) {
+        if self.peek() == b'#' {
+            while !self.eol() {
+                self.i += 1;
+            }
+        }
+    }
+
+    /// Skips spaces and a trailing comment; true when the line has nothing else.
+    pub(super) fn rest_blank(&mut self) -> bool {
+        let before = self.i;
+        self.skip_spaces();
+        if self.peek() == b'#' {
+            // A comment needs white space before it, or it is part of a scalar.
+            if self.i == before && self.col() != 0 {
+                return false;
+            }
+            self.skip_comment();
+        }
+        self.eol()
+    }
+
+    /// From anywhere on a line, moves to the first character of the next line that holds
+    /// content (not blank, not only a comment), or to the end.
+    pub(super) fn settle(&mut self) {
+        loop {
+            self.skip_spaces();
+            if self.peek() == b'#' {
+                self.skip_comment();
+            }
+            if self.peek() == b'\n' {
+                self.newline();
+                continue;
+            }
+            return;
+        }
+    }
+
+    /// Whether the cursor is at a `---` or `...` line (column 0, then blank).
+    pub(super) fn at_marker(&self) -> bool {
+        self.col() == 0
+            && matches!(
+                (self.at(0), self.at(1), self.at(2)),
+                (b'-', b'-', b'-') | (b'.', b'.', b'.')
+            )
+            && self.blank_at(3)
+    }
+}

@@ -1,0 +1,169 @@
+//! A fast scanner for the subset of YAML that real manifests use.
+//!
+//! The full parser reads about 30 MB/s; this reads block mappings and sequences, one-line
+//! plain and quoted scalars, literal and folded blocks, flow collections (JSON included),
+//! anchors, aliases, comments and multi-document streams directly from the text, and feeds
+//! the same [`Builder`] the full parser feeds, with the same positions. On anything it is not
+//! sure about (tags, directives, complex keys, multi-line plain or quoted scalars, tabs,
+//! CR, non-ASCII, errors, limits) it declines and the full parser reads the file, so its
+//! output is either the full parser's output or nothing; tests check exactly that.
+
+mod block;
+mod cursor;
+mod flow;
+mod scalar;
+
+use super::build::{Builder, Event};
+use super::tree::{Limits, Pos, Stream, Style};
+use cursor::Cursor;
+
+/// Parses `text` if it is in the subset; `None` means "use the full parser".
+pub fn parse(text: &str, limits: Limits) -> Option<Stream> {
+    // Columns count characters and the parser treats tabs and CR specially: leave those
+    // texts, and control characters, to it.
+    if !text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || b == b'\n')
+    {
+        return None;
+    }
+    let mut s = Scanner {
+        c: Cursor::new(text.as_bytes()),
+        b: Builder::new(limits, text.len()),
+        names: Vec::new(),
+        max_depth: limits.max_depth,
+    };
+    s.stream()?;
+    if s.b.failed() {
+        return None;
+    }
+    Some(s.b.finish())
+}
+
+/// The scanner's state: where it reads, what it has built, and the anchors in scope.
+struct Scanner<'a> {
+    c: Cursor<'a>,
+    b: Builder,
+    /// Anchor names of the current document with their numbers (number = index + 1).
+    names: Vec<&'a str>,
+    max_depth: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// Sends an event to the builder; `None` once a limit is hit.
+    fn emit(&mut self, event: Event, start: Pos, end: Pos) -> Option<()> {
+        self.b.event(event, start, end).then_some(())
+    }
+
+    /// Opens a collection, declining well before the parser's nesting limit.
+    fn open(&mut self, event: Event, start: Pos, end: Pos) -> Option<()> {
+        if self.b.depth() + 3 >= self.max_depth {
+            return None;
+        }
+        self.emit(event, start, end)
+    }
+
+    /// A scalar node.
+    fn scalar(
+        &mut self,
+        value: String,
+        style: Style,
+        anchor: usize,
+        start: Pos,
+        end: Pos,
+    ) -> Option<()> {
+        self.emit(Event::Scalar(value, style, anchor, false), start, end)
+    }
+
+    /// The empty value the parser reports as `~`.
+    fn empty(&mut self, anchor: usize, at: Pos) -> Option<()> {
+        self.scalar("~".to_string(), Style::Plain, anchor, at, at)
+    }
+
+    /// Reads a name after `&` or `*` (the cursor is at the sigil); it must end in a blank.
+    fn name(&mut self) -> Option<&'a str> {
+        let b = self.c.b;
+        let from = self.c.i + 1;
+        let len = b[from..]
+            .iter()
+            .take_while(|x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'-' | b'.'))
+            .count();
+        if len == 0 || !matches!(b.get(from + len), None | Some(b' ' | b'\n')) {
+            return None;
+        }
+        self.c.bump(1 + len);
+        std::str::from_utf8(&b[from..from + len]).ok()
+    }
+
+    /// `&name`: a new anchor number. Redefinitions decline (which node wins is the parser's
+    /// business).
+    fn anchor(&mut self) -> Option<usize> {
+        let name = self.name()?;
+        if self.names.contains(&name) {
+            return None;
+        }
+        self.names.push(name);
+        Some(self.names.len())
+    }
+
+    /// `*name`: an alias node. Unknown names decline.
+    fn alias(&mut self) -> Option<()> {
+        let start = self.c.pos();
+        let name = self.name()?;
+        let id = self.names.iter().position(|n| *n == name)? + 1;
+        let end = self.c.pos();
+        self.emit(Event::Alias(id), start, end)
+    }
+
+    /// The whole stream: documents separated by `---` and `...`.
+    fn stream(&mut self) -> Option<()> {
+        let at = self.c.pos();
+        self.emit(Event::Other, at, at)?;
+        self.c.settle();
+        while !self.c.eof() {
+            self.names.clear();
+            let at = self.c.pos();
+            if self.c.at_marker() {
+                if self.c.peek() == b'.' {
+                    return None;
+                }
+                self.c.bump(3);
+                let after = self.c.pos();
+                let bare = self.c.eol();
+                if !self.c.rest_blank() {
+                    return None;
+                }
+                self.c.settle();
+                self.emit(Event::DocStart, at, after)?;
+                if self.c.eof() || self.c.at_marker() {
+                    if !bare {
+                        return None;
+                    }
+                    self.empty(0, after)?;
+                } else {
+                    self.line_node(-1)?;
+                }
+            } else {
+                self.emit(Event::DocStart, at, at)?;
+                self.line_node(-1)?;
+            }
+            if !self.c.eof() && !self.c.at_marker() {
+                return None;
+            }
+            let at = self.c.pos();
+            self.emit(Event::DocEnd, at, at)?;
+            if self.c.at_marker() && self.c.peek() == b'.' {
+                self.c.bump(3);
+                if !self.c.rest_blank() {
+                    return None;
+                }
+                self.c.settle();
+                if !self.c.eof() && !(self.c.at_marker() && self.c.peek() == b'-') {
+                    return None;
+                }
+            }
+        }
+        let at = self.c.pos();
+        self.emit(Event::Other, at, at)
+    }
+}
