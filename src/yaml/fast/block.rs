@@ -84,7 +84,7 @@ impl Scanner<'_> {
                 let value = scalar::quoted(&mut self.c)?;
                 let end = self.c.pos();
                 if self.c.peek() == b':' && self.c.blank_at(1) {
-                    if !collections {
+                    if !collections || end.byte - start.byte > scalar::MAX_KEY {
                         return None;
                     }
                     return self.map(col, (value, Style::Quoted, start, end), 0);
@@ -160,7 +160,9 @@ impl Scanner<'_> {
                 b'"' | b'\'' => {
                     key = scalar::quoted(&mut self.c)?;
                     style = Style::Quoted;
-                    if !(self.c.peek() == b':' && self.c.blank_at(1)) {
+                    if !(self.c.peek() == b':' && self.c.blank_at(1))
+                        || self.c.i - start.byte > scalar::MAX_KEY
+                    {
                         return None;
                     }
                 }

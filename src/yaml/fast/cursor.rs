@@ -8,6 +8,7 @@ use crate::yaml::Pos;
 /// Position in the text, with the line bookkeeping `Pos` needs.
 #[derive(Clone, Copy)]
 pub(super) struct Cursor<'a> {
+    text: &'a str,
     pub(super) b: &'a [u8],
     pub(super) i: usize,
     line: usize,
@@ -15,10 +16,11 @@ pub(super) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    /// A cursor at the start of `b`.
-    pub(super) fn new(b: &'a [u8]) -> Cursor<'a> {
+    /// A cursor at the start of `text`.
+    pub(super) fn new(text: &'a str) -> Cursor<'a> {
         Cursor {
-            b,
+            text,
+            b: text.as_bytes(),
             i: 0,
             line: 1,
             line_start: 0,
@@ -38,6 +40,12 @@ impl<'a> Cursor<'a> {
     /// Whether the byte `k` ahead is a space, a line break or the end.
     pub(super) fn blank_at(&self, k: usize) -> bool {
         matches!(self.at(k), b' ' | b'\n' | 0)
+    }
+
+    /// The text between two byte offsets (`None` off a character boundary, which ASCII
+    /// input never has).
+    pub(super) fn slice(&self, from: usize, to: usize) -> Option<&'a str> {
+        self.text.get(from..to)
     }
 
     /// Where the cursor is.

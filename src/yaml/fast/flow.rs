@@ -56,13 +56,14 @@ impl Scanner<'_> {
         self.emit(Event::End, at, end)
     }
 
-    /// A key in a flow mapping: a quoted or plain scalar.
+    /// A key in a flow mapping: a quoted or plain scalar, not too long for the parser.
     fn flow_key(&mut self) -> Option<()> {
+        let from = self.c.i;
         match self.c.peek() {
-            b'"' | b'\'' => self.flow_item(-1),
-            b'[' | b'{' => None,
-            _ => self.flow_item(-1),
+            b'[' | b'{' => return None,
+            _ => self.flow_item(-1)?,
         }
+        (self.c.i - from <= scalar::MAX_KEY).then_some(())
     }
 
     /// A value in a flow collection.

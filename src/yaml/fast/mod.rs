@@ -28,7 +28,7 @@ pub fn parse(text: &str, limits: Limits) -> Option<Stream> {
         return None;
     }
     let mut s = Scanner {
-        c: Cursor::new(text.as_bytes()),
+        c: Cursor::new(text),
         b: Builder::new(limits, text.len()),
         names: Vec::new(),
         max_depth: limits.max_depth,
@@ -92,7 +92,7 @@ impl<'a> Scanner<'a> {
             return None;
         }
         self.c.bump(1 + len);
-        std::str::from_utf8(&b[from..from + len]).ok()
+        self.c.slice(from, from + len)
     }
 
     /// `&name`: a new anchor number. Redefinitions decline (which node wins is the parser's

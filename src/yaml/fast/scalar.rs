@@ -7,7 +7,7 @@ use super::cursor::Cursor;
 use crate::yaml::Pos;
 
 /// Implicit keys longer than this are errors to the full parser; leave them to it.
-const MAX_KEY: usize = 1000;
+pub(super) const MAX_KEY: usize = 1000;
 
 /// A plain scalar on one line in block context. The cursor ends after its last non-space
 /// character; returns the text and whether a `: ` key indicator follows directly.
@@ -38,7 +38,7 @@ pub(super) fn plain_block<'a>(c: &mut Cursor<'a>) -> Option<(&'a str, bool)> {
         return None;
     }
     c.i = last;
-    let text = std::str::from_utf8(&b[start..last]).ok()?;
+    let text = c.slice(start, last)?;
     Some((text, key))
 }
 
@@ -66,11 +66,11 @@ pub(super) fn plain_flow<'a>(c: &mut Cursor<'a>) -> Option<&'a str> {
         }
         j += 1;
     }
-    if last == start || last - start > MAX_KEY {
+    if last == start {
         return None;
     }
     c.i = last;
-    std::str::from_utf8(&b[start..last]).ok()
+    c.slice(start, last)
 }
 
 /// A single- or double-quoted scalar closed on the same line; the cursor ends after the
@@ -86,7 +86,7 @@ pub(super) fn quoted(c: &mut Cursor<'_>) -> Option<String> {
         match ch {
             b'\n' => return None,
             b'\'' if q == b'\'' => {
-                out.push_str(std::str::from_utf8(&b[run..j]).ok()?);
+                out.push_str(c.slice(run, j)?);
                 if b.get(j + 1) == Some(&b'\'') {
                     out.push('\'');
                     j += 2;
@@ -97,12 +97,12 @@ pub(super) fn quoted(c: &mut Cursor<'_>) -> Option<String> {
                 break;
             }
             b'"' if q == b'"' => {
-                out.push_str(std::str::from_utf8(&b[run..j]).ok()?);
+                out.push_str(c.slice(run, j)?);
                 j += 1;
                 break;
             }
             b'\\' if q == b'"' => {
-                out.push_str(std::str::from_utf8(&b[run..j]).ok()?);
+                out.push_str(c.slice(run, j)?);
                 j += 1 + escape(b, j + 1, &mut out)?;
                 run = j;
                 continue;
@@ -110,9 +110,6 @@ pub(super) fn quoted(c: &mut Cursor<'_>) -> Option<String> {
             _ => {}
         }
         j += 1;
-    }
-    if j - c.i > MAX_KEY {
-        return None;
     }
     c.i = j;
     Some(out)
@@ -183,14 +180,15 @@ pub(super) fn block(c: &mut Cursor<'_>, parent: isize) -> Option<(String, Pos, P
     }
     c.bump(indent);
     let start = c.pos();
-    let mut lines: Vec<&[u8]> = Vec::new();
+    // Line ranges; the empty range stands for an empty line.
+    let mut lines: Vec<(usize, usize)> = Vec::new();
     loop {
         // The cursor is at `indent` on a content line.
         let from = c.i;
         while !c.eol() {
             c.i += 1;
         }
-        lines.push(&b[from..c.i]);
+        lines.push((from, c.i));
         if c.eof() {
             // Without a final line break the parser's value is not worth modelling.
             return None;
@@ -199,14 +197,14 @@ pub(super) fn block(c: &mut Cursor<'_>, parent: isize) -> Option<(String, Pos, P
         let spaces = b[c.i..].iter().take_while(|&&x| x == b' ').count();
         match b.get(c.i + spaces) {
             Some(b'\n') if spaces == 0 => {
-                lines.push(b"");
+                lines.push((0, 0));
                 c.newline();
                 // Further empty lines are handled by the same arm on the next turn.
                 loop {
                     let sp = b[c.i..].iter().take_while(|&&x| x == b' ').count();
                     match b.get(c.i + sp) {
                         Some(b'\n') if sp == 0 => {
-                            lines.push(b"");
+                            lines.push((0, 0));
                             c.newline();
                         }
                         Some(b'\n') => return None,
@@ -235,12 +233,13 @@ pub(super) fn block(c: &mut Cursor<'_>, parent: isize) -> Option<(String, Pos, P
         }
     }
     let end = c.pos();
-    let trailing = lines.iter().rev().take_while(|l| l.is_empty()).count();
+    let trailing = lines.iter().rev().take_while(|l| l.0 == l.1).count();
     let body = &lines[..lines.len() - trailing];
     let mut out = String::new();
     let mut empties = 0usize;
-    for (n, line) in body.iter().enumerate() {
-        if folded && line.first() == Some(&b' ') {
+    for (n, &(from, to)) in body.iter().enumerate() {
+        let line = c.slice(from, to)?;
+        if folded && line.starts_with(' ') {
             return None;
         }
         if line.is_empty() {
@@ -260,7 +259,7 @@ pub(super) fn block(c: &mut Cursor<'_>, parent: isize) -> Option<(String, Pos, P
             }
         }
         empties = 0;
-        out.push_str(std::str::from_utf8(line).ok()?);
+        out.push_str(line);
     }
     match chomp {
         Some(false) => {}
