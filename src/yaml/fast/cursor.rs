@@ -1,9 +1,22 @@
 //! A byte cursor that knows its line and column.
 //!
-//! The fast scanner only accepts ASCII text without tabs, CR or other control bytes, so a
-//! column is a byte count from the line start and byte 0 can stand for the end of input.
+//! The fast scanner only accepts ASCII text without tabs or other control bytes, and CR only
+//! in CRLF, so a column is a byte count from the line start, byte 0 can stand for the end of
+//! input, and a CR always starts a line break.
 
 use crate::yaml::Pos;
+
+/// Whether every CR in `b` starts a CRLF.
+pub(super) fn crlf_only(b: &[u8]) -> bool {
+    b.iter()
+        .enumerate()
+        .all(|(i, &x)| x != b'\r' || b.get(i + 1) == Some(&b'\n'))
+}
+
+/// Whether `b` is a line break (CR only ever comes before LF) or the end (`None`).
+pub(super) fn is_break(b: Option<&u8>) -> bool {
+    matches!(b, None | Some(b'\n' | b'\r'))
+}
 
 /// Position in the text, with the line bookkeeping `Pos` needs.
 #[derive(Clone, Copy)]
@@ -39,7 +52,7 @@ impl<'a> Cursor<'a> {
 
     /// Whether the byte `k` ahead is a space, a line break or the end.
     pub(super) fn blank_at(&self, k: usize) -> bool {
-        matches!(self.at(k), b' ' | b'\n' | 0)
+        matches!(self.at(k), b' ' | b'\n' | b'\r' | 0)
     }
 
     /// The text between two byte offsets (`None` off a character boundary, which ASCII
@@ -69,7 +82,7 @@ impl<'a> Cursor<'a> {
 
     /// Whether the cursor is at a line break or the end.
     pub(super) fn eol(&self) -> bool {
-        matches!(self.peek(), b'\n' | 0)
+        matches!(self.peek(), b'\n' | b'\r' | 0)
     }
 
     /// Moves `n` bytes along the current line.
@@ -77,9 +90,9 @@ impl<'a> Cursor<'a> {
         self.i = (self.i + n).min(self.b.len());
     }
 
-    /// Steps over the line break at the cursor.
+    /// Steps over the line break (LF or CRLF) at the cursor.
     pub(super) fn newline(&mut self) {
-        self.i += 1;
+        self.i += if self.peek() == b'\r' { 2 } else { 1 };
         self.line += 1;
         self.line_start = self.i;
     }
@@ -122,7 +135,7 @@ impl<'a> Cursor<'a> {
             if self.peek() == b'#' {
                 self.skip_comment();
             }
-            if self.peek() == b'\n' {
+            if !self.eof() && self.eol() {
                 self.newline();
                 continue;
             }

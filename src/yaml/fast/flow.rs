@@ -78,7 +78,7 @@ impl Scanner<'_> {
             }
             b'-' if self.c.blank_at(1) => None,
             b'?' | b':' | b'!' | b'&' | b'*' | b'|' | b'>' | b'%' | b'@' | b'`' | b'#' | b','
-            | b']' | b'}' | b'\n' | 0 => None,
+            | b']' | b'}' | b'\n' | b'\r' | 0 => None,
             _ => {
                 let text = scalar::plain_flow(&mut self.c)?;
                 let end = self.c.pos();
@@ -94,7 +94,7 @@ impl Scanner<'_> {
         loop {
             match self.c.peek() {
                 b' ' => self.c.bump(1),
-                b'\n' => {
+                b'\n' | b'\r' => {
                     self.c.newline();
                     new_line = true;
                     if self.c.at_marker() {

@@ -5,7 +5,7 @@
 //! anchors, aliases, comments and multi-document streams directly from the text, and feeds
 //! the same [`Builder`] the full parser feeds, with the same positions. On anything it is not
 //! sure about (tags, directives, complex keys, multi-line plain or quoted scalars, tabs,
-//! CR, non-ASCII, errors, limits) it declines and the full parser reads the file, so its
+//! a lone CR, non-ASCII, errors, limits) it declines and the full parser reads the file, so its
 //! output is either the full parser's output or nothing; tests check exactly that.
 
 mod block;
@@ -19,12 +19,14 @@ use cursor::Cursor;
 
 /// Parses `text` if it is in the subset; `None` means "use the full parser".
 pub fn parse(text: &str, limits: Limits) -> Option<Stream> {
-    // Columns count characters and the parser treats tabs and CR specially: leave those
-    // texts, and control characters, to it.
-    if !text
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) || b == b'\n')
-    {
+    // Columns count characters and the parser treats tabs and a lone CR specially: leave
+    // those texts, and control characters, to it. No early exit: the loop vectorises, and
+    // nearly all texts pass.
+    let (odd, cr) = text.bytes().fold((false, false), |(odd, cr), b| {
+        let ok = (0x20..0x7f).contains(&b) | (b == b'\n') | (b == b'\r');
+        (odd | !ok, cr | (b == b'\r'))
+    });
+    if odd || (cr && !cursor::crlf_only(text.as_bytes())) {
         return None;
     }
     let mut s = Scanner {
@@ -88,7 +90,7 @@ impl<'a> Scanner<'a> {
             .iter()
             .take_while(|x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'-' | b'.'))
             .count();
-        if len == 0 || !matches!(b.get(from + len), None | Some(b' ' | b'\n')) {
+        if len == 0 || !self.c.blank_at(1 + len) {
             return None;
         }
         self.c.bump(1 + len);

@@ -3,7 +3,7 @@
 //! Each returns `None` (decline) on any form whose value or position it is not sure to compute
 //! exactly as the full parser does.
 
-use super::cursor::Cursor;
+use super::cursor::{Cursor, is_break};
 use crate::yaml::Pos;
 
 /// Implicit keys longer than this are errors to the full parser; leave them to it.
@@ -19,8 +19,8 @@ pub(super) fn plain_block<'a>(c: &mut Cursor<'a>) -> Option<(&'a str, bool)> {
     let mut key = false;
     while j < b.len() {
         match b[j] {
-            b'\n' => break,
-            b':' if matches!(b.get(j + 1), None | Some(b' ' | b'\n')) => {
+            b'\n' | b'\r' => break,
+            b':' if matches!(b.get(j + 1), None | Some(b' ' | b'\n' | b'\r')) => {
                 key = true;
                 break;
             }
@@ -51,14 +51,9 @@ pub(super) fn plain_flow<'a>(c: &mut Cursor<'a>) -> Option<&'a str> {
     let mut last = start;
     while j < b.len() {
         match b[j] {
-            b'\n' | b',' | b'[' | b']' | b'{' | b'}' => break,
-            b':' if matches!(
-                b.get(j + 1),
-                None | Some(b' ' | b'\n' | b',' | b'[' | b']' | b'{' | b'}')
-            ) =>
-            {
-                break;
-            }
+            b'\n' | b'\r' | b',' | b'[' | b']' | b'{' | b'}' => break,
+            // After a plain key the parser wants a space; `a:{` and `a:b` are for it to judge.
+            b':' if matches!(b.get(j + 1), None | Some(b' ' | b'\n' | b'\r')) => break,
             b':' => return None,
             b'#' if j > start && b[j - 1] == b' ' => break,
             b' ' => {}
@@ -84,7 +79,7 @@ pub(super) fn quoted(c: &mut Cursor<'_>) -> Option<String> {
     loop {
         let ch = *b.get(j)?;
         match ch {
-            b'\n' => return None,
+            b'\n' | b'\r' => return None,
             b'\'' if q == b'\'' => {
                 out.push_str(c.slice(run, j)?);
                 if b.get(j + 1) == Some(&b'\'') {
@@ -168,14 +163,14 @@ pub(super) fn block(c: &mut Cursor<'_>, parent: isize) -> Option<(String, Pos, P
     if chomp.is_some() {
         c.bump(1);
     }
-    if !matches!(c.peek(), b' ' | b'\n') || !c.rest_blank() || c.eof() {
+    if !c.blank_at(0) || !c.rest_blank() || c.eof() {
         return None;
     }
     c.newline();
     let b = c.b;
     // Content indentation: the first line's; leading empty lines are left to the parser.
     let indent = b[c.i..].iter().take_while(|&&x| x == b' ').count();
-    if (indent as isize) <= parent || matches!(b.get(c.i + indent), None | Some(b'\n')) {
+    if (indent as isize) <= parent || is_break(b.get(c.i + indent)) {
         return None;
     }
     c.bump(indent);
@@ -196,22 +191,25 @@ pub(super) fn block(c: &mut Cursor<'_>, parent: isize) -> Option<(String, Pos, P
         c.newline();
         let spaces = b[c.i..].iter().take_while(|&&x| x == b' ').count();
         match b.get(c.i + spaces) {
-            Some(b'\n') if spaces == 0 => {
+            Some(b'\n' | b'\r') if spaces == 0 => {
                 lines.push((0, 0));
                 c.newline();
-                // Further empty lines are handled by the same arm on the next turn.
+                // Then any further empty lines.
                 loop {
                     let sp = b[c.i..].iter().take_while(|&&x| x == b' ').count();
                     match b.get(c.i + sp) {
-                        Some(b'\n') if sp == 0 => {
+                        Some(b'\n' | b'\r') if sp == 0 => {
                             lines.push((0, 0));
                             c.newline();
                         }
-                        Some(b'\n') => return None,
+                        Some(b'\n' | b'\r') => return None,
                         _ => break,
                     }
                 }
                 let sp = b[c.i..].iter().take_while(|&&x| x == b' ').count();
+                if sp > 0 && c.i + sp == b.len() {
+                    return None;
+                }
                 if sp >= indent && c.i + sp < b.len() {
                     c.bump(indent);
                     continue;
@@ -220,11 +218,9 @@ pub(super) fn block(c: &mut Cursor<'_>, parent: isize) -> Option<(String, Pos, P
                 break;
             }
             // White space alone on a line: its meaning depends on the indentation.
-            Some(b'\n') => return None,
-            None => {
-                c.bump(spaces);
-                break;
-            }
+            Some(b'\n' | b'\r') => return None,
+            None if spaces == 0 => break,
+            None => return None,
             Some(_) if spaces >= indent => c.bump(indent),
             Some(_) => {
                 c.bump(spaces);
