@@ -1,8 +1,8 @@
 //! A byte cursor that knows its line and column.
 //!
-//! The fast scanner only accepts ASCII text without tabs or other control bytes, and CR only
-//! in CRLF, so a column is a byte count from the line start, byte 0 can stand for the end of
-//! input, and a CR always starts a line break.
+//! The fast scanner only accepts text without tabs or other control bytes, and CR only in
+//! CRLF, so byte 0 can stand for the end of input and a CR always starts a line break. All
+//! syntax is ASCII: only `Pos::col` has to count characters, and only in non-ASCII texts.
 
 use crate::yaml::Pos;
 
@@ -23,6 +23,8 @@ pub(super) fn is_break(b: Option<&u8>) -> bool {
 pub(super) struct Cursor<'a> {
     text: &'a str,
     pub(super) b: &'a [u8],
+    /// Whether the text is ASCII (columns are then byte counts).
+    ascii: bool,
     pub(super) i: usize,
     line: usize,
     line_start: usize,
@@ -30,10 +32,11 @@ pub(super) struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     /// A cursor at the start of `text`.
-    pub(super) fn new(text: &'a str) -> Cursor<'a> {
+    pub(super) fn new(text: &'a str, ascii: bool) -> Cursor<'a> {
         Cursor {
             text,
             b: text.as_bytes(),
+            ascii,
             i: 0,
             line: 1,
             line_start: 0,
@@ -63,14 +66,24 @@ impl<'a> Cursor<'a> {
 
     /// Where the cursor is.
     pub(super) fn pos(&self) -> Pos {
+        let col = if self.ascii {
+            self.i - self.line_start
+        } else {
+            // Characters, as the parser counts: every byte but UTF-8 continuation bytes.
+            self.b[self.line_start..self.i]
+                .iter()
+                .filter(|&&x| (x & 0xC0) != 0x80)
+                .count()
+        };
         Pos {
             byte: self.i,
             line: self.line,
-            col: self.i - self.line_start,
+            col,
         }
     }
 
-    /// The column of the cursor.
+    /// The column of the cursor in bytes: indentation and the indicators before a node are
+    /// ASCII, so where structure is compared this is also the column in characters.
     pub(super) fn col(&self) -> usize {
         self.i - self.line_start
     }

@@ -5,7 +5,7 @@
 //! anchors, aliases, comments and multi-document streams directly from the text, and feeds
 //! the same [`Builder`] the full parser feeds, with the same positions. On anything it is not
 //! sure about (tags, directives, complex keys, multi-line plain or quoted scalars, tabs,
-//! a lone CR, non-ASCII, errors, limits) it declines and the full parser reads the file, so its
+//! a lone CR, odd characters, errors, limits) it declines and the full parser reads the file, so its
 //! output is either the full parser's output or nothing; tests check exactly that.
 
 mod block;
@@ -19,18 +19,20 @@ use cursor::Cursor;
 
 /// Parses `text` if it is in the subset; `None` means "use the full parser".
 pub fn parse(text: &str, limits: Limits) -> Option<Stream> {
-    // Columns count characters and the parser treats tabs and a lone CR specially: leave
-    // those texts, and control characters, to it. No early exit: the loop vectorises, and
-    // nearly all texts pass.
-    let (odd, cr) = text.bytes().fold((false, false), |(odd, cr), b| {
-        let ok = (0x20..0x7f).contains(&b) | (b == b'\n') | (b == b'\r');
-        (odd | !ok, cr | (b == b'\r'))
-    });
-    if odd || (cr && !cursor::crlf_only(text.as_bytes())) {
+    // The parser treats tabs and a lone CR specially, rejects control characters and reads
+    // a few non-ASCII characters as breaks or marks: leave those texts to it. No early exit:
+    // the loop vectorises, and nearly all texts pass.
+    let (odd, cr, high) = text
+        .bytes()
+        .fold((false, false, false), |(odd, cr, high), b| {
+            let ok = (0x20..0x7f).contains(&b) | (b == b'\n') | (b == b'\r') | (b >= 0x80);
+            (odd | !ok, cr | (b == b'\r'), high | (b >= 0x80))
+        });
+    if odd || (cr && !cursor::crlf_only(text.as_bytes())) || (high && text.chars().any(special)) {
         return None;
     }
     let mut s = Scanner {
-        c: Cursor::new(text),
+        c: Cursor::new(text, !high),
         b: Builder::new(limits, text.len()),
         names: Vec::new(),
         max_depth: limits.max_depth,
@@ -40,6 +42,15 @@ pub fn parse(text: &str, limits: Limits) -> Option<Stream> {
         return None;
     }
     Some(s.b.finish())
+}
+
+/// Non-ASCII characters the parser does not read as ordinary text: C1 controls, line and
+/// paragraph separators, byte-order marks and non-characters.
+fn special(c: char) -> bool {
+    matches!(
+        c,
+        '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+    )
 }
 
 /// The scanner's state: where it reads, what it has built, and the anchors in scope.
