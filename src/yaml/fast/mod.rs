@@ -20,14 +20,8 @@ use cursor::Cursor;
 /// Parses `text` if it is in the subset; `None` means "use the full parser".
 pub fn parse(text: &str, limits: Limits) -> Option<Stream> {
     // The parser treats tabs and a lone CR specially, rejects control characters and reads
-    // a few non-ASCII characters as breaks or marks: leave those texts to it. No early exit:
-    // the loop vectorises, and nearly all texts pass.
-    let (odd, cr, high) = text
-        .bytes()
-        .fold((false, false, false), |(odd, cr, high), b| {
-            let ok = (0x20..0x7f).contains(&b) | (b == b'\n') | (b == b'\r') | (b >= 0x80);
-            (odd | !ok, cr | (b == b'\r'), high | (b >= 0x80))
-        });
+    // a few non-ASCII characters as breaks or marks: leave those texts to it.
+    let (odd, cr, high) = classify(text.as_bytes());
     if odd || (cr && !cursor::crlf_only(text.as_bytes())) || (high && text.chars().any(special)) {
         return None;
     }
@@ -42,6 +36,19 @@ pub fn parse(text: &str, limits: Limits) -> Option<Stream> {
         return None;
     }
     Some(s.b.finish())
+}
+
+/// Whether the text has control characters (other than LF and CR), CR, non-ASCII bytes.
+fn classify(b: &[u8]) -> (bool, bool, bool) {
+    // Byte-wide accumulators and no early exit: the loop vectorises, and nearly all texts
+    // pass it.
+    let (mut odd, mut cr, mut high) = (0u8, 0u8, 0u8);
+    for &x in b {
+        odd |= u8::from((x < 0x20) & (x != b'\n') & (x != b'\r')) | u8::from(x == 0x7f);
+        cr |= u8::from(x == b'\r');
+        high |= x & 0x80;
+    }
+    (odd != 0, cr != 0, high != 0)
 }
 
 /// Non-ASCII characters the parser does not read as ordinary text: C1 controls, line and
