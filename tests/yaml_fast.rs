@@ -4,7 +4,6 @@
 //! acceptance floor so that a scanner that declines everything fails.
 
 #[path = "../benches/support/corpus.rs"]
-#[allow(dead_code)]
 mod corpus;
 
 use immutabot::yaml::{Limits, Stream, fast};

@@ -178,7 +178,8 @@ impl<'a> Scanner<'a> {
                     return None;
                 }
                 self.c.settle();
-                if !self.c.eof() && !(self.c.at_marker() && self.c.peek() == b'-') {
+                let next_doc = self.c.at_marker() && self.c.peek() == b'-';
+                if !(self.c.eof() || next_doc) {
                     return None;
                 }
             }
