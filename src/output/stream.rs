@@ -18,6 +18,8 @@ pub struct Streamer {
     pub summary: Summary,
     /// The worst unsuppressed severity seen so far.
     pub worst: Option<Severity>,
+    /// One item's JSON, reused from item to item.
+    buf: Vec<u8>,
 }
 
 impl Streamer {
@@ -29,6 +31,7 @@ impl Streamer {
             first: true,
             summary: Summary::default(),
             worst: None,
+            buf: Vec::new(),
         }
     }
 
@@ -138,14 +141,17 @@ impl Streamer {
             out.write_all(b",")?;
         }
         self.first = false;
+        // Serialised into a reused buffer (static dispatch for serde_json's many small
+        // writes), then copied out a line at a time with the item's indentation.
+        self.buf.clear();
+        serde_json::to_writer_pretty(&mut self.buf, item).map_err(io::Error::other)?;
         let pad = " ".repeat(depth);
         write!(out, "\n{pad}")?;
-        // Straight to the output, indented on the way: no string per item to copy again.
-        let mut w = Indented {
+        Indented {
             out,
             pad: pad.as_bytes(),
-        };
-        serde_json::to_writer_pretty(&mut w, item).map_err(io::Error::other)
+        }
+        .write_all(&self.buf)
     }
 }
 
