@@ -1,5 +1,5 @@
-//! Writes a report file by file, so a run holds one batch of results at a time and memory
-//! follows the largest file rather than the size of the tree.
+//! Writes a report file by file, so a run holds a batch or two of results at a time and
+//! memory follows the largest file rather than the size of the tree.
 //!
 //! The whole-report renderers (`json::render`, …) are this writer over a finished report, so
 //! the streamed output and the tested output are the same bytes.
