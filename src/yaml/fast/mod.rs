@@ -3,10 +3,11 @@
 //! The full parser reads about 30 MB/s; this reads block mappings and sequences, one-line
 //! plain and quoted scalars, literal and folded blocks, flow collections (JSON included),
 //! anchors, aliases, comments and multi-document streams directly from the text, and feeds
-//! the same [`Builder`] the full parser feeds, with the same positions. On anything it is not
-//! sure about (tags, directives, complex keys, multi-line plain or quoted scalars, tabs,
-//! a lone CR, odd characters, errors, limits) it declines and the full parser reads the file, so its
-//! output is either the full parser's output or nothing; tests check exactly that.
+//! the tree builder the full parser feeds (`src/yaml/build.rs`), with the same positions. On
+//! anything it is not sure about (tags, directives, complex keys, multi-line plain or quoted
+//! scalars, tabs, a lone CR, odd characters, errors, limits) it declines and the full parser
+//! reads the file, so its output is either the full parser's output or nothing; tests check
+//! exactly that.
 
 mod block;
 mod cursor;
