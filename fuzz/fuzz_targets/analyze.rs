@@ -2,11 +2,15 @@
 //! patch must apply, and the patched text must analyse without panicking.
 //!
 //! The first byte picks the path (and so the format hint); the rest is the file.
+//!
+//! Also differential: whenever the fast YAML scanner accepts the text, its tree must equal
+//! the full parser's.
 
 #![no_main]
 
 use immutabot::analyze::{NoFiles, analyze};
 use immutabot::config::Config;
+use immutabot::yaml::{Limits, Stream, fast};
 use libfuzzer_sys::fuzz_target;
 
 const PATHS: [&str; 3] = ["compose.yaml", "k8s.yaml", "x.json"];
@@ -16,6 +20,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let path = PATHS[first as usize % PATHS.len()];
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Some(got) = fast::parse(text, Limits::default())
+    {
+        assert_eq!(
+            got,
+            Stream::parse_full(text, Limits::default()),
+            "fast scanner differs"
+        );
+    }
     let config = Config::default();
     let report = analyze(path, bytes, &config, &NoFiles);
     // Fixes are whole-line ranges; a lossy decode keeps every line where it was.

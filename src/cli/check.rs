@@ -99,48 +99,78 @@ pub fn run(args: &CheckArgs) -> u8 {
     };
     let mut sink = Streamer::new(args.format, text_options(args));
     let (mut applied, mut fixed_files) = (0, 0);
-    let written = (|| -> std::io::Result<()> {
-        if !args.diff {
-            sink.begin(&mut out)?;
-        }
-        // Batches keep every core busy while only one batch of results is held at a time.
-        for batch in walked.targets.chunks(BATCH) {
-            let outcomes: Vec<Outcome> = batch
-                .par_iter()
-                .map(|t| process(t, args, &analyse))
-                .collect();
-            for o in outcomes {
-                if let Some(e) = &o.error {
-                    eprintln!("error: {e}");
-                    failed = true;
+    let begun = if args.diff {
+        Ok(())
+    } else {
+        sink.begin(&mut out)
+    };
+    // Writes one batch's results in order; runs on this thread only.
+    let mut write_batch = |outcomes: Vec<Outcome>, out: &mut dyn Write| -> std::io::Result<()> {
+        for o in outcomes {
+            if let Some(e) = &o.error {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+            let Some(report) = &o.report else { continue };
+            // A directory holds all kinds of YAML (CI workflows, Helm values): only files
+            // that are Compose or Kubernetes, or were named explicitly, are reported.
+            if !o.explicit && report.skipped_reason.as_deref() == Some(NOT_RECOGNISED) {
+                continue;
+            }
+            if o.applied > 0 {
+                applied += o.applied;
+                fixed_files += 1;
+            }
+            if args.diff {
+                // The exit code still follows the findings, as without `--diff`.
+                sink.summary.add(report);
+                sink.worst = sink.worst.max(report.worst());
+                if let Some(c) = &o.change {
+                    out.write_all(output::diff::render(std::slice::from_ref(c)).as_bytes())?;
                 }
-                let Some(report) = &o.report else { continue };
-                // A directory holds all kinds of YAML (CI workflows, Helm values): only files
-                // that are Compose or Kubernetes, or were named explicitly, are reported.
-                if !o.explicit && report.skipped_reason.as_deref() == Some(NOT_RECOGNISED) {
-                    continue;
-                }
-                if o.applied > 0 {
-                    applied += o.applied;
-                    fixed_files += 1;
-                }
-                if args.diff {
-                    // The exit code still follows the findings, as without `--diff`.
-                    sink.summary.add(report);
-                    sink.worst = sink.worst.max(report.worst());
-                    if let Some(c) = &o.change {
-                        out.write_all(output::diff::render(std::slice::from_ref(c)).as_bytes())?;
-                    }
-                } else {
-                    sink.file(&mut out, report, o.text.as_deref())?;
-                }
+            } else {
+                sink.file(out, report, o.text.as_deref())?;
             }
         }
+        Ok(())
+    };
+    // With more than one worker, this thread writes one batch while the pool analyses the
+    // next: writing the report is serial work. With one worker it stays strictly one after
+    // the other, so a one-thread run uses one core.
+    let overlap = rayon::current_num_threads() > 1;
+    let analyse_batch = |batch: &[Target]| -> Vec<Outcome> {
+        batch
+            .par_iter()
+            .map(|t| process(t, args, &analyse))
+            .collect()
+    };
+    let batches = begun.and_then(|()| {
+        // Batches keep every core busy while at most two batches of results are held.
+        let mut pending: Vec<Outcome> = Vec::new();
+        for batch in walked.targets.chunks(BATCH) {
+            let done = std::mem::take(&mut pending);
+            pending = if overlap {
+                std::thread::scope(|s| {
+                    let analysis = s.spawn(|| analyse_batch(batch));
+                    let wrote = write_batch(done, &mut out);
+                    let outcomes = analysis
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                    wrote.map(|()| outcomes)
+                })?
+            } else {
+                write_batch(done, &mut out)?;
+                analyse_batch(batch)
+            };
+        }
+        write_batch(pending, &mut out)
+    });
+    let written = batches.and_then(|()| {
         if !args.diff {
             sink.end(&mut out)?;
         }
         out.flush()
-    })();
+    });
     if args.fix {
         eprintln!("applied {applied} fixes to {fixed_files} files");
     }

@@ -1,5 +1,5 @@
-//! Writes a report file by file, so a run holds one batch of results at a time and memory
-//! follows the largest file rather than the size of the tree.
+//! Writes a report file by file, so a run holds a batch or two of results at a time and
+//! memory follows the largest file rather than the size of the tree.
 //!
 //! The whole-report renderers (`json::render`, …) are this writer over a finished report, so
 //! the streamed output and the tested output are the same bytes.
@@ -18,6 +18,8 @@ pub struct Streamer {
     pub summary: Summary,
     /// The worst unsuppressed severity seen so far.
     pub worst: Option<Severity>,
+    /// One item's JSON, reused from item to item.
+    buf: Vec<u8>,
 }
 
 impl Streamer {
@@ -29,6 +31,7 @@ impl Streamer {
             first: true,
             summary: Summary::default(),
             worst: None,
+            buf: Vec::new(),
         }
     }
 
@@ -67,28 +70,22 @@ impl Streamer {
                 out.write_all(s.as_bytes())
             }
             OutputFormat::Github => out.write_all(crate::output::github::file(file).as_bytes()),
-            OutputFormat::Json => {
-                let item = serde_json::to_string_pretty(file).map_err(io::Error::other)?;
-                self.item(out, &item, 4)
-            }
+            OutputFormat::Json => self.item(out, file, 4),
             OutputFormat::Gitlab => {
                 for issue in gitlab::issues(file) {
-                    let item = serde_json::to_string_pretty(&issue).map_err(io::Error::other)?;
-                    self.item(out, &item, 2)?;
+                    self.item(out, &issue, 2)?;
                 }
                 Ok(())
             }
             OutputFormat::Sarif => {
                 for result in sarif::file_results(file, source) {
-                    let item = serde_json::to_string_pretty(&result).map_err(io::Error::other)?;
-                    self.item(out, &item, 8)?;
+                    self.item(out, &result, 8)?;
                 }
                 Ok(())
             }
             OutputFormat::Rdjson => {
                 for d in rdjson::diagnostics(file, source) {
-                    let item = serde_json::to_string_pretty(&d).map_err(io::Error::other)?;
-                    self.item(out, &item, 4)?;
+                    self.item(out, &d, 4)?;
                 }
                 Ok(())
             }
@@ -134,12 +131,51 @@ impl Streamer {
 
     /// One element of the format's list: a comma after the previous one, a new line, and
     /// the element's pretty JSON indented to its depth.
-    fn item(&mut self, out: &mut dyn Write, item: &str, depth: usize) -> io::Result<()> {
+    fn item<T: serde::Serialize>(
+        &mut self,
+        out: &mut dyn Write,
+        item: &T,
+        depth: usize,
+    ) -> io::Result<()> {
         if !self.first {
             out.write_all(b",")?;
         }
         self.first = false;
-        write!(out, "\n{}{}", " ".repeat(depth), indent(item, depth))
+        // Serialised into a reused buffer (static dispatch for serde_json's many small
+        // writes), then copied out a line at a time with the item's indentation.
+        self.buf.clear();
+        serde_json::to_writer_pretty(&mut self.buf, item).map_err(io::Error::other)?;
+        let pad = " ".repeat(depth);
+        write!(out, "\n{pad}")?;
+        Indented {
+            out,
+            pad: pad.as_bytes(),
+        }
+        .write_all(&self.buf)
+    }
+}
+
+/// A writer that indents every line after the first by `pad` (pretty JSON has no line
+/// break inside a string: they are escaped).
+struct Indented<'a> {
+    out: &'a mut dyn Write,
+    pad: &'a [u8],
+}
+
+impl Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while let Some(i) = memchr::memchr(b'\n', rest) {
+            self.out.write_all(&rest[..=i])?;
+            self.out.write_all(self.pad)?;
+            rest = &rest[i + 1..];
+        }
+        self.out.write_all(rest)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 }
 

@@ -1,5 +1,8 @@
-//! YAML with positions: the text as lines ([`source`]) and a located tree ([`tree`]).
+//! YAML with positions: the text as lines ([`source`]) and a located tree ([`tree`]), built
+//! by a fast scanner for the common subset ([`fast`]) or by the full parser.
 
+mod build;
+pub mod fast;
 pub mod source;
 pub mod tree;
 

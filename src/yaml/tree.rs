@@ -5,14 +5,16 @@
 //! Aliases are kept as references to their anchor instead of being expanded: a YAML bomb
 //! then costs one node per alias, not billions.
 
-use serde_saphyr::granit_parser::{Event, Marker, Options, Parser, ScalarStyle, Span};
-use std::collections::{HashMap, HashSet};
+use super::build::{Builder, Event};
+use serde_saphyr::granit_parser::{
+    Event as GEvent, Marker, Options, Parser, ScalarStyle, StructureStyle,
+};
 
 /// Index of a node in its [`Document`].
 pub type NodeId = u32;
 
 /// Limits that keep hostile input cheap.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Nodes allowed in one stream.
     pub max_nodes: usize,
@@ -65,7 +67,7 @@ pub enum Style {
 }
 
 /// What a node holds.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     /// A scalar with its processed value.
     Scalar {
@@ -93,7 +95,7 @@ pub enum Kind {
 }
 
 /// A node with its location.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     /// Content.
     pub kind: Kind,
@@ -106,7 +108,7 @@ pub struct Node {
 }
 
 /// A key written twice in one mapping.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuplicateKey {
     /// The mapping.
     pub map: NodeId,
@@ -128,7 +130,7 @@ pub struct ParseError {
 }
 
 /// All documents of a stream share one arena so ids stay valid across them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Stream {
     /// Node arena.
     pub nodes: Vec<Node>,
@@ -138,40 +140,36 @@ pub struct Stream {
     pub duplicates: Vec<DuplicateKey>,
     /// Set when parsing stopped early; documents before the error are kept.
     pub error: Option<ParseError>,
-    limits: Limits,
-}
-
-enum Frame {
-    Seq(NodeId),
-    /// A mapping, its pending key, and a set of its keys once it is large enough to need one
-    /// (small mappings, nearly all of them, are scanned instead: no allocation per key).
-    Map(NodeId, Option<NodeId>, Option<HashSet<String>>),
+    pub(super) limits: Limits,
 }
 
 impl Stream {
     /// Parses `text` into a located tree; never panics, never fails: errors land in `error`.
+    ///
+    /// Our fast scanner reads the common subset of YAML that manifests use; on anything else
+    /// it declines and the full parser reads the text (and reports errors).
     pub fn parse(text: &str, limits: Limits) -> Stream {
+        if let Some(s) = super::fast::parse(text, limits) {
+            return s;
+        }
+        Stream::parse_full(text, limits)
+    }
+
+    /// Parses `text` with the full parser only (the reference the fast scanner must match).
+    pub fn parse_full(text: &str, limits: Limits) -> Stream {
         let mut opts = Options::default();
         // Comment events cost a third of the parser's speed; suppressions read line text.
         opts.emit_comments = false;
         opts.block_nesting_limit = limits.max_depth;
         opts.flow_nesting_limit = limits.max_depth;
         let mut parser = Parser::new_from_str_with_options(text, opts);
-        let mut s = Stream {
-            limits,
-            // About one node per ten bytes of YAML: growing the arena is then rare.
-            nodes: Vec::with_capacity(text.len() / 10),
-            ..Stream::default()
-        };
-        let mut stack: Vec<Frame> = Vec::new();
-        let mut anchors: HashMap<usize, NodeId> = HashMap::new();
-        let mut root: Option<NodeId> = None;
+        let mut b = Builder::new(limits, text.len());
         while let Some(ev) = parser.next_event() {
             let (event, span) = match ev {
                 Ok(x) => x,
                 Err(e) => {
                     let m = e.marker();
-                    s.error = Some(ParseError {
+                    b.fail(ParseError {
                         line: m.line().max(1),
                         column: m.col() + 1,
                         message: e.info(),
@@ -179,190 +177,34 @@ impl Stream {
                     break;
                 }
             };
-            if s.nodes.len() >= limits.max_nodes {
-                s.error = Some(ParseError {
-                    line: span.start.line(),
-                    column: span.start.col() + 1,
-                    message: format!(
-                        "the file has more than {} YAML nodes; not analysed",
-                        limits.max_nodes
-                    ),
-                });
-                break;
-            }
-            if stack.len() >= limits.max_depth {
-                s.error = Some(ParseError {
-                    line: span.start.line(),
-                    column: span.start.col() + 1,
-                    message: format!("nesting deeper than {} levels", limits.max_depth),
-                });
-                break;
-            }
-            let new_node = match event {
-                Event::DocumentStart(..) => {
-                    root = None;
-                    anchors.clear();
-                    continue;
-                }
-                Event::DocumentEnd => {
-                    s.docs.push(root.take());
-                    continue;
-                }
-                Event::Scalar(value, style, anchor, tag) => {
+            let event = match event {
+                GEvent::DocumentStart(..) => Event::DocStart,
+                GEvent::DocumentEnd => Event::DocEnd,
+                GEvent::Scalar(value, style, anchor, tag) => {
                     let style = match style {
                         ScalarStyle::Plain => Style::Plain,
                         ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
                         _ => Style::Block,
                     };
-                    let id = s.push(
-                        Kind::Scalar {
-                            value: value.into_owned(),
-                            style,
-                        },
-                        &span,
-                        tag.is_some(),
-                    );
-                    if anchor != 0 {
-                        anchors.insert(anchor, id);
-                    }
-                    Some(id)
+                    Event::Scalar(value.into_owned(), style, anchor, tag.is_some())
                 }
-                Event::Alias(anchor) => match anchors.get(&anchor) {
-                    Some(&target) => Some(s.push(Kind::Alias(target), &span, false)),
-                    None => Some(s.push(
-                        Kind::Scalar {
-                            value: String::new(),
-                            style: Style::Plain,
-                        },
-                        &span,
-                        false,
-                    )),
-                },
-                Event::SequenceStart(style, anchor, tag) => {
-                    let flow = matches!(style, serde_saphyr::granit_parser::StructureStyle::Flow);
-                    let id = s.push(
-                        Kind::Seq {
-                            items: Vec::new(),
-                            flow,
-                        },
-                        &span,
-                        tag.is_some(),
-                    );
-                    if anchor != 0 {
-                        anchors.insert(anchor, id);
-                    }
-                    stack.push(Frame::Seq(id));
-                    continue;
+                GEvent::Alias(anchor) => Event::Alias(anchor),
+                GEvent::SequenceStart(style, anchor, tag) => {
+                    Event::SeqStart(matches!(style, StructureStyle::Flow), anchor, tag.is_some())
                 }
-                Event::MappingStart(style, anchor, tag) => {
-                    let flow = matches!(style, serde_saphyr::granit_parser::StructureStyle::Flow);
-                    let id = s.push(
-                        Kind::Map {
-                            entries: Vec::new(),
-                            flow,
-                        },
-                        &span,
-                        tag.is_some(),
-                    );
-                    if anchor != 0 {
-                        anchors.insert(anchor, id);
-                    }
-                    stack.push(Frame::Map(id, None, None));
-                    continue;
+                GEvent::MappingStart(style, anchor, tag) => {
+                    Event::MapStart(matches!(style, StructureStyle::Flow), anchor, tag.is_some())
                 }
-                Event::SequenceEnd | Event::MappingEnd => {
-                    let id = match stack.pop() {
-                        Some(Frame::Seq(id)) | Some(Frame::Map(id, _, _)) => id,
-                        None => continue,
-                    };
-                    s.close(id, &span);
-                    Some(id)
-                }
-                _ => continue,
+                GEvent::SequenceEnd | GEvent::MappingEnd => Event::End,
+                _ => Event::Other,
             };
-            let Some(id) = new_node else { continue };
-            // Collections reach here from their end event, scalars at once.
-            match stack.last_mut() {
-                None => root = Some(id),
-                Some(Frame::Seq(seq)) => {
-                    let seq = *seq;
-                    if let Kind::Seq { items, .. } = &mut s.nodes[seq as usize].kind {
-                        items.push(id);
-                    }
-                }
-                Some(Frame::Map(map, pending, seen)) => match pending.take() {
-                    None => *pending = Some(id),
-                    Some(key) => {
-                        let map = *map;
-                        if let Some(k) = s.scalar(key).filter(|k| *k != "<<")
-                            && s.seen_before(map, k, seen)
-                        {
-                            s.duplicates.push(DuplicateKey {
-                                map,
-                                key: k.to_string(),
-                                at: s.nodes[key as usize].start,
-                            });
-                        }
-                        if let Kind::Map { entries, .. } = &mut s.nodes[map as usize].kind {
-                            entries.push((key, id));
-                        }
-                    }
-                },
+            let start = Pos::from_marker(&span.start);
+            let end = Pos::from_marker(&span.end);
+            if !b.event(event, start, end) {
+                break;
             }
         }
-        s
-    }
-
-    /// Whether `key` is already a key of `map` (still being built).
-    fn seen_before(&self, map: NodeId, key: &str, set: &mut Option<HashSet<String>>) -> bool {
-        const SCAN: usize = 16;
-        if let Some(set) = set {
-            return !set.insert(key.to_string());
-        }
-        let Kind::Map { entries, .. } = &self.nodes[map as usize].kind else {
-            return false;
-        };
-        let keys = || entries.iter().filter_map(|&(k, _)| self.scalar(k));
-        if entries.len() < SCAN {
-            return keys().any(|k| k == key);
-        }
-        let mut all: HashSet<String> = keys().map(str::to_string).collect();
-        let dup = !all.insert(key.to_string());
-        *set = Some(all);
-        dup
-    }
-
-    fn push(&mut self, kind: Kind, span: &Span, tagged: bool) -> NodeId {
-        let id = self.nodes.len() as NodeId;
-        self.nodes.push(Node {
-            kind,
-            start: Pos::from_marker(&span.start),
-            end: Pos::from_marker(&span.end),
-            tagged,
-        });
-        id
-    }
-
-    fn close(&mut self, id: NodeId, end_span: &Span) {
-        let node = &self.nodes[id as usize];
-        let flow = matches!(
-            node.kind,
-            Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. }
-        );
-        let last_child = match &node.kind {
-            Kind::Seq { items, .. } => items.last().copied(),
-            Kind::Map { entries, .. } => entries.last().map(|(_, v)| *v),
-            _ => None,
-        };
-        let end = if flow {
-            Pos::from_marker(&end_span.end)
-        } else {
-            match last_child {
-                Some(c) => self.nodes[c as usize].end,
-                None => Pos::from_marker(&end_span.start),
-            }
-        };
-        self.nodes[id as usize].end = end;
+        b.finish()
     }
 
     /// The node, by id.

@@ -1,0 +1,121 @@
+//! Flow collections: `[a, b]`, `{a: b}` and JSON, on one line or several.
+
+use super::Scanner;
+use super::scalar;
+use crate::yaml::Style;
+use crate::yaml::build::Event;
+
+impl Scanner<'_> {
+    /// A flow collection at the cursor (`[` or `{`); lines it continues on must be indented
+    /// more than `parent`. The cursor ends after the closing bracket.
+    pub(super) fn flow(&mut self, parent: isize, anchor: usize) -> Option<()> {
+        let is_map = self.c.peek() == b'{';
+        let close = if is_map { b'}' } else { b']' };
+        let start = self.c.pos();
+        self.c.bump(1);
+        let event = if is_map {
+            Event::MapStart(true, anchor, false)
+        } else {
+            Event::SeqStart(true, anchor, false)
+        };
+        self.open(event, start, self.c.pos())?;
+        self.flow_space(parent)?;
+        if self.c.peek() != close {
+            loop {
+                if is_map {
+                    self.flow_key()?;
+                    self.flow_space(parent)?;
+                    if self.c.peek() != b':' {
+                        return None;
+                    }
+                    self.c.bump(1);
+                    self.flow_space(parent)?;
+                    if matches!(self.c.peek(), b',' | b'}') {
+                        return None;
+                    }
+                }
+                self.flow_item(parent)?;
+                self.flow_space(parent)?;
+                match self.c.peek() {
+                    b',' => {
+                        self.c.bump(1);
+                        self.flow_space(parent)?;
+                        // A trailing comma is valid YAML; not worth modelling.
+                        if self.c.peek() == close {
+                            return None;
+                        }
+                    }
+                    c if c == close => break,
+                    _ => return None,
+                }
+            }
+        }
+        let at = self.c.pos();
+        self.c.bump(1);
+        let end = self.c.pos();
+        self.emit(Event::End, at, end)
+    }
+
+    /// A key in a flow mapping: a quoted or plain scalar, not too long for the parser.
+    fn flow_key(&mut self) -> Option<()> {
+        let from = self.c.i;
+        match self.c.peek() {
+            b'[' | b'{' => return None,
+            _ => self.flow_item(-1)?,
+        }
+        (self.c.i - from <= scalar::MAX_KEY).then_some(())
+    }
+
+    /// A value in a flow collection.
+    fn flow_item(&mut self, parent: isize) -> Option<()> {
+        let start = self.c.pos();
+        match self.c.peek() {
+            b'[' | b'{' => self.flow(parent, 0),
+            b'"' | b'\'' => {
+                let value = scalar::quoted(&mut self.c)?;
+                let end = self.c.pos();
+                self.scalar(value, Style::Quoted, 0, start, end)
+            }
+            b'-' if self.c.blank_at(1) => None,
+            b'?' | b':' | b'!' | b'&' | b'*' | b'|' | b'>' | b'%' | b'@' | b'`' | b'#' | b','
+            | b']' | b'}' | b'\n' | b'\r' | 0 => None,
+            _ => {
+                let text = scalar::plain_flow(&mut self.c)?;
+                let end = self.c.pos();
+                self.scalar(text.to_string(), Style::Plain, 0, start, end)
+            }
+        }
+    }
+
+    /// Skips spaces, line breaks and comments inside a flow collection. Continuation lines
+    /// must be indented more than `parent` and must not be document markers.
+    fn flow_space(&mut self, parent: isize) -> Option<()> {
+        let mut new_line = false;
+        loop {
+            match self.c.peek() {
+                b' ' => self.c.bump(1),
+                b'\n' | b'\r' => {
+                    self.c.newline();
+                    new_line = true;
+                    if self.c.at_marker() {
+                        return None;
+                    }
+                }
+                b'#' => {
+                    let prev = self.c.i.checked_sub(1).and_then(|p| self.c.b.get(p));
+                    if !matches!(prev, Some(b' ' | b'\n')) {
+                        return None;
+                    }
+                    self.c.skip_comment();
+                }
+                0 => return None,
+                _ => {
+                    if new_line && self.c.col() as isize <= parent {
+                        return None;
+                    }
+                    return Some(());
+                }
+            }
+        }
+    }
+}
