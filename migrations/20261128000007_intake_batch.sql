@@ -86,12 +86,17 @@ begin
     ),
     -- One by one, a delivery is already queued when its head is the pending one: the head of
     -- the previous delivery of its pull request in this batch, or else a queued job's.
+    -- The lookups below are written so that they can only be index probes per pull request
+    -- (a scalar subquery, `= any(array(...))`), never a join the planner might hash over
+    -- every queued job when its row counts are stale.
     decided as (
         select f.*,
                coalesce(f.head_sha = lag(f.head_sha) over w,
-                        exists (select 1 from jobs j
-                                 where j.dedupe_key = f.key and j.state = 'queued'
-                                   and j.head_sha = f.head_sha)) as already
+                        (select true from jobs j
+                          where j.dedupe_key = f.key and j.state = 'queued'
+                            and j.head_sha = f.head_sha
+                          limit 1),
+                        false) as already
           from fresh f
         window w as (partition by f.key order by f.ord)
     ),
@@ -103,9 +108,10 @@ begin
     superseded as (
         update jobs j set state = 'superseded', finished_at = now(),
                           last_error = 'superseded by a newer commit'
-          from queued q
-         where q.last and j.dedupe_key = q.key and j.state = 'queued'
-           and j.head_sha is distinct from q.head_sha
+         where j.dedupe_key = any(array(select key from queued where last))
+           and j.state = 'queued'
+           and j.head_sha is distinct from (select q.head_sha from queued q
+                                             where q.last and q.key = j.dedupe_key)
     ),
     jobs_in as (
         insert into jobs (kind, delivery_guid, payload, dedupe_key, head_sha, state,
@@ -119,7 +125,7 @@ begin
     ),
     noted as (
         update deliveries set detail = 'already queued'
-         where guid in (select guid from decided where already)
+         where guid = any(array(select guid from decided where already))
     )
     select array_agg(case when d.guid is null then 'duplicate'
                           when d.already then 'already_queued'

@@ -9,6 +9,7 @@ use crate::settings::{AppSource, Settings};
 use crate::setup::Setup;
 use crate::setup::live::LiveApp;
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -126,6 +127,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         })
     };
 
+    // Answers are small and complete when written: Nagle's algorithm must not hold one back
+    // waiting for the client's ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, server::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
