@@ -14,7 +14,7 @@ pub(crate) enum Event {
     /// A document ends.
     DocEnd,
     /// A scalar: value, style, anchor, tagged.
-    Scalar(String, Style, usize, bool),
+    Scalar(super::tree::Text, Style, usize, bool),
     /// `*name`, by anchor number.
     Alias(usize),
     /// A sequence begins: flow, anchor, tagged.
@@ -123,7 +123,7 @@ impl Builder {
                 let kind = match self.anchors.get(&anchor) {
                     Some(&target) => Kind::Alias(target),
                     None => Kind::Scalar {
-                        value: String::new(),
+                        value: super::tree::Text::default(),
                         style: Style::Plain,
                     },
                 };

@@ -7,4 +7,4 @@ pub mod source;
 pub mod tree;
 
 pub use source::Source;
-pub use tree::{Kind, Limits, NodeId, ParseError, Pos, Stream, Style};
+pub use tree::{Kind, Limits, NodeId, ParseError, Pos, Stream, Style, Text};

@@ -6,8 +6,8 @@
 use super::Scanner;
 use super::scalar;
 use crate::yaml::Pos;
-use crate::yaml::Style;
 use crate::yaml::build::Event;
+use crate::yaml::{Style, Text};
 
 /// Where a node starts, which decides what it may be.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -100,9 +100,9 @@ impl Scanner<'_> {
                     if !collections {
                         return None;
                     }
-                    return self.map(col, (text.to_string(), Style::Plain, start, end), 0);
+                    return self.map(col, (Text::from(text), Style::Plain, start, end), 0);
                 }
-                self.scalar(text.to_string(), Style::Plain, anchor, start, end)?;
+                self.scalar(Text::from(text), Style::Plain, anchor, start, end)?;
                 self.end_of_inline(parent)
             }
         }
@@ -122,7 +122,7 @@ impl Scanner<'_> {
                 if !key {
                     return None;
                 }
-                self.map(col, (text.to_string(), Style::Plain, start, end), anchor)
+                self.map(col, (Text::from(text), Style::Plain, start, end), anchor)
             }
         }
     }
@@ -141,7 +141,7 @@ impl Scanner<'_> {
     }
 
     /// A block mapping at column `col` whose first key has been read; the cursor is at its `:`.
-    fn map(&mut self, col: usize, first: (String, Style, Pos, Pos), anchor: usize) -> Option<()> {
+    fn map(&mut self, col: usize, first: (Text, Style, Pos, Pos), anchor: usize) -> Option<()> {
         let (mut key, mut style, mut start, mut end) = first;
         self.open(Event::MapStart(false, anchor, false), start, start)?;
         loop {
@@ -174,7 +174,7 @@ impl Scanner<'_> {
                     if !is_key {
                         return None;
                     }
-                    key = text.to_string();
+                    key = Text::from(text);
                     style = Style::Plain;
                 }
             }

@@ -2,8 +2,8 @@
 
 use super::Scanner;
 use super::scalar;
-use crate::yaml::Style;
 use crate::yaml::build::Event;
+use crate::yaml::{Style, Text};
 
 impl Scanner<'_> {
     /// A flow collection at the cursor (`[` or `{`); lines it continues on must be indented
@@ -82,7 +82,7 @@ impl Scanner<'_> {
             _ => {
                 let text = scalar::plain_flow(&mut self.c)?;
                 let end = self.c.pos();
-                self.scalar(text.to_string(), Style::Plain, 0, start, end)
+                self.scalar(Text::from(text), Style::Plain, 0, start, end)
             }
         }
     }

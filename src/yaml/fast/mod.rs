@@ -15,7 +15,7 @@ mod flow;
 mod scalar;
 
 use super::build::{Builder, Event};
-use super::tree::{Limits, Pos, Stream, Style};
+use super::tree::{Limits, Pos, Stream, Style, Text};
 use cursor::Cursor;
 
 /// Parses `text` if it is in the subset; `None` means "use the full parser".
@@ -87,7 +87,7 @@ impl<'a> Scanner<'a> {
     /// A scalar node.
     fn scalar(
         &mut self,
-        value: String,
+        value: Text,
         style: Style,
         anchor: usize,
         start: Pos,
@@ -98,7 +98,7 @@ impl<'a> Scanner<'a> {
 
     /// The empty value the parser reports as `~`.
     fn empty(&mut self, anchor: usize, at: Pos) -> Option<()> {
-        self.scalar("~".to_string(), Style::Plain, anchor, at, at)
+        self.scalar(Text::const_new("~"), Style::Plain, anchor, at, at)
     }
 
     /// Reads a name after `&` or `*` (the cursor is at the sigil); it must end in a blank.

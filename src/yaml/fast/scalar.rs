@@ -4,7 +4,7 @@
 //! exactly as the full parser does.
 
 use super::cursor::{Cursor, is_break};
-use crate::yaml::Pos;
+use crate::yaml::{Pos, Text};
 
 /// Implicit keys longer than this are errors to the full parser; leave them to it.
 pub(super) const MAX_KEY: usize = 1000;
@@ -70,7 +70,7 @@ pub(super) fn plain_flow<'a>(c: &mut Cursor<'a>) -> Option<&'a str> {
 
 /// A single- or double-quoted scalar closed on the same line; the cursor ends after the
 /// closing quote.
-pub(super) fn quoted(c: &mut Cursor<'_>) -> Option<String> {
+pub(super) fn quoted(c: &mut Cursor<'_>) -> Option<Text> {
     let b = c.b;
     let q = c.peek();
     let mut out = String::new();
@@ -107,7 +107,7 @@ pub(super) fn quoted(c: &mut Cursor<'_>) -> Option<String> {
         j += 1;
     }
     c.i = j;
-    Some(out)
+    Some(Text::from(out))
 }
 
 /// Decodes the escape after a backslash at `b[at..]`; returns the bytes it used.
@@ -152,7 +152,7 @@ fn hex(b: &[u8], at: usize, n: usize, out: &mut String) -> Option<usize> {
 /// is the indentation its content must exceed. Returns the value and its span; the cursor
 /// ends where the full parser's scanner stops: the first non-space character of the line
 /// that ends the block.
-pub(super) fn block(c: &mut Cursor<'_>, parent: isize) -> Option<(String, Pos, Pos)> {
+pub(super) fn block(c: &mut Cursor<'_>, parent: isize) -> Option<(Text, Pos, Pos)> {
     let folded = c.peek() == b'>';
     c.bump(1);
     let chomp = match c.peek() {
@@ -262,5 +262,5 @@ pub(super) fn block(c: &mut Cursor<'_>, parent: isize) -> Option<(String, Pos, P
         None => out.push('\n'),
         Some(true) => out.extend(std::iter::repeat_n('\n', trailing + 1)),
     }
-    Some((out, start, end))
+    Some((Text::from(out), start, end))
 }
