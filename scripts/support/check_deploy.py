@@ -98,7 +98,8 @@ def app_manifest(path):
     need(m.get("public") is False, "app manifest: public: false")
     need(m.get("default_permissions") == {"checks": "write", "contents": "read", "metadata": "read",
                                           "pull_requests": "write"}, "app manifest: permissions")
-    need(sorted(m.get("default_events", [])) == ["pull_request", "push"], "app manifest: events")
+    need(sorted(m.get("default_events", [])) == ["check_run", "check_suite", "pull_request", "push"],
+         "app manifest: events")
     need(str(m.get("hook_attributes", {}).get("url", "")).endswith("/webhooks/github"), "app manifest: webhook URL")
 
 
