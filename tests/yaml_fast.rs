@@ -148,3 +148,20 @@ fn typical_forms_take_the_fast_path() {
         assert!(same("typical", t));
     }
 }
+
+#[test]
+fn a_dash_before_a_flow_indicator_is_left_to_the_full_parser() {
+    // Found by the property test: `-,` in a flow sequence is an error, not a scalar.
+    for text in [
+        "a: [\"x\", -, y]\n",
+        "a: [-]\n",
+        "a: {b: -}\n",
+        "a: [-{}]\n",
+    ] {
+        assert_eq!(
+            Stream::parse(text, Limits::default()),
+            Stream::parse_full(text, Limits::default()),
+            "{text:?}"
+        );
+    }
+}

@@ -76,7 +76,13 @@ impl Scanner<'_> {
                 let end = self.c.pos();
                 self.scalar(value, Style::Quoted, 0, start, end)
             }
-            b'-' if self.c.blank_at(1) => None,
+            // A plain scalar may start with `-` only before a character that is safe in flow
+            // context: `-,` or `-]` is an error for the parser to report.
+            b'-' if !matches!(self.c.b.get(self.c.i + 1),
+                Some(c) if !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b',' | b'[' | b']' | b'{' | b'}')) =>
+            {
+                None
+            }
             b'?' | b':' | b'!' | b'&' | b'*' | b'|' | b'>' | b'%' | b'@' | b'`' | b'#' | b','
             | b']' | b'}' | b'\n' | b'\r' | 0 => None,
             _ => {
