@@ -23,50 +23,50 @@ pub struct Pruned {
 /// Deletes finished jobs created more than `keep` ago, then deliveries received more than
 /// `keep` ago that no queued or running job still refers to.
 pub async fn prune(pool: &PgPool, keep: Duration) -> sqlx::Result<Pruned> {
-    let seconds = keep.as_secs_f64();
-    let mut pruned = Pruned::default();
+    // By creation time, not finish time: a job and its delivery are written in one
+    // transaction, so every finished job of an expired delivery goes first.
+    let jobs = in_chunks(
+        pool,
+        keep,
+        "delete from jobs where id in (
+             select id from jobs
+              where state in ('done', 'dead', 'superseded')
+                and created_at < now() - make_interval(secs => $1)
+              limit $2)",
+    )
+    .await?;
+    // Live jobs are few and indexed (the partial indexes of the claim query).
+    let deliveries = in_chunks(
+        pool,
+        keep,
+        "delete from deliveries where guid in (
+             select guid from deliveries
+              where received_at < now() - make_interval(secs => $1)
+                and guid not in (select delivery_guid from jobs
+                                  where state in ('queued', 'running')
+                                    and delivery_guid is not null)
+              limit $2)",
+    )
+    .await?;
+    Ok(Pruned { jobs, deliveries })
+}
+
+/// Runs a delete taking the age in seconds (`$1`) and a chunk size (`$2`) until a chunk
+/// comes back short; returns the rows deleted.
+async fn in_chunks(pool: &PgPool, keep: Duration, delete: &'static str) -> sqlx::Result<u64> {
+    let mut total = 0;
     loop {
-        // By creation time, not finish time: a job and its delivery are written in one
-        // transaction, so every finished job of an expired delivery goes first.
-        let done = sqlx::query(
-            "delete from jobs where id in (
-                 select id from jobs
-                  where state in ('done', 'dead', 'superseded')
-                    and created_at < now() - make_interval(secs => $1)
-                  limit $2)",
-        )
-        .bind(seconds)
-        .bind(CHUNK)
-        .execute(pool)
-        .await?
-        .rows_affected();
-        pruned.jobs += done;
+        let done = sqlx::query(delete)
+            .bind(keep.as_secs_f64())
+            .bind(CHUNK)
+            .execute(pool)
+            .await?
+            .rows_affected();
+        total += done;
         if done < CHUNK as u64 {
-            break;
+            return Ok(total);
         }
     }
-    loop {
-        // Live jobs are few and indexed (the partial indexes of the claim query).
-        let done = sqlx::query(
-            "delete from deliveries where guid in (
-                 select guid from deliveries
-                  where received_at < now() - make_interval(secs => $1)
-                    and guid not in (select delivery_guid from jobs
-                                      where state in ('queued', 'running')
-                                        and delivery_guid is not null)
-                  limit $2)",
-        )
-        .bind(seconds)
-        .bind(CHUNK)
-        .execute(pool)
-        .await?
-        .rows_affected();
-        pruned.deliveries += done;
-        if done < CHUNK as u64 {
-            break;
-        }
-    }
-    Ok(pruned)
 }
 
 /// Runs [`prune`] every hour until shutdown; `None` keeps everything.

@@ -3,7 +3,7 @@
 
 use super::event::{Event, Installation, Repo, ReviewRequest, ScanRequest};
 use super::rerun::RerunRequest;
-use crate::ids::{InstallationId, JobId};
+use crate::ids::{CommitSha, InstallationId, JobId};
 use crate::queue::{self, NewJob};
 use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -289,19 +289,30 @@ fn from_label(result: &str) -> Intake {
 }
 
 fn review_job(r: &ReviewRequest) -> NewJob {
+    let mut job = pr_review_job(r.installation, &r.repo, r.number.0, &r.head_sha);
+    job.payload["base_sha"] = r.base_sha.as_str().into();
+    job.payload["base_ref"] = r.base_ref.as_str().into();
+    job
+}
+
+/// The review job of one pull request at one head (what `jobs::review` reads).
+fn pr_review_job(
+    installation: InstallationId,
+    repo: &Repo,
+    number: i64,
+    head: &CommitSha,
+) -> NewJob {
     NewJob {
         kind: queue::kind::REVIEW,
         payload: json!({
-            "installation": r.installation.0,
-            "repo_id": r.repo.id,
-            "repo": r.repo.name.to_string(),
-            "number": r.number.0,
-            "head_sha": r.head_sha.as_str(),
-            "base_sha": r.base_sha.as_str(),
-            "base_ref": r.base_ref,
+            "installation": installation.0,
+            "repo_id": repo.id,
+            "repo": repo.name.to_string(),
+            "number": number,
+            "head_sha": head.as_str(),
         }),
-        dedupe_key: Some(pr_key(r.repo.id, r.number.0)),
-        head_sha: Some(r.head_sha.to_string()),
+        dedupe_key: Some(pr_key(repo.id, number)),
+        head_sha: Some(head.to_string()),
     }
 }
 
@@ -335,29 +346,13 @@ async fn rerun(
         return Ok(Intake::Ignored);
     }
     let mut first = None;
-    let mut any_new = false;
     for (number,) in numbers {
-        let job = NewJob {
-            kind: queue::kind::REVIEW,
-            payload: json!({
-                "installation": r.installation.0,
-                "repo_id": r.repo.id,
-                "repo": r.repo.name.to_string(),
-                "number": number,
-                "head_sha": r.head_sha.as_str(),
-                "rerun": true,
-            }),
-            dedupe_key: Some(pr_key(r.repo.id, number)),
-            head_sha: Some(r.head_sha.to_string()),
-        };
+        let mut job = pr_review_job(r.installation, &r.repo, number, &r.head_sha);
+        job.payload["rerun"] = true.into();
         let id = queue::enqueue(tx, Some(guid), &job).await?;
-        any_new |= id.is_some();
         first = first.or(id);
     }
-    Ok(match (first, any_new) {
-        (Some(id), _) => Intake::Queued(id),
-        _ => Intake::AlreadyQueued,
-    })
+    Ok(first.map_or(Intake::AlreadyQueued, Intake::Queued))
 }
 
 /// A push to the default branch: a scan of the pushed commit, superseding a pending scan of

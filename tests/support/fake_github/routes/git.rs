@@ -178,16 +178,7 @@ pub async fn installation_repositories(
 ) -> ApiResult {
     let st = shared.lock();
     let installation = auth::require_token(&st, &headers)?;
-    let per_page = q
-        .get("per_page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30usize)
-        .clamp(1, 100);
-    let page = q
-        .get("page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1usize)
-        .max(1);
+    let (per_page, page) = super::page_params(&q);
     let repos: Vec<&Repo> = st
         .installations
         .get(&installation)

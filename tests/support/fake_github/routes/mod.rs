@@ -288,6 +288,16 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
     response
 }
 
+/// `per_page` (default 30, at most 100) and `page` (from 1) of a paged listing, as GitHub reads
+/// them.
+pub fn page_params(q: &std::collections::HashMap<String, String>) -> (usize, usize) {
+    let number = |k: &str| q.get(k).and_then(|v| v.parse::<usize>().ok());
+    (
+        number("per_page").unwrap_or(30).clamp(1, 100),
+        number("page").unwrap_or(1).max(1),
+    )
+}
+
 /// The request body as JSON, or GitHub's 400 for anything else.
 pub fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(body)

@@ -110,16 +110,7 @@ fn files(
     headers: &HeaderMap,
 ) -> ApiResult {
     auth::require_repo_token(st, headers, full)?;
-    let per_page = q
-        .get("per_page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30usize)
-        .clamp(1, 100);
-    let page = q
-        .get("page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1usize)
-        .max(1);
+    let (per_page, page) = super::page_params(q);
     let repo_id = st.repos[full].id;
     let Some(pr) = st
         .repos

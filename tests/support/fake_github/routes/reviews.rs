@@ -154,13 +154,7 @@ pub async fn list(
     let Some(pr) = st.repos.get(&full).and_then(|r| r.pulls.get(&number)) else {
         return Err(error(StatusCode::NOT_FOUND, "Not Found"));
     };
-    let number_of = |k: &str, default: usize| {
-        q.get(k)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-            .max(1)
-    };
-    let (per_page, page) = (number_of("per_page", 30).min(100), number_of("page", 1));
+    let (per_page, page) = super::page_params(&q);
     let items: Vec<Value> = pr
         .reviews
         .iter()
