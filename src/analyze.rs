@@ -2,13 +2,14 @@
 //! files that `extends` or an override names are asked of a [`Resolver`].
 
 use crate::config::Config;
-use crate::inventory::compose::{self, ComposeInput};
+use crate::inventory::compose::{self, ComposeInput, Evidence};
 use crate::inventory::{Inventory, kubernetes};
 use crate::model::{FileReport, Finding, Format, ReadOnly, Suppression, SuppressionKind};
 use crate::patch::Planner;
 use crate::patch::edit::{Editor, Style};
 use crate::rules::{self, Draft, RuleId};
 use crate::suppress::{self, Verdict};
+use crate::template;
 use crate::yaml::{Limits, Source, Stream};
 
 /// Files larger than this are not parsed.
@@ -24,6 +25,11 @@ pub const NOT_RECOGNISED: &str = "not a Compose file or Kubernetes manifest";
 pub trait Resolver: Sync {
     /// The bytes of `path`, or `None` when it does not exist or cannot be read.
     fn read(&self, path: &str) -> Option<Vec<u8>>;
+
+    /// Whether a file exists at `path` (a chart's `Chart.yaml`); by default, whether it reads.
+    fn exists(&self, path: &str) -> bool {
+        self.read(path).is_some()
+    }
 }
 
 /// A resolver that knows no other file.
@@ -100,22 +106,36 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             (String::from_utf8_lossy(bytes), Some((line, col)))
         }
     };
-    if let Some(line) = template_line(&text) {
+    let stream = Stream::parse(&text, Limits::default());
+    // Asked only when it matters: in a review, each lookup may be a fetch.
+    let chart = std::cell::OnceCell::new();
+    let chart = || chart.get_or_init(|| chart_of(path, resolver)).as_deref();
+    let in_templates = path.contains("templates/")
+        && chart().is_some_and(|c| path[c.len()..].starts_with("templates/"));
+    if let Some(line) = template::line(&text, &stream).or(in_templates.then_some(1)) {
         report.skipped_reason = Some(format!(
             "template: `{{{{` at line {line} is not YAML until rendered (Helm or Go template); check the rendered output, e.g. `helm template . | immutabot check -`"
         ));
         return report;
     }
-    let stream = Stream::parse(&text, Limits::default());
     let src = Source::new(&text);
     let mut inv = Inventory::default();
     let mut format = None;
     let mut file_problems: Vec<(usize, usize, String)> = Vec::new();
+    // Inside a chart, only a file named Compose is Compose: values, schemas and chart tests
+    // have the shape of version-1 services.
+    let evidence = if is_compose_name(path) {
+        Evidence::Named
+    } else {
+        Evidence::Content
+    };
     for root in stream.docs.iter().flatten().copied() {
         if kubernetes::is_manifest(&stream, root) {
             kubernetes::inventory(&stream, root, &mut inv);
             format.get_or_insert(Format::Kubernetes);
-        } else if let Some(layout) = compose::layout(&stream, root) {
+        } else if let Some(layout) = compose::layout(&stream, root, evidence)
+            && (evidence == Evidence::Named || chart().is_none())
+        {
             // Without `services:`, a GitLab CI file (jobs with `image:`) looks like a
             // version-1 Compose file; its job keys give it away, and Compose rejects them.
             if matches!(layout, compose::Layout::Legacy(_)) && compose::looks_like_ci(&stream, root)
@@ -134,6 +154,11 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             });
             inv.units.extend(part.units);
             format.get_or_insert(Format::Compose);
+        }
+    }
+    if text.contains("{{") {
+        for u in &mut inv.units {
+            template::mark_unit(&stream, u);
         }
     }
     let broken = stream.error.is_some() || bad_utf8.is_some() || !file_problems.is_empty();
@@ -327,46 +352,19 @@ fn pod_workload(inv: &Inventory, d: &Draft) -> Option<String> {
         .map(|p| p.workload.clone())
 }
 
-/// Markers that only Helm (or another Go-template renderer) would put in a manifest. Swarm
-/// stack files legitimately hold Go templates such as `{{.Node.ID}}` inside values.
-const TEMPLATE_MARKERS: &[&str] = &[
-    ".Values",
-    ".Release",
-    ".Chart",
-    ".Capabilities",
-    "{{-",
-    "-}}",
-    "{{/*",
-    "include \"",
-    "toYaml",
-    "{{ if",
-    "{{ end",
-    "{{ range",
-    "{{ define",
-    "{{ template",
-];
-
-/// The first line that makes the file a template rather than YAML: a Helm marker, or `{{`
-/// where YAML expects a value (it would otherwise read as a flow mapping).
-fn template_line(text: &str) -> Option<usize> {
-    if !text.contains("{{") {
-        return None;
+/// The folder (with a trailing `/`, empty for the root) of the Helm chart `path` lies in: the
+/// nearest folder above it with a `Chart.yaml`.
+fn chart_of(path: &str, resolver: &dyn Resolver) -> Option<String> {
+    let mut dir = path;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        if parent.is_empty() || parent.ends_with("..") || parent == "." {
+            break;
+        }
+        if resolver.exists(&format!("{parent}/Chart.yaml")) {
+            return Some(format!("{parent}/"));
+        }
+        dir = parent;
     }
-    for (i, line) in text.lines().enumerate() {
-        let Some(pos) = line.find("{{") else { continue };
-        let before = &line[..pos];
-        if before.trim_start().starts_with('#') {
-            continue;
-        }
-        if TEMPLATE_MARKERS.iter().any(|m| line.contains(m)) {
-            return Some(i + 1);
-        }
-        let prev = before.trim_end().chars().last();
-        let unquoted =
-            before.matches('\'').count() % 2 == 0 && before.matches('"').count() % 2 == 0;
-        if unquoted && matches!(prev, None | Some(':') | Some('-') | Some('[') | Some(',')) {
-            return Some(i + 1);
-        }
-    }
-    None
+    let under_root = !path.starts_with('/') && !path.starts_with("../");
+    (under_root && resolver.exists("Chart.yaml")).then(String::new)
 }

@@ -30,5 +30,6 @@ pub mod settings;
 pub mod setup;
 pub mod suppress;
 pub mod telemetry;
+pub mod template;
 pub mod webhook;
 pub mod yaml;

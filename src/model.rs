@@ -108,6 +108,10 @@ pub struct Unit {
     pub line: usize,
     /// The effective read-only status.
     pub read_only: ReadOnly,
+    /// A Compose service with no image or build of its own (an override fragment, an
+    /// `extends` base): listed and judged on what the file says. Only written when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// A replacement of whole lines: exactly what a GitHub ```` ```suggestion ```` block applies.

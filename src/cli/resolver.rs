@@ -39,6 +39,12 @@ impl Resolver for FsResolver {
     fn read(&self, path: &str) -> Option<Vec<u8>> {
         std::fs::read(self.locate(path)?).ok()
     }
+
+    /// Unlike reading, looking whether a file exists may climb out of the root: a path the
+    /// user named (`../charts/x/values.yaml`) lies in the chart it lies in.
+    fn exists(&self, path: &str) -> bool {
+        self.root.join(path).is_file()
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,118 @@ const TOP_LEVEL: &[&str] = &[
 /// legacy version-1 files, which have no `services:`.
 const SERVICE_KEYS: &[&str] = &["image", "build", "extends"];
 
+/// Every key a Compose service may have (the Compose Specification's and version 1's). A
+/// version-1 service is recognised only when all its keys are among these: Helm values
+/// (`image: {repository: …}`, `resources:`, `nodeSelector:`) have the same shape otherwise.
+const ALL_SERVICE_KEYS: &[&str] = &[
+    "annotations",
+    "attach",
+    "blkio_config",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "command",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "dockerfile",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "label_file",
+    "labels",
+    "links",
+    "log_driver",
+    "log_opt",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "net",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volume_driver",
+    "volumes",
+    "volumes_from",
+    "working_dir",
+];
+
+/// How sure the caller already is that a document is Compose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// Only the content speaks: a version-1 file is recognised when each top-level entry
+    /// looks like a service.
+    Content,
+    /// The file is named or referred to as Compose: a top-level mapping with `image`,
+    /// `build` or `extends` makes it a version-1 file (and its other entries are problems).
+    Named,
+}
+
 /// Where the services of a Compose document are.
 #[derive(Debug, Clone, Copy)]
 pub enum Layout {
@@ -32,7 +144,7 @@ pub enum Layout {
 }
 
 /// Recognises a Compose document by content.
-pub fn layout(s: &Stream, root: NodeId) -> Option<Layout> {
+pub fn layout(s: &Stream, root: NodeId, evidence: Evidence) -> Option<Layout> {
     if !s.is_map(root) {
         return None;
     }
@@ -52,12 +164,44 @@ pub fn layout(s: &Stream, root: NodeId) -> Option<Layout> {
     if !keys.is_empty() && keys.iter().all(|k| TOP_LEVEL.contains(&k.as_str())) {
         return Some(Layout::Empty);
     }
-    let legacy = s.own_entries(root).any(|(k, v)| {
-        !s.scalar(k).unwrap_or("").starts_with("x-")
-            && s.is_map(v)
-            && SERVICE_KEYS.iter().any(|key| s.get(v, key).is_some())
-    });
+    let legacy = match evidence {
+        Evidence::Named => s
+            .own_entries(root)
+            .any(|(k, v)| !is_extension(s, k) && s.is_map(v) && has_service_key(s, v)),
+        Evidence::Content => {
+            let mut entries = s.own_entries(root).filter(|&(k, _)| !is_extension(s, k));
+            let mut any = false;
+            entries.all(|(k, v)| {
+                any = true;
+                s.scalar(k) == Some("version") || looks_like_service(s, v)
+            }) && any
+        }
+    };
     legacy.then_some(Layout::Legacy(root))
+}
+
+/// Whether a top-level key is an extension (`x-…`) or a merge key, never a service.
+fn is_extension(s: &Stream, key: NodeId) -> bool {
+    s.scalar(key)
+        .is_some_and(|k| k.starts_with("x-") || k == "<<")
+}
+
+fn has_service_key(s: &Stream, map: NodeId) -> bool {
+    SERVICE_KEYS.iter().any(|key| s.get(map, key).is_some())
+}
+
+/// A mapping that a version-1 Compose file would take as a service: only service keys, and
+/// an image (a string, not Helm's `{repository, tag}`), a build or an `extends`.
+fn looks_like_service(s: &Stream, v: NodeId) -> bool {
+    if !s.is_map(v) {
+        return false;
+    }
+    let image_ok = s.get(v, "image").is_none_or(|(_, i)| s.scalar(i).is_some());
+    image_ok
+        && has_service_key(s, v)
+        && s.keys(v)
+            .iter()
+            .all(|k| k.starts_with("x-") || ALL_SERVICE_KEYS.contains(&k.as_str()))
 }
 
 /// Keys of GitLab CI jobs (and its top level) that no Compose service may have.
@@ -138,12 +282,18 @@ pub fn inventory(input: &ComposeInput<'_>) -> Inventory {
         if let Some(other) = &other {
             other.merge_into(&mut facts, name);
             if other.skip_unit(name) {
+                // Its base lists the merged service and owns its findings; a fragment
+                // checked on its own is still listed, never dropped in silence.
                 if facts.switch_node.is_none() {
-                    continue;
+                    facts.findings_elsewhere = true;
+                    facts.unit.partial = true;
+                } else {
+                    facts.listed = false;
                 }
-                facts.listed = false;
             }
         }
+        let builds = map.is_some_and(|m| s.get(m, "build").is_some());
+        facts.unit.partial |= facts.unit.image.is_none() && !builds;
         facts.target = Target::Compose {
             legacy_stack: legacy_version && map.is_some_and(|m| s.get(m, "deploy").is_some()),
             version: version.clone(),
@@ -170,6 +320,7 @@ fn service_facts(
             image: None,
             line: s.node(key).start.line,
             read_only: ReadOnly::False,
+            partial: false,
         },
         target: Target::Compose {
             legacy_stack: false,
@@ -190,6 +341,7 @@ fn service_facts(
         pod_spec: None,
         annotation_exempt: None,
         listed: true,
+        findings_elsewhere: false,
     };
     let Some(map) = map else { return facts };
     let resolved = effective(s, input.root, map, input.path, files, 0);
@@ -379,7 +531,7 @@ fn extended(
 }
 
 fn lookup_service(s: &Stream, root: NodeId, name: &str) -> Option<NodeId> {
-    let services = match layout(s, root)? {
+    let services = match layout(s, root, Evidence::Named)? {
         Layout::Services(n) | Layout::Legacy(n) => n,
         Layout::Empty => return None,
     };
@@ -469,16 +621,12 @@ impl Other {
             None => return None,
         };
         let stream = files.load(&format!("{dir}{other_name}"))?;
-        let services =
-            stream
-                .docs
-                .first()
-                .copied()
-                .flatten()
-                .and_then(|r| match layout(&stream, r)? {
-                    Layout::Services(n) | Layout::Legacy(n) => Some(n),
-                    Layout::Empty => None,
-                });
+        let services = stream.docs.first().copied().flatten().and_then(|r| {
+            match layout(&stream, r, Evidence::Named)? {
+                Layout::Services(n) | Layout::Legacy(n) => Some(n),
+                Layout::Empty => None,
+            }
+        });
         Some(Other {
             stream,
             services,

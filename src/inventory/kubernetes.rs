@@ -267,6 +267,7 @@ fn container(
             image,
             line: s.node(anchor).start.line,
             read_only: ReadOnly::False,
+            partial: false,
         },
         target: Target::Kubernetes,
         map: Some(item),
@@ -284,6 +285,7 @@ fn container(
         pod_spec: Some(spec),
         annotation_exempt,
         listed: true,
+        findings_elsewhere: false,
     }
 }
 

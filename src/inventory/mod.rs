@@ -85,6 +85,8 @@ pub struct UnitFacts {
     /// Whether the unit is listed in this file's inventory. An override file's service that
     /// its base also defines is listed by the base, but its findings belong here.
     pub listed: bool,
+    /// Another file reports this unit's findings (the base of an override fragment).
+    pub findings_elsewhere: bool,
 }
 
 /// A pod-level `readOnlyRootFilesystem`, which Kubernetes ignores.

@@ -35,6 +35,9 @@ pub struct Draft {
 pub fn check(inv: &Inventory, planner: &Planner<'_>) -> Vec<Draft> {
     let mut out = Vec::new();
     for (i, u) in inv.units.iter().enumerate() {
+        if u.findings_elsewhere {
+            continue;
+        }
         unit_rules(i, u, planner, &mut out);
     }
     for p in &inv.pod_level {

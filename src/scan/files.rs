@@ -79,6 +79,14 @@ impl Resolver for Recording<'_> {
             .insert(path.to_string());
         self.files.bytes.get(path).cloned()
     }
+
+    fn exists(&self, path: &str) -> bool {
+        self.asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_string());
+        self.files.ids.contains_key(path)
+    }
 }
 
 #[cfg(test)]

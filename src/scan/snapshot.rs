@@ -99,7 +99,8 @@ pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
     };
     let mut seen: HashMap<String, usize> = HashMap::new();
     for r in reports {
-        for u in &r.units {
+        // A partial service is counted where it is whole (its base), never twice.
+        for u in r.units.iter().filter(|u| !u.partial) {
             let mine = |w: &Option<String>, c: &Option<String>| {
                 w.as_deref() == Some(u.workload.as_str()) && *c == u.container
             };

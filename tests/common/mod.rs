@@ -38,6 +38,7 @@ pub fn report() -> Report {
                 image: Some("nginx".into()),
                 line: 2,
                 read_only: ReadOnly::False,
+                partial: false,
             },
             Unit {
                 workload: "db".into(),
@@ -47,6 +48,7 @@ pub fn report() -> Report {
                 image: Some("postgres".into()),
                 line: 4,
                 read_only: ReadOnly::Suppressed,
+                partial: false,
             },
         ],
         findings: vec![
@@ -84,6 +86,7 @@ pub fn report() -> Report {
             image: Some("ghcr.io/acme/api:1.0".into()),
             line: 9,
             read_only: ReadOnly::True,
+            partial: false,
         }],
         findings: vec![
             Finding {
