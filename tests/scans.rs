@@ -819,3 +819,57 @@ async fn installation_and_push_deliveries_queue_scans_in_their_transaction(pool:
         3
     );
 }
+
+/// Every file of `../shared/<dir>` as (path in the repository, bytes).
+fn shared_tree(dir: &str) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &std::path::Path, p: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(p).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    let mut out = Vec::new();
+    walk(&root, &root.join(dir), &mut out);
+    out
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_repository_of_real_charts_and_kustomizations_counts_no_phantom_units(pool: PgPool) {
+    let h = harness(pool).await;
+    let files: Vec<(String, Vec<u8>)> = ["charts", "kustomize"]
+        .into_iter()
+        .flat_map(shared_tree)
+        .collect();
+    for (path, bytes) in &files {
+        h.fake.set_file(REPO, C1, path, bytes.clone());
+    }
+    h.fake.set_default_branch(REPO, "main", C1);
+    h.install().await;
+
+    let s = scans(&h.pool, REPO_ID).await;
+    assert_eq!(s[0].2, "done", "{s:?}");
+    let all = units(&h.pool, REPO_ID).await;
+    assert!(
+        !all.is_empty(),
+        "the kustomize bases' Deployments are counted"
+    );
+    for u in &all {
+        let name = u.path.rsplit('/').next().unwrap();
+        assert!(u.workload.contains('/'), "phantom Compose unit: {u:?}");
+        assert!(
+            !name.starts_with("values") && !name.ends_with("_test.yaml"),
+            "{u:?}"
+        );
+    }
+    assert_eq!(s[0].4 as usize, all.len(), "the scan counts what it stored");
+}
