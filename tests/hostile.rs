@@ -184,7 +184,9 @@ fn a_deployment_with_a_tab_after_a_key_is_refused() {
     assert_eq!(r.units[0].read_only, ReadOnly::Unknown);
     assert_eq!(
         invalid(&r),
-        ["19:17 A TAB follows `image:`: kubectl and kustomize refuse the file (in block style YAML indentation and the space after `:` or `-` must be spaces; `found character that cannot start any token`); its containers are reported as unknown"]
+        [
+            "19:17 A TAB follows `image:`: kubectl and kustomize refuse the file (in block style YAML indentation and the space after `:` or `-` must be spaces; `found character that cannot start any token`); its containers are reported as unknown"
+        ]
     );
     assert!(r.findings.iter().all(|f| f.rule == "invalid-file"));
 }
@@ -224,7 +226,8 @@ fn unknown_anchors_and_bad_merges_are_refused() {
     let r = run("compose.yaml", t.as_bytes());
     assert!(r.units.iter().all(|u| u.read_only == ReadOnly::Unknown));
     assert!(invalid(&r)[0].starts_with("5:9 "), "{:?}", r);
-    let t = "x-ports: &ports\n  - \"80:80\"\nservices:\n  web:\n    image: nginx\n    <<: [*ports]\n";
+    let t =
+        "x-ports: &ports\n  - \"80:80\"\nservices:\n  web:\n    image: nginx\n    <<: [*ports]\n";
     let r = run("compose.yaml", t.as_bytes());
     assert_eq!(r.units[0].read_only, ReadOnly::Unknown);
     assert!(invalid(&r)[0].starts_with("6:10 `<<` merges a sequence, not a mapping: Compose refuses the file (`map merge requires map or sequence of maps as the value`)"), "{:?}", invalid(&r));
@@ -252,7 +255,10 @@ fn merge_key_bomb_finishes_and_reports_its_units() {
     assert!(r.units.iter().all(|u| u.read_only == ReadOnly::Unknown));
     let msgs = invalid(&r);
     assert_eq!(msgs.len(), 1, "{msgs:?}");
-    assert!(msgs[0].contains("`document contains excessive aliasing`"), "{msgs:?}");
+    assert!(
+        msgs[0].contains("`document contains excessive aliasing`"),
+        "{msgs:?}"
+    );
 }
 
 /// Work is counted, not timed: the node visits of the same lookups at depth 9 and depth 24
@@ -276,7 +282,10 @@ fn lookups_through_merge_keys_are_linear() {
     let (w24, n24) = work(24);
     assert!(w9 > 0.0);
     let per_byte = (w24 / n24) / (w9 / n9);
-    assert!(per_byte < 3.0, "work per byte grew {per_byte}x: {w9} then {w24}");
+    assert!(
+        per_byte < 3.0,
+        "work per byte grew {per_byte}x: {w9} then {w24}"
+    );
 }
 
 /// Thousands of mappings merged into every service: not refused by Compose (the alias share
@@ -288,7 +297,10 @@ fn the_merge_work_allowance_is_a_finding_when_hit() {
         t.push_str(&format!("x-{i}: &m{i} {{k{i}: 1}}\n"));
     }
     let refs: Vec<String> = (0..5000).map(|i| format!("*m{i}")).collect();
-    t.push_str(&format!("x-all: &all {{<<: [{}]}}\nservices:\n", refs.join(", ")));
+    t.push_str(&format!(
+        "x-all: &all {{<<: [{}]}}\nservices:\n",
+        refs.join(", ")
+    ));
     for i in 0..40 {
         t.push_str(&format!("  s{i}:\n    <<: *all\n    image: nginx\n"));
     }
@@ -296,7 +308,11 @@ fn the_merge_work_allowance_is_a_finding_when_hit() {
     assert_eq!(r.units.len(), 40);
     assert!(r.units.iter().all(|u| u.read_only == ReadOnly::Unknown));
     let msgs = invalid(&r);
-    assert!(msgs.iter().any(|m| m.contains("more work than immutabot allows")), "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("more work than immutabot allows")),
+        "{msgs:?}"
+    );
 }
 
 /// One file of N Deployments, each without a securityContext: one writable finding apiece.
@@ -349,7 +365,10 @@ fn a_big_file_with_thousands_of_findings_in_every_output_format() {
     let rdjson: Value = serde_json::from_str(&cli(dir, &["check", "--format", "rdjson"])).unwrap();
     assert_eq!(rdjson["diagnostics"].as_array().unwrap().len(), total);
     let github = cli(dir, &["check", "--format", "github"]);
-    assert_eq!(github.lines().filter(|l| l.starts_with("::")).count(), total);
+    assert_eq!(
+        github.lines().filter(|l| l.starts_with("::")).count(),
+        total
+    );
 
     let diff = cli(dir, &["check", "--diff"]);
     let added = diff

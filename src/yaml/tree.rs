@@ -352,7 +352,8 @@ impl Stream {
 
     /// Whether the mapping itself has a `<<` entry.
     fn has_merge(&self, map: NodeId) -> bool {
-        self.own_entries(map).any(|(k, _)| self.scalar(k) == Some("<<"))
+        self.own_entries(map)
+            .any(|(k, _)| self.scalar(k) == Some("<<"))
     }
 
     /// The mappings merged into `map`, in the order they take precedence.
@@ -519,5 +520,47 @@ mod tests {
         }
         let s = parse(&t);
         assert!(s.nodes.len() < 1000);
+    }
+
+    #[test]
+    fn merges_keep_their_precedence() {
+        let s = parse(
+            "a: &a {x: a, y: a}\nb: &b {<<: *a, y: b, z: b}\nc: &c {w: c, x: c}\nm:\n  <<: [*b, *c]\n  z: m\n",
+        );
+        let root = s.docs[0].unwrap();
+        let m = s.get(root, "m").unwrap().1;
+        let at = |k: &str| s.get_str(m, k);
+        assert_eq!(at("z"), Some("m"), "own entry wins");
+        assert_eq!(
+            at("y"),
+            Some("b"),
+            "the merged mapping's own entry before its merges"
+        );
+        assert_eq!(
+            at("x"),
+            Some("a"),
+            "first merged mapping, depth first, before the next"
+        );
+        assert_eq!(at("w"), Some("c"));
+        assert_eq!(at("v"), None);
+        assert_eq!(s.keys(m), ["x", "y", "z", "w"]);
+    }
+
+    #[test]
+    fn merge_bomb_lookups_visit_each_mapping_once() {
+        let mut t = String::from("l0: &l0 {a: 1}\n");
+        for i in 1..=20 {
+            let p = i - 1;
+            t.push_str(&format!(
+                "l{i}: &l{i} {{<<: [*l{p}, *l{p}, *l{p}, *l{p}]}}\n"
+            ));
+        }
+        t.push_str("top: {<<: *l20}\n");
+        let s = parse(&t);
+        let top = s.get(s.docs[0].unwrap(), "top").unwrap().1;
+        assert_eq!(s.get(top, "missing"), None);
+        // 22 mappings of at most 2 entries: a few visits each, not 4^20.
+        assert!(s.merge_work() < 100, "{}", s.merge_work());
+        assert!(!s.merge_exhausted());
     }
 }

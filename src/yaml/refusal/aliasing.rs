@@ -378,7 +378,10 @@ mod tests {
         let t = laughs(9) + "services:\n  web:\n    image: nginx\n";
         let got = check(&t, Tool::Compose);
         assert_eq!(got.len(), 1, "{got:?}");
-        assert!(got[0].starts_with("4:27 Aliases unfold past what yaml.v3 allows: by `*a2`"), "{got:?}");
+        assert!(
+            got[0].starts_with("4:27 Aliases unfold past what yaml.v3 allows: by `*a2`"),
+            "{got:?}"
+        );
         assert!(got[0].ends_with("Compose refuses the file (`document contains excessive aliasing`); its services are reported as unknown"), "{got:?}");
         let got = check(&t, Tool::Kubectl);
         assert!(got[0].contains("yaml.v2"), "{got:?}");
@@ -386,7 +389,9 @@ mod tests {
 
     #[test]
     fn ordinary_reuse_is_allowed() {
-        let mut t = String::from("x-env: &env\n  A: 1\n  B: 2\nx-base: &base\n  restart: always\n  environment: *env\nservices:\n");
+        let mut t = String::from(
+            "x-env: &env\n  A: 1\n  B: 2\nx-base: &base\n  restart: always\n  environment: *env\nservices:\n",
+        );
         for i in 0..300 {
             t.push_str(&format!("  s{i}:\n    <<: *base\n    image: app:{i}\n"));
         }
@@ -399,6 +404,9 @@ mod tests {
     fn an_alias_inside_its_anchor_is_refused() {
         let got = check("services:\n  a: &a\n    <<: *a\n", Tool::Compose);
         assert_eq!(got.len(), 1, "{got:?}");
-        assert!(got[0].starts_with("3:9 `*a` sits inside the node anchored `&a`"), "{got:?}");
+        assert!(
+            got[0].starts_with("3:9 `*a` sits inside the node anchored `&a`"),
+            "{got:?}"
+        );
     }
 }

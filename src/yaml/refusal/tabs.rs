@@ -22,10 +22,11 @@ enum Place {
 }
 
 /// The first TAB `tool` refuses, with the number of other lines that have one.
-pub(super) fn refusal(text: &str, s: &Stream, src: &Source<'_>, tool: Tool) -> Option<Refusal> {
+pub(super) fn refusal(text: &str, s: &Stream, tool: Tool) -> Option<Refusal> {
     if !text.contains('\t') {
         return None;
     }
+    let src = &Source::new(text);
     let spans = Spans::of(s);
     let mut first: Option<(usize, usize, Place)> = None;
     let mut more = 0;
@@ -151,7 +152,9 @@ fn refused_on_line(
                     return Some((col, Place::Indent));
                 }
                 match last {
-                    Some((at, ':', _)) => return Some((col, Place::AfterKey(key_before(text, range.start, at)))),
+                    Some((at, ':', _)) => {
+                        return Some((col, Place::AfterKey(key_before(text, range.start, at))));
+                    }
                     Some((_, c @ ('-' | '?'), true)) => return Some((col, Place::AfterDash(c))),
                     _ => {}
                 }
@@ -194,8 +197,7 @@ mod tests {
         if s.error.is_some() {
             return Some(format!("parse error {:?}", s.error));
         }
-        refusal(text, &s, &Source::new(text), Tool::Kubectl)
-            .map(|r| format!("{}:{} {}", r.line, r.column, r.message))
+        refusal(text, &s, Tool::Kubectl).map(|r| format!("{}:{} {}", r.line, r.column, r.message))
     }
 
     #[test]
@@ -206,9 +208,15 @@ mod tests {
             "4:11 A TAB follows `image:`: kubectl and kustomize refuse the file (in block style YAML indentation and the space after `:` or `-` must be spaces; `found character that cannot start any token`); its containers are reported as unknown"
         );
         let got = tab("a:\t\n  b: 1\nc: \t2\n").unwrap();
-        assert!(got.starts_with("1:3 A TAB follows `a:` (1 more line has one)"), "{got}");
+        assert!(
+            got.starts_with("1:3 A TAB follows `a:` (1 more line has one)"),
+            "{got}"
+        );
         let got = tab("items:\n-\tone\n").unwrap();
-        assert!(got.starts_with("2:2 A TAB follows the `-` of this item"), "{got}");
+        assert!(
+            got.starts_with("2:2 A TAB follows the `-` of this item"),
+            "{got}"
+        );
     }
 
     #[test]
