@@ -10,6 +10,7 @@ use crate::patch::edit::{Editor, Style};
 use crate::rules::{self, Draft, RuleId};
 use crate::suppress::{self, Verdict};
 use crate::template;
+use crate::yaml::refusal::{self, Refusal, Tool};
 use crate::yaml::{Limits, Source, Stream};
 
 /// Files larger than this are not parsed.
@@ -161,7 +162,12 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             template::mark_unit(&stream, u);
         }
     }
-    let broken = stream.error.is_some() || bad_utf8.is_some() || !file_problems.is_empty();
+    let refused = refusals(&text, &stream, format, path);
+    let broken = stream.error.is_some()
+        || bad_utf8.is_some()
+        || !file_problems.is_empty()
+        || !refused.is_empty()
+        || stream.merge_exhausted();
     report.format = match format {
         Some(f) => f,
         None if is_compose_name(path) => Format::Compose,
@@ -183,11 +189,16 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             style: Style::learn(&stream, &src),
         },
     };
-    let drafts = if broken {
+    let mut drafts = if broken {
         Vec::new()
     } else {
         rules::check(&inv, &planner)
     };
+    // The rules read merged values too: if that ran out of work, their verdicts are partial.
+    let broken = broken || stream.merge_exhausted();
+    if broken {
+        drafts.clear();
+    }
     for u in inv.units.iter().filter(|u| u.listed) {
         let mut unit = u.unit.clone();
         unit.read_only = if broken {
@@ -207,6 +218,19 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             line,
             column,
             "The file is not valid UTF-8 (Compose and kubectl refuse it); its services and containers are reported as unknown".into(),
+        ));
+    }
+    for r in refused {
+        report
+            .findings
+            .push(file_finding(config, r.line, r.column, r.message));
+    }
+    if stream.merge_exhausted() {
+        report.findings.push(file_finding(
+            config,
+            1,
+            1,
+            "Lookups through `<<` merge keys took more work than immutabot allows for a file this size (a merge-key bomb?); its services and containers are reported as unknown".into(),
         ));
     }
     for (line, column, message) in file_problems {
@@ -253,6 +277,20 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
         .findings
         .sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
     report
+}
+
+/// What the tool the file is written for refuses (nothing more once our parser failed).
+fn refusals(text: &str, stream: &Stream, format: Option<Format>, path: &str) -> Vec<Refusal> {
+    let tool = match format {
+        Some(Format::Kubernetes) => Tool::Kubectl,
+        Some(Format::Compose) => Tool::Compose,
+        _ if is_compose_name(path) => Tool::Compose,
+        _ => return Vec::new(),
+    };
+    if stream.error.is_some() {
+        return Vec::new();
+    }
+    refusal::refusals(text, stream, tool)
 }
 
 fn unit_of(inv: &Inventory, f: &Finding) -> Option<usize> {

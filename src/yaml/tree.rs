@@ -9,6 +9,8 @@ use super::build::{Builder, Event};
 use serde_saphyr::granit_parser::{
     Event as GEvent, Marker, Options, Parser, ScalarStyle, StructureStyle,
 };
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Index of a node in its [`Document`].
 pub type NodeId = u32;
@@ -22,6 +24,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Aliases followed to resolve one value (merges included).
     pub max_alias_hops: usize,
+    /// Work allowed for all lookups through `<<` merge keys, per node of the stream (plus a
+    /// fixed allowance): past it, merged mappings are no longer read and the stream says so.
+    pub merge_work_per_node: u64,
 }
 
 impl Default for Limits {
@@ -30,6 +35,7 @@ impl Default for Limits {
             max_nodes: 2_000_000,
             max_depth: 128,
             max_alias_hops: 64,
+            merge_work_per_node: 64,
         }
     }
 }
@@ -145,7 +151,32 @@ pub struct Stream {
     /// Set when parsing stopped early; documents before the error are kept.
     pub error: Option<ParseError>,
     pub(super) limits: Limits,
+    /// Work done by lookups through merge keys (the analysis is shared by worker threads).
+    pub(super) merge_meter: MergeMeter,
 }
+
+/// Fixed allowance of merge work on top of the per-node one, so small files never hit it.
+const MERGE_WORK_BASE: u64 = 1_000_000;
+
+/// Counts node visits of lookups through `<<`; not part of the tree, so never compared.
+#[derive(Debug, Default)]
+pub(super) struct MergeMeter {
+    work: AtomicU64,
+    exhausted: AtomicBool,
+}
+
+impl PartialEq for MergeMeter {
+    fn eq(&self, _: &MergeMeter) -> bool {
+        true
+    }
+}
+
+impl Eq for MergeMeter {}
+
+/// Mappings already searched by one lookup, with the merge depth they were searched at: a
+/// mapping reached again at the same depth or deeper holds nothing new, which keeps a lookup
+/// linear in the mappings it can reach however often they are merged (a merge-key bomb).
+type Seen = HashMap<NodeId, usize>;
 
 impl Stream {
     /// Parses `text` into a located tree; never panics, never fails: errors land in `error`.
@@ -287,43 +318,119 @@ impl Stream {
     /// The value of `key` after `<<` merge keys: the mapping's own entry wins, then merged
     /// mappings in order. Returns the key and value nodes.
     pub fn get(&self, map: NodeId, key: &str) -> Option<(NodeId, NodeId)> {
-        self.get_depth(map, key, 0)
-    }
-
-    fn get_depth(&self, map: NodeId, key: &str, depth: usize) -> Option<(NodeId, NodeId)> {
-        if depth > self.limits.max_alias_hops {
-            return None;
-        }
         if let Some(found) = self.own(map, key) {
             return Some(found);
         }
-        for (k, v) in self.own_entries(map) {
-            if self.scalar(k) != Some("<<") {
-                continue;
-            }
-            let sources: Vec<NodeId> = if self.is_seq(v) {
-                self.items(v).to_vec()
-            } else {
-                vec![v]
-            };
-            for src in sources {
-                if let Some(found) = self.get_depth(src, key, depth + 1) {
-                    return Some(found);
-                }
+        if !self.has_merge(map) {
+            return None;
+        }
+        self.get_merged(map, key, 0, &mut Seen::new())
+    }
+
+    fn get_merged(
+        &self,
+        map: NodeId,
+        key: &str,
+        depth: usize,
+        seen: &mut Seen,
+    ) -> Option<(NodeId, NodeId)> {
+        if !self.enter(map, depth, seen) {
+            return None;
+        }
+        if depth > 0
+            && let Some(found) = self.own(map, key)
+        {
+            return Some(found);
+        }
+        for src in self.merge_sources(map) {
+            if let Some(found) = self.get_merged(src, key, depth + 1, seen) {
+                return Some(found);
             }
         }
         None
     }
 
+    /// Whether the mapping itself has a `<<` entry.
+    fn has_merge(&self, map: NodeId) -> bool {
+        self.own_entries(map)
+            .any(|(k, _)| self.scalar(k) == Some("<<"))
+    }
+
+    /// The mappings merged into `map`, in the order they take precedence.
+    fn merge_sources(&self, map: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.own_entries(map)
+            .filter(|(k, _)| self.scalar(*k) == Some("<<"))
+            .flat_map(move |(_, v)| {
+                if self.is_seq(v) {
+                    self.items(v).to_vec()
+                } else {
+                    vec![v]
+                }
+            })
+    }
+
+    /// Decides whether a merge lookup reads `map` at `depth`, and pays for it.
+    fn enter(&self, map: NodeId, depth: usize, seen: &mut Seen) -> bool {
+        if depth > self.limits.max_alias_hops || self.merge_exhausted() {
+            return false;
+        }
+        let map = self.resolve(map);
+        if seen.get(&map).is_some_and(|&d| d <= depth) {
+            return false;
+        }
+        seen.insert(map, depth);
+        let cost = 1 + self.own_entries(map).count() as u64;
+        let budget = self
+            .limits
+            .merge_work_per_node
+            .saturating_mul(self.nodes.len() as u64)
+            .saturating_add(MERGE_WORK_BASE);
+        let work = self.merge_meter.work.fetch_add(cost, Ordering::Relaxed) + cost;
+        if work > budget {
+            self.merge_meter.exhausted.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Node visits made so far by lookups through merge keys (a measure of work for tests).
+    pub fn merge_work(&self) -> u64 {
+        self.merge_meter.work.load(Ordering::Relaxed)
+    }
+
+    /// Whether lookups through merge keys ran out of their work allowance: merged values
+    /// read after that point are missing, so the file's units must not be trusted.
+    pub fn merge_exhausted(&self) -> bool {
+        self.merge_meter.exhausted.load(Ordering::Relaxed)
+    }
+
     /// Keys of a mapping after merges, each once, in the order they first appear.
     pub fn keys(&self, map: NodeId) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        self.collect_keys(map, &mut out, 0);
+        if !self.has_merge(map) {
+            for (k, _) in self.own_entries(map) {
+                if let Some(key) = self.scalar(k)
+                    && !out.iter().any(|o| o == key)
+                {
+                    out.push(key.to_string());
+                }
+            }
+            return out;
+        }
+        let mut known: HashSet<String> = HashSet::new();
+        self.collect_keys(map, &mut out, &mut known, 0, &mut Seen::new());
         out
     }
 
-    fn collect_keys(&self, map: NodeId, out: &mut Vec<String>, depth: usize) {
-        if depth > self.limits.max_alias_hops {
+    fn collect_keys(
+        &self,
+        map: NodeId,
+        out: &mut Vec<String>,
+        known: &mut HashSet<String>,
+        depth: usize,
+        seen: &mut Seen,
+    ) {
+        if !self.enter(map, depth, seen) {
             return;
         }
         for (k, v) in self.own_entries(map) {
@@ -335,10 +442,10 @@ impl Stream {
                         vec![v]
                     };
                     for src in sources {
-                        self.collect_keys(src, out, depth + 1);
+                        self.collect_keys(src, out, known, depth + 1, seen);
                     }
                 }
-                Some(key) if !out.iter().any(|o| o == key) => out.push(key.to_string()),
+                Some(key) if known.insert(key.to_string()) => out.push(key.to_string()),
                 _ => {}
             }
         }
@@ -413,5 +520,47 @@ mod tests {
         }
         let s = parse(&t);
         assert!(s.nodes.len() < 1000);
+    }
+
+    #[test]
+    fn merges_keep_their_precedence() {
+        let s = parse(
+            "a: &a {x: a, y: a}\nb: &b {<<: *a, y: b, z: b}\nc: &c {w: c, x: c}\nm:\n  <<: [*b, *c]\n  z: m\n",
+        );
+        let root = s.docs[0].unwrap();
+        let m = s.get(root, "m").unwrap().1;
+        let at = |k: &str| s.get_str(m, k);
+        assert_eq!(at("z"), Some("m"), "own entry wins");
+        assert_eq!(
+            at("y"),
+            Some("b"),
+            "the merged mapping's own entry before its merges"
+        );
+        assert_eq!(
+            at("x"),
+            Some("a"),
+            "first merged mapping, depth first, before the next"
+        );
+        assert_eq!(at("w"), Some("c"));
+        assert_eq!(at("v"), None);
+        assert_eq!(s.keys(m), ["x", "y", "z", "w"]);
+    }
+
+    #[test]
+    fn merge_bomb_lookups_visit_each_mapping_once() {
+        let mut t = String::from("l0: &l0 {a: 1}\n");
+        for i in 1..=20 {
+            let p = i - 1;
+            t.push_str(&format!(
+                "l{i}: &l{i} {{<<: [*l{p}, *l{p}, *l{p}, *l{p}]}}\n"
+            ));
+        }
+        t.push_str("top: {<<: *l20}\n");
+        let s = parse(&t);
+        let top = s.get(s.docs[0].unwrap(), "top").unwrap().1;
+        assert_eq!(s.get(top, "missing"), None);
+        // 22 mappings of at most 2 entries: a few visits each, not 4^20.
+        assert!(s.merge_work() < 100, "{}", s.merge_work());
+        assert!(!s.merge_exhausted());
     }
 }
