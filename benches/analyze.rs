@@ -5,7 +5,7 @@
 //! - `kind/*`: one family and size at a time (small Compose, medium Kubernetes, JSON, a ~1 MB bundle);
 //! - `real`: real files, each skipped with a message when absent: `bench-corpus` (the 602 files,
 //!   31 MB, of `../shared/bench-corpus`), `bench-corpus-compose` (its 203 Compose files) and
-//!   `shared-corpus` (the 101 files of `../shared/corpus`).
+//!   `shared-corpus` (the 100 YAML files of `../shared/corpus`).
 //!
 //! Throughput is in bytes (decimal units), so criterion prints MB/s.
 
