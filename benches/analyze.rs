@@ -3,7 +3,9 @@
 //! `cargo bench --bench analyze` (add `-- --quick` for a fast run). Groups:
 //! - `mix`: 400 files of the default corpus mix (what `scripts/bench` writes to disk);
 //! - `kind/*`: one family and size at a time (small Compose, medium Kubernetes, JSON, a ~1 MB bundle);
-//! - `real`: the 101 real files of `../shared/corpus` when present (skipped otherwise).
+//! - `real`: real files, each skipped with a message when absent: `bench-corpus` (the 602 files,
+//!   31 MB, of `../shared/bench-corpus`), `bench-corpus-compose` (its 203 Compose files) and
+//!   `shared-corpus` (the 100 YAML files of `../shared/corpus`).
 //!
 //! Throughput is in bytes (decimal units), so criterion prints MB/s.
 
@@ -27,7 +29,9 @@ fn run(c: &mut Criterion, group: &str, id: &str, files: &[GenFile]) {
     let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
     let mut g = c.benchmark_group(group);
     g.throughput(Throughput::BytesDecimal(bytes as u64));
-    if bytes > 2_000_000 {
+    if bytes > 10_000_000 {
+        g.sample_size(10);
+    } else if bytes > 2_000_000 {
         g.sample_size(20);
     }
     g.bench_function(id, |b| {
@@ -72,42 +76,71 @@ fn kinds(c: &mut Criterion) {
     run(c, "kind", "k8s-json", &json);
 }
 
-fn shared_corpus() -> Option<PathBuf> {
+/// `../shared/NAME` beside the checkout (or `$IMMUTABOT_SHARED/NAME`), when it is there.
+fn shared_dir(name: &str) -> Option<PathBuf> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     [
-        std::env::var_os("IMMUTABOT_SHARED").map(|s| PathBuf::from(s).join("corpus")),
-        Some(manifest.join("../shared/corpus")),
-        Some(PathBuf::from("/work/shared/corpus")),
+        std::env::var_os("IMMUTABOT_SHARED").map(|s| PathBuf::from(s).join(name)),
+        Some(manifest.join("../shared").join(name)),
     ]
     .into_iter()
     .flatten()
     .find(|p| p.is_dir())
 }
 
-fn real(c: &mut Criterion) {
-    let Some(root) = shared_corpus() else {
-        eprintln!("real: no shared corpus found, skipped");
-        return;
-    };
-    let mut files = Vec::new();
-    for sub in ["compose", "k8s", "tricky"] {
-        let Ok(dir) = std::fs::read_dir(root.join(sub)) else {
+/// Every file below `dir` that `immutabot check` would read (`*.yaml`, `*.yml`, `*.json`),
+/// sorted by path, named relative to `dir`.
+fn read_tree(dir: &Path) -> Vec<GenFile> {
+    let mut paths = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
         };
-        let mut paths: Vec<PathBuf> = dir.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for p in paths {
-            if let Ok(bytes) = std::fs::read(&p) {
-                let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
-                files.push(GenFile {
-                    path: format!("{sub}/{}", name.unwrap_or_default()),
-                    bytes,
-                    family: Family::Misc,
-                });
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if immutabot::analyze::is_candidate(&path.to_string_lossy()) {
+                paths.push(path);
             }
         }
     }
-    run(c, "real", "shared-corpus", &files);
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            let bytes = std::fs::read(&p).ok()?;
+            let rel = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy();
+            Some(GenFile {
+                path: rel.replace('\\', "/"),
+                bytes,
+                family: Family::Misc,
+            })
+        })
+        .collect()
+}
+
+fn real(c: &mut Criterion) {
+    match shared_dir("bench-corpus") {
+        Some(root) => {
+            let files = read_tree(&root);
+            let compose: Vec<GenFile> = files
+                .iter()
+                .filter(|f| f.path.starts_with("compose/"))
+                .cloned()
+                .collect();
+            run(c, "real", "bench-corpus", &files);
+            run(c, "real", "bench-corpus-compose", &compose);
+        }
+        None => {
+            eprintln!("real: no ../shared/bench-corpus beside the checkout, bench-corpus skipped")
+        }
+    }
+    match shared_dir("corpus") {
+        Some(root) => run(c, "real", "shared-corpus", &read_tree(&root)),
+        None => eprintln!("real: no ../shared/corpus beside the checkout, shared-corpus skipped"),
+    }
 }
 
 criterion_group!(benches, mix, kinds, real);
