@@ -84,7 +84,11 @@ pub fn unknown_rules(src: &Source<'_>) -> Vec<UnknownRule> {
         }
         let rest = &src.line(line)[at - start + MARKER.len()..];
         let id_at = at + MARKER.len() + (rest.len() - rest.trim_start().len());
-        let ids = rest.trim_start().split(char::is_whitespace).next().unwrap_or("");
+        let ids = rest
+            .trim_start()
+            .split(char::is_whitespace)
+            .next()
+            .unwrap_or("");
         let mut offset = id_at;
         for id in ids.split(',') {
             if !id.is_empty() && id != "all" && RuleId::parse(id).is_none() {
@@ -155,7 +159,12 @@ mod tests {
         assert_eq!(
             short,
             [
-                (2, 22, "writeable-root-filesystem", Some("writable-root-filesystem")),
+                (
+                    2,
+                    22,
+                    "writeable-root-filesystem",
+                    Some("writable-root-filesystem")
+                ),
                 (3, 30, "tmpfs-owned-by-rot", Some("tmpfs-owned-by-root")),
                 (3, 49, "zzz", None),
             ]

@@ -465,12 +465,8 @@ fn standard_input_is_checked_and_diffed_but_not_fixed() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(DEPLOYMENT.as_bytes())
-            .unwrap();
+        // `--fix -` is refused before standard input is read, so the pipe may be closed.
+        let _ = child.stdin.take().unwrap().write_all(DEPLOYMENT.as_bytes());
         let out = child.wait_with_output().unwrap();
         (
             out.status.code().unwrap(),
@@ -617,7 +613,11 @@ fn skipped_files_are_counted_and_said_why_without_changing_the_exit_code() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  {{- if .Values.x }}\n  name: x\n  {{- end }}\n",
     );
     let r = run(t.path(), &["check", "chart"]);
-    assert_eq!(r.code, 0, "a template skipped is not a failure: {}", r.stderr);
+    assert_eq!(
+        r.code, 0,
+        "a template skipped is not a failure: {}",
+        r.stderr
+    );
     insta::assert_snapshot!("skipped_files_text", r.stdout);
     assert_eq!(r.stderr, "");
     let r = run(t.path(), &["check", "--format", "json", "chart"]);
@@ -631,7 +631,11 @@ fn skipped_files_are_counted_and_said_why_without_changing_the_exit_code() {
 fn many_skipped_files_point_at_verbose() {
     let t = repo();
     for i in 0..12 {
-        write(t.path(), &format!("t/{i:02}.yaml"), "kind: Deployment\napiVersion: apps/v1\nmetadata:\n  name: {{ .Values.name }}\n  {{- if .Values.x }}\n");
+        write(
+            t.path(),
+            &format!("t/{i:02}.yaml"),
+            "kind: Deployment\napiVersion: apps/v1\nmetadata:\n  name: {{ .Values.name }}\n  {{- if .Values.x }}\n",
+        );
     }
     let r = run(t.path(), &["check", "t"]);
     assert_eq!(r.code, 0);

@@ -370,11 +370,8 @@ fn every_format_the_diff_and_the_fix_cost_linear_time_in_the_findings() {
         .map(|&format| {
             let job: Box<dyn Fn(&(String, immutabot::model::FileReport))> =
                 Box::new(move |(text, report)| {
-                    let out = stream::render_all(
-                        format,
-                        text_opts(),
-                        [(report, Some(text.as_str()))],
-                    );
+                    let out =
+                        stream::render_all(format, text_opts(), [(report, Some(text.as_str()))]);
                     assert!(!out.is_empty());
                 });
             (format!("{format:?}"), job)
@@ -406,6 +403,9 @@ fn every_format_the_diff_and_the_fix_cost_linear_time_in_the_findings() {
         let (t1, t4) = (fastest(&|| job(&small)), fastest(&|| job(&large)));
         let ratio = t4.as_secs_f64() / t1.as_secs_f64().max(1e-9);
         // Four times the findings: about 4x when linear, 16x when quadratic.
-        assert!(ratio < 9.0, "{name}: {t1:?} at N, {t4:?} at 4N: {ratio:.1}x");
+        assert!(
+            ratio < 9.0,
+            "{name}: {t1:?} at N, {t4:?} at 4N: {ratio:.1}x"
+        );
     }
 }

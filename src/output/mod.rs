@@ -40,9 +40,6 @@ pub enum OutputFormat {
 /// The line index of `text`, built once per file and only when one of its findings carries a
 /// patch to measure or show: built per finding, it made every format quadratic in the file.
 pub fn patch_index<'a>(file: &FileReport, text: Option<&'a str>) -> Option<Source<'a>> {
-    let has_fix = file
-        .findings
-        .iter()
-        .any(|f| f.fix.is_some());
+    let has_fix = file.findings.iter().any(|f| f.fix.is_some());
     text.filter(|_| has_fix).map(Source::new)
 }

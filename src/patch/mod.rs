@@ -40,7 +40,9 @@ pub fn apply_all<'a>(text: &str, fixes: impl IntoIterator<Item = &'a Fix>) -> (S
     // re-indexed it per fix, quadratic in a file with thousands of findings.
     let src = crate::yaml::Source::new(text);
     let lines = src.line_count();
-    let mut out = String::with_capacity(text.len() + chosen.iter().map(|f| f.replacement.len()).sum::<usize>());
+    let mut out = String::with_capacity(
+        text.len() + chosen.iter().map(|f| f.replacement.len()).sum::<usize>(),
+    );
     let (mut copied, mut applied) = (0, 0);
     for f in chosen {
         if f.start_line == 0 || f.end_line < f.start_line || f.end_line > lines {
