@@ -257,6 +257,9 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             ),
         ));
     }
+    for u in suppress::unknown_rules(&src) {
+        report.findings.push(invalid_suppression(config, u));
+    }
     // A unit whose writable finding is suppressed is suppressed, never compliant.
     let listed: Vec<usize> = (0..inv.units.len())
         .filter(|&i| inv.units[i].listed)
@@ -311,6 +314,23 @@ fn file_finding(config: &Config, line: usize, column: usize, message: String) ->
         container: None,
         fix: None,
         suppressed: None,
+    }
+}
+
+fn invalid_suppression(config: &Config, u: suppress::UnknownRule) -> Finding {
+    let hint = match u.closest {
+        Some(known) => format!("did you mean `{known}`?"),
+        None => "the rule ids are listed in docs/rules.md".into(),
+    };
+    Finding {
+        rule: RuleId::InvalidSuppression.as_str().into(),
+        severity: config.severity_of(RuleId::InvalidSuppression),
+        column: u.column,
+        message: format!(
+            "`{}` is not a rule id, so this `immutabot:ignore` comment suppresses nothing ({hint})",
+            u.id
+        ),
+        ..file_finding(config, u.line, u.column, String::new())
     }
 }
 

@@ -205,12 +205,16 @@ pub struct Summary {
     pub suppressed: usize,
     /// Findings that are not suppressed.
     pub findings: usize,
+    /// Files reported but not checked (templates, files that are not valid YAML, …).
+    #[serde(default)]
+    pub skipped: usize,
 }
 
 impl Summary {
     /// Counts one more file.
     pub fn add(&mut self, file: &FileReport) {
         self.files += 1;
+        self.skipped += usize::from(file.format == Format::Skipped);
         self.units += file.units.len();
         self.read_only += file
             .units

@@ -42,9 +42,7 @@ fn check_line(line: &str, rule: RuleId) -> Verdict {
     let Some(at) = line.find(MARKER) else {
         return Verdict::None;
     };
-    // The marker must open a comment: `#`, optional blanks, then the marker.
-    let before = line[..at].trim_end_matches([' ', '\t']);
-    if !before.ends_with('#') {
+    if !opens_comment(&line[..at]) {
         return Verdict::None;
     }
     let rest = line[at + MARKER.len()..].trim_start();
@@ -58,6 +56,74 @@ fn check_line(line: &str, rule: RuleId) -> Verdict {
     } else {
         Verdict::Suppressed(reason.to_string())
     }
+}
+
+/// An `immutabot:ignore` comment naming a rule that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRule {
+    /// 1-based line of the comment.
+    pub line: usize,
+    /// 1-based column (in characters) of the unknown id.
+    pub column: usize,
+    /// The id as written.
+    pub id: String,
+    /// The known id it most likely means, when one is close.
+    pub closest: Option<&'static str>,
+}
+
+/// Every rule id in an ignore comment of `src` that names no rule: such a comment suppresses
+/// nothing, silently, while `.immutabot.yml` rejects the same typo. One pass over the text.
+pub fn unknown_rules(src: &Source<'_>) -> Vec<UnknownRule> {
+    let text = src.text();
+    let mut out = Vec::new();
+    for at in memchr::memmem::find_iter(text.as_bytes(), MARKER) {
+        let line = src.line_of(at);
+        let start = src.line_start(line);
+        if !opens_comment(&text[start..at]) {
+            continue;
+        }
+        let rest = &src.line(line)[at - start + MARKER.len()..];
+        let id_at = at + MARKER.len() + (rest.len() - rest.trim_start().len());
+        let ids = rest
+            .trim_start()
+            .split(char::is_whitespace)
+            .next()
+            .unwrap_or("");
+        let mut offset = id_at;
+        for id in ids.split(',') {
+            if !id.is_empty() && id != "all" && RuleId::parse(id).is_none() {
+                out.push(UnknownRule {
+                    line,
+                    column: text[start..offset].chars().count() + 1,
+                    id: id.to_string(),
+                    closest: closest(id),
+                });
+            }
+            offset += id.len() + 1;
+        }
+    }
+    out
+}
+
+/// The known rule id nearest to `id`, when it is near enough to be a typo.
+fn closest(id: &str) -> Option<&'static str> {
+    RuleId::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .chain(["all"])
+        .map(|known| (strsim::damerau_levenshtein(id, known), known))
+        .filter(|&(d, known)| d <= known.len() / 3)
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// The marker must open a comment: `#` (at the start or after a blank, as YAML wants a
+/// comment), optional blanks, then the marker.
+fn opens_comment(before: &str) -> bool {
+    before
+        .trim_end_matches([' ', '\t'])
+        .strip_suffix('#')
+        .is_some_and(|b| b.is_empty() || b.ends_with([' ', '\t']))
 }
 
 #[cfg(test)]
@@ -79,6 +145,29 @@ mod tests {
         assert_eq!(
             comment_for(&src, 5, RuleId::WritableRootFilesystem),
             Verdict::MissingReason
+        );
+    }
+
+    #[test]
+    fn unknown_ids_are_found_with_their_column_and_closest_id() {
+        let t = "services:\n  # immutabot:ignore writeable-root-filesystem legacy\n  web: # immutabot:ignore all,tmpfs-owned-by-rot,zzz why\n    image: '# immutabot:ignore nothing-here'\n";
+        let found = unknown_rules(&Source::new(t));
+        let short: Vec<_> = found
+            .iter()
+            .map(|u| (u.line, u.column, u.id.as_str(), u.closest))
+            .collect();
+        assert_eq!(
+            short,
+            [
+                (
+                    2,
+                    22,
+                    "writeable-root-filesystem",
+                    Some("writable-root-filesystem")
+                ),
+                (3, 30, "tmpfs-owned-by-rot", Some("tmpfs-owned-by-root")),
+                (3, 49, "zzz", None),
+            ]
         );
     }
 }

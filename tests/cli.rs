@@ -465,12 +465,8 @@ fn standard_input_is_checked_and_diffed_but_not_fixed() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(DEPLOYMENT.as_bytes())
-            .unwrap();
+        // `--fix -` is refused before standard input is read, so the pipe may be closed.
+        let _ = child.stdin.take().unwrap().write_all(DEPLOYMENT.as_bytes());
         let out = child.wait_with_output().unwrap();
         (
             out.status.code().unwrap(),
@@ -598,4 +594,101 @@ fn probe_exits_0_on_2xx_and_1_otherwise() {
         run(t.path(), &["probe", "https://127.0.0.1/readyz"]).code,
         2
     );
+}
+
+/// A file of `n` writable Deployments: one finding with a patch each.
+fn deployments(n: usize) -> String {
+    (0..n)
+        .map(|i| DEPLOYMENT.replace("name: web\nspec", &format!("name: web-{i}\nspec")))
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+#[test]
+fn skipped_files_are_counted_and_said_why_without_changing_the_exit_code() {
+    let t = repo();
+    write(
+        t.path(),
+        "chart/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  {{- if .Values.x }}\n  name: x\n  {{- end }}\n",
+    );
+    let r = run(t.path(), &["check", "chart"]);
+    assert_eq!(
+        r.code, 0,
+        "a template skipped is not a failure: {}",
+        r.stderr
+    );
+    insta::assert_snapshot!("skipped_files_text", r.stdout);
+    assert_eq!(r.stderr, "");
+    let r = run(t.path(), &["check", "--format", "json", "chart"]);
+    assert_eq!(r.code, 0);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["summary"]["skipped"], 1);
+    insta::assert_snapshot!("skipped_files_json_stderr", r.stderr);
+}
+
+#[test]
+fn many_skipped_files_point_at_verbose() {
+    let t = repo();
+    for i in 0..12 {
+        write(
+            t.path(),
+            &format!("t/{i:02}.yaml"),
+            "kind: Deployment\napiVersion: apps/v1\nmetadata:\n  name: {{ .Values.name }}\n  {{- if .Values.x }}\n",
+        );
+    }
+    let r = run(t.path(), &["check", "t"]);
+    assert_eq!(r.code, 0);
+    insta::assert_snapshot!("many_skipped_files_text", r.stdout);
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_the_findings_exit_code() {
+    use std::io::Read as _;
+    let t = repo();
+    write(t.path(), "big.yaml", &deployments(2000));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_immutabot"))
+        .args(["check", "big.yaml"])
+        .current_dir(t.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then close the pipe, as `head -1` does.
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
+    assert_eq!(out.status.code(), Some(1), "the findings decide");
+}
+
+#[test]
+fn an_unknown_rule_in_an_ignore_comment_is_a_warning_at_its_line() {
+    let t = repo();
+    write(
+        t.path(),
+        "compose.yml",
+        "services:\n  # immutabot:ignore writeable-root-filesystem legacy app\n  web:\n    image: x\n    read_only: true\n",
+    );
+    let r = run(t.path(), &["check"]);
+    assert_eq!(r.code, 0, "a warning does not fail by default");
+    insta::assert_snapshot!("unknown_rule_in_comment", r.stdout);
+    let r = run(t.path(), &["check", "--fail-on", "warning"]);
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn a_usage_or_io_error_prints_only_the_error() {
+    let t = repo();
+    let r = run(t.path(), &["check", "--fix", "-"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    insta::assert_snapshot!("fix_stdin_error", r.stderr);
+    let r = run(t.path(), &["check", "nope.yml"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    insta::assert_snapshot!("missing_path_error", r.stderr);
+    let r = run(t.path(), &["check", "--fix", "nope.yml"]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }

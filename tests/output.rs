@@ -20,7 +20,7 @@ fn text_shows_findings_fixes_and_summary() {
         !out.contains("legacy image"),
         "suppressed findings hidden by default"
     );
-    assert!(out.ends_with("3 files, 3 units, 1 read-only, 1 suppressed, 2 findings\n"));
+    assert!(out.ends_with("3 files (1 skipped), 3 units, 1 read-only, 1 suppressed, 2 findings\n"));
 }
 
 #[test]
@@ -319,4 +319,93 @@ fn offset(text: &str, line: u64, column: u64) -> usize {
             .map_or(text.len() - start, |i| i + 1);
     }
     start + column as usize - 1
+}
+
+/// `n` writable Deployments in one file: one finding with a patch each.
+fn deployments(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-{i}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: ghcr.io/acme/web:1.0\n"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// The fastest of five runs of `work` (the least disturbed by the rest of the machine).
+fn fastest(work: &dyn Fn()) -> std::time::Duration {
+    (0..5)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            work();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_format_the_diff_and_the_fix_cost_linear_time_in_the_findings() {
+    use immutabot::analyze::{NoFiles, analyze};
+    use immutabot::config::Config;
+    use immutabot::output::{OutputFormat, stream};
+    let setup = |n: usize| {
+        let text = deployments(n);
+        let report = analyze("big.yaml", text.as_bytes(), &Config::default(), &NoFiles);
+        assert_eq!(report.findings.len(), n);
+        (text, report)
+    };
+    let (small, large) = (setup(1000), setup(4000));
+    let formats = [
+        OutputFormat::Text,
+        OutputFormat::Json,
+        OutputFormat::Sarif,
+        OutputFormat::Github,
+        OutputFormat::Gitlab,
+        OutputFormat::Rdjson,
+    ];
+    let mut jobs: Vec<(String, Box<dyn Fn(&(String, immutabot::model::FileReport))>)> = formats
+        .iter()
+        .map(|&format| {
+            let job: Box<dyn Fn(&(String, immutabot::model::FileReport))> =
+                Box::new(move |(text, report)| {
+                    let out =
+                        stream::render_all(format, text_opts(), [(report, Some(text.as_str()))]);
+                    assert!(!out.is_empty());
+                });
+            (format!("{format:?}"), job)
+        })
+        .collect();
+    jobs.push((
+        "patch every finding (the core of --fix)".into(),
+        Box::new(|(text, report)| {
+            let fixes = report.findings.iter().filter_map(|f| f.fix.as_ref());
+            let (patched, n) = immutabot::patch::apply_all(text, fixes);
+            assert_eq!(n, report.findings.len());
+            assert!(patched.len() > text.len());
+        }),
+    ));
+    jobs.push((
+        "--diff".into(),
+        Box::new(|(text, report)| {
+            let fixes = report.findings.iter().filter_map(|f| f.fix.as_ref());
+            let (after, _) = immutabot::patch::apply_all(text, fixes);
+            let change = Change {
+                path: "big.yaml".into(),
+                before: text.clone(),
+                after,
+            };
+            assert!(!diff::render(&[change]).is_empty());
+        }),
+    ));
+    for (name, job) in &jobs {
+        // The small file four times against the large one once: the same amount of work
+        // when linear (ratio about 1), four times more when quadratic.
+        let t1 = fastest(&|| (0..4).for_each(|_| job(&small)));
+        let t4 = fastest(&|| job(&large));
+        let ratio = t4.as_secs_f64() / t1.as_secs_f64().max(1e-9);
+        eprintln!("{name}: 4 x N {t1:?}, 4N {t4:?}: {ratio:.2}");
+        assert!(ratio < 2.5, "{name}: 4 x N {t1:?}, 4N {t4:?}: {ratio:.2}");
+    }
 }

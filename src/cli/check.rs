@@ -64,6 +64,11 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
     };
     let config = &loaded.config;
+    // A usage error is found before any work, so it is all the run prints.
+    if args.fix && args.paths.iter().any(|p| p.as_os_str() == walk::STDIN) {
+        eprintln!("error: standard input cannot be fixed in place: use --diff");
+        return EXIT_ERROR;
+    }
     let walked = walk::collect(
         &args.paths,
         config,
@@ -78,6 +83,10 @@ pub fn run(args: &CheckArgs) -> u8 {
         eprintln!("error: {e}");
         failed = true;
     }
+    // Nothing left to check: a report of zero files would only hide the error.
+    if failed && walked.targets.is_empty() {
+        return EXIT_ERROR;
+    }
 
     let resolver = FsResolver::new(&cwd);
     let analyse = |path: &str, bytes: &[u8]| {
@@ -87,15 +96,15 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
         r
     };
-    let mut out: Box<dyn Write> = match &args.output {
+    let mut out = match &args.output {
         Some(p) => match std::fs::File::create(p) {
-            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+            Ok(f) => PipeGuard::new(Box::new(std::io::BufWriter::new(f))),
             Err(e) => {
                 eprintln!("error: cannot write the report to {}: {e}", p.display());
                 return EXIT_ERROR;
             }
         },
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => PipeGuard::new(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
     };
     let mut sink = Streamer::new(args.format, text_options(args));
     let (mut applied, mut fixed_files) = (0, 0);
@@ -123,8 +132,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             }
             if args.diff {
                 // The exit code still follows the findings, as without `--diff`.
-                sink.summary.add(report);
-                sink.worst = sink.worst.max(report.worst());
+                sink.tally(report);
                 if let Some(c) = &o.change {
                     out.write_all(output::diff::render(std::slice::from_ref(c)).as_bytes())?;
                 }
@@ -171,6 +179,10 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
         out.flush()
     });
+    // Text says it in the report; the other formats (and `--diff`) have no place for it.
+    if args.diff || args.format != OutputFormat::Text {
+        eprint!("{}", sink.skipped_report());
+    }
     if args.fix {
         eprintln!("applied {applied} fixes to {fixed_files} files");
     }
@@ -184,6 +196,51 @@ pub fn run(args: &CheckArgs) -> u8 {
     match sink.worst {
         Some(worst) if worst >= fail_on(args, config) => EXIT_FINDINGS,
         _ => EXIT_OK,
+    }
+}
+
+/// The report's writer. A reader that stops early (`check | head -1`) closes the pipe: the
+/// rest of the report is dropped in silence while the run goes on, so `--fix` still fixes
+/// every file and the exit code is still the findings', as with `rg`.
+struct PipeGuard {
+    inner: Box<dyn Write>,
+    closed: bool,
+}
+
+impl PipeGuard {
+    fn new(inner: Box<dyn Write>) -> PipeGuard {
+        PipeGuard {
+            inner,
+            closed: false,
+        }
+    }
+
+    fn guard(&mut self, r: std::io::Result<usize>, len: usize) -> std::io::Result<usize> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(len)
+            }
+            r => r,
+        }
+    }
+}
+
+impl Write for PipeGuard {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.guard(r, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.inner.flush().map(|()| 0);
+        self.guard(r, 0).map(|_| ())
     }
 }
 

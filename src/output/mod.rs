@@ -13,6 +13,8 @@ pub mod sarif;
 pub mod stream;
 pub mod text;
 
+use crate::model::FileReport;
+use crate::yaml::Source;
 use std::collections::BTreeMap;
 
 /// The analysed texts (after any BOM), keyed by report path; renderers that show patches use it.
@@ -33,4 +35,11 @@ pub enum OutputFormat {
     Gitlab,
     /// reviewdog's Diagnostic Format (rdjson), suggestions included.
     Rdjson,
+}
+
+/// The line index of `text`, built once per file and only when one of its findings carries a
+/// patch to measure or show: built per finding, it made every format quadratic in the file.
+pub fn patch_index<'a>(file: &FileReport, text: Option<&'a str>) -> Option<Source<'a>> {
+    let has_fix = file.findings.iter().any(|f| f.fix.is_some());
+    text.filter(|_| has_fix).map(Source::new)
 }

@@ -36,14 +36,15 @@ pub fn source() -> Value {
 
 /// One file's diagnostics (unsuppressed findings only).
 pub fn diagnostics(file: &FileReport, text: Option<&str>) -> Vec<Value> {
+    let src = crate::output::patch_index(file, text);
     file.findings
         .iter()
         .filter(|f| f.suppressed.is_none())
-        .map(|f| diagnostic(file, f, text))
+        .map(|f| diagnostic(file, f, src.as_ref()))
         .collect()
 }
 
-fn diagnostic(file: &FileReport, f: &Finding, text: Option<&str>) -> Value {
+fn diagnostic(file: &FileReport, f: &Finding, text: Option<&crate::yaml::Source<'_>>) -> Value {
     let line = f.line.max(1);
     let mut d = json!({
         "message": f.message,
@@ -68,14 +69,13 @@ fn diagnostic(file: &FileReport, f: &Finding, text: Option<&str>) -> Value {
 
 /// The range a whole-line fix replaces (end exclusive): up to column 1 of the next line, or,
 /// when the range ends the file without a final newline, just past the last line's bytes.
-fn replaced_range(fix: &Fix, text: Option<&str>) -> Value {
+fn replaced_range(fix: &Fix, text: Option<&crate::yaml::Source<'_>>) -> Value {
     let start = fix.start_line.max(1);
     let end = fix.end_line.max(start);
     if !fix.replacement.is_empty()
         && !fix.replacement.ends_with('\n')
-        && let Some(text) = text
+        && let Some(src) = text
     {
-        let src = crate::yaml::Source::new(text);
         if end <= src.line_count() && !src.has_eol(end) {
             return json!({
                 "start": { "line": start, "column": 1 },

@@ -74,14 +74,20 @@ fn rule(r: RuleId) -> Value {
 /// The results for one file's findings.
 pub fn file_results(file: &FileReport, text: Option<&str>) -> Vec<Value> {
     let prints = fingerprint::all(file);
+    let src = crate::output::patch_index(file, text);
     file.findings
         .iter()
         .zip(prints)
-        .map(|(f, print)| result(file, f, print, text))
+        .map(|(f, print)| result(file, f, print, src.as_ref()))
         .collect()
 }
 
-fn result(file: &FileReport, f: &Finding, print: String, text: Option<&str>) -> Value {
+fn result(
+    file: &FileReport,
+    f: &Finding,
+    print: String,
+    text: Option<&crate::yaml::Source<'_>>,
+) -> Value {
     let mut r = json!({
         "ruleId": f.rule,
         "level": level(f.severity),
@@ -136,14 +142,13 @@ fn artifact(path: &str) -> Value {
 ///
 /// When the range ends the file without a final newline there is no next line; the region
 /// then ends after the last character of `end_line` (which needs the text to measure).
-fn deleted_region(fix: &Fix, text: Option<&str>) -> Value {
+fn deleted_region(fix: &Fix, text: Option<&crate::yaml::Source<'_>>) -> Value {
     let start = fix.start_line.max(1);
     let end = fix.end_line.max(start);
     if !fix.replacement.is_empty()
         && !fix.replacement.ends_with('\n')
-        && let Some(text) = text
+        && let Some(src) = text
     {
-        let src = crate::yaml::Source::new(text);
         if end <= src.line_count() && !src.has_eol(end) {
             return json!({
                 "startLine": start,

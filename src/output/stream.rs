@@ -4,7 +4,7 @@
 //! The whole-report renderers (`json::render`, …) are this writer over a finished report, so
 //! the streamed output and the tested output are the same bytes.
 
-use crate::model::{FileReport, Severity, Summary};
+use crate::model::{FileReport, Format, Severity, Summary};
 use crate::output::{OutputFormat, gitlab, rdjson, sarif, text};
 use std::io::{self, Write};
 
@@ -20,6 +20,8 @@ pub struct Streamer {
     pub worst: Option<Severity>,
     /// One item's JSON, reused from item to item.
     buf: Vec<u8>,
+    /// Why files were skipped, one line each, as many as will be listed.
+    skipped: Vec<String>,
 }
 
 impl Streamer {
@@ -32,6 +34,40 @@ impl Streamer {
             summary: Summary::default(),
             worst: None,
             buf: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Counts one file without writing it (what `--diff` does, whose output is the diff).
+    pub fn tally(&mut self, file: &FileReport) {
+        self.summary.add(file);
+        self.worst = self.worst.max(file.worst());
+        let text = self.format == OutputFormat::Text;
+        if file.format != Format::Skipped || (text && self.text.verbose) {
+            return;
+        }
+        // Text lists every skipped file with `-v`, in place; the other formats have no
+        // place for it in their document, so `-v` lists them all beside it.
+        let cap = if self.text.verbose && !text {
+            usize::MAX
+        } else {
+            text::SKIPPED_LISTED
+        };
+        if self.skipped.len() < cap {
+            self.skipped
+                .push(text::skipped_line(file, text && self.text.color));
+        }
+    }
+
+    /// Why files were skipped: a line each, or one note when there are too many to list.
+    /// Empty when text output with `-v` already said it at each file.
+    pub fn skipped_report(&self) -> String {
+        if self.format == OutputFormat::Text && self.text.verbose {
+            String::new()
+        } else if self.summary.skipped > self.skipped.len() {
+            text::skipped_note(self.summary.skipped)
+        } else {
+            self.skipped.concat()
         }
     }
 
@@ -61,8 +97,7 @@ impl Streamer {
         file: &FileReport,
         source: Option<&str>,
     ) -> io::Result<()> {
-        self.summary.add(file);
-        self.worst = self.worst.max(file.worst());
+        self.tally(file);
         match self.format {
             OutputFormat::Text => {
                 let mut s = String::new();
@@ -102,7 +137,10 @@ impl Streamer {
             }
         };
         match self.format {
-            OutputFormat::Text => out.write_all(text::summary_line(&self.summary).as_bytes()),
+            OutputFormat::Text => {
+                out.write_all(self.skipped_report().as_bytes())?;
+                out.write_all(text::summary_line(&self.summary).as_bytes())
+            }
             OutputFormat::Github => Ok(()),
             OutputFormat::Json => {
                 let summary =

@@ -76,10 +76,16 @@ pub fn render(report: &Report, sources: &Sources, opts: Options) -> String {
     )
 }
 
-/// The closing line: what was checked and what was found.
+/// The closing line: what was checked and what was found; skipped files are counted in
+/// it, since a run that checked nothing must not read like a clean pass.
 pub fn summary_line(s: &Summary) -> String {
+    let skipped = if s.skipped > 0 {
+        format!(" ({} skipped)", s.skipped)
+    } else {
+        String::new()
+    };
     format!(
-        "{}, {}, {} read-only, {} suppressed, {}\n",
+        "{}{skipped}, {}, {} read-only, {} suppressed, {}\n",
         count(s.files, "file"),
         count(s.units, "unit"),
         s.read_only,
@@ -88,23 +94,37 @@ pub fn summary_line(s: &Summary) -> String {
     )
 }
 
+/// The most skipped files listed one line each without `-v`; past it, one line points at `-v`.
+pub const SKIPPED_LISTED: usize = 10;
+
+/// `path: skipped: reason`, the line that says why a file was not checked.
+pub fn skipped_line(file: &FileReport, color: bool) -> String {
+    let st = Styles::new(color);
+    let reason = file
+        .skipped_reason
+        .as_deref()
+        .unwrap_or("not a Compose or Kubernetes file");
+    format!(
+        "{}{}{:#}: {}skipped: {reason}{:#}\n",
+        st.path, file.path, st.path, st.dim, st.dim
+    )
+}
+
+/// The line that stands for more skipped files than are listed.
+pub fn skipped_note(skipped: usize) -> String {
+    format!("note: {skipped} files were skipped and not checked; run with -v to see each and why\n")
+}
+
 /// One file's findings (and, with `verbose`, why it was skipped).
 pub fn render_file(out: &mut String, file: &FileReport, text: Option<&str>, opts: Options) {
     let st = &Styles::new(opts.color);
     if opts.verbose && file.format == Format::Skipped {
-        let reason = file
-            .skipped_reason
-            .as_deref()
-            .unwrap_or("not a Compose or Kubernetes file");
-        let _ = writeln!(
-            out,
-            "{}{}{:#}: {}skipped: {reason}{:#}",
-            st.path, file.path, st.path, st.dim, st.dim
-        );
+        out.push_str(&skipped_line(file, opts.color));
     }
+    let src = crate::output::patch_index(file, text);
     for f in &file.findings {
         match &f.suppressed {
-            None => render_finding(out, file, f, text, st),
+            None => render_finding(out, file, f, src.as_ref(), st),
             Some(s) if opts.show_suppressed => {
                 let reason = if s.reason.is_empty() {
                     "no reason given"
@@ -147,7 +167,7 @@ fn render_finding(
     out: &mut String,
     file: &FileReport,
     f: &Finding,
-    text: Option<&str>,
+    src: Option<&crate::yaml::Source<'_>>,
     st: &Styles,
 ) {
     let sev = st.severity(f.severity);
@@ -165,15 +185,15 @@ fn render_finding(
     );
     if let Some(fix) = &f.fix {
         let _ = writeln!(out, "  {}fix:{:#} {}", st.dim, st.dim, fix.description);
-        if let Some(text) = text {
-            render_fix(out, fix, text, st);
+        if let Some(src) = src {
+            render_fix(out, fix, src, st);
         }
     }
 }
 
 /// The replaced lines against their replacement; kept and removed lines carry their number.
-fn render_fix(out: &mut String, fix: &Fix, text: &str, st: &Styles) {
-    let src = crate::yaml::Source::new(text);
+fn render_fix(out: &mut String, fix: &Fix, src: &crate::yaml::Source<'_>, st: &Styles) {
+    let text = src.text();
     if fix.start_line == 0 || fix.end_line < fix.start_line || fix.end_line > src.line_count() {
         return;
     }

@@ -36,14 +36,24 @@ pub fn apply_all<'a>(text: &str, fixes: impl IntoIterator<Item = &'a Fix>) -> (S
             chosen.push(f);
         }
     }
-    let mut out = text.to_string();
-    let mut applied = 0;
-    // Bottom-up so earlier line numbers stay valid.
-    for f in chosen.iter().rev() {
-        if let Some(next) = apply(&out, f) {
-            out = next;
-            applied += 1;
+    // One pass over one line index: applying them one at a time copied the whole text and
+    // re-indexed it per fix, quadratic in a file with thousands of findings.
+    let src = crate::yaml::Source::new(text);
+    let lines = src.line_count();
+    let mut out = String::with_capacity(
+        text.len() + chosen.iter().map(|f| f.replacement.len()).sum::<usize>(),
+    );
+    let (mut copied, mut applied) = (0, 0);
+    for f in chosen {
+        if f.start_line == 0 || f.end_line < f.start_line || f.end_line > lines {
+            continue;
         }
+        let start = src.line_start(f.start_line);
+        out.push_str(&text[copied..start]);
+        out.push_str(&f.replacement);
+        copied = src.line_range(f.end_line).end;
+        applied += 1;
     }
+    out.push_str(&text[copied..]);
     (out, applied)
 }

@@ -165,5 +165,8 @@ fn why(rule: RuleId) -> &'static str {
         RuleId::InvalidFile => {
             "a file that cannot be parsed cannot be checked, and Compose or kubectl would reject it too."
         }
+        RuleId::InvalidSuppression => {
+            "a suppression that names no known rule suppresses nothing, while it reads as if it did."
+        }
     }
 }

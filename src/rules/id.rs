@@ -21,11 +21,13 @@ pub enum RuleId {
     ReadOnlyUnknown,
     /// The file cannot be read or parsed.
     InvalidFile,
+    /// An `immutabot:ignore` comment names a rule that does not exist: it suppresses nothing.
+    InvalidSuppression,
 }
 
 impl RuleId {
     /// All rules, in documentation order.
-    pub const ALL: [RuleId; 8] = [
+    pub const ALL: [RuleId; 9] = [
         RuleId::WritableRootFilesystem,
         RuleId::PodLevelReadOnly,
         RuleId::ReadOnlyBypassed,
@@ -34,6 +36,7 @@ impl RuleId {
         RuleId::MissingScratchMount,
         RuleId::ReadOnlyUnknown,
         RuleId::InvalidFile,
+        RuleId::InvalidSuppression,
     ];
 
     /// The stable kebab-case id.
@@ -47,6 +50,7 @@ impl RuleId {
             RuleId::MissingScratchMount => "missing-scratch-mount",
             RuleId::ReadOnlyUnknown => "read-only-unknown",
             RuleId::InvalidFile => "invalid-file",
+            RuleId::InvalidSuppression => "invalid-suppression",
         }
     }
 
@@ -63,9 +67,10 @@ impl RuleId {
             | RuleId::ReadOnlyBypassed
             | RuleId::SwarmTmpfsIgnored
             | RuleId::InvalidFile => Severity::Error,
-            RuleId::TmpfsOwnedByRoot | RuleId::MissingScratchMount | RuleId::ReadOnlyUnknown => {
-                Severity::Warning
-            }
+            RuleId::TmpfsOwnedByRoot
+            | RuleId::MissingScratchMount
+            | RuleId::ReadOnlyUnknown
+            | RuleId::InvalidSuppression => Severity::Warning,
         }
     }
 
@@ -80,6 +85,7 @@ impl RuleId {
             RuleId::MissingScratchMount => "Image needs a writable path that has no scratch mount",
             RuleId::ReadOnlyUnknown => "Read-only status cannot be decided from the file",
             RuleId::InvalidFile => "File cannot be read or parsed",
+            RuleId::InvalidSuppression => "Suppression comment names an unknown rule",
         }
     }
 
