@@ -86,7 +86,7 @@ pub(super) fn plain_more(c: &mut Cursor<'_>, parent: isize, first: &str) -> Opti
     }
     let mut out: Option<String> = None;
     let mut breaks = 0usize;
-    loop {
+    while !probe.eof() {
         probe.newline();
         let sp = probe.spaces();
         let at = probe.i + sp;
