@@ -80,7 +80,7 @@ fn main() {
         return;
     }
     let mut rows: Vec<_> = declines.into_iter().collect();
-    rows.sort_by(|a, b| b.1.1.cmp(&a.1.1));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1.1));
     println!();
     println!("| declined because | files | bytes | largest |");
     println!("|---|---:|---:|---|");
