@@ -1,7 +1,8 @@
 //! The fast YAML scanner against the full parser: whenever the fast scanner accepts a text,
 //! its tree (nodes, positions, documents, duplicates) must equal the full parser's exactly.
-//! Inputs: the real corpus, examples, fixtures, fuzz seeds and generated bench files; and an
-//! acceptance floor so that a scanner that declines everything fails.
+//! Inputs: the real corpora (`../shared/corpus`, `bench-corpus`, `charts`, `kustomize`),
+//! examples, fixtures, fuzz seeds and generated bench files; and acceptance floors (by bytes
+//! on the real bench corpus) so that a scanner that declines everything fails.
 
 #[path = "../benches/support/corpus.rs"]
 mod corpus;
@@ -69,6 +70,9 @@ fn real_files_match_the_full_parser() {
     let mut files = Vec::new();
     for dir in [
         "../shared/corpus",
+        "../shared/bench-corpus",
+        "../shared/charts",
+        "../shared/kustomize",
         "examples",
         "tests/fixtures",
         "tests/data",
@@ -76,7 +80,7 @@ fn real_files_match_the_full_parser() {
     ] {
         files_under(&root.join(dir), &mut files);
     }
-    assert!(files.len() > 30, "only {} files found", files.len());
+    assert!(files.len() > 600, "only {} files found", files.len());
     let mut accepted = 0;
     let seeds = root.join("fuzz/seeds");
     for f in &files {
@@ -93,6 +97,37 @@ fn real_files_match_the_full_parser() {
     }
     eprintln!("fast scanner accepted {accepted} of {} files", files.len());
 }
+
+#[test]
+fn the_real_bench_corpus_mostly_takes_the_fast_path() {
+    let mut files = Vec::new();
+    files_under(&manifest().join("../shared/bench-corpus"), &mut files);
+    assert!(files.len() > 500, "only {} files found", files.len());
+    let (mut bytes, mut bytes_ok) = (0usize, 0usize);
+    for f in &files {
+        let raw = std::fs::read(f).unwrap();
+        bytes += raw.len();
+        let body = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw);
+        if let Ok(text) = std::str::from_utf8(body)
+            && fast::parse(text, Limits::default()).is_some()
+        {
+            bytes_ok += raw.len();
+        }
+    }
+    let share = bytes_ok as f64 / bytes as f64;
+    eprintln!(
+        "fast scanner took {:.2} % of the bench corpus' bytes",
+        share * 100.0
+    );
+    assert!(
+        share >= FLOOR,
+        "fast path share fell to {:.2} % of bytes",
+        share * 100.0
+    );
+}
+
+/// Just under the share reached (see `cargo run --release --example fast-share`).
+const FLOOR: f64 = 0.995;
 
 #[test]
 fn generated_corpus_matches_and_mostly_takes_the_fast_path() {

@@ -1,5 +1,6 @@
 //! Property test of the fast YAML scanner: on YAML-like text (generated mappings, sequences,
-//! scalars of every style, block scalars, flow, anchors, comments, documents, at random
+//! scalars of every style (folded over lines too), block scalars in every header form, flow,
+//! anchors, comments, documents, at random
 //! indentation widths, with CRLF or no final newline, half of them then edited with odd
 //! characters), it never panics, and it either declines or builds exactly the full parser's
 //! tree.
@@ -110,18 +111,61 @@ fn value(g: &mut Gen, out: &mut String, indent: usize, w: usize, depth: usize) {
             out.push('\n');
         }
         2 => out.push('\n'),
-        3 => {
-            out.push(' ');
-            out.push_str(g.pick(&["|", "|-", "|+", ">", ">-", ">+"]));
+        3 if g.below(2) == 0 => {
+            // A block scalar: every header form, leading, inner and trailing empty lines,
+            // lines of white space, more-indented lines; sometimes on the next line.
+            if g.below(5) == 0 {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent + w));
+            } else {
+                out.push(' ');
+            }
+            out.push_str(g.pick(&[
+                "|", "|-", "|+", ">", ">-", ">+", "|2", "|1-", ">2+", "|+1", ">-2", "| # c",
+            ]));
             out.push('\n');
-            for _ in 0..1 + g.below(4) {
-                if g.below(4) == 0 {
-                    out.push('\n');
+            for _ in 0..1 + g.below(5) {
+                match g.below(6) {
+                    0 => out.push('\n'),
+                    1 => {
+                        out.push_str(&" ".repeat(g.below(indent + w + 3)));
+                        out.push('\n');
+                    }
+                    _ => {}
                 }
-                out.push_str(&" ".repeat(indent + w + g.below(2)));
-                out.push_str(g.pick(&["line", "two words", "# not a comment", "k: v"]));
+                out.push_str(&" ".repeat(indent + w + g.below(2) + g.below(2)));
+                out.push_str(g.pick(&["line", "two words", "# not a comment", "k: v", "é"]));
+                out.push_str(g.pick(&["", "", "  "]));
                 out.push('\n');
             }
+            if g.below(3) == 0 {
+                out.push_str(g.pick(&["\n", "\n\n", "  \n"]));
+            }
+        }
+        3 => {
+            // A plain or quoted scalar folded over lines, with empty lines and escapes.
+            let (open, close) = *[("", ""), ("\"", "\""), ("'", "'")]
+                .get(g.below(3))
+                .unwrap_or(&("", ""));
+            out.push(' ');
+            out.push_str(open);
+            out.push_str(g.pick(&["first", "a b ", "x\\", "it''s", "\\t"]));
+            for _ in 0..1 + g.below(3) {
+                out.push_str(g.pick(&["\n", "\n", "\n\n", " \n  \n", "\\\n"]));
+                out.push_str(&" ".repeat(indent + g.below(w + 2)));
+                out.push_str(g.pick(&[
+                    "more",
+                    "two  words ",
+                    "- dash",
+                    "a: b",
+                    "# hash",
+                    "x #y",
+                    "\\\"q",
+                    "é",
+                ]));
+            }
+            out.push_str(close);
+            out.push('\n');
         }
         4 | 5 => {
             out.push_str(" [\n");

@@ -32,7 +32,7 @@ impl Scanner<'_> {
         let mut anchor = 0;
         if self.c.peek() == b'&' {
             if ctx == Ctx::Line {
-                return None;
+                return self.c.no("anchor on its own line");
             }
             anchor = self.anchor()?;
             let prop_end = self.c.pos();
@@ -45,7 +45,7 @@ impl Scanner<'_> {
                         return self.anchored_line_node(anchor);
                     }
                     if k == parent && self.c.peek() == b'-' && self.c.blank_at(1) {
-                        return None;
+                        return self.c.no("anchored indentless sequence");
                     }
                 }
                 return self.empty(anchor, prop_end);
@@ -56,13 +56,13 @@ impl Scanner<'_> {
         match self.c.peek() {
             b'-' if self.c.blank_at(1) => {
                 if !collections {
-                    return None;
+                    return self.c.no("sequence after a key or anchor on one line");
                 }
                 self.seq(col, false, 0)
             }
             b'*' => {
                 if anchor != 0 {
-                    return None;
+                    return self.c.no("anchored alias");
                 }
                 self.alias()?;
                 self.end_of_inline(parent)
@@ -72,37 +72,45 @@ impl Scanner<'_> {
                 self.end_of_inline(parent)
             }
             b'|' | b'>' => {
-                if ctx == Ctx::Line {
-                    return None;
-                }
+                // On its own line too (`key:` then `|-` below it): the content is still
+                // indented under the enclosing block, which is `parent`.
                 let (value, start, end) = scalar::block(&mut self.c, parent)?;
                 self.scalar(value, Style::Block, anchor, start, end)?;
                 self.c.settle();
                 Some(())
             }
             b'"' | b'\'' => {
-                let value = scalar::quoted(&mut self.c)?;
+                let (value, multi) = scalar::quoted(&mut self.c, parent)?;
                 let end = self.c.pos();
                 if self.c.peek() == b':' && self.c.blank_at(1) {
-                    if !collections || end.byte - start.byte > scalar::MAX_KEY {
-                        return None;
+                    if !collections || multi || end.byte - start.byte > scalar::MAX_KEY {
+                        return self.c.no("odd quoted key");
                     }
                     return self.map(col, (value, Style::Quoted, start, end), 0);
                 }
                 self.scalar(value, Style::Quoted, anchor, start, end)?;
                 self.end_of_inline(parent)
             }
-            b'&' | b'!' | b'%' | b'?' | b'@' | b'`' | b':' | b',' | b']' | b'}' | b'#' => None,
+            b'!' => self.c.no("tag"),
+            b'?' => self.c.no("complex key"),
+            b'&' | b'%' | b'@' | b'`' | b':' | b',' | b']' | b'}' | b'#' => {
+                self.c.no("indicator at the start of a node")
+            }
             _ => {
                 let (text, key) = scalar::plain_block(&mut self.c)?;
-                let end = self.c.pos();
                 if key {
+                    let end = self.c.pos();
                     if !collections {
-                        return None;
+                        return self.c.no("mapping after a key or anchor on one line");
                     }
                     return self.map(col, (Text::from(text), Style::Plain, start, end), 0);
                 }
-                self.scalar(Text::from(text), Style::Plain, anchor, start, end)?;
+                let value = match scalar::plain_more(&mut self.c, parent, text)? {
+                    Some(folded) => folded,
+                    None => Text::from(text),
+                };
+                let end = self.c.pos();
+                self.scalar(value, Style::Plain, anchor, start, end)?;
                 self.end_of_inline(parent)
             }
         }
@@ -115,12 +123,12 @@ impl Scanner<'_> {
         match self.c.peek() {
             b'-' if self.c.blank_at(1) => self.seq(col, false, anchor),
             b'"' | b'\'' | b'*' | b'[' | b'{' | b'|' | b'>' | b'&' | b'!' | b'%' | b'?' | b'@'
-            | b'`' | b':' | b',' | b']' | b'}' | b'#' => None,
+            | b'`' | b':' | b',' | b']' | b'}' | b'#' => self.c.no("anchor before an odd node"),
             _ => {
                 let (text, key) = scalar::plain_block(&mut self.c)?;
                 let end = self.c.pos();
                 if !key {
-                    return None;
+                    return self.c.no("anchor before a scalar on its own line");
                 }
                 self.map(col, (Text::from(text), Style::Plain, start, end), anchor)
             }
@@ -131,11 +139,11 @@ impl Scanner<'_> {
     /// not be indented under it (that would continue a scalar, or be an error).
     fn end_of_inline(&mut self, parent: isize) -> Option<()> {
         if !self.c.rest_blank() {
-            return None;
+            return self.c.no("text after a node");
         }
         self.c.settle();
         if !self.c.eof() && !self.c.at_marker() && self.c.col() as isize > parent {
-            return None;
+            return self.c.no("indented line after a node");
         }
         Some(())
     }
@@ -153,26 +161,30 @@ impl Scanner<'_> {
                 break;
             }
             if self.c.col() > col {
-                return None;
+                return self.c.no("mapping indentation");
             }
             start = self.c.pos();
             match self.c.peek() {
                 b'"' | b'\'' => {
-                    key = scalar::quoted(&mut self.c)?;
+                    let (text, multi) = scalar::quoted(&mut self.c, col as isize)?;
+                    key = text;
                     style = Style::Quoted;
-                    if !(self.c.peek() == b':' && self.c.blank_at(1))
+                    if multi
+                        || !(self.c.peek() == b':' && self.c.blank_at(1))
                         || self.c.i - start.byte > scalar::MAX_KEY
                     {
-                        return None;
+                        return self.c.no("odd quoted key");
                     }
                 }
-                b'-' if self.c.blank_at(1) => return None,
-                b'&' | b'*' | b'!' | b'%' | b'?' | b'@' | b'`' | b':' | b',' | b'[' | b']'
-                | b'{' | b'}' | b'|' | b'>' | b'#' => return None,
+                b'-' if self.c.blank_at(1) => return self.c.no("sequence in a mapping"),
+                b'?' => return self.c.no("complex key"),
+                b'!' => return self.c.no("tag"),
+                b'&' | b'*' | b'%' | b'@' | b'`' | b':' | b',' | b'[' | b']' | b'{' | b'}'
+                | b'|' | b'>' | b'#' => return self.c.no("odd key"),
                 _ => {
                     let (text, is_key) = scalar::plain_block(&mut self.c)?;
                     if !is_key {
-                        return None;
+                        return self.c.no("scalar where a key should be");
                     }
                     key = Text::from(text);
                     style = Style::Plain;
@@ -224,13 +236,13 @@ impl Scanner<'_> {
                 break;
             }
             if self.c.col() > col {
-                return None;
+                return self.c.no("sequence indentation");
             }
             if !(self.c.peek() == b'-' && self.c.blank_at(1)) {
                 if indentless {
                     break;
                 }
-                return None;
+                return self.c.no("non-item in a sequence");
             }
         }
         let at = self.c.pos();

@@ -28,6 +28,9 @@ pub(super) struct Cursor<'a> {
     pub(super) i: usize,
     line: usize,
     line_start: usize,
+    /// Why the scanner declined, set where it gives up (the scanner never backtracks, so the
+    /// first reason set is the one that stopped it).
+    pub(super) why: &'static str,
 }
 
 impl<'a> Cursor<'a> {
@@ -40,7 +43,21 @@ impl<'a> Cursor<'a> {
             i: 0,
             line: 1,
             line_start: 0,
+            why: "",
         }
+    }
+
+    /// Declines with a reason.
+    pub(super) fn no<T>(&mut self, why: &'static str) -> Option<T> {
+        if self.why.is_empty() {
+            self.why = why;
+        }
+        None
+    }
+
+    /// The number of spaces from the cursor on.
+    pub(super) fn spaces(&self) -> usize {
+        self.b[self.i..].iter().take_while(|&&x| x == b' ').count()
     }
 
     /// The byte at the cursor, 0 at the end.

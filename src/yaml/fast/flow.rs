@@ -26,12 +26,12 @@ impl Scanner<'_> {
                     self.flow_key()?;
                     self.flow_space(parent)?;
                     if self.c.peek() != b':' {
-                        return None;
+                        return self.c.no("flow key without a value");
                     }
                     self.c.bump(1);
                     self.flow_space(parent)?;
                     if matches!(self.c.peek(), b',' | b'}') {
-                        return None;
+                        return self.c.no("empty flow value");
                     }
                 }
                 self.flow_item(parent)?;
@@ -42,11 +42,11 @@ impl Scanner<'_> {
                         self.flow_space(parent)?;
                         // A trailing comma is valid YAML; not worth modelling.
                         if self.c.peek() == close {
-                            return None;
+                            return self.c.no("trailing comma in flow");
                         }
                     }
                     c if c == close => break,
-                    _ => return None,
+                    _ => return self.c.no("odd flow collection"),
                 }
             }
         }
@@ -60,10 +60,22 @@ impl Scanner<'_> {
     fn flow_key(&mut self) -> Option<()> {
         let from = self.c.i;
         match self.c.peek() {
-            b'[' | b'{' => return None,
+            b'[' | b'{' => return self.c.no("collection as a flow key"),
+            b'"' | b'\'' => {
+                let start = self.c.pos();
+                let (value, multi) = scalar::quoted(&mut self.c, -1)?;
+                if multi {
+                    return self.c.no("multi-line flow key");
+                }
+                let end = self.c.pos();
+                self.scalar(value, Style::Quoted, 0, start, end)?;
+            }
             _ => self.flow_item(-1)?,
         }
-        (self.c.i - from <= scalar::MAX_KEY).then_some(())
+        if self.c.i - from > scalar::MAX_KEY {
+            return self.c.no("long key");
+        }
+        Some(())
     }
 
     /// A value in a flow collection.
@@ -72,7 +84,7 @@ impl Scanner<'_> {
         match self.c.peek() {
             b'[' | b'{' => self.flow(parent, 0),
             b'"' | b'\'' => {
-                let value = scalar::quoted(&mut self.c)?;
+                let (value, _) = scalar::quoted(&mut self.c, parent)?;
                 let end = self.c.pos();
                 self.scalar(value, Style::Quoted, 0, start, end)
             }
@@ -81,10 +93,10 @@ impl Scanner<'_> {
             b'-' if !matches!(self.c.b.get(self.c.i + 1),
                 Some(c) if !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b',' | b'[' | b']' | b'{' | b'}')) =>
             {
-                None
+                self.c.no("dash in flow")
             }
             b'?' | b':' | b'!' | b'&' | b'*' | b'|' | b'>' | b'%' | b'@' | b'`' | b'#' | b','
-            | b']' | b'}' | b'\n' | b'\r' | 0 => None,
+            | b']' | b'}' | b'\n' | b'\r' | 0 => self.c.no("indicator in flow"),
             _ => {
                 let text = scalar::plain_flow(&mut self.c)?;
                 let end = self.c.pos();
@@ -104,20 +116,20 @@ impl Scanner<'_> {
                     self.c.newline();
                     new_line = true;
                     if self.c.at_marker() {
-                        return None;
+                        return self.c.no("document marker in flow");
                     }
                 }
                 b'#' => {
                     let prev = self.c.i.checked_sub(1).and_then(|p| self.c.b.get(p));
                     if !matches!(prev, Some(b' ' | b'\n')) {
-                        return None;
+                        return self.c.no("comment not separated");
                     }
                     self.c.skip_comment();
                 }
-                0 => return None,
+                0 => return self.c.no("unclosed flow collection"),
                 _ => {
                     if new_line && self.c.col() as isize <= parent {
-                        return None;
+                        return self.c.no("flow continued at a low indentation");
                     }
                     return Some(());
                 }

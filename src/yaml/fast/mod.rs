@@ -1,13 +1,13 @@
 //! A fast scanner for the subset of YAML that real manifests use.
 //!
-//! The full parser reads about 30 MB/s; this reads block mappings and sequences, one-line
-//! plain and quoted scalars, literal and folded blocks, flow collections (JSON included),
-//! anchors, aliases, comments and multi-document streams directly from the text, and feeds
-//! the tree builder the full parser feeds (`src/yaml/build.rs`), with the same positions. On
-//! anything it is not sure about (tags, directives, complex keys, multi-line plain or quoted
-//! scalars, tabs, a lone CR, odd characters, errors, limits) it declines and the full parser
-//! reads the file, so its output is either the full parser's output or nothing; tests check
-//! exactly that.
+//! The full parser reads about 30 MB/s; this reads block mappings and sequences, plain and
+//! quoted scalars (folded over lines too), literal and folded blocks, flow collections (JSON
+//! included), anchors, aliases, comments and multi-document streams directly from the text,
+//! and feeds the tree builder the full parser feeds (`src/yaml/build.rs`), with the same
+//! positions. On anything it is not sure about (tags, directives, complex keys, tabs, a lone
+//! CR, odd characters, errors, limits) it declines, says why ([`Decline`]), and the full
+//! parser reads the file, so its output is either the full parser's output or nothing; tests
+//! check exactly that.
 
 mod block;
 mod cursor;
@@ -18,13 +18,36 @@ use super::build::{Builder, Event};
 use super::tree::{Limits, Pos, Stream, Style, Text};
 use cursor::Cursor;
 
+/// Why the fast scanner left a text to the full parser: a short, stable label such as
+/// `"tag"` or `"multi-line implicit key"` (for statistics: `cargo run --example fast-share`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Decline(pub &'static str);
+
+impl std::fmt::Display for Decline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
 /// Parses `text` if it is in the subset; `None` means "use the full parser".
 pub fn parse(text: &str, limits: Limits) -> Option<Stream> {
+    scan(text, limits).ok()
+}
+
+/// Parses `text` if it is in the subset, or says why not.
+pub fn scan(text: &str, limits: Limits) -> Result<Stream, Decline> {
     // The parser treats tabs and a lone CR specially, rejects control characters and reads
     // a few non-ASCII characters as breaks or marks: leave those texts to it.
     let (odd, cr, high) = classify(text.as_bytes());
-    if odd || (cr && !cursor::crlf_only(text.as_bytes())) || (high && text.chars().any(special)) {
-        return None;
+    if odd {
+        let tab = text.as_bytes().contains(&b'\t');
+        return Err(Decline(if tab { "tab" } else { "control character" }));
+    }
+    if cr && !cursor::crlf_only(text.as_bytes()) {
+        return Err(Decline("lone CR"));
+    }
+    if high && text.chars().any(special) {
+        return Err(Decline("special Unicode character"));
     }
     let mut s = Scanner {
         c: Cursor::new(text, !high),
@@ -32,11 +55,15 @@ pub fn parse(text: &str, limits: Limits) -> Option<Stream> {
         names: Vec::new(),
         max_depth: limits.max_depth,
     };
-    s.stream()?;
-    if s.b.failed() {
-        return None;
+    if s.stream().is_none() || s.b.failed() {
+        let why = match s.c.why {
+            "" if s.b.failed() => "limit",
+            "" => "other",
+            why => why,
+        };
+        return Err(Decline(why));
     }
-    Some(s.b.finish())
+    Ok(s.b.finish())
 }
 
 /// Whether the text has control characters (other than LF and CR), CR, non-ASCII bytes.
@@ -79,7 +106,7 @@ impl<'a> Scanner<'a> {
     /// Opens a collection, declining well before the parser's nesting limit.
     fn open(&mut self, event: Event, start: Pos, end: Pos) -> Option<()> {
         if self.b.depth() + 3 >= self.max_depth {
-            return None;
+            return self.c.no("deep nesting");
         }
         self.emit(event, start, end)
     }
@@ -110,7 +137,7 @@ impl<'a> Scanner<'a> {
             .take_while(|x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'-' | b'.'))
             .count();
         if len == 0 || !self.c.blank_at(1 + len) {
-            return None;
+            return self.c.no("odd anchor name");
         }
         self.c.bump(1 + len);
         self.c.slice(from, from + len)
@@ -121,7 +148,7 @@ impl<'a> Scanner<'a> {
     fn anchor(&mut self) -> Option<usize> {
         let name = self.name()?;
         if self.names.contains(&name) {
-            return None;
+            return self.c.no("anchor redefined");
         }
         self.names.push(name);
         Some(self.names.len())
@@ -131,7 +158,10 @@ impl<'a> Scanner<'a> {
     fn alias(&mut self) -> Option<()> {
         let start = self.c.pos();
         let name = self.name()?;
-        let id = self.names.iter().position(|n| *n == name)? + 1;
+        let Some(id) = self.names.iter().position(|n| *n == name) else {
+            return self.c.no("unknown alias");
+        };
+        let id = id + 1;
         let end = self.c.pos();
         self.emit(Event::Alias(id), start, end)
     }
@@ -146,19 +176,19 @@ impl<'a> Scanner<'a> {
             let at = self.c.pos();
             if self.c.at_marker() {
                 if self.c.peek() == b'.' {
-                    return None;
+                    return self.c.no("document end outside a document");
                 }
                 self.c.bump(3);
                 let after = self.c.pos();
                 let bare = self.c.eol();
                 if !self.c.rest_blank() {
-                    return None;
+                    return self.c.no("text after ---");
                 }
                 self.c.settle();
                 self.emit(Event::DocStart, at, after)?;
                 if self.c.eof() || self.c.at_marker() {
                     if !bare {
-                        return None;
+                        return self.c.no("empty document with a comment");
                     }
                     self.empty(0, after)?;
                 } else {
@@ -169,19 +199,19 @@ impl<'a> Scanner<'a> {
                 self.line_node(-1)?;
             }
             if !self.c.eof() && !self.c.at_marker() {
-                return None;
+                return self.c.no("text after the root node");
             }
             let at = self.c.pos();
             self.emit(Event::DocEnd, at, at)?;
             if self.c.at_marker() && self.c.peek() == b'.' {
                 self.c.bump(3);
                 if !self.c.rest_blank() {
-                    return None;
+                    return self.c.no("text after ...");
                 }
                 self.c.settle();
                 let next_doc = self.c.at_marker() && self.c.peek() == b'-';
                 if !(self.c.eof() || next_doc) {
-                    return None;
+                    return self.c.no("document after ... without ---");
                 }
             }
         }
