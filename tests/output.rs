@@ -333,6 +333,11 @@ fn deployments(n: usize) -> String {
         .join("---\n")
 }
 
+/// A file's text and its report.
+type Checked = (String, immutabot::model::FileReport);
+/// Work done on a checked file, timed at two sizes.
+type Job = Box<dyn Fn(&Checked)>;
+
 /// The fastest of five runs of `work` (the least disturbed by the rest of the machine).
 fn fastest(work: &dyn Fn()) -> std::time::Duration {
     (0..5)
@@ -365,15 +370,13 @@ fn every_format_the_diff_and_the_fix_cost_linear_time_in_the_findings() {
         OutputFormat::Gitlab,
         OutputFormat::Rdjson,
     ];
-    let mut jobs: Vec<(String, Box<dyn Fn(&(String, immutabot::model::FileReport))>)> = formats
+    let mut jobs: Vec<(String, Job)> = formats
         .iter()
         .map(|&format| {
-            let job: Box<dyn Fn(&(String, immutabot::model::FileReport))> =
-                Box::new(move |(text, report)| {
-                    let out =
-                        stream::render_all(format, text_opts(), [(report, Some(text.as_str()))]);
-                    assert!(!out.is_empty());
-                });
+            let job: Job = Box::new(move |(text, report)| {
+                let out = stream::render_all(format, text_opts(), [(report, Some(text.as_str()))]);
+                assert!(!out.is_empty());
+            });
             (format!("{format:?}"), job)
         })
         .collect();

@@ -75,13 +75,13 @@ fn replaced_range(fix: &Fix, text: Option<&crate::yaml::Source<'_>>) -> Value {
     if !fix.replacement.is_empty()
         && !fix.replacement.ends_with('\n')
         && let Some(src) = text
+        && end <= src.line_count()
+        && !src.has_eol(end)
     {
-        if end <= src.line_count() && !src.has_eol(end) {
-            return json!({
-                "start": { "line": start, "column": 1 },
-                "end": { "line": end, "column": src.line(end).len() + 1 },
-            });
-        }
+        return json!({
+            "start": { "line": start, "column": 1 },
+            "end": { "line": end, "column": src.line(end).len() + 1 },
+        });
     }
     json!({
         "start": { "line": start, "column": 1 },

@@ -148,15 +148,15 @@ fn deleted_region(fix: &Fix, text: Option<&crate::yaml::Source<'_>>) -> Value {
     if !fix.replacement.is_empty()
         && !fix.replacement.ends_with('\n')
         && let Some(src) = text
+        && end <= src.line_count()
+        && !src.has_eol(end)
     {
-        if end <= src.line_count() && !src.has_eol(end) {
-            return json!({
-                "startLine": start,
-                "startColumn": 1,
-                "endLine": end,
-                "endColumn": src.line(end).chars().count() + 1,
-            });
-        }
+        return json!({
+            "startLine": start,
+            "startColumn": 1,
+            "endLine": end,
+            "endColumn": src.line(end).chars().count() + 1,
+        });
     }
     json!({ "startLine": start, "startColumn": 1, "endLine": end + 1, "endColumn": 1 })
 }
