@@ -227,12 +227,14 @@ impl<'a> Editor<'a> {
         )
     }
 
-    /// The collection directly holding node `n`. Parents precede their children in the
-    /// arena and spans nest, so it is the nearest earlier collection whose span holds `n`:
-    /// a short walk back over `n`'s earlier siblings.
+    /// The collection directly holding node `n`, when it is near. Parents precede their
+    /// children in the arena and spans nest, so it is the nearest earlier collection whose
+    /// span holds `n`. Only style is looked up this way, so the walk back over `n`'s
+    /// earlier siblings is bounded: a huge sibling list costs no more than a short one.
     pub fn enclosing(&self, n: NodeId) -> Option<NodeId> {
+        const WALK: u32 = 1024;
         let node = self.s.node(n);
-        (0..n).rev().find(|&i| {
+        (n.saturating_sub(WALK)..n).rev().find(|&i| {
             let p = self.s.node(i);
             matches!(p.kind, Kind::Map { .. } | Kind::Seq { .. })
                 && p.start.byte <= node.start.byte
@@ -240,33 +242,34 @@ impl<'a> Editor<'a> {
         })
     }
 
-    /// The flow mapping holding key node `key`, and the key's value.
-    pub fn flow_parent(&self, key: NodeId) -> Option<(NodeId, NodeId)> {
+    /// The value of key node `key` when it sits in a flow mapping, and that mapping when
+    /// it is near (see [`Editor::enclosing`]).
+    pub fn flow_parent(&self, key: NodeId) -> Option<(Option<NodeId>, NodeId)> {
         let v = self.value_after(key).filter(|&v| self.in_flow(v))?;
-        let parent = self.enclosing(key).filter(|&p| self.is_flow(p))?;
-        Some((parent, v))
+        Some((self.enclosing(key), v))
     }
 
     /// Replaces a value (an empty one, typically) inside flow collection `parent` with
-    /// `value` written in the parent's syntax.
-    pub fn replace_value(&self, n: NodeId, parent: NodeId, value: &Value) -> Edit {
+    /// `value` written in the parent's syntax (the file's, when the parent is unknown).
+    pub fn replace_value(&self, n: NodeId, parent: Option<NodeId>, value: &Value) -> Edit {
         let text = render::value(value, self.syntax(parent), Layout::Inline);
         self.replace(n, &text)
     }
 
     /// Writes `value` the way collection `coll` writes its entries.
-    pub fn render(&self, coll: NodeId, value: &Value) -> String {
+    pub fn render(&self, coll: Option<NodeId>, value: &Value) -> String {
         render::value(value, self.syntax(coll), Layout::Inline)
     }
 
     /// How keys, strings and separators are written inside collection `coll`: JSON in a
     /// JSON file, keys and strings quoted where the neighbouring ones are, the neighbours'
     /// spacing. An empty collection takes after the one holding it.
-    fn syntax(&self, coll: NodeId) -> Syntax<'a> {
+    fn syntax(&self, coll: Option<NodeId>) -> Syntax<'a> {
         let json = self.style.json;
-        let sample = self
-            .sample_map(coll)
-            .or_else(|| self.enclosing(coll).and_then(|p| self.sample_map(p)));
+        let sample = coll.and_then(|c| {
+            self.sample_map(c)
+                .or_else(|| self.enclosing(c).and_then(|p| self.sample_map(p)))
+        });
         let entries = || sample.into_iter().flat_map(|m| self.s.own_entries(m));
         let quote_keys = json || entries().last().is_some_and(|(k, _)| self.quoted(k));
         let quote_strings = json
@@ -278,12 +281,42 @@ impl<'a> Editor<'a> {
             .filter(|_| quote_keys)
             .and_then(|(k, v)| self.colon_of(k, v));
         let colon = local.unwrap_or(if json { self.style.colon } else { ": " });
+        let comma = coll
+            .and_then(|c| self.comma_of(c))
+            .or_else(|| sample.and_then(|m| self.comma_of(m)))
+            .or_else(|| {
+                coll.and_then(|c| self.enclosing(c))
+                    .and_then(|p| self.comma_of(p))
+            })
+            .unwrap_or(", ");
         Syntax {
             json,
             quote_keys,
             quote_strings,
             colon,
+            comma,
         }
+    }
+
+    /// The separator between the last two entries of a collection written on one line.
+    fn comma_of(&self, coll: NodeId) -> Option<&'a str> {
+        let (prev_end, next_start) = match &self.s.node(coll).kind {
+            Kind::Map { entries, .. } => {
+                let [.., (_, a), (b, _)] = entries.as_slice() else {
+                    return None;
+                };
+                (self.s.node(*a).end.byte, self.s.node(*b).start.byte)
+            }
+            Kind::Seq { items, .. } => {
+                let [.., a, b] = items.as_slice() else {
+                    return None;
+                };
+                (self.s.node(*a).end.byte, self.s.node(*b).start.byte)
+            }
+            _ => return None,
+        };
+        let t = self.src.text().get(prev_end..next_start)?;
+        matches!(t, "," | ", ").then_some(t)
     }
 
     /// A non-empty mapping to copy habits from: the collection itself, or its last item
@@ -353,14 +386,14 @@ impl<'a> Editor<'a> {
         if bytes.get(close) != Some(&close_byte) {
             return None;
         }
-        let syn = self.syntax(coll);
+        let syn = self.syntax(Some(coll));
         let one = |(key, v): &(Option<&str>, &Value), layout: Layout<'_>| match key {
             Some(k) => render::entry(k, v, syn, layout),
             None => render::value(v, syn, layout),
         };
-        let inline = |sep: &str| -> String {
+        let inline = || -> String {
             new.iter()
-                .map(|e| format!("{sep}{}", one(e, Layout::Inline)))
+                .map(|e| format!("{}{}", syn.comma, one(e, Layout::Inline)))
                 .collect()
         };
         let Some((first, end)) = last else {
@@ -368,14 +401,14 @@ impl<'a> Editor<'a> {
                 return None;
             }
             let text: Vec<String> = new.iter().map(|e| one(e, Layout::Inline)).collect();
-            let mut edit = Edit::insert(node.start.byte + 1, text.join(", "));
-            edit.join = ", ";
+            let mut edit = Edit::insert(node.start.byte + 1, text.join(syn.comma));
+            edit.join = if syn.comma == "," { "," } else { ", " };
             return Some(edit);
         };
         let comma = trailing_comma(bytes, end, close)?;
         let line = self.src.line_of(comma.unwrap_or(end));
         if self.src.line_of(close) == line || (comma.is_none() && !self.rest_is_blank(end)) {
-            return Some(Edit::insert(end, inline(", ")));
+            return Some(Edit::insert(end, inline()));
         }
         let pad = leading_blanks(self.src.line(first.line));
         let eol = self.eol();

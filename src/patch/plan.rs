@@ -122,11 +122,14 @@ impl<'a> Planner<'a> {
         } else {
             format!("{}:{},{option}", t.path, t.options)
         };
-        let text = match (quote, self.ed.enclosing(t.node)) {
-            (Some(q), _) => format!("{q}{value}{q}"),
+        let text = match quote {
+            Some(q) => format!("{q}{value}{q}"),
             // In `[…]` or `{…}` a comma ends a plain scalar.
-            (None, Some(p)) if self.ed.is_flow(p) => self.ed.render(p, &Value::Str(value)),
-            (None, _) => value,
+            None if self.ed.in_flow(t.node) => {
+                let around = self.ed.enclosing(t.node);
+                self.ed.render(around, &Value::Str(value))
+            }
+            None => value,
         };
         let edit = self.ed.replace(t.node, &text);
         self.ed.fix(
@@ -175,7 +178,7 @@ impl<'a> Planner<'a> {
             && s.is_null(value)
         {
             if self.ed.is_flow(map) {
-                return Some(vec![self.ed.replace_value(value, map, &context)]);
+                return Some(vec![self.ed.replace_value(value, Some(map), &context)]);
             }
             return Some(
                 self.ed
@@ -229,7 +232,7 @@ impl<'a> Planner<'a> {
             }
             if s.scalar(t).is_some() {
                 let mut all = vec![self.ed.raw(t).to_string()];
-                all.extend(entries.iter().map(|e| self.ed.render(map, e)));
+                all.extend(entries.iter().map(|e| self.ed.render(Some(map), e)));
                 return Some(vec![self.ed.replace(t, &format!("[{}]", all.join(", ")))]);
             }
             return None;
@@ -337,7 +340,7 @@ impl<'a> Planner<'a> {
                 Some(vec![self.ed.add_to_seq(seq, items, &values)?])
             }
             Some((_, v)) if s.is_null(v) && self.ed.is_flow(map) => {
-                Some(vec![self.ed.replace_value(v, map, &Value::Seq(values))])
+                Some(vec![self.ed.replace_value(v, Some(map), &Value::Seq(values))])
             }
             Some((k, v)) if s.is_null(v) => {
                 let mut lines = Vec::new();

@@ -38,6 +38,8 @@ pub struct Syntax<'a> {
     pub quote_strings: bool,
     /// What separates a key from its value (`: `, or `:` in a tight JSON file).
     pub colon: &'a str,
+    /// What separates entries on one line (`, `, or `,` in a tight JSON file).
+    pub comma: &'a str,
 }
 
 /// Inline, or one entry per line (pretty-printed JSON).
@@ -89,7 +91,7 @@ fn write(v: &Value, syn: Syntax<'_>, layout: Layout<'_>, depth: usize, out: &mut
                     s
                 })
                 .collect();
-            collection('{', '}', &parts, layout, depth, out);
+            collection(('{', '}'), &parts, syn, layout, depth, out);
         }
         Value::Seq(items) => {
             let parts = items
@@ -100,7 +102,7 @@ fn write(v: &Value, syn: Syntax<'_>, layout: Layout<'_>, depth: usize, out: &mut
                     s
                 })
                 .collect::<Vec<_>>();
-            collection('[', ']', &parts, layout, depth, out);
+            collection(('[', ']'), &parts, syn, layout, depth, out);
         }
     }
 }
@@ -116,16 +118,16 @@ fn entry_key(key: &str, syn: Syntax<'_>) -> String {
 }
 
 fn collection(
-    open: char,
-    close: char,
+    (open, close): (char, char),
     parts: &[String],
+    syn: Syntax<'_>,
     layout: Layout<'_>,
     depth: usize,
     out: &mut String,
 ) {
     out.push(open);
     match layout {
-        Layout::Inline => out.push_str(&parts.join(", ")),
+        Layout::Inline => out.push_str(&parts.join(syn.comma)),
         Layout::Lines { pad, indent, eol } => {
             let inner = format!("{eol}{pad}{}", " ".repeat(indent * (depth + 1)));
             for (i, p) in parts.iter().enumerate() {
@@ -185,12 +187,14 @@ mod tests {
         quote_keys: false,
         quote_strings: false,
         colon: ": ",
+        comma: ", ",
     };
     const JSON: Syntax<'static> = Syntax {
         json: true,
         quote_keys: true,
         quote_strings: true,
         colon: ":",
+        comma: ", ",
     };
 
     fn mount() -> Value {
