@@ -263,7 +263,12 @@ enum Tree {
 }
 
 fn map(entries: Vec<(&str, Tree)>) -> Tree {
-    Tree::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    Tree::Map(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
 }
 
 fn st(s: &str) -> Tree {
@@ -283,15 +288,20 @@ struct FlowContainer {
 }
 
 fn flow_container() -> impl Strategy<Value = FlowContainer> {
-    (0..FLOW_IMAGES.len(), 0u8..6, 0u8..4, any::<bool>(), 0usize..6).prop_map(
-        |(image, security, mounts, ports, rot)| FlowContainer {
+    (
+        0..FLOW_IMAGES.len(),
+        0u8..6,
+        0u8..4,
+        any::<bool>(),
+        0usize..6,
+    )
+        .prop_map(|(image, security, mounts, ports, rot)| FlowContainer {
             image,
             security,
             mounts,
             ports,
             rot,
-        },
-    )
+        })
 }
 
 #[derive(Debug, Clone)]
@@ -383,7 +393,10 @@ fn workload_tree(i: usize, w: &Workload) -> Tree {
         map(vec![
             ("apiVersion", st("apps/v1")),
             ("kind", st("Deployment")),
-            ("metadata", map(vec![("name", st(&name)), ("labels", labels())])),
+            (
+                "metadata",
+                map(vec![("name", st(&name)), ("labels", labels())]),
+            ),
             (
                 "spec",
                 map(vec![
@@ -391,7 +404,10 @@ fn workload_tree(i: usize, w: &Workload) -> Tree {
                     ("selector", map(vec![("matchLabels", labels())])),
                     (
                         "template",
-                        map(vec![("metadata", map(vec![("labels", labels())])), ("spec", pod)]),
+                        map(vec![
+                            ("metadata", map(vec![("labels", labels())])),
+                            ("spec", pod),
+                        ]),
                     ),
                 ]),
             ),
@@ -507,7 +523,16 @@ fn yaml_flow_shape() -> impl Strategy<Value = Shape> {
         any::<u64>(),
     )
         .prop_map(
-            |(block_depth, indent, (quote_keys, tight), quote_strings, trailing, crlf, doc_start, seed)| Shape {
+            |(
+                block_depth,
+                indent,
+                (quote_keys, tight),
+                quote_strings,
+                trailing,
+                crlf,
+                doc_start,
+                seed,
+            )| Shape {
                 json: false,
                 block_depth,
                 indent,
@@ -595,7 +620,9 @@ impl Emitter<'_> {
     }
 
     fn block(&mut self, t: &Tree, depth: usize, lines: &mut Vec<String>) {
-        let Tree::Map(entries) = t else { unreachable!() };
+        let Tree::Map(entries) = t else {
+            unreachable!()
+        };
         let pad = " ".repeat(depth * self.shape.indent);
         for (k, v) in entries {
             match v {
@@ -635,10 +662,13 @@ impl Emitter<'_> {
             }
             Tree::Seq(items) => {
                 let lay = self.lay(inline);
-                let maps = items.iter().all(|i| matches!(i, Tree::Map(e) if !e.is_empty()));
+                let maps = items
+                    .iter()
+                    .all(|i| matches!(i, Tree::Map(e) if !e.is_empty()));
                 if lay != Lay::Inline && maps && self.pick(2) == 0 {
                     // `[{` … `}, {` … `}]`: the items' brackets hug the sequence's.
-                    let parts: Vec<String> = items.iter().map(|i| self.flow_lines(i, pad)).collect();
+                    let parts: Vec<String> =
+                        items.iter().map(|i| self.flow_lines(i, pad)).collect();
                     return format!("[{}]", parts.join(", "));
                 }
                 let inner = self.inner_pad(pad, lay);
@@ -653,7 +683,9 @@ impl Emitter<'_> {
 
     /// A mapping with one entry per line and its closing bracket at `pad`.
     fn flow_lines(&mut self, t: &Tree, pad: &str) -> String {
-        let Tree::Map(entries) = t else { unreachable!() };
+        let Tree::Map(entries) = t else {
+            unreachable!()
+        };
         let inner = self.inner_pad(pad, Lay::Lines);
         let parts: Vec<String> = entries
             .iter()
@@ -683,7 +715,15 @@ impl Emitter<'_> {
         }
     }
 
-    fn collection(&self, open: char, close: char, parts: &[String], pad: &str, inner: &str, lay: Lay) -> String {
+    fn collection(
+        &self,
+        open: char,
+        close: char,
+        parts: &[String],
+        pad: &str,
+        inner: &str,
+        lay: Lay,
+    ) -> String {
         let trail = if self.shape.trailing_commas { "," } else { "" };
         let eol = self.eol();
         match lay {
@@ -778,7 +818,11 @@ fn analyze_as(name: &str) -> impl Fn(&[u8]) -> immutabot::model::FileReport + '_
 /// second `--fix` changes nothing.
 fn check_flow(name: &str, text: &str, json_docs: Option<usize>) {
     if let Some(n) = json_docs {
-        assert_eq!(json_values(text), Ok(n), "generated JSON is not JSON:\n{text}");
+        assert_eq!(
+            json_values(text),
+            Ok(n),
+            "generated JSON is not JSON:\n{text}"
+        );
     }
     check_all(name, text);
     let report = promises::run(name, text);
@@ -803,7 +847,11 @@ fn check_flow(name: &str, text: &str, json_docs: Option<usize>) {
     let fixed = fix_bytes(text.as_bytes().to_vec(), analyze_as(name));
     let out = String::from_utf8(fixed.bytes.clone()).unwrap();
     let s = Stream::parse(&out, Limits::default());
-    assert!(s.error.is_none(), "{name}: --fix output does not parse: {:?}\n{out}", s.error);
+    assert!(
+        s.error.is_none(),
+        "{name}: --fix output does not parse: {:?}\n{out}",
+        s.error
+    );
     let left: Vec<&Finding> = fixed
         .report
         .findings
@@ -812,10 +860,17 @@ fn check_flow(name: &str, text: &str, json_docs: Option<usize>) {
         .collect();
     assert!(left.is_empty(), "{name}: after --fix:\n{out}\n{left:#?}");
     if let Some(n) = json_docs {
-        assert_eq!(json_values(&out), Ok(n), "{name}: --fix output is not JSON:\n{out}");
+        assert_eq!(
+            json_values(&out),
+            Ok(n),
+            "{name}: --fix output is not JSON:\n{out}"
+        );
     }
     let again = fix_bytes(fixed.bytes.clone(), analyze_as(name));
-    assert_eq!(again.applied, 0, "{name}: a second --fix changes the file:\n{out}");
+    assert_eq!(
+        again.applied, 0,
+        "{name}: a second --fix changes the file:\n{out}"
+    );
 }
 
 fn json_sep() -> impl Strategy<Value = &'static str> {
@@ -850,22 +905,5 @@ proptest! {
     #[test]
     fn json_compose_patches(shape in json_shape(), ss in prop::collection::vec(flow_service(), 1..4)) {
         check_flow("compose.json", &emit(&shape, &[compose_tree(&ss)], ""), Some(1));
-    }
-}
-
-#[test]
-fn zz_show_samples() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::deterministic();
-    for i in 0..6 {
-        let shape = if i % 2 == 0 { yaml_flow_shape() .boxed()} else { json_shape().boxed() };
-        let shape = shape.new_tree(&mut runner).unwrap().current();
-        let ws = prop::collection::vec(workload(), 1..3).new_tree(&mut runner).unwrap().current();
-        let docs: Vec<Tree> = ws.iter().enumerate().map(|(i, w)| workload_tree(i, w)).collect();
-        let text = emit(&shape, &docs, "\n");
-        let name = if shape.json { "a.json" } else { "a.yaml" };
-        let fixed = fix_bytes(text.as_bytes().to_vec(), analyze_as(name));
-        println!("==== {shape:?}\n{text}\n---- fixed ({})\n{}", fixed.applied, String::from_utf8(fixed.bytes).unwrap());
     }
 }

@@ -122,7 +122,10 @@ fn fix_diffs_of_flow_and_json_files() {
             after: after.clone(),
         };
         insta::assert_snapshot!(format!("fix_diff_{name}"), diff::render(&[change]));
-        assert!(Stream::parse(&after, Limits::default()).error.is_none(), "{name}:\n{after}");
+        assert!(
+            Stream::parse(&after, Limits::default()).error.is_none(),
+            "{name}:\n{after}"
+        );
         let left: Vec<&Finding> = fixed
             .report
             .findings

@@ -378,7 +378,9 @@ impl<'a> Editor<'a> {
             Kind::Seq { flow: true, items } => (
                 b'[',
                 b']',
-                items.last().map(|&i| (self.s.node(i).start, self.s.node(i).end.byte)),
+                items
+                    .last()
+                    .map(|&i| (self.s.node(i).start, self.s.node(i).end.byte)),
             ),
             _ => return None,
         };
@@ -500,12 +502,7 @@ impl<'a> Editor<'a> {
 
     /// Appends items to a sequence. Each item is given as its lines without the dash (for
     /// a block sequence) and as a value (for a flow sequence).
-    pub fn add_to_seq(
-        &self,
-        seq: NodeId,
-        items: &[Vec<String>],
-        values: &[Value],
-    ) -> Option<Edit> {
+    pub fn add_to_seq(&self, seq: NodeId, items: &[Vec<String>], values: &[Value]) -> Option<Edit> {
         let node = self.s.node(seq);
         match &node.kind {
             Kind::Seq { flow: true, .. } => {

@@ -228,7 +228,11 @@ impl<'a> Planner<'a> {
         };
         if let Some((_, t)) = s.own(map, "tmpfs") {
             if s.is_seq(t) && s.resolve(t) == t {
-                return Some(vec![self.ed.add_to_seq(t, &lines_of(&entries), &entries)?]);
+                return Some(vec![self.ed.add_to_seq(
+                    t,
+                    &lines_of(&entries),
+                    &entries,
+                )?]);
             }
             if s.scalar(t).is_some() {
                 let mut all = vec![self.ed.raw(t).to_string()];
@@ -340,7 +344,11 @@ impl<'a> Planner<'a> {
                 Some(vec![self.ed.add_to_seq(seq, items, &values)?])
             }
             Some((_, v)) if s.is_null(v) && self.ed.is_flow(map) => {
-                Some(vec![self.ed.replace_value(v, Some(map), &Value::Seq(values))])
+                Some(vec![self.ed.replace_value(
+                    v,
+                    Some(map),
+                    &Value::Seq(values),
+                )])
             }
             Some((k, v)) if s.is_null(v) => {
                 let mut lines = Vec::new();
@@ -362,7 +370,12 @@ impl<'a> Planner<'a> {
             Some(_) => None,
             None => {
                 let lines = self.ed.new_seq_key(key, items);
-                Some(vec![self.ed.add_to_map(map, &lines, key, &Value::Seq(values))?])
+                Some(vec![self.ed.add_to_map(
+                    map,
+                    &lines,
+                    key,
+                    &Value::Seq(values),
+                )?])
             }
         }
     }

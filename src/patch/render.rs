@@ -18,7 +18,12 @@ pub enum Value {
 impl Value {
     /// A mapping from `(key, value)` pairs.
     pub fn map<const N: usize>(entries: [(&str, Value); N]) -> Value {
-        Value::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 
     /// A string value.

@@ -46,7 +46,9 @@ fn json_error(part: &str) -> Option<ParseError> {
     Some(ParseError {
         line: e.line().max(1),
         column: e.column().max(1),
-        message: format!("an object of this JSON stream is not JSON ({reason}), and kubectl reads it as JSON"),
+        message: format!(
+            "an object of this JSON stream is not JSON ({reason}), and kubectl reads it as JSON"
+        ),
     })
 }
 
@@ -156,7 +158,10 @@ impl Origin {
 fn append(out: &mut Stream, part: Stream, at: Origin) {
     let base = out.nodes.len() as u32;
     if out.nodes.len() + part.nodes.len() > out.limits.max_nodes {
-        let first = part.nodes.first().map_or(Pos::default(), |n| at.shift(n.start));
+        let first = part
+            .nodes
+            .first()
+            .map_or(Pos::default(), |n| at.shift(n.start));
         out.error = Some(ParseError {
             line: first.line,
             column: first.col + 1,
@@ -167,25 +172,27 @@ fn append(out: &mut Stream, part: Stream, at: Origin) {
         });
         return;
     }
-    out.nodes.extend(part.nodes.into_iter().map(|n| Node {
-        kind: match n.kind {
-            Kind::Seq { items, flow } => Kind::Seq {
-                items: items.into_iter().map(|i| i + base).collect(),
-                flow,
+    out.nodes.extend(part.nodes.into_iter().map(|n| {
+        Node {
+            kind: match n.kind {
+                Kind::Seq { items, flow } => Kind::Seq {
+                    items: items.into_iter().map(|i| i + base).collect(),
+                    flow,
+                },
+                Kind::Map { entries, flow } => Kind::Map {
+                    entries: entries
+                        .into_iter()
+                        .map(|(k, v)| (k + base, v + base))
+                        .collect(),
+                    flow,
+                },
+                Kind::Alias(t) => Kind::Alias(t + base),
+                scalar => scalar,
             },
-            Kind::Map { entries, flow } => Kind::Map {
-                entries: entries
-                    .into_iter()
-                    .map(|(k, v)| (k + base, v + base))
-                    .collect(),
-                flow,
-            },
-            Kind::Alias(t) => Kind::Alias(t + base),
-            scalar => scalar,
-        },
-        start: at.shift(n.start),
-        end: at.shift(n.end),
-        tagged: n.tagged,
+            start: at.shift(n.start),
+            end: at.shift(n.end),
+            tagged: n.tagged,
+        }
     }));
     out.docs
         .extend(part.docs.into_iter().map(|d| d.map(|id| id + base)));
@@ -257,7 +264,13 @@ mod tests {
 
     #[test]
     fn other_texts_are_left_to_the_yaml_parser() {
-        for t in ["{a: 1}\n", "{\"a\": 1}\n}\n", "{\"a\": 1}\n---\n", "{a: 1} x\n", "[1]\n[2]\n"] {
+        for t in [
+            "{a: 1}\n",
+            "{\"a\": 1}\n}\n",
+            "{\"a\": 1}\n---\n",
+            "{a: 1} x\n",
+            "[1]\n[2]\n",
+        ] {
             assert_eq!(split(t), None, "{t}");
         }
         let s = parse("{\"a\": 1}\n---\n{\"b\": 2}\n");
