@@ -2,6 +2,7 @@
 
 pub mod edit;
 mod plan;
+pub mod render;
 
 pub use plan::Planner;
 

@@ -1,6 +1,7 @@
 //! What each fix changes: the read-only switch, the scratch mounts, tmpfs ownership.
 
 use super::edit::{Edit, Editor};
+use super::render::Value;
 use crate::inventory::{Switch, Target, Tmpfs, UnitFacts};
 use crate::knowledge;
 use crate::model::Fix;
@@ -19,20 +20,46 @@ impl<'a> Planner<'a> {
 
     /// Sets the switch and adds the scratch mounts the image needs.
     pub fn make_read_only(&self, u: &UnitFacts, missing: &[String]) -> Option<Fix> {
-        let mut edits = match u.target {
-            Target::Kubernetes => self.k8s_switch(u)?,
-            Target::Compose { .. } => self.compose_switch(u)?,
-        };
         let what = match u.target {
             Target::Kubernetes => "Set `readOnlyRootFilesystem: true`",
             Target::Compose { .. } => "Set `read_only: true`",
         };
         let mut description = what.to_string();
         if !missing.is_empty() {
-            edits.extend(self.mount_edits(u, missing)?);
             description.push_str(&mount_description(u, missing));
         }
+        if let Some(edit) = self.flow_service_body(u, missing) {
+            return self.ed.fix(description, vec![edit]);
+        }
+        let mut edits = match u.target {
+            Target::Kubernetes => self.k8s_switch(u)?,
+            Target::Compose { .. } => self.compose_switch(u)?,
+        };
+        if !missing.is_empty() {
+            edits.extend(self.mount_edits(u, missing)?);
+        }
         self.ed.fix(description, edits)
+    }
+
+    /// A Compose service with an empty body inside a flow mapping (`{web: }`, `"web": null`)
+    /// gets its whole body at once: the switch and the mounts replace the same empty value.
+    fn flow_service_body(&self, u: &UnitFacts, missing: &[String]) -> Option<Edit> {
+        let Target::Compose { legacy_stack, .. } = u.target else {
+            return None;
+        };
+        if u.map.is_some() {
+            return None;
+        }
+        let (parent, value) = self.ed.flow_parent(u.anchor)?;
+        let mut body = vec![("read_only".to_string(), Value::Bool(true))];
+        if !missing.is_empty() {
+            body.push(if legacy_stack {
+                ("volumes".into(), Value::Seq(tmpfs_volumes(missing)))
+            } else {
+                ("tmpfs".into(), Value::Seq(tmpfs_entries(u, missing)))
+            });
+        }
+        Some(self.ed.replace_value(value, parent, &Value::Map(body)))
     }
 
     /// Adds scratch mounts to a unit that is already read-only.
@@ -97,6 +124,11 @@ impl<'a> Planner<'a> {
         };
         let text = match quote {
             Some(q) => format!("{q}{value}{q}"),
+            // In `[…]` or `{…}` a comma ends a plain scalar.
+            None if self.ed.in_flow(t.node) => {
+                let around = self.ed.enclosing(t.node);
+                self.ed.render(around, &Value::Str(value))
+            }
             None => value,
         };
         let edit = self.ed.replace(t.node, &text);
@@ -112,13 +144,12 @@ impl<'a> Planner<'a> {
             return Some(vec![self.ed.replace(node, "true")]);
         }
         match u.map {
-            None => Some(vec![
-                self.ed.add_under_key(u.anchor, &["read_only: true".into()]),
-            ]),
+            None => Some(self.ed.add_under_key(u.anchor, &["read_only: true".into()])),
             Some(map) if is_own_block(s, map, u.anchor) => Some(vec![self.ed.add_to_map(
                 map,
                 &["read_only: true".into()],
-                "read_only: true",
+                "read_only",
+                &Value::Bool(true),
             )?]),
             // The service's body is an alias of another node: editing it would change others.
             Some(_) => None,
@@ -138,16 +169,21 @@ impl<'a> Planner<'a> {
             return Some(vec![self.ed.add_to_map(
                 sc,
                 &["readOnlyRootFilesystem: true".into()],
-                "readOnlyRootFilesystem: true",
+                "readOnlyRootFilesystem",
+                &Value::Bool(true),
             )?]);
         }
+        let context = Value::map([("readOnlyRootFilesystem", Value::Bool(true))]);
         if let Some((key, value)) = s.own(map, "securityContext")
             && s.is_null(value)
         {
-            return Some(vec![
+            if self.ed.is_flow(map) {
+                return Some(vec![self.ed.replace_value(value, Some(map), &context)]);
+            }
+            return Some(
                 self.ed
                     .add_under_key(key, &["readOnlyRootFilesystem: true".into()]),
-            ]);
+            );
         }
         let indent = " ".repeat(self.ed.style.indent);
         Some(vec![self.ed.add_to_map(
@@ -156,7 +192,8 @@ impl<'a> Planner<'a> {
                 "securityContext:".into(),
                 format!("{indent}readOnlyRootFilesystem: true"),
             ],
-            "securityContext: {readOnlyRootFilesystem: true}",
+            "securityContext",
+            &context,
         )?])
     }
 
@@ -166,41 +203,49 @@ impl<'a> Planner<'a> {
             Target::Compose {
                 legacy_stack: true, ..
             } => Some(vec![self.compose_volume_edit(u, missing)?]),
-            Target::Compose { .. } => Some(vec![self.compose_tmpfs_edit(u, missing)?]),
+            Target::Compose { .. } => self.compose_tmpfs_edit(u, missing),
         }
     }
 
-    fn compose_tmpfs_edit(&self, u: &UnitFacts, missing: &[String]) -> Option<Edit> {
+    fn compose_tmpfs_edit(&self, u: &UnitFacts, missing: &[String]) -> Option<Vec<Edit>> {
         let s = self.s();
-        let uid = tmpfs_uid(u);
-        let entries: Vec<String> = missing
-            .iter()
-            .map(|p| match &uid {
-                Some(o) => format!("{p}:{o}"),
-                None => p.clone(),
-            })
-            .collect();
+        let entries = tmpfs_entries(u, missing);
+        let lines_of = |entries: &[Value]| -> Vec<Vec<String>> {
+            entries
+                .iter()
+                .filter_map(|e| match e {
+                    Value::Str(t) => Some(vec![t.clone()]),
+                    _ => None,
+                })
+                .collect()
+        };
         let map = match u.map {
             Some(m) => m,
             None => {
-                let lines = self.ed.new_seq_key("tmpfs", &items(&entries));
+                let lines = self.ed.new_seq_key("tmpfs", &lines_of(&entries));
                 return Some(self.ed.add_under_key(u.anchor, &lines));
             }
         };
         if let Some((_, t)) = s.own(map, "tmpfs") {
             if s.is_seq(t) && s.resolve(t) == t {
-                return self.ed.add_to_seq(t, &items(&entries), &entries);
+                return Some(vec![self.ed.add_to_seq(
+                    t,
+                    &lines_of(&entries),
+                    &entries,
+                )?]);
             }
             if s.scalar(t).is_some() {
                 let mut all = vec![self.ed.raw(t).to_string()];
-                all.extend(entries);
-                return Some(self.ed.replace(t, &format!("[{}]", all.join(", "))));
+                all.extend(entries.iter().map(|e| self.ed.render(Some(map), e)));
+                return Some(vec![self.ed.replace(t, &format!("[{}]", all.join(", ")))]);
             }
             return None;
         }
-        let lines = self.ed.new_seq_key("tmpfs", &items(&entries));
-        let flow = format!("tmpfs: [{}]", entries.join(", "));
-        self.ed.add_to_map(map, &lines, &flow)
+        let lines = self.ed.new_seq_key("tmpfs", &lines_of(&entries));
+        let edit = self
+            .ed
+            .add_to_map(map, &lines, "tmpfs", &Value::Seq(entries))?;
+        Some(vec![edit])
     }
 
     fn compose_volume_edit(&self, u: &UnitFacts, paths: &[String]) -> Option<Edit> {
@@ -210,19 +255,16 @@ impl<'a> Planner<'a> {
             .iter()
             .map(|p| vec!["type: tmpfs".to_string(), format!("target: {p}")])
             .collect();
-        let flows: Vec<String> = paths
-            .iter()
-            .map(|p| format!("{{type: tmpfs, target: {p}}}"))
-            .collect();
+        let values = tmpfs_volumes(paths);
         if let Some((_, v)) = s.own(map, "volumes") {
             if !s.is_seq(v) || s.resolve(v) != v {
                 return None;
             }
-            return self.ed.add_to_seq(v, &items, &flows);
+            return self.ed.add_to_seq(v, &items, &values);
         }
         let lines = self.ed.new_seq_key("volumes", &items);
-        let flow = format!("volumes: [{}]", flows.join(", "));
-        self.ed.add_to_map(map, &lines, &flow)
+        self.ed
+            .add_to_map(map, &lines, "volumes", &Value::Seq(values))
     }
 
     fn k8s_mounts(&self, u: &UnitFacts, missing: &[String]) -> Option<Vec<Edit>> {
@@ -268,17 +310,20 @@ impl<'a> Planner<'a> {
             .iter()
             .map(|(n, p)| vec![format!("name: {n}"), format!("mountPath: {p}")])
             .collect();
-        edits.push(self.append_items(map, "volumeMounts", &mount_items, |i| {
+        edits.extend(self.append_items(map, "volumeMounts", &mount_items, |i| {
             let (n, p) = &mounts[i];
-            format!("{{name: {n}, mountPath: {p}}}")
+            Value::map([("name", Value::str(n)), ("mountPath", Value::str(p))])
         })?);
         if !new_volumes.is_empty() {
             let vol_items: Vec<Vec<String>> = new_volumes
                 .iter()
                 .map(|n| vec![format!("name: {n}"), "emptyDir: {}".to_string()])
                 .collect();
-            edits.push(self.append_items(spec, "volumes", &vol_items, |i| {
-                format!("{{name: {}, emptyDir: {{}}}}", new_volumes[i])
+            edits.extend(self.append_items(spec, "volumes", &vol_items, |i| {
+                Value::map([
+                    ("name", Value::str(&new_volumes[i])),
+                    ("emptyDir", Value::Map(Vec::new())),
+                ])
             })?);
         }
         Some(edits)
@@ -290,13 +335,20 @@ impl<'a> Planner<'a> {
         map: NodeId,
         key: &str,
         items: &[Vec<String>],
-        flow: impl Fn(usize) -> String,
-    ) -> Option<Edit> {
+        flow: impl Fn(usize) -> Value,
+    ) -> Option<Vec<Edit>> {
         let s = self.s();
+        let values: Vec<Value> = (0..items.len()).map(&flow).collect();
         match s.own(map, key) {
             Some((_, seq)) if s.is_seq(seq) && s.resolve(seq) == seq => {
-                let flows: Vec<String> = (0..items.len()).map(&flow).collect();
-                self.ed.add_to_seq(seq, items, &flows)
+                Some(vec![self.ed.add_to_seq(seq, items, &values)?])
+            }
+            Some((_, v)) if s.is_null(v) && self.ed.is_flow(map) => {
+                Some(vec![self.ed.replace_value(
+                    v,
+                    Some(map),
+                    &Value::Seq(values),
+                )])
             }
             Some((k, v)) if s.is_null(v) => {
                 let mut lines = Vec::new();
@@ -311,14 +363,19 @@ impl<'a> Planner<'a> {
                 let kn = s.node(k);
                 let pad = " ".repeat(kn.start.col);
                 let lines: Vec<String> = lines.iter().map(|l| format!("{pad}{l}")).collect();
-                Some(self.ed.lines_after(kn.start.line, &lines))
+                let mut edits: Vec<Edit> = self.ed.drop_null(k).into_iter().collect();
+                edits.push(self.ed.lines_after(kn.start.line, &lines));
+                Some(edits)
             }
             Some(_) => None,
             None => {
                 let lines = self.ed.new_seq_key(key, items);
-                let flows: Vec<String> = (0..items.len()).map(&flow).collect();
-                self.ed
-                    .add_to_map(map, &lines, &format!("{key}: [{}]", flows.join(", ")))
+                Some(vec![self.ed.add_to_map(
+                    map,
+                    &lines,
+                    key,
+                    &Value::Seq(values),
+                )?])
             }
         }
     }
@@ -330,8 +387,24 @@ fn is_own_block(s: &Stream, map: NodeId, anchor: NodeId) -> bool {
     s.node(map).start.byte > s.node(anchor).start.byte
 }
 
-fn items(entries: &[String]) -> Vec<Vec<String>> {
-    entries.iter().map(|e| vec![e.clone()]).collect()
+/// Short-syntax tmpfs entries for `missing`, owned by the service's user when it is known.
+fn tmpfs_entries(u: &UnitFacts, missing: &[String]) -> Vec<Value> {
+    let uid = tmpfs_uid(u);
+    missing
+        .iter()
+        .map(|p| match &uid {
+            Some(o) => Value::Str(format!("{p}:{o}")),
+            None => Value::str(p),
+        })
+        .collect()
+}
+
+/// Long-syntax `type: tmpfs` volumes for `paths`.
+fn tmpfs_volumes(paths: &[String]) -> Vec<Value> {
+    paths
+        .iter()
+        .map(|p| Value::map([("type", Value::str("tmpfs")), ("target", Value::str(p))]))
+        .collect()
 }
 
 fn volume_name(path: &str) -> String {

@@ -3,6 +3,7 @@
 
 mod build;
 pub mod fast;
+mod json_stream;
 pub mod refusal;
 pub mod source;
 pub mod tree;

@@ -182,12 +182,19 @@ impl Stream {
     /// Parses `text` into a located tree; never panics, never fails: errors land in `error`.
     ///
     /// Our fast scanner reads the common subset of YAML that manifests use; on anything else
-    /// it declines and the full parser reads the text (and reports errors).
+    /// it declines and the full parser reads the text (and reports errors). A text YAML
+    /// rejects may be a stream of JSON objects, read one document per object.
     pub fn parse(text: &str, limits: Limits) -> Stream {
         if let Some(s) = super::fast::parse(text, limits) {
             return s;
         }
-        Stream::parse_full(text, limits)
+        let s = Stream::parse_full(text, limits);
+        if s.error.is_some()
+            && let Some(json) = super::json_stream::parse(text, limits)
+        {
+            return json;
+        }
+        s
     }
 
     /// Parses `text` with the full parser only (the reference the fast scanner must match).
