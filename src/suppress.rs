@@ -165,8 +165,8 @@ mod tests {
                     "writeable-root-filesystem",
                     Some("writable-root-filesystem")
                 ),
-                (3, 30, "tmpfs-owned-by-rot", Some("tmpfs-owned-by-root")),
-                (3, 49, "zzz", None),
+                (3, 31, "tmpfs-owned-by-rot", Some("tmpfs-owned-by-root")),
+                (3, 50, "zzz", None),
             ]
         );
     }

@@ -241,3 +241,23 @@ fn an_override_fragment_is_listed_as_partial_never_dropped() {
     let json = serde_json::to_value(&base.units[0]).unwrap();
     assert!(json.get("partial").is_none());
 }
+
+#[test]
+fn the_text_output_says_a_fragment_is_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("docker-compose.test.override.yml");
+    std::fs::write(&path, FRAGMENT).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
+        .args([
+            "check",
+            "--color",
+            "never",
+            "docker-compose.test.override.yml",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    insta::assert_snapshot!(first, @"docker-compose.test.override.yml:2: note: service `web` is partial (no image or build of its own: an override fragment or an `extends` base); it is judged on what this file says");
+}

@@ -122,6 +122,13 @@ pub fn render_file(out: &mut String, file: &FileReport, text: Option<&str>, opts
         out.push_str(&skipped_line(file, opts.color));
     }
     let src = crate::output::patch_index(file, text);
+    for u in file.units.iter().filter(|u| u.partial) {
+        let _ = writeln!(
+            out,
+            "{}{}:{}: note: service `{}` is partial (no image or build of its own: an override fragment or an `extends` base); it is judged on what this file says{:#}",
+            st.dim, file.path, u.line, u.workload, st.dim
+        );
+    }
     for f in &file.findings {
         match &f.suppressed {
             None => render_finding(out, file, f, src.as_ref(), st),
