@@ -1,5 +1,5 @@
 //! A stateful fake GitHub for tests: a real HTTP server on 127.0.0.1 that answers the REST and
-//! GraphQL calls in `/work/prompts/contract.md` the way GitHub does — auth and errors
+//! GraphQL calls the bot makes (see `../shared/research/`) the way GitHub does — auth and errors
 //! included — and remembers what the bot did so tests can inspect it.
 //!
 //! Include it from a test file with
