@@ -726,24 +726,17 @@ impl Emitter<'_> {
     ) -> String {
         let trail = if self.shape.trailing_commas { "," } else { "" };
         let eol = self.eol();
+        let one_per_line = || {
+            parts
+                .iter()
+                .map(|p| format!("{inner}{p}"))
+                .collect::<Vec<_>>()
+                .join(&format!(",{eol}"))
+        };
         match lay {
             Lay::Inline => format!("{open}{}{trail}{close}", parts.join(", ")),
-            Lay::Lines => {
-                let body = parts
-                    .iter()
-                    .map(|p| format!("{inner}{p}"))
-                    .collect::<Vec<_>>()
-                    .join(&format!(",{eol}"));
-                format!("{open}{eol}{body}{trail}{eol}{pad}{close}")
-            }
-            Lay::Hug => {
-                let body = parts
-                    .iter()
-                    .map(|p| format!("{inner}{p}"))
-                    .collect::<Vec<_>>()
-                    .join(&format!(",{eol}"));
-                format!("{open}{eol}{body}{trail}{close}")
-            }
+            Lay::Lines => format!("{open}{eol}{}{trail}{eol}{pad}{close}", one_per_line()),
+            Lay::Hug => format!("{open}{eol}{}{trail}{close}", one_per_line()),
         }
     }
 }
