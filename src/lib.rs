@@ -9,9 +9,9 @@ pub use immutabot_core::{
     analyze, config, inventory, knowledge, model, output, patch, rules, suppress, template, yaml,
 };
 
-pub mod cli;
 #[cfg(feature = "service")]
 pub mod auth;
+pub mod cli;
 #[cfg(feature = "service")]
 pub mod db;
 #[cfg(feature = "service")]

@@ -8,7 +8,9 @@ use std::future::Future;
 /// One repository's files on one forge, with the credentials to read them.
 pub trait RepositoryFiles: Sync {
     /// The default branch and its head commit.
-    fn default_branch_head(&self) -> impl Future<Output = anyhow::Result<(String, CommitSha)>> + Send;
+    fn default_branch_head(
+        &self,
+    ) -> impl Future<Output = anyhow::Result<(String, CommitSha)>> + Send;
 
     /// Every entry of a commit's tree, folders included, recursively.
     fn tree(&self, commit: &CommitSha) -> impl Future<Output = anyhow::Result<Tree>> + Send;

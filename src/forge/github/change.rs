@@ -3,7 +3,9 @@
 
 use super::{GitHubError, Installation};
 use crate::forge::review::{ChangeRequest, Posting, Refusal, StatusId};
-use crate::forge::{ChangedFile, CheckOutput, Conclusion, PullRequest, ReviewComment, ReviewThread};
+use crate::forge::{
+    ChangedFile, CheckOutput, Conclusion, PullRequest, ReviewComment, ReviewThread,
+};
 use crate::ids::{CheckRunId, CommitSha, PrNumber, RepoName};
 use tracing::warn;
 

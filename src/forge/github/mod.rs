@@ -30,11 +30,12 @@ mod repository_files;
 mod retry;
 mod token;
 mod urls;
+pub mod webhook;
 
 pub use app::{GitHubApp, GitHubSettings};
 pub use change::GitHubPullRequest;
-pub use repository_files::GitHubRepository;
 pub use error::GitHubError;
 pub use installation::Installation;
 pub use manifest::{ConvertedApp, convert_manifest};
+pub use repository_files::GitHubRepository;
 pub use retry::RetryPolicy;

@@ -99,11 +99,19 @@ pub async fn review<F: ChangeRequest>(
         remember::cancelled(pool, &check).await?;
         return Ok(Outcome::Superseded("head moved on before posting".into()));
     }
-    let posted = publish::comments(forge, &target.head, &mut plan, &files, &mut input.notes).await?;
+    let posted =
+        publish::comments(forge, &target.head, &mut plan, &files, &mut input.notes).await?;
     let resolved = publish::resolve_fixed(forge, &threads, &plan).await?;
     publish::finish(forge, target, &check, &plan, &files, &input.notes).await?;
-    let fixed = remember::finish(pool, &check, &plan, &analysed.reports, &threads.open(), posted)
-        .await?;
+    let fixed = remember::finish(
+        pool,
+        &check,
+        &plan,
+        &analysed.reports,
+        &threads.open(),
+        posted,
+    )
+    .await?;
     info!(
         comments = posted,
         annotations = plan.annotations.len(),

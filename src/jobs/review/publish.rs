@@ -41,9 +41,17 @@ pub async fn comments<F: ChangeRequest>(
         return Ok(0);
     }
     let comments: Vec<_> = plan.comments.iter().map(|c| c.comment.clone()).collect();
-    let fingerprints: Vec<&str> = plan.comments.iter().map(|c| c.fingerprint.as_str()).collect();
+    let fingerprints: Vec<&str> = plan
+        .comments
+        .iter()
+        .map(|c| c.fingerprint.as_str())
+        .collect();
     let key = marker::review_key(head.as_str(), &fingerprints);
-    let body = format!("{}\n\n{}", render::review_body(plan), marker::review_marker(&key));
+    let body = format!(
+        "{}\n\n{}",
+        render::review_body(plan),
+        marker::review_marker(&key)
+    );
     let posting = forge.post_comments(head, &body, &comments, &key).await?;
     if let Some(first) = posting.refused.first() {
         notes.push(Note::Text(format!(
@@ -118,7 +126,11 @@ fn demote(plan: &mut Plan, files: &[ReviewFile<'_>], refused: &[Refusal]) {
             continue;
         };
         plan.annotations.push(annotate::annotation(file, f));
-        for pf in plan.findings.iter_mut().filter(|pf| pf.fingerprint == c.fingerprint) {
+        for pf in plan
+            .findings
+            .iter_mut()
+            .filter(|pf| pf.fingerprint == c.fingerprint)
+        {
             pf.placement = Placement::Annotation(plan::AnnotationReason::OutsideDiff);
         }
     }
