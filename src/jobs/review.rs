@@ -7,15 +7,15 @@ use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::Config;
 use crate::forge::github::{GitHubError, Installation};
 use crate::forge::{Conclusion, FileStatus, ReviewThread};
-use crate::history::{self, CheckCounts, FindingRecord};
-use crate::ids::{CheckRunId, CommitSha, InstallationId, PrNumber, RepoName};
+use crate::ids::{CheckRunId, CommitSha, InstallationId, RepoId, RepoName};
 use crate::model::{FileReport, Format, ReadOnly};
-use crate::queue::{Job, Outcome};
+use crate::queue::Outcome;
+use crate::queue::job::{ForgeRepo, ReviewJob};
+use crate::storage::checks::{self as history, CheckCounts, FindingRecord};
 use crate::review::plan::{self, Placement, Plan, ReviewFile};
 use crate::review::summary::{self, Note};
 use crate::review::{FileDiff, MAX_COMMENTS, annotate, marker, render};
 use anyhow::Context;
-use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use tracing::{Instrument, info, warn};
 
@@ -24,40 +24,40 @@ const MAX_EXTRA_FILES: usize = 20;
 /// The repository settings file, always read from the base branch.
 const CONFIG_PATH: &str = ".immutabot.yml";
 
-/// The job's payload (written by the webhook intake).
-#[derive(Debug, Deserialize)]
-struct Payload {
-    installation: i64,
-    repo_id: i64,
-    repo: String,
-    number: i64,
-    head_sha: String,
-    /// Asked for by "Re-run" on our check: a new check run even if this head has one.
-    #[serde(default)]
-    rerun: bool,
-}
-
-/// Runs a review job; every error becomes a retryable failure.
-pub async fn run(ctx: &JobContext, job: &Job) -> Outcome {
-    let p = &job.payload;
+/// Runs a review job; errors become retryable failures, a 404 a permanent one.
+pub async fn run(ctx: &JobContext, job: &ReviewJob) -> Outcome {
+    let ForgeRepo::GitHub {
+        installation,
+        repo_id,
+        repo,
+    } = &job.repo
+    else {
+        return super::unsupported(&job.repo);
+    };
     let span = tracing::info_span!(
         "review",
-        repo = p["repo"].as_str().unwrap_or(""),
-        pr = p["number"].as_i64().unwrap_or(0),
-        head = p["head_sha"].as_str().unwrap_or("")
+        repo = %repo,
+        pr = job.number.0,
+        head = %job.head_sha
     );
-    match review(ctx, job).instrument(span).await {
+    match review(ctx, job, *installation, *repo_id, repo)
+        .instrument(span)
+        .await
+    {
         Ok(outcome) => outcome,
-        Err(e) => Outcome::Failed(format!("{e:#}")),
+        Err(e) => super::failure(e),
     }
 }
 
-async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
-    let p: Payload = serde_json::from_value(job.payload.clone()).context("bad job payload")?;
-    let repo = RepoName::parse(&p.repo).map_err(anyhow::Error::msg)?;
-    let head = CommitSha::parse(&p.head_sha).map_err(anyhow::Error::msg)?;
-    let number = PrNumber(p.number);
-    let gh = ctx.github.installation(InstallationId(p.installation))?;
+async fn review(
+    ctx: &JobContext,
+    p: &ReviewJob,
+    installation: InstallationId,
+    repo_id: RepoId,
+    repo: &RepoName,
+) -> anyhow::Result<Outcome> {
+    let (repo, head, number) = (repo.clone(), p.head_sha.clone(), p.number);
+    let gh = ctx.github.installation(installation)?;
 
     let pr = gh.pull_request(&repo, number).await?;
     if !pr.open {
@@ -71,7 +71,7 @@ async fn review(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
     }
 
     let (check_id, run) =
-        history::start_check(&ctx.pool, p.repo_id, number.0, head.as_str(), p.rerun).await?;
+        history::start_check(&ctx.pool, repo_id.0, number.0, head.as_str(), p.rerun).await?;
     let run_id = match run {
         Some(id) => CheckRunId(id),
         None => {
