@@ -57,13 +57,15 @@ begin
           from (select d.*, d.key is null or d.ord = max(d.ord) over (partition by d.key) as last
                   from decided d where not d.already order by d.ord) q
     ),
+    -- A key that gets a new job loses every job pending before the call: one by one, the
+    -- first new job supersedes it (a pending job of the same head would have made that job
+    -- "already queued"). Not only those of another head than the last: for a pending `a`
+    -- and new `b` then `a`, `b` supersedes the old `a` before the new `a` comes.
     superseded as (
         update jobs j set state = 'superseded', finished_at = now(),
                           last_error = 'superseded by a newer commit'
          where j.dedupe_key = any(array(select key from queued where last and key is not null))
            and j.state = 'queued'
-           and j.head_sha is distinct from (select q.head from queued q
-                                             where q.last and q.key = j.dedupe_key)
     ),
     inserted as (
         insert into jobs (id, kind, delivery_guid, payload, dedupe_key, head_sha, state,
