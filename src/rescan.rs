@@ -40,7 +40,7 @@ pub async fn refresh(pool: &PgPool, app: &GitHubApp) -> anyhow::Result<usize> {
             };
             repositories::write(pool, row)
                 .await
-            .context("recording a listed repository")?;
+                .context("recording a listed repository")?;
             seen += 1;
         }
     }

@@ -1,9 +1,9 @@
 //! The job queue on a real Postgres: claims are exclusive, leases expire, failures back off
 //! and end dead with their error, never dropped.
 
-use immutabot::queue::worker::{Handler, Timing, Worker};
 use immutabot::ids::{CommitSha, InstallationId, PrNumber, RepoId, RepoName};
 use immutabot::queue::job::{ForgeRepo, Job, ReviewJob};
+use immutabot::queue::worker::{Handler, Timing, Worker};
 use immutabot::queue::{self, Outcome};
 use serde_json::json;
 use sqlx::PgPool;
@@ -27,10 +27,7 @@ async fn add(pool: &PgPool) -> i64 {
         rerun: false,
     });
     let mut tx = pool.begin().await.unwrap();
-    let id = queue::enqueue(&mut tx, None, &job)
-        .await
-        .unwrap()
-        .unwrap();
+    let id = queue::enqueue(&mut tx, None, &job).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     id.0
 }

@@ -96,7 +96,9 @@ fn all_at_once<'a>(pool: &'a PgPool, number: i64, heads: &'a [char]) -> Boxed<'a
         let mut tx = pool.begin().await.unwrap();
         let ids = queue::enqueue_all(&mut tx, None, &jobs).await.unwrap();
         tx.commit().await.unwrap();
-        ids.iter().map(|id| if id.is_some() { Q } else { A }).collect()
+        ids.iter()
+            .map(|id| if id.is_some() { Q } else { A })
+            .collect()
     })
 }
 
@@ -120,7 +122,9 @@ fn batch_intake<'a>(pool: &'a PgPool, number: i64, heads: &'a [char]) -> Boxed<'
                 (d, r)
             })
             .collect();
-        let results = intake::reviews_in_one_round_trip(pool, &batch).await.unwrap();
+        let results = intake::reviews_in_one_round_trip(pool, &batch)
+            .await
+            .unwrap();
         results
             .iter()
             .map(|r| match r {
@@ -166,16 +170,46 @@ async fn states(pool: &PgPool, number: i64) -> Vec<(char, String)> {
 async fn every_way_of_adding_jobs_dedupes_and_supersedes_alike(pool: PgPool) {
     // (jobs of the pull request before, heads added in order, what became of each, the
     // pull request's jobs after, oldest first)
-    type Row = (&'static [(char, &'static str)], &'static [char], &'static [Added], &'static [(char, &'static str)]);
+    type Row = (
+        &'static [(char, &'static str)],
+        &'static [char],
+        &'static [Added],
+        &'static [(char, &'static str)],
+    );
     let table: &[Row] = &[
         (&[], &['a'], &[Q], &[('a', "queued")]),
         (&[('a', "queued")], &['a'], &[A], &[('a', "queued")]),
-        (&[('a', "queued")], &['b'], &[Q], &[('a', "superseded"), ('b', "queued")]),
+        (
+            &[('a', "queued")],
+            &['b'],
+            &[Q],
+            &[('a', "superseded"), ('b', "queued")],
+        ),
         // Running work is never the pending work: it may have read an older state.
-        (&[('a', "running")], &['a'], &[Q], &[('a', "running"), ('a', "queued")]),
-        (&[('a', "running")], &['b'], &[Q], &[('a', "running"), ('b', "queued")]),
-        (&[('a', "done")], &['a'], &[Q], &[('a', "done"), ('a', "queued")]),
-        (&[('a', "dead")], &['a'], &[Q], &[('a', "dead"), ('a', "queued")]),
+        (
+            &[('a', "running")],
+            &['a'],
+            &[Q],
+            &[('a', "running"), ('a', "queued")],
+        ),
+        (
+            &[('a', "running")],
+            &['b'],
+            &[Q],
+            &[('a', "running"), ('b', "queued")],
+        ),
+        (
+            &[('a', "done")],
+            &['a'],
+            &[Q],
+            &[('a', "done"), ('a', "queued")],
+        ),
+        (
+            &[('a', "dead")],
+            &['a'],
+            &[Q],
+            &[('a', "dead"), ('a', "queued")],
+        ),
         (
             &[('a', "superseded"), ('b', "queued")],
             &['a'],
@@ -183,7 +217,12 @@ async fn every_way_of_adding_jobs_dedupes_and_supersedes_alike(pool: PgPool) {
             &[('a', "superseded"), ('b', "superseded"), ('a', "queued")],
         ),
         (&[], &['a', 'a'], &[Q, A], &[('a', "queued")]),
-        (&[], &['a', 'b'], &[Q, Q], &[('a', "superseded"), ('b', "queued")]),
+        (
+            &[],
+            &['a', 'b'],
+            &[Q, Q],
+            &[('a', "superseded"), ('b', "queued")],
+        ),
         (
             &[],
             &['a', 'b', 'a'],
@@ -238,7 +277,9 @@ async fn a_job_written_by_the_intake_function_decodes_as_the_typed_job(pool: PgP
         event: "pull_request",
         action: Some("opened"),
     };
-    let got = intake::review_in_one_round_trip(&pool, &d, &r).await.unwrap();
+    let got = intake::review_in_one_round_trip(&pool, &d, &r)
+        .await
+        .unwrap();
     assert!(matches!(got, Intake::Queued(_)), "{got:?}");
     let (kind, payload): (String, serde_json::Value) =
         sqlx::query_as("select kind, payload from jobs")
@@ -271,11 +312,13 @@ async fn jobs_queued_before_typed_jobs_are_rewritten_and_decode(pool: PgPool) {
     let old = serde_json::json!({"installation": 7, "repo_id": REPO_ID,
         "repo": "Codertocat/Hello-World", "number": 5, "head_sha": "c".repeat(40),
         "base_sha": "f".repeat(40), "base_ref": "main"});
-    sqlx::query("insert into jobs (kind, payload, dedupe_key) values ('review_pull_request', $1, 'pr:1#5')")
-        .bind(&old)
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "insert into jobs (kind, payload, dedupe_key) values ('review_pull_request', $1, 'pr:1#5')",
+    )
+    .bind(&old)
+    .execute(&pool)
+    .await
+    .unwrap();
     immutabot::db::migrate(&pool).await.unwrap();
     let (kind, payload): (String, serde_json::Value) =
         sqlx::query_as("select kind, payload from jobs")
@@ -318,10 +361,12 @@ async fn job_state(pool: &PgPool) -> (String, i32, Option<String>) {
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn an_unknown_kind_goes_dead_at_once_without_running(pool: PgPool) {
-    sqlx::query("insert into jobs (kind, payload) values ('frobnicate', '{\"kind\": \"frobnicate\"}')")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "insert into jobs (kind, payload) values ('frobnicate', '{\"kind\": \"frobnicate\"}')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     let runs = Arc::new(AtomicUsize::new(0));
     let w = worker(&pool, counting(runs.clone(), Outcome::Done));
     assert!(w.step().await.unwrap());
@@ -356,10 +401,12 @@ async fn a_permanent_failure_is_dead_after_one_attempt(pool: PgPool) {
 }
 
 async fn github_repo(pool: &PgPool, id: i64, full: &str) {
-    sqlx::query("insert into installations (id, account_login) values (1, 'a') on conflict do nothing")
-        .execute(pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "insert into installations (id, account_login) values (1, 'a') on conflict do nothing",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
     let name = RepoName::parse(full).unwrap();
     let row = RepoRow {
         installation: 1,
@@ -393,7 +440,11 @@ async fn gitlab_projects_and_groups_live_beside_github_with_the_same_ids(pool: P
     // installation 1.
     let project = gitlab_project(&pool, 1, 5, "a/web").await;
     assert!(project < 0, "{project}");
-    assert_eq!(gitlab_project(&pool, 1, 5, "a/web").await, project, "same row again");
+    assert_eq!(
+        gitlab_project(&pool, 1, 5, "a/web").await,
+        project,
+        "same row again"
+    );
     assert_eq!(
         repositories::row_id(&pool, Forge::GitHub, 5).await.unwrap(),
         Some(5)

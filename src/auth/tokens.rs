@@ -3,8 +3,8 @@
 //! A lookup compares hashes inside the database's unique index, so neither the stored value
 //! nor the comparison's timing reveals a usable token.
 
-use anyhow::Context;
 use crate::storage;
+use anyhow::Context;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 

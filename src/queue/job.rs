@@ -4,7 +4,9 @@
 //! in `jobs.kind`. The repository part carries a `forge` tag, so jobs of another forge are a
 //! new variant of [`ForgeRepo`], never a new format.
 
-use crate::ids::{CommitSha, Forge, InstallationId, PrNumber, ProjectId, ProjectPath, RepoId, RepoName};
+use crate::ids::{
+    CommitSha, Forge, InstallationId, PrNumber, ProjectId, ProjectPath, RepoId, RepoName,
+};
 use serde::{Deserialize, Serialize};
 
 /// One unit of work.
@@ -240,9 +242,15 @@ mod tests {
     fn unknown_or_malformed_jobs_are_errors_not_panics() {
         for (kind, payload) in [
             ("frobnicate", json!({})),
-            ("scan_repository", json!({"forge": "github", "repo": "../x"})),
+            (
+                "scan_repository",
+                json!({"forge": "github", "repo": "../x"}),
+            ),
             ("review_pull_request", json!("not an object")),
-            ("scan_repository", json!({"forge": "sourcehut", "repo_id": 1})),
+            (
+                "scan_repository",
+                json!({"forge": "sourcehut", "repo_id": 1}),
+            ),
         ] {
             assert!(Job::decode(kind, &payload).is_err(), "{kind} {payload}");
         }

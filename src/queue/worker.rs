@@ -150,8 +150,8 @@ fn decode(job: &Claimed) -> Result<Task, Outcome> {
         )));
     }
     // Retrying cannot make a payload readable.
-    let decoded = Job::decode(&job.kind, &job.payload)
-        .map_err(|e| Outcome::Permanent(e.to_string()))?;
+    let decoded =
+        Job::decode(&job.kind, &job.payload).map_err(|e| Outcome::Permanent(e.to_string()))?;
     Ok(Task {
         id: job.job_id(),
         job: decoded,

@@ -82,7 +82,9 @@ pub async fn weekly(
 
 /// The counts summed over each repository's last finished scan at or before `when`.
 pub async fn at(pool: &PgPool, ids: &[i64], when: DateTime<Utc>) -> Result<Counts, sqlx::Error> {
-    Ok(counts_of(storage::report::counts_at(pool, ids, when).await?))
+    Ok(counts_of(
+        storage::report::counts_at(pool, ids, when).await?,
+    ))
 }
 
 fn counts_of(c: CountsRow) -> Counts {

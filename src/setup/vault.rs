@@ -1,10 +1,10 @@
 //! The App's credentials at rest: what the `/setup` flow receives from GitHub, sealed with
 //! ChaCha20-Poly1305 under `IMMUTABOT_SECRET_KEY` before it touches the database.
 
+use crate::storage::credentials::{self, SealedRow};
 use anyhow::Context;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use crate::storage::credentials::{self, SealedRow};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;

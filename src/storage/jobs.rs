@@ -31,7 +31,11 @@ pub async fn enqueue(
             .bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
             .bind(vec![delivery_guid; rows.len()])
             .bind(rows.iter().map(|r| r.payload.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.dedupe_key.clone()).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|r| r.dedupe_key.clone())
+                    .collect::<Vec<_>>(),
+            )
             .bind(rows.iter().map(|r| r.head_sha.clone()).collect::<Vec<_>>())
             .fetch_one(&mut **tx)
             .await?;

@@ -174,7 +174,11 @@ pub async fn installed_by_name(
         " and lower(r.owner) = lower($1)
           and ($2::text is null or lower(r.name) = lower($2)) order by r.owner, r.name"
     );
-    sqlx::query_as(sql).bind(owner).bind(name).fetch_all(pool).await
+    sqlx::query_as(sql)
+        .bind(owner)
+        .bind(name)
+        .fetch_all(pool)
+        .await
 }
 
 /// The installed repositories whose last finished scan is older than `older_than` (or that

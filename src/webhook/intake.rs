@@ -391,11 +391,7 @@ async fn see_repo(tx: &mut Tx<'_>, installation: InstallationId, repo: &Repo) ->
     upsert_repo(tx, installation, repo).await
 }
 
-async fn upsert_installation(
-    tx: &mut Tx<'_>,
-    i: &Installation,
-    action: &str,
-) -> sqlx::Result<()> {
+async fn upsert_installation(tx: &mut Tx<'_>, i: &Installation, action: &str) -> sqlx::Result<()> {
     let row = InstallationRow {
         id: i.id.0,
         account_login: &i.account_login,
