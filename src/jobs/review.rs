@@ -7,10 +7,10 @@ use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::Config;
 use crate::forge::github::{GitHubError, Installation};
 use crate::forge::{Conclusion, FileStatus, ReviewThread};
-use crate::ids::{CheckRunId, CommitSha, InstallationId, RepoId, RepoName};
+use crate::ids::{CheckRunId, CommitSha, RepoName};
 use crate::model::{FileReport, Format, ReadOnly};
 use crate::queue::Outcome;
-use crate::queue::job::{ForgeRepo, ReviewJob};
+use crate::queue::job::ReviewJob;
 use crate::review::plan::{self, Placement, Plan, ReviewFile};
 use crate::review::summary::{self, Note};
 use crate::review::{FileDiff, MAX_COMMENTS, annotate, marker, render};
@@ -26,36 +26,22 @@ const CONFIG_PATH: &str = ".immutabot.yml";
 
 /// Runs a review job; errors become retryable failures, a 404 a permanent one.
 pub async fn run(ctx: &JobContext, job: &ReviewJob) -> Outcome {
-    let ForgeRepo::GitHub {
-        installation,
-        repo_id,
-        repo,
-    } = &job.repo
-    else {
-        return super::unsupported(&job.repo);
-    };
     let span = tracing::info_span!(
         "review",
-        repo = %repo,
+        repo = %job.repo.display_name(),
         pr = job.number.0,
         head = %job.head_sha
     );
-    match review(ctx, job, *installation, *repo_id, repo)
-        .instrument(span)
-        .await
-    {
+    match review(ctx, job).instrument(span).await {
         Ok(outcome) => outcome,
         Err(e) => super::failure(e),
     }
 }
 
-async fn review(
-    ctx: &JobContext,
-    p: &ReviewJob,
-    installation: InstallationId,
-    repo_id: RepoId,
-    repo: &RepoName,
-) -> anyhow::Result<Outcome> {
+async fn review(ctx: &JobContext, p: &ReviewJob) -> anyhow::Result<Outcome> {
+    let Some((installation, repo_id, repo)) = p.repo.github() else {
+        return Ok(super::unsupported(&p.repo));
+    };
     let (repo, head, number) = (repo.clone(), p.head_sha.clone(), p.number);
     let gh = ctx.github.installation(installation)?;
 

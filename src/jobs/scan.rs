@@ -6,10 +6,10 @@ use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::{self, Config};
 use crate::forge::github::Installation;
 use crate::forge::{ObjectId, Tree};
-use crate::ids::{CommitSha, Forge, InstallationId, JobId, RepoName};
+use crate::ids::{CommitSha, Forge, JobId, RepoName};
 use crate::model::{FileReport, Format};
 use crate::queue::Outcome;
-use crate::queue::job::{ForgeRepo, ScanJob, scan_key_for};
+use crate::queue::job::{ScanJob, scan_key_for};
 use crate::scan::files::{Recording, TreeFiles};
 use crate::scan::store::{self, Snapshot, Written};
 use crate::scan::{cache, snapshot};
@@ -34,36 +34,22 @@ struct Analysed {
 
 /// Runs a scan job; errors become retryable failures, a 404 a permanent one.
 pub async fn run(ctx: &JobContext, id: JobId, job: &ScanJob) -> Outcome {
-    let ForgeRepo::GitHub {
-        installation,
-        repo_id,
-        repo,
-    } = &job.repo
-    else {
-        return super::unsupported(&job.repo);
-    };
     let span = tracing::info_span!(
         "scan",
-        repo = %repo,
+        repo = %job.repo.display_name(),
         commit = job.commit.as_ref().map_or("", CommitSha::as_str)
     );
-    match scan(ctx, id, job, *installation, repo_id.0, repo)
-        .instrument(span)
-        .await
-    {
+    match scan(ctx, id, job).instrument(span).await {
         Ok(outcome) => outcome,
         Err(e) => super::failure(e),
     }
 }
 
-async fn scan(
-    ctx: &JobContext,
-    id: JobId,
-    p: &ScanJob,
-    installation: InstallationId,
-    repo_id: i64,
-    repo: &RepoName,
-) -> anyhow::Result<Outcome> {
+async fn scan(ctx: &JobContext, id: JobId, p: &ScanJob) -> anyhow::Result<Outcome> {
+    let Some((installation, repo_id, repo)) = p.repo.github() else {
+        return Ok(super::unsupported(&p.repo));
+    };
+    let repo_id = repo_id.0;
     let gh = ctx.github.installation(installation)?;
     let (branch, commit) = match &p.commit {
         Some(c) => (p.branch.clone(), c.clone()),

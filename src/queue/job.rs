@@ -60,6 +60,19 @@ impl ForgeRepo {
         }
     }
 
+    /// The installation, repository id and name of a GitHub repository; `None` on another
+    /// forge.
+    pub fn github(&self) -> Option<(InstallationId, RepoId, &RepoName)> {
+        match self {
+            ForgeRepo::GitHub {
+                installation,
+                repo_id,
+                repo,
+            } => Some((*installation, *repo_id, repo)),
+            ForgeRepo::GitLab { .. } => None,
+        }
+    }
+
     /// The forge's own id of the repository.
     pub fn forge_id(&self) -> i64 {
         match self {
