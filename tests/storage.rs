@@ -2,6 +2,7 @@
 //! of adding jobs, jobs written by SQL decode as the typed enum, undecodable and permanently
 //! failing jobs go dead at once, and GitLab projects and groups live beside GitHub's.
 
+use immutabot::forge::github::webhook::event::{Repo, ReviewRequest};
 use immutabot::ids::{
     CommitSha, Forge, InstallationId, PrNumber, ProjectId, ProjectPath, RepoId, RepoName,
 };
@@ -9,7 +10,6 @@ use immutabot::queue::job::{ForgeRepo, Job, ReviewJob};
 use immutabot::queue::worker::{Handler, Timing, Worker};
 use immutabot::queue::{self, Outcome};
 use immutabot::storage::repositories::{self, ProjectRow, RepoRow};
-use immutabot::webhook::event::{Repo, ReviewRequest};
 use immutabot::webhook::intake::{self, Delivery, Intake};
 use sqlx::PgPool;
 use std::sync::Arc;
