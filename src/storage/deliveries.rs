@@ -145,18 +145,12 @@ pub async fn note_redelivery(pool: &PgPool, guid: &str, delivery_id: i64) -> sql
 /// job refers to; returns how many.
 pub async fn prune(pool: &PgPool, keep: Duration, limit: i64) -> sqlx::Result<u64> {
     // Live jobs are few and indexed (the partial indexes of the claim query).
-    let done = sqlx::query(
-        "delete from deliveries where guid in (
+    let delete = "delete from deliveries where guid in (
              select guid from deliveries
               where received_at < now() - make_interval(secs => $1)
                 and guid not in (select delivery_guid from jobs
                                   where state in ('queued', 'running')
                                     and delivery_guid is not null)
-              limit $2)",
-    )
-    .bind(keep.as_secs_f64())
-    .bind(limit)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected())
+              limit $2)";
+    super::delete_older(pool, delete, keep, limit).await
 }

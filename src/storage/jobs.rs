@@ -172,18 +172,12 @@ pub async fn depth(pool: &PgPool) -> sqlx::Result<i64> {
 
 /// Deletes up to `limit` finished jobs created more than `keep` ago; returns how many.
 pub async fn prune_finished(pool: &PgPool, keep: Duration, limit: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query(
-        "delete from jobs where id in (
+    let delete = "delete from jobs where id in (
              select id from jobs
               where state in ('done', 'dead', 'superseded')
                 and created_at < now() - make_interval(secs => $1)
-              limit $2)",
-    )
-    .bind(keep.as_secs_f64())
-    .bind(limit)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected())
+              limit $2)";
+    super::delete_older(pool, delete, keep, limit).await
 }
 
 /// Whether a job of this key newer than `job` has finished.

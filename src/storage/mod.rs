@@ -19,6 +19,22 @@ pub mod tokens;
 /// A transaction on the service's database.
 pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Postgres>;
 
+/// Runs a delete that takes an age in seconds (`$1`) and a row limit (`$2`); returns the
+/// rows deleted. Retention deletes in chunks, so that no statement holds its locks for long.
+async fn delete_older(
+    pool: &sqlx::PgPool,
+    delete: &'static str,
+    keep: std::time::Duration,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(delete)
+        .bind(keep.as_secs_f64())
+        .bind(limit)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Serialises work on one key (a pull request, a repository) until the transaction ends.
 pub async fn lock_key(tx: &mut Tx<'_>, key: &str) -> sqlx::Result<()> {
     sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
