@@ -29,13 +29,12 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 
 /// Whether the database answers and every embedded migration is applied.
 pub async fn ready(pool: &PgPool) -> Result<(), String> {
-    let applied: Vec<(i64,)> = sqlx::query_as("select version from _sqlx_migrations where success")
-        .fetch_all(pool)
+    let applied = crate::storage::schema::applied_migrations(pool)
         .await
         .map_err(|e| format!("database: {e}"))?;
     let missing = MIGRATOR
         .iter()
-        .filter(|m| !applied.iter().any(|(v,)| *v == m.version))
+        .filter(|m| !applied.contains(&m.version))
         .count();
     if missing == 0 {
         Ok(())

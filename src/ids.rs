@@ -16,6 +16,36 @@ pub struct InstallationId(pub i64);
 #[serde(transparent)]
 pub struct PrNumber(pub i64);
 
+/// A GitHub repository id: also the repository's row id in our database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RepoId(pub i64);
+
+/// A GitLab project id (GitLab's own number; it shares a number space with GitHub's ids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProjectId(pub i64);
+
+/// The code forge a repository, owner or job belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Forge {
+    /// github.com or GitHub Enterprise Server.
+    GitHub,
+    /// gitlab.com or a self-managed GitLab.
+    GitLab,
+}
+
+impl Forge {
+    /// The name the database uses (`repositories.forge`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Forge::GitHub => "github",
+            Forge::GitLab => "gitlab",
+        }
+    }
+}
+
 /// A queue job's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -129,6 +159,67 @@ impl fmt::Display for RepoName {
     }
 }
 
+/// A GitLab project's full path, `group[/subgroup...]/project`, validated so it can be put
+/// into an API path (URL-encoded) and compared by prefix for nested groups.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ProjectPath(String);
+
+impl ProjectPath {
+    /// Parses `group/.../project`: at least two parts, each of `A-Z a-z 0-9 . _ -`, none
+    /// `.` or `..`.
+    pub fn parse(full: &str) -> Result<ProjectPath, String> {
+        let parts: Vec<&str> = full.split('/').collect();
+        let part_ok = |p: &&str| {
+            !p.is_empty()
+                && p.len() <= 255
+                && *p != "."
+                && *p != ".."
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        };
+        if parts.len() >= 2 && parts.iter().all(part_ok) {
+            Ok(ProjectPath(full.to_string()))
+        } else {
+            Err(format!("not a group/project path: {full:?}"))
+        }
+    }
+
+    /// The namespace (group path, maybe nested) the project is in.
+    pub fn namespace(&self) -> &str {
+        self.0.rsplit_once('/').map_or("", |(ns, _)| ns)
+    }
+
+    /// The project's own path, without its namespace.
+    pub fn name(&self) -> &str {
+        self.0.rsplit_once('/').map_or(&self.0, |(_, n)| n)
+    }
+
+    /// The full path as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ProjectPath {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        ProjectPath::parse(&s)
+    }
+}
+
+impl From<ProjectPath> for String {
+    fn from(p: ProjectPath) -> String {
+        p.0
+    }
+}
+
+impl fmt::Display for ProjectPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +234,15 @@ mod tests {
         );
         for bad in ["a", "a/b/c", "../x", "a/..", "a/b?c", "a/b%2f", "/b", "a/"] {
             assert!(RepoName::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn project_paths_nest_and_are_safe_in_a_path() {
+        let p = ProjectPath::parse("a/b.c/d-e").unwrap();
+        assert_eq!((p.namespace(), p.name()), ("a/b.c", "d-e"));
+        for bad in ["a", "a//b", "../x", "a/..", "a/b?c", "/b", "a/"] {
+            assert!(ProjectPath::parse(bad).is_err(), "{bad}");
         }
     }
 

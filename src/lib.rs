@@ -16,9 +16,6 @@ pub mod cli;
 pub mod db;
 #[cfg(feature = "service")]
 pub mod forge;
-#[cfg(feature = "service")]
-pub mod history;
-#[cfg(feature = "service")]
 pub mod ids;
 #[cfg(feature = "service")]
 pub mod jobs;
@@ -42,6 +39,8 @@ pub mod service;
 pub mod settings;
 #[cfg(feature = "service")]
 pub mod setup;
+#[cfg(feature = "service")]
+pub mod storage;
 #[cfg(feature = "service")]
 pub mod telemetry;
 #[cfg(feature = "service")]

@@ -4,6 +4,7 @@
 
 use crate::forge::github::GitHubApp;
 use crate::setup::live::LiveApp;
+use crate::storage::deliveries;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,26 +20,11 @@ pub async fn once(pool: &PgPool, app: &GitHubApp) -> anyhow::Result<usize> {
     let failed = app.failed_deliveries(chrono::Utc::now() - WINDOW).await?;
     let mut asked = 0;
     for d in failed {
-        let (have,): (bool,) = sqlx::query_as(
-            "select exists(select 1 from deliveries where guid = $1)
-                 or exists(select 1 from redeliveries where guid = $1
-                            and requested_at > now() - interval '15 minutes')",
-        )
-        .bind(&d.guid)
-        .fetch_one(pool)
-        .await?;
-        if have {
+        if deliveries::have_or_asked(pool, &d.guid).await? {
             continue;
         }
         app.redeliver(d.id).await?;
-        sqlx::query(
-            "insert into redeliveries (guid, delivery_id) values ($1, $2)
-             on conflict (guid) do update set delivery_id = $2, requested_at = now()",
-        )
-        .bind(&d.guid)
-        .bind(d.id)
-        .execute(pool)
-        .await?;
+        deliveries::note_redelivery(pool, &d.guid, d.id).await?;
         info!(delivery = %d.guid, event = %d.event, "asked GitHub to redeliver a failed delivery");
         metrics::counter!("immutabot_redeliveries_requested_total").increment(1);
         asked += 1;

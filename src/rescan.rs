@@ -6,6 +6,7 @@
 use crate::forge::github::GitHubApp;
 use crate::ids::InstallationId;
 use crate::scan::enqueue;
+use crate::storage::repositories::{self, RepoRow};
 use anyhow::Context;
 use sqlx::PgPool;
 use std::time::Duration;
@@ -15,13 +16,9 @@ use tracing::{info, warn};
 /// Records the repositories each live installation sees now. One installation that cannot be
 /// listed (suspended on GitHub's side, a network blip) does not stop the others.
 pub async fn refresh(pool: &PgPool, app: &GitHubApp) -> anyhow::Result<usize> {
-    let installations: Vec<(i64,)> = sqlx::query_as(
-        "select id from installations where deleted_at is null and suspended_at is null",
-    )
-    .fetch_all(pool)
-    .await?;
+    let installations = repositories::live_installations(pool).await?;
     let mut seen = 0;
-    for (id,) in installations {
+    for id in installations {
         let listed = match app
             .installation(InstallationId(id))?
             .installation_repositories()
@@ -34,16 +31,16 @@ pub async fn refresh(pool: &PgPool, app: &GitHubApp) -> anyhow::Result<usize> {
             }
         };
         for r in listed {
-            crate::webhook::intake::write_repository(
-                pool,
-                id,
-                r.id,
-                &r.name,
-                r.default_branch.as_deref(),
-                r.private,
-            )
-            .await
-            .context("recording a listed repository")?;
+            let row = RepoRow {
+                installation: id,
+                id: r.id,
+                name: &r.name,
+                default_branch: r.default_branch.as_deref(),
+                private: r.private,
+            };
+            repositories::write(pool, row)
+                .await
+                .context("recording a listed repository")?;
             seen += 1;
         }
     }

@@ -749,3 +749,23 @@ async fn a_delivery_refused_while_the_database_was_down_is_redelivered_after(poo
     h.drain().await;
     assert_eq!(h.fake.reviews(REPO, 2).len(), 1);
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_pull_request_github_does_not_know_is_dead_at_once_not_retried(pool: PgPool) {
+    let h = harness(pool).await;
+    // The delivery names pull request 2, which the fake GitHub never heard of: a 404.
+    assert_eq!(
+        h.send("pull_request", "d-gone", fixture("pull_request/opened"))
+            .await,
+        StatusCode::ACCEPTED
+    );
+    h.drain().await;
+    let (state, attempts, error): (String, i32, Option<String>) =
+        sqlx::query_as("select state, attempts, last_error from jobs")
+            .fetch_one(&h.pool)
+            .await
+            .unwrap();
+    assert_eq!((state.as_str(), attempts), ("dead", 1));
+    assert!(error.unwrap().contains("not found"));
+    assert!(h.fake.check_runs(REPO).is_empty());
+}

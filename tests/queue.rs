@@ -1,8 +1,10 @@
 //! The job queue on a real Postgres: claims are exclusive, leases expire, failures back off
 //! and end dead with their error, never dropped.
 
+use immutabot::ids::{CommitSha, InstallationId, PrNumber, RepoId, RepoName};
+use immutabot::queue::job::{ForgeRepo, Job, ReviewJob};
 use immutabot::queue::worker::{Handler, Timing, Worker};
-use immutabot::queue::{self, NewJob, Outcome};
+use immutabot::queue::{self, Outcome};
 use serde_json::json;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -10,21 +12,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 
-async fn add(pool: &PgPool, key: &str, head: &str) -> i64 {
-    let mut tx = pool.begin().await.unwrap();
-    let id = queue::enqueue(
-        &mut tx,
-        None,
-        &NewJob {
-            kind: queue::kind::REVIEW,
-            payload: json!({}),
-            dedupe_key: Some(key.into()),
-            head_sha: Some(head.into()),
+/// Queues the review of pull request 1 of repository 1 at head `aaa…`.
+async fn add(pool: &PgPool) -> i64 {
+    let job = Job::ReviewPullRequest(ReviewJob {
+        repo: ForgeRepo::GitHub {
+            installation: InstallationId(1),
+            repo_id: RepoId(1),
+            repo: RepoName::parse("acme/shop").unwrap(),
         },
-    )
-    .await
-    .unwrap()
-    .unwrap();
+        number: PrNumber(1),
+        head_sha: CommitSha::parse(&"a".repeat(40)).unwrap(),
+        base_sha: None,
+        base_ref: None,
+        rerun: false,
+    });
+    let mut tx = pool.begin().await.unwrap();
+    let id = queue::enqueue(&mut tx, None, &job).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     id.0
 }
@@ -64,7 +67,7 @@ async fn state_of(pool: &PgPool, id: i64) -> (String, i32, Option<String>) {
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn two_workers_racing_for_one_job_run_it_once(pool: PgPool) {
-    let id = add(&pool, "pr:1#1", "a").await;
+    let id = add(&pool).await;
     let runs = Arc::new(AtomicUsize::new(0));
     let h = counting(runs.clone(), Outcome::Done, Duration::from_millis(200));
     let a = worker(&pool, "a", h.clone(), Duration::from_secs(30));
@@ -77,7 +80,7 @@ async fn two_workers_racing_for_one_job_run_it_once(pool: PgPool) {
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn a_dead_workers_job_is_taken_again_after_its_lease(pool: PgPool) {
-    let id = add(&pool, "pr:1#1", "a").await;
+    let id = add(&pool).await;
     // A worker claims the job and dies without a word.
     let claimed = queue::claim(&pool, "crashed", Duration::from_millis(300))
         .await
@@ -95,7 +98,7 @@ async fn a_dead_workers_job_is_taken_again_after_its_lease(pool: PgPool) {
     assert!(w.step().await.unwrap());
     assert_eq!(state_of(&pool, id).await, ("done".into(), 2, None));
     // The crashed worker's late report changes nothing.
-    let stale = queue::Job {
+    let stale = queue::Claimed {
         id,
         kind: "x".into(),
         payload: json!({}),
@@ -115,7 +118,7 @@ async fn a_dead_workers_job_is_taken_again_after_its_lease(pool: PgPool) {
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn a_long_job_keeps_its_lease(pool: PgPool) {
-    add(&pool, "pr:1#1", "a").await;
+    add(&pool).await;
     let runs = Arc::new(AtomicUsize::new(0));
     let slow = worker(
         &pool,
@@ -145,7 +148,7 @@ async fn a_long_job_keeps_its_lease(pool: PgPool) {
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn failures_back_off_then_end_dead_with_their_error(pool: PgPool) {
-    let id = add(&pool, "pr:1#1", "a").await;
+    let id = add(&pool).await;
     sqlx::query("update jobs set max_attempts = 3 where id = $1")
         .bind(id)
         .execute(&pool)

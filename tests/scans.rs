@@ -789,7 +789,8 @@ async fn installation_and_push_deliveries_queue_scans_in_their_transaction(pool:
     );
     assert_eq!(
         queued[0].3,
-        serde_json::json!({"installation": INSTALLATION, "repo_id": REPO_ID,
+        serde_json::json!({"kind": "scan_repository", "forge": "github",
+            "installation": INSTALLATION, "repo_id": REPO_ID,
             "repo": REPO, "commit": null, "branch": null})
     );
     assert_eq!(queued[1].1.as_deref(), Some("scan:186853007"));

@@ -3,9 +3,13 @@
 //! A lookup compares hashes inside the database's unique index, so neither the stored value
 //! nor the comparison's timing reveals a usable token.
 
+use crate::storage;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+
+/// Listing and revoking are plain storage.
+pub use crate::storage::tokens::{TokenInfo, list, revoke};
 
 /// Prefix of every token, so a leaked one is recognisable (secret scanners, logs).
 pub const PREFIX: &str = "imbt_";
@@ -42,15 +46,9 @@ pub async fn create(pool: &PgPool, owner: &str, label: Option<&str>) -> anyhow::
         "the owner must be an organisation or user login, e.g. acme"
     );
     let token = generate()?;
-    let (id,): (i64,) = sqlx::query_as(
-        "insert into api_tokens (owner, token_sha256, label) values ($1, $2, $3) returning id",
-    )
-    .bind(owner)
-    .bind(hash(&token))
-    .bind(label)
-    .fetch_one(pool)
-    .await
-    .context("could not store the token")?;
+    let id = storage::tokens::insert(pool, owner, &hash(&token), label)
+        .await
+        .context("could not store the token")?;
     Ok(NewToken {
         id,
         owner: owner.to_string(),
@@ -58,57 +56,12 @@ pub async fn create(pool: &PgPool, owner: &str, label: Option<&str>) -> anyhow::
     })
 }
 
-/// A stored token as `immutabot token list` shows it (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct TokenInfo {
-    /// Its id, for `immutabot token revoke`.
-    pub id: i64,
-    /// The owner whose report it reads.
-    pub owner: String,
-    /// Who or what uses it.
-    pub label: Option<String>,
-    /// When it was made.
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    /// When it was last accepted.
-    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// When it was revoked.
-    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// Every token, oldest first.
-pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<TokenInfo>> {
-    sqlx::query_as(
-        "select id, owner, label, created_at, last_used_at, revoked_at from api_tokens order by id",
-    )
-    .fetch_all(pool)
-    .await
-}
-
-/// Revokes a token at once. `false` when no token has this id or it was already revoked.
-pub async fn revoke(pool: &PgPool, id: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "update api_tokens set revoked_at = now() where id = $1 and revoked_at is null",
-    )
-    .bind(id)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// The owner a token reads, when it exists and is not revoked; records its use.
 pub async fn owner_of(pool: &PgPool, token: &str) -> sqlx::Result<Option<String>> {
     if !token.starts_with(PREFIX) {
         return Ok(None);
     }
-    let row: Option<(String,)> = sqlx::query_as(
-        "update api_tokens set last_used_at = now()
-         where token_sha256 = $1 and revoked_at is null
-         returning owner",
-    )
-    .bind(hash(token))
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(owner,)| owner))
+    storage::tokens::use_by_hash(pool, &hash(token)).await
 }
 
 #[cfg(test)]

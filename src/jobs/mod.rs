@@ -3,8 +3,9 @@
 pub mod review;
 pub mod scan;
 
-use crate::queue::worker::Handler;
-use crate::queue::{Job, Outcome, kind};
+use crate::forge::github::GitHubError;
+use crate::queue::worker::{Handler, Task};
+use crate::queue::{Job, Outcome};
 use sqlx::PgPool;
 use std::sync::Arc;
 
@@ -18,14 +19,31 @@ pub struct JobContext {
 
 /// The worker handler that runs every kind of job.
 pub fn handler(ctx: Arc<JobContext>) -> Handler {
-    Arc::new(move |job: Job| {
+    Arc::new(move |task: Task| {
         let ctx = ctx.clone();
         Box::pin(async move {
-            match job.kind.as_str() {
-                kind::REVIEW => review::run(&ctx, &job).await,
-                kind::SCAN => scan::run(&ctx, &job).await,
-                other => Outcome::Failed(format!("unknown job kind `{other}`")),
+            match &task.job {
+                Job::ReviewPullRequest(r) => review::run(&ctx, r).await,
+                Job::ScanRepository(s) => scan::run(&ctx, task.id, s).await,
             }
         })
     })
+}
+
+/// The outcome of a failed attempt: a 404 from the forge (the repository or pull request is
+/// gone, or the installation may no longer see it) will not change on a retry.
+fn failure(e: anyhow::Error) -> Outcome {
+    match e.downcast_ref::<GitHubError>() {
+        Some(GitHubError::NotFound { .. }) => Outcome::Permanent(format!("{e:#}")),
+        _ => Outcome::Failed(format!("{e:#}")),
+    }
+}
+
+/// What this build cannot run: jobs of a forge it has no client for yet.
+fn unsupported(repo: &crate::queue::job::ForgeRepo) -> Outcome {
+    Outcome::Permanent(format!(
+        "no {} client: {} cannot be processed",
+        repo.forge().as_str(),
+        repo.display_name()
+    ))
 }

@@ -7,14 +7,15 @@ use crate::config::{self, Config};
 use crate::forge::github::GitHubRepository;
 use crate::forge::repository::RepositoryFiles;
 use crate::forge::{ObjectId, Tree};
-use crate::ids::{CommitSha, InstallationId, RepoName};
+use crate::ids::{CommitSha, Forge, JobId};
 use crate::model::{FileReport, Format};
-use crate::queue::{Job, Outcome};
+use crate::queue::Outcome;
+use crate::queue::job::{ScanJob, scan_key_for};
 use crate::scan::files::{Recording, TreeFiles};
 use crate::scan::store::{self, Snapshot, Written};
-use crate::scan::{cache, enqueue, snapshot};
+use crate::scan::{cache, snapshot};
+use crate::storage::{repositories, scans};
 use anyhow::Context;
-use serde::Deserialize;
 use std::collections::BTreeSet;
 use tracing::{Instrument, info};
 
@@ -24,19 +25,6 @@ const MAX_EXTRA_FILES: usize = 200;
 /// chain reaches one file further per pass).
 const ROUNDS: usize = 4;
 
-/// The job's payload (written by the webhook intake, the CLI and the periodic rescan).
-#[derive(Debug, Deserialize)]
-struct Payload {
-    installation: i64,
-    repo_id: i64,
-    repo: String,
-    /// The commit to scan; the default branch's head when absent.
-    #[serde(default)]
-    commit: Option<String>,
-    #[serde(default)]
-    branch: Option<String>,
-}
-
 /// One file's fresh report and what it read: `None` when a file it asked for was not
 /// fetched, so the report must not be cached.
 struct Analysed {
@@ -45,45 +33,43 @@ struct Analysed {
     deps: Option<Vec<(String, Option<ObjectId>)>>,
 }
 
-/// Runs a scan job; every error becomes a retryable failure.
-pub async fn run(ctx: &JobContext, job: &Job) -> Outcome {
-    let p = &job.payload;
+/// Runs a scan job; errors become retryable failures, a 404 a permanent one.
+pub async fn run(ctx: &JobContext, id: JobId, job: &ScanJob) -> Outcome {
     let span = tracing::info_span!(
         "scan",
-        repo = p["repo"].as_str().unwrap_or(""),
-        commit = p["commit"].as_str().unwrap_or("")
+        repo = %job.repo.display_name(),
+        commit = job.commit.as_ref().map_or("", CommitSha::as_str)
     );
-    match scan(ctx, job).instrument(span).await {
+    match scan(ctx, id, job).instrument(span).await {
         Ok(outcome) => outcome,
-        Err(e) => Outcome::Failed(format!("{e:#}")),
+        Err(e) => super::failure(e),
     }
 }
 
-async fn scan(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
-    let p: Payload = serde_json::from_value(job.payload.clone()).context("bad job payload")?;
-    let repo = RepoName::parse(&p.repo).map_err(anyhow::Error::msg)?;
-    let installation = ctx.github.installation(InstallationId(p.installation))?;
+async fn scan(ctx: &JobContext, id: JobId, p: &ScanJob) -> anyhow::Result<Outcome> {
+    let Some((installation, repo_id, repo)) = p.repo.github() else {
+        return Ok(super::unsupported(&p.repo));
+    };
+    let repo_id = repo_id.0;
+    let installation = ctx.github.installation(installation)?;
     let forge = GitHubRepository::new(installation, repo.clone());
     let (branch, commit) = match &p.commit {
-        Some(c) => (
-            p.branch.clone(),
-            CommitSha::parse(c).map_err(anyhow::Error::msg)?,
-        ),
+        Some(c) => (p.branch.clone(), c.clone()),
         None => {
             let (branch, head) = forge.default_branch_head().await?;
-            store::remember_default_branch(&ctx.pool, p.repo_id, &branch).await?;
+            repositories::set_default_branch(&ctx.pool, repo_id, &branch).await?;
             (Some(branch), head)
         }
     };
-    if store::already_scanned(&ctx.pool, p.repo_id, commit.as_str()).await? {
+    if scans::already_scanned(&ctx.pool, repo_id, commit.as_str()).await? {
         info!(%commit, "commit already scanned");
         return Ok(Outcome::Done);
     }
-    let scan_id = store::start(&ctx.pool, p.repo_id, commit.as_str(), branch.as_deref()).await?;
-    let result = scan_commit(ctx, &forge, job, p.repo_id, &commit, scan_id).await;
+    let scan_id = scans::start(&ctx.pool, repo_id, commit.as_str(), branch.as_deref()).await?;
+    let result = scan_commit(ctx, &forge, id, repo_id, &commit, scan_id).await;
     if let Err(e) = &result {
         // Best effort: the job's own error is what matters.
-        let _ = store::fail(&ctx.pool, scan_id, &format!("{e:#}")).await;
+        let _ = scans::fail(&ctx.pool, scan_id, &format!("{e:#}")).await;
     }
     result
 }
@@ -91,7 +77,7 @@ async fn scan(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
 async fn scan_commit<R: RepositoryFiles>(
     ctx: &JobContext,
     forge: &R,
-    job: &Job,
+    job: JobId,
     repo_id: i64,
     commit: &CommitSha,
     scan_id: i64,
@@ -143,13 +129,13 @@ async fn scan_commit<R: RepositoryFiles>(
 
     let (rows, counts) = snapshot::units(&reports);
     let note = (!notes.is_empty()).then(|| notes.join("; "));
-    let key = enqueue::key(repo_id);
+    let key = scan_key_for(Forge::GitHub, repo_id);
     let written = store::write(
         &ctx.pool,
         &Snapshot {
             scan_id,
             repo_id,
-            job_id: job.id,
+            job_id: job.0,
             dedupe_key: &key,
             rows: &rows,
             counts,

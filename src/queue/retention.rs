@@ -3,6 +3,7 @@
 //! millions of rows a month in a busy organisation, and every intake and claim pays for it.
 //! What the compliance report needs (checks, findings, scans) is never deleted here.
 
+use crate::storage;
 use sqlx::PgPool;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -25,43 +26,20 @@ pub struct Pruned {
 pub async fn prune(pool: &PgPool, keep: Duration) -> sqlx::Result<Pruned> {
     // By creation time, not finish time: a job and its delivery are written in one
     // transaction, so every finished job of an expired delivery goes first.
-    let jobs = in_chunks(
-        pool,
-        keep,
-        "delete from jobs where id in (
-             select id from jobs
-              where state in ('done', 'dead', 'superseded')
-                and created_at < now() - make_interval(secs => $1)
-              limit $2)",
-    )
-    .await?;
-    // Live jobs are few and indexed (the partial indexes of the claim query).
-    let deliveries = in_chunks(
-        pool,
-        keep,
-        "delete from deliveries where guid in (
-             select guid from deliveries
-              where received_at < now() - make_interval(secs => $1)
-                and guid not in (select delivery_guid from jobs
-                                  where state in ('queued', 'running')
-                                    and delivery_guid is not null)
-              limit $2)",
-    )
-    .await?;
+    let jobs = in_chunks(|| storage::jobs::prune_finished(pool, keep, CHUNK)).await?;
+    let deliveries = in_chunks(|| storage::deliveries::prune(pool, keep, CHUNK)).await?;
     Ok(Pruned { jobs, deliveries })
 }
 
-/// Runs a delete taking the age in seconds (`$1`) and a chunk size (`$2`) until a chunk
-/// comes back short; returns the rows deleted.
-async fn in_chunks(pool: &PgPool, keep: Duration, delete: &'static str) -> sqlx::Result<u64> {
+/// Runs a chunked delete until a chunk comes back short; returns the rows deleted.
+async fn in_chunks<F, Fut>(delete: F) -> sqlx::Result<u64>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = sqlx::Result<u64>>,
+{
     let mut total = 0;
     loop {
-        let done = sqlx::query(delete)
-            .bind(keep.as_secs_f64())
-            .bind(CHUNK)
-            .execute(pool)
-            .await?
-            .rows_affected();
+        let done = delete().await?;
         total += done;
         if done < CHUNK as u64 {
             return Ok(total);

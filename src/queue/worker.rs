@@ -1,6 +1,8 @@
 //! A worker: claims jobs, keeps their lease alive while it runs them, records the outcome.
 
-use super::{Job, Outcome, claim, extend, finish};
+use super::{Claimed, Job, Outcome, claim, finish};
+use crate::ids::JobId;
+use crate::storage::jobs::extend;
 use sqlx::PgPool;
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +12,16 @@ use tokio::sync::{Notify, watch};
 use tracing::{Instrument, info, warn};
 
 /// What runs a claimed job. Errors are outcomes, never panics across the worker.
-pub type Handler = Arc<dyn Fn(Job) -> Pin<Box<dyn Future<Output = Outcome> + Send>> + Send + Sync>;
+pub type Handler = Arc<dyn Fn(Task) -> Pin<Box<dyn Future<Output = Outcome> + Send>> + Send + Sync>;
+
+/// A claimed job, decoded: what a handler gets.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// The job's id.
+    pub id: JobId,
+    /// The job.
+    pub job: Job,
+}
 
 /// Timing knobs of a worker.
 #[derive(Debug, Clone, Copy)]
@@ -75,15 +86,9 @@ impl Worker {
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind,
             delivery = job.delivery_guid.as_deref().unwrap_or(""), attempt = job.attempts);
         let started = Instant::now();
-        let outcome = if job.attempts > job.max_attempts {
-            // Claimed again after its lease expired once too often: the job keeps killing
-            // its workers. Stop here and keep it for a human.
-            Outcome::Failed(format!(
-                "gave up after {} attempts (lease expired)",
-                job.max_attempts
-            ))
-        } else {
-            self.run_leased(job.clone()).instrument(span.clone()).await
+        let outcome = match decode(&job) {
+            Err(outcome) => outcome,
+            Ok(task) => self.run_leased(task).instrument(span.clone()).await,
         };
         let kind = job.kind.clone();
         let state = finish(&self.pool, &job, &self.name, &outcome).await?;
@@ -94,18 +99,20 @@ impl Worker {
         metrics::counter!("immutabot_jobs_total", "kind" => kind, "state" => label.clone())
             .increment(1);
         span.in_scope(|| match &outcome {
-            Outcome::Failed(e) => warn!(state = %label, error = %e, "job attempt failed"),
+            Outcome::Failed(e) | Outcome::Permanent(e) => {
+                warn!(state = %label, error = %e, "job attempt failed")
+            }
             _ => info!(state = %label, seconds = elapsed, "job finished"),
         });
         Ok(true)
     }
 
-    async fn run_leased(&self, job: Job) -> Outcome {
-        let id = job.job_id();
+    async fn run_leased(&self, task: Task) -> Outcome {
+        let id = task.id;
         let handler = self.handler.clone();
         // A spawned task starts without the caller's span; carry it so job logs keep the
         // delivery id.
-        let mut work = tokio::spawn(handler(job).instrument(tracing::Span::current()));
+        let mut work = tokio::spawn(handler(task).instrument(tracing::Span::current()));
         let mut tick = tokio::time::interval(self.timing.lease / 3);
         tick.tick().await;
         loop {
@@ -130,4 +137,23 @@ impl Worker {
             }
         }
     }
+}
+
+/// The task to run, or the outcome that stops the job before it runs.
+fn decode(job: &Claimed) -> Result<Task, Outcome> {
+    if job.attempts > job.max_attempts {
+        // Claimed again after its lease expired once too often: the job keeps killing its
+        // workers. Stop here and keep it for a human.
+        return Err(Outcome::Failed(format!(
+            "gave up after {} attempts (lease expired)",
+            job.max_attempts
+        )));
+    }
+    // Retrying cannot make a payload readable.
+    let decoded =
+        Job::decode(&job.kind, &job.payload).map_err(|e| Outcome::Permanent(e.to_string()))?;
+    Ok(Task {
+        id: job.job_id(),
+        job: decoded,
+    })
 }

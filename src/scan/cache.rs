@@ -9,6 +9,7 @@
 
 use crate::forge::ObjectId;
 use crate::model::FileReport;
+use crate::storage::blobs::{self, BlobKey};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -42,18 +43,16 @@ pub async fn lookup(
     config_hash: &str,
     id_of: impl Fn(&str) -> Option<ObjectId>,
 ) -> anyhow::Result<Option<FileReport>> {
-    let deps: Option<(Vec<String>,)> = sqlx::query_as(
-        "select paths from blob_dependencies
-          where blob_sha = $1 and path = $2 and config_hash = $3",
-    )
-    .bind(blob.as_str())
-    .bind(path)
-    .bind(config_hash)
-    .fetch_optional(pool)
-    .await
-    .context("reading the analysis cache")?;
+    let plain = BlobKey {
+        blob: blob.as_str(),
+        path,
+        config_hash,
+    };
+    let deps = blobs::dependencies(pool, plain)
+        .await
+        .context("reading the analysis cache")?;
     let key = match deps {
-        Some((paths,)) => {
+        Some(paths) => {
             let deps: Vec<_> = paths
                 .into_iter()
                 .map(|p| {
@@ -65,20 +64,17 @@ pub async fn lookup(
         }
         None => config_hash.to_string(),
     };
-    let row: Option<(serde_json::Value,)> = sqlx::query_as(
-        "select report from blob_analyses where blob_sha = $1 and path = $2 and config_hash = $3",
+    let row = blobs::report(
+        pool,
+        BlobKey {
+            config_hash: &key,
+            ..plain
+        },
     )
-    .bind(blob.as_str())
-    .bind(path)
-    .bind(&key)
-    .fetch_optional(pool)
     .await
     .context("reading the analysis cache")?;
-    match row {
-        // A report the current core cannot read is a miss, not an error.
-        Some((report,)) => Ok(serde_json::from_value(report).ok()),
-        None => Ok(None),
-    }
+    // A report the current core cannot read is a miss, not an error.
+    Ok(row.and_then(|report| serde_json::from_value(report).ok()))
 }
 
 /// Caches a report that read `deps` (empty for a file that read nothing else).
@@ -90,34 +86,29 @@ pub async fn store(
     deps: &[(String, Option<ObjectId>)],
     report: &FileReport,
 ) -> anyhow::Result<()> {
+    let plain = BlobKey {
+        blob: blob.as_str(),
+        path,
+        config_hash,
+    };
     let key = if deps.is_empty() {
         config_hash.to_string()
     } else {
         let paths: Vec<&str> = deps.iter().map(|(p, _)| p.as_str()).collect();
-        sqlx::query(
-            "insert into blob_dependencies (blob_sha, path, config_hash, paths)
-             values ($1, $2, $3, $4)
-             on conflict (blob_sha, path, config_hash) do update set paths = excluded.paths",
-        )
-        .bind(blob.as_str())
-        .bind(path)
-        .bind(config_hash)
-        .bind(&paths)
-        .execute(pool)
-        .await
-        .context("writing the analysis cache")?;
+        blobs::store_dependencies(pool, plain, &paths)
+            .await
+            .context("writing the analysis cache")?;
         with_dependencies(config_hash, deps)
     };
     let report = serde_json::to_value(report).context("serialising a report")?;
-    sqlx::query(
-        "insert into blob_analyses (blob_sha, path, config_hash, report) values ($1, $2, $3, $4)
-         on conflict (blob_sha, path, config_hash) do nothing",
+    blobs::store_report(
+        pool,
+        BlobKey {
+            config_hash: &key,
+            ..plain
+        },
+        &report,
     )
-    .bind(blob.as_str())
-    .bind(path)
-    .bind(&key)
-    .bind(&report)
-    .execute(pool)
     .await
     .context("writing the analysis cache")?;
     Ok(())

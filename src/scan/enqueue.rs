@@ -1,46 +1,30 @@
-//! Queuing scans: the job, its dedupe key, and the two ways of queuing them without an event
-//! (by hand for an owner or a repository, and the periodic rescan of stale repositories).
+//! Queuing scans: the job, and the two ways of queuing them without an event (by hand for an
+//! owner or a repository, and the periodic rescan of stale repositories).
 
-use crate::ids::{CommitSha, InstallationId, JobId, RepoName};
-use crate::queue::{self, NewJob};
-use serde_json::json;
-use sqlx::{PgPool, Postgres, Transaction};
+use crate::ids::{CommitSha, InstallationId, JobId, RepoId, RepoName};
+use crate::queue::job::{ForgeRepo, Job, ScanJob};
+use crate::queue::{self};
+use crate::storage::repositories::{self, Installed};
+use sqlx::PgPool;
 use std::time::Duration;
 
-/// The dedupe key of a repository's scans: a newer commit supersedes a pending older scan.
-pub fn key(repo_id: i64) -> String {
-    format!("scan:{repo_id}")
-}
-
-/// The scan of a repository at `commit`, or at its default branch's head when `None`.
+/// The scan of a GitHub repository at `commit`, or at its default branch's head when `None`.
 pub fn job(
     installation: InstallationId,
     repo_id: i64,
     repo: &RepoName,
     commit: Option<&CommitSha>,
     branch: Option<&str>,
-) -> NewJob {
-    NewJob {
-        kind: queue::kind::SCAN,
-        payload: json!({
-            "installation": installation.0,
-            "repo_id": repo_id,
-            "repo": repo.to_string(),
-            "commit": commit.map(CommitSha::as_str),
-            "branch": branch,
-        }),
-        dedupe_key: Some(key(repo_id)),
-        head_sha: commit.map(|c| c.to_string()),
-    }
-}
-
-/// A repository the database knows, with the installation that reads it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct Known {
-    id: i64,
-    installation_id: i64,
-    owner: String,
-    name: String,
+) -> Job {
+    Job::ScanRepository(ScanJob {
+        repo: ForgeRepo::GitHub {
+            installation,
+            repo_id: RepoId(repo_id),
+            repo: repo.clone(),
+        },
+        commit: commit.cloned(),
+        branch: branch.map(str::to_string),
+    })
 }
 
 /// What was done for one repository.
@@ -52,32 +36,27 @@ pub struct Queued {
     pub job: Option<JobId>,
 }
 
-/// Only repositories that are still installed are scanned (a literal: sqlx takes only
-/// static SQL).
-macro_rules! active {
-    () => {
-        "select r.id, r.installation_id, r.owner, r.name
-           from repositories r join installations i on i.id = r.installation_id
-          where r.removed_at is null and i.deleted_at is null and i.suspended_at is null"
-    };
-}
-
-async fn queue_all(pool: &PgPool, repos: Vec<Known>) -> anyhow::Result<Vec<Queued>> {
-    let mut tx: Transaction<'_, Postgres> = pool.begin().await?;
-    let mut out = Vec::new();
-    for r in repos {
-        let Ok(name) = RepoName::parse(&format!("{}/{}", r.owner, r.name)) else {
-            continue;
-        };
-        let job = job(InstallationId(r.installation_id), r.id, &name, None, None);
-        let id = queue::enqueue(&mut tx, None, &job).await?;
-        out.push(Queued {
-            repo: name.to_string(),
-            job: id,
-        });
-    }
+async fn queue_all(pool: &PgPool, repos: Vec<Installed>) -> anyhow::Result<Vec<Queued>> {
+    let named: Vec<(RepoName, Job)> = repos
+        .into_iter()
+        .filter_map(|r| {
+            let name = RepoName::parse(&format!("{}/{}", r.owner, r.name)).ok()?;
+            let job = job(InstallationId(r.installation_id), r.id, &name, None, None);
+            Some((name, job))
+        })
+        .collect();
+    let jobs: Vec<Job> = named.iter().map(|(_, j)| j.clone()).collect();
+    let mut tx = pool.begin().await?;
+    let ids = queue::enqueue_all(&mut tx, None, &jobs).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok(named
+        .into_iter()
+        .zip(ids)
+        .map(|((name, _), job)| Queued {
+            repo: name.to_string(),
+            job,
+        })
+        .collect())
 }
 
 /// Queues a scan of every installed repository of `owner` (or only `owner/name`), at the
@@ -87,16 +66,7 @@ pub async fn by_name(
     owner: &str,
     name: Option<&str>,
 ) -> anyhow::Result<Vec<Queued>> {
-    let sql = concat!(
-        active!(),
-        " and lower(r.owner) = lower($1)
-          and ($2::text is null or lower(r.name) = lower($2)) order by r.owner, r.name"
-    );
-    let repos: Vec<Known> = sqlx::query_as(sql)
-        .bind(owner)
-        .bind(name)
-        .fetch_all(pool)
-        .await?;
+    let repos = repositories::installed_by_name(pool, owner, name).await?;
     queue_all(pool, repos).await
 }
 
@@ -104,17 +74,6 @@ pub async fn by_name(
 /// `older_than` (or that was never scanned) and that has no scan pending: a pending scan of a
 /// pushed commit is not replaced by one of the branch head.
 pub async fn stale(pool: &PgPool, older_than: Duration) -> anyhow::Result<Vec<Queued>> {
-    let sql = concat!(
-        active!(),
-        " and not exists (select 1 from scans s where s.repository_id = r.id
-                   and s.state = 'done' and s.finished_at > now() - make_interval(secs => $1))
-           and not exists (select 1 from jobs j where j.dedupe_key = 'scan:' || r.id
-                   and j.state in ('queued', 'running'))
-          order by r.id"
-    );
-    let repos: Vec<Known> = sqlx::query_as(sql)
-        .bind(older_than.as_secs_f64())
-        .fetch_all(pool)
-        .await?;
+    let repos = repositories::installed_stale(pool, older_than).await?;
     queue_all(pool, repos).await
 }

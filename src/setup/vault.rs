@@ -1,6 +1,7 @@
 //! The App's credentials at rest: what the `/setup` flow receives from GitHub, sealed with
 //! ChaCha20-Poly1305 under `IMMUTABOT_SECRET_KEY` before it touches the database.
 
+use crate::storage::credentials::{self, SealedRow};
 use anyhow::Context;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
@@ -29,9 +30,6 @@ struct Sealed {
     webhook_secret: String,
 }
 
-/// app_id, slug, html_url, nonce, sealed.
-type StoredRow = (i64, String, String, Vec<u8>, Vec<u8>);
-
 /// The 32-byte key from its 64 hex digits.
 pub fn parse_key(hex_key: &str) -> Result<[u8; 32], String> {
     let bytes = hex::decode(hex_key.trim()).map_err(|_| {
@@ -53,31 +51,30 @@ pub async fn store(pool: &PgPool, key: &[u8; 32], c: &AppCredentials) -> anyhow:
     let sealed = cipher
         .encrypt(Nonce::from_slice(&nonce_bytes), plain.as_slice())
         .map_err(|_| anyhow::anyhow!("could not seal the App credentials"))?;
-    sqlx::query(
-        "insert into app_credentials (id, app_id, slug, html_url, nonce, sealed) values (1, $1, $2, $3, $4, $5)
-         on conflict (id) do update set app_id = $1, slug = $2, html_url = $3, nonce = $4, sealed = $5,
-             created_at = now()",
-    )
-    .bind(c.app_id as i64)
-    .bind(&c.slug)
-    .bind(&c.html_url)
-    .bind(nonce_bytes.as_slice())
-    .bind(sealed)
-    .execute(pool)
-    .await
-    .context("could not store the App credentials")?;
+    let row = SealedRow {
+        app_id: c.app_id as i64,
+        slug: c.slug.clone(),
+        html_url: c.html_url.clone(),
+        nonce: nonce_bytes.to_vec(),
+        sealed,
+    };
+    credentials::store(pool, &row)
+        .await
+        .context("could not store the App credentials")?;
     Ok(())
 }
 
 /// The stored credentials, if setup was done; an error when they cannot be opened (another
 /// key).
 pub async fn load(pool: &PgPool, key: &[u8; 32]) -> anyhow::Result<Option<AppCredentials>> {
-    let row: Option<StoredRow> = sqlx::query_as(
-        "select app_id, slug, html_url, nonce, sealed from app_credentials where id = 1",
-    )
-    .fetch_optional(pool)
-    .await?;
-    let Some((app_id, slug, html_url, nonce, sealed)) = row else {
+    let Some(SealedRow {
+        app_id,
+        slug,
+        html_url,
+        nonce,
+        sealed,
+    }) = credentials::load(pool).await?
+    else {
         return Ok(None);
     };
     let cipher = ChaCha20Poly1305::new(Key::from_slice(key));

@@ -3,10 +3,13 @@
 
 use crate::forge::github::webhook::event::{Event, Installation, Repo, ReviewRequest, ScanRequest};
 use crate::forge::github::webhook::rerun::RerunRequest;
-use crate::ids::{CommitSha, InstallationId, JobId};
-use crate::queue::{self, NewJob};
-use serde_json::json;
-use sqlx::{PgPool, Postgres, Transaction};
+use crate::ids::{CommitSha, Forge, InstallationId, JobId, PrNumber, RepoId};
+use crate::queue::job::{ForgeRepo, Job, ReviewJob, pr_key_for};
+use crate::queue::{self};
+use crate::storage::deliveries::{self, DeliveryRow, ReviewIntake};
+use crate::storage::repositories::{self, InstallationRow, RepoRow};
+use crate::storage::{Tx, checks};
+use sqlx::PgPool;
 
 /// What became of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,25 +50,19 @@ pub struct Delivery<'a> {
     pub action: Option<&'a str>,
 }
 
-/// The dedupe key of a pull request's review jobs.
-pub fn pr_key(repo_id: i64, number: i64) -> String {
-    format!("pr:{repo_id}#{number}")
-}
-
 /// Records a signed delivery we could not read, so that it is kept rather than dropped.
 /// `false` when the delivery id was already recorded.
 pub async fn record_invalid(pool: &PgPool, d: &Delivery<'_>, why: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "insert into deliveries (guid, event, action, outcome, detail)
-         values ($1, $2, $3, 'invalid', $4) on conflict (guid) do nothing",
-    )
-    .bind(d.guid)
-    .bind(d.event)
-    .bind(d.action)
-    .bind(why)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let row = DeliveryRow {
+        guid: d.guid,
+        event: d.event,
+        action: d.action,
+        installation: None,
+        repository: None,
+        outcome: "invalid",
+        detail: Some(why),
+    };
+    deliveries::insert(pool, &row).await
 }
 
 /// Records a delivery and does what its event asks, atomically.
@@ -74,140 +71,158 @@ pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Res
         return review_in_one_round_trip(pool, d, r).await;
     }
     let mut tx = pool.begin().await?;
-    let (outcome, detail, installation, repository) = match event {
-        Event::Review(r) => (
-            "queued",
-            None,
-            Some(r.installation.0),
-            Some(r.repo.name.to_string()),
-        ),
-        Event::Closed {
-            repo, installation, ..
-        } => (
-            "recorded",
-            None,
-            Some(installation.0),
-            Some(repo.name.to_string()),
-        ),
-        Event::Rerun(r) => (
-            "queued",
-            None,
-            Some(r.installation.0),
-            Some(r.repo.name.to_string()),
-        ),
-        Event::Scan(s) => (
-            "queued",
-            None,
-            Some(s.installation.0),
-            Some(s.repo.name.to_string()),
-        ),
-        Event::Installation {
-            action,
-            installation,
-            repos,
-        } => {
-            let scans = action == "created" && !repos.is_empty();
-            let outcome = if scans { "queued" } else { "recorded" };
-            (outcome, None, Some(installation.id.0), None)
-        }
-        Event::InstallationRepositories {
-            installation,
-            added,
-            ..
-        } => {
-            let outcome = if added.is_empty() {
-                "recorded"
-            } else {
-                "queued"
-            };
-            (outcome, None, Some(installation.id.0), None)
-        }
-        Event::Ignored(why) => ("ignored", Some(why.as_str()), None, None),
-    };
-    let inserted: Option<(String,)> = sqlx::query_as(
-        "insert into deliveries (guid, event, action, installation_id, repository, outcome, detail)
-         values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (guid) do nothing returning guid",
-    )
-    .bind(d.guid)
-    .bind(d.event)
-    .bind(d.action)
-    .bind(installation)
-    .bind(&repository)
-    .bind(outcome)
-    .bind(detail)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if inserted.is_none() {
+    let about = About::of(event);
+    if !deliveries::insert(&mut *tx, &about.row(d)).await? {
         return Ok(Intake::Duplicate);
     }
-    let result = match event {
-        // Returned above, before the transaction began.
+    let result = act(&mut tx, d.guid, event).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
+/// What the delivery row says of an event.
+struct About<'a> {
+    outcome: &'static str,
+    detail: Option<&'a str>,
+    installation: Option<InstallationId>,
+    repository: Option<String>,
+}
+
+impl<'a> About<'a> {
+    fn of(event: &'a Event) -> About<'a> {
+        let repo = |outcome, installation: InstallationId, repo: &Repo| About {
+            outcome,
+            detail: None,
+            installation: Some(installation),
+            repository: Some(repo.name.to_string()),
+        };
+        let account = |queues: bool, i: &Installation| About {
+            outcome: if queues { "queued" } else { "recorded" },
+            detail: None,
+            installation: Some(i.id),
+            repository: None,
+        };
+        match event {
+            Event::Review(r) => repo("queued", r.installation, &r.repo),
+            Event::Rerun(r) => repo("queued", r.installation, &r.repo),
+            Event::Scan(s) => repo("queued", s.installation, &s.repo),
+            Event::Closed {
+                repo: r,
+                installation,
+                ..
+            } => repo("recorded", *installation, r),
+            Event::Installation {
+                action,
+                installation,
+                repos,
+            } => account(action == "created" && !repos.is_empty(), installation),
+            Event::InstallationRepositories {
+                installation,
+                added,
+                ..
+            } => account(!added.is_empty(), installation),
+            Event::Ignored(why) => About {
+                outcome: "ignored",
+                detail: Some(why),
+                installation: None,
+                repository: None,
+            },
+        }
+    }
+
+    fn row<'d>(&'d self, d: &'d Delivery<'_>) -> DeliveryRow<'d> {
+        DeliveryRow {
+            guid: d.guid,
+            event: d.event,
+            action: d.action,
+            installation: self.installation.map(|i| i.0),
+            repository: self.repository.as_deref(),
+            outcome: self.outcome,
+            detail: self.detail,
+        }
+    }
+}
+
+/// Does what a recorded (non-review) event asks, inside its delivery's transaction.
+async fn act(tx: &mut Tx<'_>, guid: &str, event: &Event) -> sqlx::Result<Intake> {
+    match event {
+        // Returned by `record` before the transaction began.
         Event::Review(_) => unreachable!("reviews are recorded by review_in_one_round_trip"),
-        Event::Scan(s) => push(&mut tx, d.guid, s).await?,
-        Event::Rerun(r) => rerun(&mut tx, d.guid, r).await?,
+        Event::Scan(s) => push(tx, guid, s).await,
+        Event::Rerun(r) => rerun(tx, guid, r).await,
         Event::Closed {
             repo,
             installation,
             number,
             merged,
-        } => {
-            upsert_installation_stub(&mut tx, installation.0, repo.name.owner()).await?;
-            upsert_repo(&mut tx, installation.0, repo).await?;
-            sqlx::query(
-                "insert into pull_requests (repository_id, number, head_sha, state, closed_at)
-                 values ($1, $2, '', $3, now())
-                 on conflict (repository_id, number)
-                 do update set state = excluded.state, closed_at = now()",
-            )
-            .bind(repo.id)
-            .bind(number.0)
-            .bind(if *merged { "merged" } else { "closed" })
-            .execute(&mut *tx)
-            .await?;
-            queue::cancel_pending(&mut tx, &pr_key(repo.id, number.0), "pull request closed")
-                .await?;
-            Intake::Recorded
-        }
+        } => closed(tx, *installation, repo, *number, *merged).await,
         Event::Installation {
             action,
             installation,
             repos,
-        } => {
-            upsert_installation(&mut tx, installation, action).await?;
-            for repo in repos {
-                upsert_repo(&mut tx, installation.id.0, repo).await?;
-            }
-            if action == "created" {
-                scan_all(&mut tx, d.guid, installation.id, repos).await?
-            } else {
-                Intake::Recorded
-            }
-        }
+        } => installation_changed(tx, guid, installation, action, repos).await,
         Event::InstallationRepositories {
             installation,
             added,
             removed,
-        } => {
-            upsert_installation(&mut tx, installation, "repositories").await?;
-            for repo in added {
-                upsert_repo(&mut tx, installation.id.0, repo).await?;
-            }
-            let queued = scan_all(&mut tx, d.guid, installation.id, added).await?;
-            for repo in removed {
-                // Recorded even when never seen, so the report knows it left.
-                upsert_repo(&mut tx, installation.id.0, repo).await?;
-                sqlx::query("update repositories set removed_at = now() where id = $1")
-                    .bind(repo.id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            queued
-        }
-        Event::Ignored(_) => Intake::Ignored,
-    };
-    tx.commit().await?;
-    Ok(result)
+        } => repositories_changed(tx, guid, installation, added, removed).await,
+        Event::Ignored(_) => Ok(Intake::Ignored),
+    }
+}
+
+/// A closed pull request: recorded, and its pending reviews are moot.
+async fn closed(
+    tx: &mut Tx<'_>,
+    installation: InstallationId,
+    repo: &Repo,
+    number: PrNumber,
+    merged: bool,
+) -> sqlx::Result<Intake> {
+    see_repo(tx, installation, repo).await?;
+    checks::close_pull_request(tx, repo.id, number.0, merged).await?;
+    let key = pr_key_for(Forge::GitHub, repo.id, number);
+    queue::cancel_pending(tx, &key, "pull request closed").await?;
+    Ok(Intake::Recorded)
+}
+
+/// An installation event: the account and its repositories; on `created`, a scan of each.
+async fn installation_changed(
+    tx: &mut Tx<'_>,
+    guid: &str,
+    installation: &Installation,
+    action: &str,
+    repos: &[Repo],
+) -> sqlx::Result<Intake> {
+    upsert_installation(tx, installation, action).await?;
+    for repo in repos {
+        upsert_repo(tx, installation.id, repo).await?;
+    }
+    if action == "created" {
+        scan_all(tx, guid, installation.id, repos).await
+    } else {
+        Ok(Intake::Recorded)
+    }
+}
+
+/// Repositories added to (scanned) or removed from (marked, kept) an installation.
+async fn repositories_changed(
+    tx: &mut Tx<'_>,
+    guid: &str,
+    installation: &Installation,
+    added: &[Repo],
+    removed: &[Repo],
+) -> sqlx::Result<Intake> {
+    upsert_installation(tx, installation, "repositories").await?;
+    for repo in added {
+        upsert_repo(tx, installation.id, repo).await?;
+    }
+    let queued = scan_all(tx, guid, installation.id, added).await?;
+    for repo in removed {
+        // Recorded even when never seen, so the report knows it left.
+        upsert_repo(tx, installation.id, repo).await?;
+        repositories::mark_removed(tx, repo.id).await?;
+    }
+    Ok(queued)
 }
 
 /// The common case, a pull request to review, as one statement: a batch of one.
@@ -226,44 +241,8 @@ pub async fn reviews_in_one_round_trip<'e>(
     db: impl sqlx::PgExecutor<'e>,
     batch: &[(Delivery<'_>, &ReviewRequest)],
 ) -> sqlx::Result<Vec<Intake>> {
-    let (payloads, keys): (Vec<serde_json::Value>, Vec<Option<String>>) = batch
-        .iter()
-        .map(|(_, r)| {
-            let job = review_job(r);
-            (job.payload, job.dedupe_key)
-        })
-        .unzip();
-    let column = |f: &dyn Fn(&Delivery, &ReviewRequest) -> Option<String>| -> Vec<Option<String>> {
-        batch.iter().map(|(d, r)| f(d, r)).collect()
-    };
-    let (results,): (Vec<String>,) = sqlx::query_as(
-        "select immutabot_intake_reviews($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(column(&|d, _| Some(d.guid.to_string())))
-    .bind(column(&|d, _| Some(d.event.to_string())))
-    .bind(column(&|d, _| d.action.map(str::to_string)))
-    .bind(
-        batch
-            .iter()
-            .map(|(_, r)| r.installation.0)
-            .collect::<Vec<i64>>(),
-    )
-    .bind(batch.iter().map(|(_, r)| r.repo.id).collect::<Vec<i64>>())
-    .bind(column(&|_, r| Some(r.repo.name.owner().to_string())))
-    .bind(column(&|_, r| Some(r.repo.name.name().to_string())))
-    .bind(column(&|_, r| r.repo.default_branch.clone()))
-    .bind(
-        batch
-            .iter()
-            .map(|(_, r)| r.repo.private)
-            .collect::<Vec<bool>>(),
-    )
-    .bind(batch.iter().map(|(_, r)| r.number.0).collect::<Vec<i64>>())
-    .bind(column(&|_, r| Some(r.head_sha.to_string())))
-    .bind(payloads)
-    .bind(keys)
-    .fetch_one(db)
-    .await?;
+    let rows: Vec<ReviewIntake> = batch.iter().map(|(d, r)| intake_row(d, r)).collect();
+    let results = deliveries::intake_reviews(db, &rows).await?;
     if results.len() != batch.len() {
         return Err(sqlx::Error::Protocol(format!(
             "immutabot_intake_reviews answered {} results for {} deliveries",
@@ -272,6 +251,26 @@ pub async fn reviews_in_one_round_trip<'e>(
         )));
     }
     Ok(results.iter().map(|r| from_label(r)).collect())
+}
+
+/// One delivery's row for the batch intake, its review job in stored form.
+fn intake_row<'a>(d: &Delivery<'a>, r: &'a ReviewRequest) -> ReviewIntake<'a> {
+    let job = review_job(r);
+    ReviewIntake {
+        guid: d.guid,
+        event: d.event,
+        action: d.action,
+        installation: r.installation.0,
+        repo_id: r.repo.id,
+        owner: r.repo.name.owner(),
+        name: r.repo.name.name(),
+        default_branch: r.repo.default_branch.as_deref(),
+        private: r.repo.private,
+        number: r.number.0,
+        head_sha: r.head_sha.as_str(),
+        payload: job.to_payload(),
+        key: job.dedupe_key(),
+    }
 }
 
 /// Reads the intake functions' answer: `duplicate`, `already_queued` or `queued:<job id>`.
@@ -288,82 +287,65 @@ fn from_label(result: &str) -> Intake {
     }
 }
 
-fn review_job(r: &ReviewRequest) -> NewJob {
-    let mut job = pr_review_job(r.installation, &r.repo, r.number.0, &r.head_sha);
-    job.payload["base_sha"] = r.base_sha.as_str().into();
-    job.payload["base_ref"] = r.base_ref.as_str().into();
-    job
+/// The review job a pull-request event asks for.
+fn review_job(r: &ReviewRequest) -> Job {
+    let mut job = pr_review_job(r.installation, &r.repo, r.number, &r.head_sha);
+    job.base_sha = Some(r.base_sha.clone());
+    job.base_ref = Some(r.base_ref.clone());
+    Job::ReviewPullRequest(job)
 }
 
-/// The review job of one pull request at one head (what `jobs::review` reads).
+/// The review job of one pull request at one head.
 fn pr_review_job(
     installation: InstallationId,
     repo: &Repo,
-    number: i64,
+    number: PrNumber,
     head: &CommitSha,
-) -> NewJob {
-    NewJob {
-        kind: queue::kind::REVIEW,
-        payload: json!({
-            "installation": installation.0,
-            "repo_id": repo.id,
-            "repo": repo.name.to_string(),
-            "number": number,
-            "head_sha": head.as_str(),
-        }),
-        dedupe_key: Some(pr_key(repo.id, number)),
-        head_sha: Some(head.to_string()),
+) -> ReviewJob {
+    ReviewJob {
+        repo: ForgeRepo::GitHub {
+            installation,
+            repo_id: RepoId(repo.id),
+            repo: repo.name.clone(),
+        },
+        number,
+        head_sha: head.clone(),
+        base_sha: None,
+        base_ref: None,
+        rerun: false,
     }
 }
 
 /// "Re-run" on our check: a review of each open pull request whose head is the commit, found
 /// in our records (the event's own list leaves out pull requests from forks). `Ignored`, with
 /// the reason on the delivery, when none is known.
-async fn rerun(
-    tx: &mut Transaction<'_, Postgres>,
-    guid: &str,
-    r: &RerunRequest,
-) -> sqlx::Result<Intake> {
-    upsert_installation_stub(tx, r.installation.0, r.repo.name.owner()).await?;
-    upsert_repo(tx, r.installation.0, &r.repo).await?;
-    let numbers: Vec<(i64,)> = sqlx::query_as(
-        "select number from pull_requests
-          where repository_id = $1 and head_sha = $2 and state = 'open' order by number",
-    )
-    .bind(r.repo.id)
-    .bind(r.head_sha.as_str())
-    .fetch_all(&mut **tx)
-    .await?;
+async fn rerun(tx: &mut Tx<'_>, guid: &str, r: &RerunRequest) -> sqlx::Result<Intake> {
+    see_repo(tx, r.installation, &r.repo).await?;
+    let numbers = checks::open_at_head(tx, r.repo.id, r.head_sha.as_str()).await?;
     if numbers.is_empty() {
-        sqlx::query("update deliveries set outcome = 'ignored', detail = $2 where guid = $1")
-            .bind(guid)
-            .bind(format!(
-                "no open pull request with head {} is known",
-                r.head_sha.as_str()
-            ))
-            .execute(&mut **tx)
-            .await?;
+        let why = format!(
+            "no open pull request with head {} is known",
+            r.head_sha.as_str()
+        );
+        deliveries::set_ignored(tx, guid, &why).await?;
         return Ok(Intake::Ignored);
     }
-    let mut first = None;
-    for (number,) in numbers {
-        let mut job = pr_review_job(r.installation, &r.repo, number, &r.head_sha);
-        job.payload["rerun"] = true.into();
-        let id = queue::enqueue(tx, Some(guid), &job).await?;
-        first = first.or(id);
-    }
-    Ok(first.map_or(Intake::AlreadyQueued, Intake::Queued))
+    let jobs: Vec<Job> = numbers
+        .into_iter()
+        .map(|n| {
+            let mut job = pr_review_job(r.installation, &r.repo, PrNumber(n), &r.head_sha);
+            job.rerun = true;
+            Job::ReviewPullRequest(job)
+        })
+        .collect();
+    let ids = queue::enqueue_all(tx, Some(guid), &jobs).await?;
+    Ok(first_queued(&ids).map_or(Intake::AlreadyQueued, Intake::Queued))
 }
 
 /// A push to the default branch: a scan of the pushed commit, superseding a pending scan of
 /// an older one.
-async fn push(
-    tx: &mut Transaction<'_, Postgres>,
-    guid: &str,
-    s: &ScanRequest,
-) -> sqlx::Result<Intake> {
-    upsert_installation_stub(tx, s.installation.0, s.repo.name.owner()).await?;
-    upsert_repo(tx, s.installation.0, &s.repo).await?;
+async fn push(tx: &mut Tx<'_>, guid: &str, s: &ScanRequest) -> sqlx::Result<Intake> {
+    see_repo(tx, s.installation, &s.repo).await?;
     let job = crate::scan::enqueue::job(
         s.installation,
         s.repo.id,
@@ -380,123 +362,56 @@ async fn push(
 /// A scan of each repository at its default branch's head (installation events name no
 /// commit). `Recorded` when there were none.
 async fn scan_all(
-    tx: &mut Transaction<'_, Postgres>,
+    tx: &mut Tx<'_>,
     guid: &str,
     installation: InstallationId,
     repos: &[Repo],
 ) -> sqlx::Result<Intake> {
-    let mut first = None;
-    for r in repos {
-        let job = crate::scan::enqueue::job(installation, r.id, &r.name, None, None);
-        let id = queue::enqueue(tx, Some(guid), &job).await?;
-        first = first.or(id);
-    }
-    Ok(match (first, repos.is_empty()) {
+    let jobs: Vec<Job> = repos
+        .iter()
+        .map(|r| crate::scan::enqueue::job(installation, r.id, &r.name, None, None))
+        .collect();
+    let ids = queue::enqueue_all(tx, Some(guid), &jobs).await?;
+    Ok(match (first_queued(&ids), repos.is_empty()) {
         (Some(id), _) => Intake::Queued(id),
         (None, true) => Intake::Recorded,
         (None, false) => Intake::AlreadyQueued,
     })
 }
 
-/// Pull-request events do not name the account; the owner is a good stand-in until an
-/// installation event says more.
-async fn upsert_installation_stub(
-    tx: &mut Transaction<'_, Postgres>,
-    id: i64,
-    owner: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into installations (id, account_login) values ($1, $2) on conflict (id) do nothing",
-    )
-    .bind(id)
-    .bind(owner)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+fn first_queued(ids: &[Option<JobId>]) -> Option<JobId> {
+    ids.iter().flatten().next().copied()
 }
 
-async fn upsert_installation(
-    tx: &mut Transaction<'_, Postgres>,
-    i: &Installation,
-    action: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into installations (id, account_login, account_type) values ($1, $2, $3)
-         on conflict (id) do update set account_login = excluded.account_login,
-             account_type = excluded.account_type, updated_at = now(),
-             deleted_at = case when $4 = 'deleted' then now()
-                               when $4 = 'created' then null else installations.deleted_at end,
-             suspended_at = case when $4 = 'suspend' then now()
-                                 when $4 = 'unsuspend' then null else installations.suspended_at end",
-    )
-    .bind(i.id.0)
-    .bind(&i.account_login)
-    .bind(&i.account_type)
-    .bind(action)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+/// The installation and repository an event about a repository names. Pull-request and push
+/// events do not name the account; the owner is a good stand-in until an installation event
+/// says more.
+async fn see_repo(tx: &mut Tx<'_>, installation: InstallationId, repo: &Repo) -> sqlx::Result<()> {
+    repositories::upsert_installation_stub(tx, installation.0, repo.name.owner()).await?;
+    upsert_repo(tx, installation, repo).await
 }
 
-async fn upsert_repo(
-    tx: &mut Transaction<'_, Postgres>,
-    installation: i64,
-    r: &Repo,
-) -> sqlx::Result<()> {
+async fn upsert_installation(tx: &mut Tx<'_>, i: &Installation, action: &str) -> sqlx::Result<()> {
+    let row = InstallationRow {
+        id: i.id.0,
+        account_login: &i.account_login,
+        account_type: &i.account_type,
+    };
+    repositories::upsert_installation(tx, row, action).await
+}
+
+async fn upsert_repo(tx: &mut Tx<'_>, installation: InstallationId, r: &Repo) -> sqlx::Result<()> {
+    let row = RepoRow {
+        installation: installation.0,
+        id: r.id,
+        name: &r.name,
+        default_branch: r.default_branch.as_deref(),
+        private: r.private,
+    };
     // Every delivery of a repository names it; writing its row each time would make all of
     // them queue on one row lock until commit. Write only what is new or changed.
-    let same: Option<(bool,)> = sqlx::query_as(
-        "select true from repositories
-          where id = $1 and installation_id is not distinct from $2 and owner = $3 and name = $4
-            and ($5::text is null or default_branch is not distinct from $5)
-            and private = $6 and removed_at is null",
-    )
-    .bind(r.id)
-    .bind(installation)
-    .bind(r.name.owner())
-    .bind(r.name.name())
-    .bind(&r.default_branch)
-    .bind(r.private)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if same.is_some() {
+    if repositories::is_unchanged(tx, row).await? {
         return Ok(());
     }
-    write_repository(
-        &mut **tx,
-        installation,
-        r.id,
-        &r.name,
-        r.default_branch.as_deref(),
-        r.private,
-    )
-    .await
-}
-
-/// Inserts or updates a repository's row (and marks it present again).
-pub async fn write_repository<'e>(
-    db: impl sqlx::PgExecutor<'e>,
-    installation: i64,
-    id: i64,
-    name: &crate::ids::RepoName,
-    default_branch: Option<&str>,
-    private: bool,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into repositories (id, installation_id, owner, name, default_branch, private)
-         values ($1, $2, $3, $4, $5, $6)
-         on conflict (id) do update set installation_id = excluded.installation_id,
-             owner = excluded.owner, name = excluded.name,
-             default_branch = coalesce(excluded.default_branch, repositories.default_branch),
-             private = excluded.private, removed_at = null",
-    )
-    .bind(id)
-    .bind(installation)
-    .bind(name.owner())
-    .bind(name.name())
-    .bind(default_branch)
-    .bind(private)
-    .execute(db)
-    .await?;
-    Ok(())
+    repositories::write(&mut **tx, row).await
 }

@@ -13,27 +13,13 @@ mod remember;
 use super::JobContext;
 use crate::forge::github::GitHubPullRequest;
 use crate::forge::review::ChangeRequest;
-use crate::ids::{CommitSha, InstallationId, PrNumber, RepoName};
-use crate::queue::{Job, Outcome};
+use crate::ids::{CommitSha, PrNumber};
+use crate::queue::Outcome;
+use crate::queue::job::ReviewJob;
 use crate::review::MAX_COMMENTS;
 use crate::review::plan;
-use anyhow::Context;
-use serde::Deserialize;
 use sqlx::PgPool;
 use tracing::{Instrument, info};
-
-/// The job's payload (written by the webhook intake).
-#[derive(Debug, Deserialize)]
-struct Payload {
-    installation: i64,
-    repo_id: i64,
-    repo: String,
-    number: i64,
-    head_sha: String,
-    /// Asked for by "Re-run" on our check: a new check run even if this head has one.
-    #[serde(default)]
-    rerun: bool,
-}
 
 /// What one review is of: a head commit of a request, and where its history goes.
 #[derive(Debug, Clone)]
@@ -48,31 +34,31 @@ pub struct Target {
     pub rerun: bool,
 }
 
-/// Runs a GitHub review job; every error becomes a retryable failure.
-pub async fn run(ctx: &JobContext, job: &Job) -> Outcome {
-    let p = &job.payload;
+/// Runs a GitHub review job; errors become retryable failures, a 404 a permanent one.
+pub async fn run(ctx: &JobContext, job: &ReviewJob) -> Outcome {
     let span = tracing::info_span!(
         "review",
-        repo = p["repo"].as_str().unwrap_or(""),
-        pr = p["number"].as_i64().unwrap_or(0),
-        head = p["head_sha"].as_str().unwrap_or("")
+        repo = %job.repo.display_name(),
+        pr = job.number.0,
+        head = %job.head_sha
     );
+    let Some((installation, repo_id, repo)) = job.repo.github() else {
+        return super::unsupported(&job.repo);
+    };
     let reviewed = async {
-        let p: Payload = serde_json::from_value(job.payload.clone()).context("bad job payload")?;
-        let repo = RepoName::parse(&p.repo).map_err(anyhow::Error::msg)?;
         let target = Target {
-            repo_id: p.repo_id,
-            number: PrNumber(p.number),
-            head: CommitSha::parse(&p.head_sha).map_err(anyhow::Error::msg)?,
-            rerun: p.rerun,
+            repo_id: repo_id.0,
+            number: job.number,
+            head: job.head_sha.clone(),
+            rerun: job.rerun,
         };
-        let installation = ctx.github.installation(InstallationId(p.installation))?;
-        let request = GitHubPullRequest::new(installation, repo, target.number);
+        let installation = ctx.github.installation(installation)?;
+        let request = GitHubPullRequest::new(installation, repo.clone(), target.number);
         review(&ctx.pool, &request, &target).await
     };
     match reviewed.instrument(span).await {
         Ok(outcome) => outcome,
-        Err(e) => Outcome::Failed(format!("{e:#}")),
+        Err(e) => super::failure(e),
     }
 }
 

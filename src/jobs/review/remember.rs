@@ -4,9 +4,9 @@
 
 use crate::forge::Conclusion;
 use crate::forge::review::{ChangeRequest, StatusId};
-use crate::history::{self, CheckCounts, FindingRecord};
 use crate::model::{FileReport, ReadOnly};
 use crate::review::plan::{Placement, Plan};
+use crate::storage::checks::{self as history, CheckCounts, FindingRecord};
 use sqlx::PgPool;
 use std::collections::HashSet;
 

@@ -1,6 +1,8 @@
-//! The check history: one row per head commit checked, and every finding with the checks it
-//! was first and last seen in. The compliance report reads these tables.
+//! The `pull_requests`, `checks` and `findings` tables: one row per head commit checked, and
+//! every finding with the checks it was first and last seen in. The compliance report reads
+//! them.
 
+use super::Tx;
 use sqlx::PgPool;
 
 /// A finding as the history stores it.
@@ -163,4 +165,38 @@ pub async fn finish_check(
     .await?;
     tx.commit().await?;
     Ok(fixed.into_iter().map(|(f,)| f).collect())
+}
+
+/// Records a closed (or merged) pull request.
+pub async fn close_pull_request(
+    tx: &mut Tx<'_>,
+    repo_id: i64,
+    number: i64,
+    merged: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into pull_requests (repository_id, number, head_sha, state, closed_at)
+         values ($1, $2, '', $3, now())
+         on conflict (repository_id, number)
+         do update set state = excluded.state, closed_at = now()",
+    )
+    .bind(repo_id)
+    .bind(number)
+    .bind(if merged { "merged" } else { "closed" })
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The open pull requests of a repository whose head is `head_sha`, by number.
+pub async fn open_at_head(tx: &mut Tx<'_>, repo_id: i64, head_sha: &str) -> sqlx::Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "select number from pull_requests
+          where repository_id = $1 and head_sha = $2 and state = 'open' order by number",
+    )
+    .bind(repo_id)
+    .bind(head_sha)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|(n,)| n).collect())
 }

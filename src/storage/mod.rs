@@ -1,0 +1,45 @@
+//! Every SQL statement of the service, one file per group of tables. Callers keep their
+//! logic and pass our own small types; what sqlx shows of itself is the pool, a transaction
+//! and its error.
+//!
+//! Queries use `sqlx::query_as` at run time (README, design notes), and every one of them
+//! runs in the test suite against a real Postgres.
+
+pub mod blobs;
+pub mod checks;
+pub mod credentials;
+pub mod deliveries;
+pub mod jobs;
+pub mod report;
+pub mod repositories;
+pub mod scans;
+pub mod schema;
+pub mod tokens;
+
+/// A transaction on the service's database.
+pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Postgres>;
+
+/// Runs a delete that takes an age in seconds (`$1`) and a row limit (`$2`); returns the
+/// rows deleted. Retention deletes in chunks, so that no statement holds its locks for long.
+async fn delete_older(
+    pool: &sqlx::PgPool,
+    delete: &'static str,
+    keep: std::time::Duration,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(delete)
+        .bind(keep.as_secs_f64())
+        .bind(limit)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Serialises work on one key (a pull request, a repository) until the transaction ends.
+pub async fn lock_key(tx: &mut Tx<'_>, key: &str) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
