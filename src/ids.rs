@@ -16,6 +16,16 @@ pub struct InstallationId(pub i64);
 #[serde(transparent)]
 pub struct PrNumber(pub i64);
 
+/// A GitLab project's numeric id (what `/projects/:id/…` takes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProjectId(pub i64);
+
+/// A merge request's number within its GitLab project (`iid`, not the global `id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MergeRequestIid(pub i64);
+
 /// A queue job's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -2,6 +2,10 @@
 //! crosses out is the small set of types below.
 
 pub mod github;
+pub mod gitlab;
+pub(crate) mod link;
+pub mod retry;
+pub(crate) mod urls;
 
 use crate::ids::CommitSha;
 use serde::{Deserialize, Serialize};

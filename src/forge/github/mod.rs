@@ -20,7 +20,6 @@ mod git;
 mod graphql;
 mod installation;
 mod jwt;
-mod link;
 mod manifest;
 mod pacing;
 mod pulls;
