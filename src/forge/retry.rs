@@ -145,6 +145,14 @@ impl Decision {
     }
 }
 
+/// Why an attempt got no usable answer.
+pub(crate) enum Failure {
+    /// Connection error or timeout: worth another attempt.
+    Transient(anyhow::Error),
+    /// Retrying would fail the same way (an oversized body, a token that is no header value).
+    Permanent(anyhow::Error),
+}
+
 /// `retry-after` in seconds (neither GitHub nor GitLab sends the HTTP-date form).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get("retry-after")?.to_str().ok()?;
@@ -157,12 +165,14 @@ pub(crate) fn jittered(wait: Duration) -> Duration {
     wait.mul_f64(0.5 + fastrand::f64() / 2.0)
 }
 
+/// What the forges' retry tests share: a small policy and headers from pairs.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
     use http::HeaderValue;
 
-    fn policy() -> RetryPolicy {
+    /// Four attempts, 100 ms doubling to a 350 ms cap, a 60 s fallback, at most 600 s asked.
+    pub(crate) fn policy() -> RetryPolicy {
         RetryPolicy {
             max_attempts: 4,
             base_delay: Duration::from_millis(100),
@@ -172,10 +182,23 @@ mod tests {
         }
     }
 
-    fn retry_after_of(secs: &str) -> HeaderMap {
+    /// A header map of `(name, value)` pairs.
+    pub(crate) fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
-        map.insert("retry-after", HeaderValue::from_str(secs).unwrap());
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
         map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{headers, policy};
+    use super::*;
+
+    fn retry_after_of(secs: &str) -> HeaderMap {
+        headers(&[("retry-after", secs)])
     }
 
     #[test]

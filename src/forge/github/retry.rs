@@ -98,25 +98,7 @@ fn rate_limit_wait(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
-
-    fn policy() -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(350),
-            secondary_fallback: Duration::from_secs(60),
-            max_wait: Duration::from_secs(600),
-        }
-    }
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, HeaderValue::from_str(value).unwrap());
-        }
-        map
-    }
+    use crate::forge::retry::testing::{headers, policy};
 
     const NOW: u64 = 1_800_000_000;
 

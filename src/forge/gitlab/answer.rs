@@ -84,65 +84,58 @@ fn flatten(value: &Value) -> String {
 mod tests {
     use super::*;
 
-    fn answer(status: u16, body: &str) -> Answer {
-        Answer {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: Bytes::from(body.to_string()),
+    impl From<(u16, &str)> for Answer {
+        fn from((status, body): (u16, &str)) -> Answer {
+            Answer {
+                status: StatusCode::from_u16(status).unwrap(),
+                headers: HeaderMap::new(),
+                body: Bytes::from(body.to_string()),
+            }
         }
     }
 
     #[test]
     fn messages_in_every_shape_gitlab_sends() {
-        let line_code = r#"{"message":"400 Bad request - Note {:line_code=>[\"can't be blank\", \"must be a valid line code\"]}"}"#;
-        assert_eq!(
-            answer(400, line_code).message(),
-            r#"400 Bad request - Note {:line_code=>["can't be blank", "must be a valid line code"]}"#
-        );
-        assert_eq!(
-            answer(
-                400,
-                r#"{"message":{"title":["can't be blank"],"base":["x","y"]}}"#
-            )
-            .message(),
-            "base x, y; title can't be blank"
-        );
-        assert_eq!(
-            answer(400, r#"{"error":"body is missing"}"#).message(),
-            "body is missing"
-        );
-        assert_eq!(
-            answer(
-                401,
-                r#"{"error":"invalid_token","error_description":"Token is expired."}"#
-            )
-            .message(),
-            "invalid_token: Token is expired."
-        );
-        assert_eq!(
-            answer(502, "<html>bad gateway</html>").message(),
-            "<html>bad gateway</html>"
-        );
+        let cases = [
+            (
+                r#"{"message":"400 Bad request - Note {:line_code=>[\"can't be blank\", \"must be a valid line code\"]}"}"#,
+                r#"400 Bad request - Note {:line_code=>["can't be blank", "must be a valid line code"]}"#,
+            ),
+            (
+                r#"{"message":{"title":["can't be blank"],"base":["x","y"]}}"#,
+                "base x, y; title can't be blank",
+            ),
+            (r#"{"error":"body is missing"}"#, "body is missing"),
+            (
+                r#"{"error":"invalid_token","error_description":"Token is expired."}"#,
+                "invalid_token: Token is expired.",
+            ),
+            ("<html>bad gateway</html>", "<html>bad gateway</html>"),
+        ];
+        for (body, message) in cases {
+            assert_eq!(Answer::from((400, body)).message(), message, "{body}");
+        }
     }
 
     #[test]
     fn statuses_map_to_errors() {
-        assert!(answer(201, "{}").into_result("x").is_ok());
+        let error = |status, body| Answer::from((status, body)).into_result("GET /a").err();
+        assert!(error(201, "{}").is_none());
         assert!(matches!(
-            answer(404, r#"{"message":"404 Project Not Found"}"#).into_result("GET /a"),
-            Err(GitLabError::NotFound { what }) if what == "GET /a"
+            error(404, r#"{"message":"404 Project Not Found"}"#),
+            Some(GitLabError::NotFound { what }) if what == "GET /a"
         ));
         assert!(matches!(
-            answer(400, r#"{"message":"400 Bad request"}"#).into_result("x"),
-            Err(GitLabError::Refused { status: 400, .. })
+            error(422, r#"{"message":"x"}"#),
+            Some(GitLabError::Refused { status: 422, .. })
         ));
         assert!(matches!(
-            answer(401, r#"{"message":"401 Unauthorized"}"#).into_result("x"),
-            Err(GitLabError::Unauthorized { status: 401, message, .. }) if message == "401 Unauthorized"
+            error(401, r#"{"message":"401 Unauthorized"}"#),
+            Some(GitLabError::Unauthorized { status: 401, message, .. }) if message == "401 Unauthorized"
         ));
         assert!(matches!(
-            answer(503, "").into_result("x"),
-            Err(GitLabError::Status { status: 503, .. })
+            error(503, ""),
+            Some(GitLabError::Status { status: 503, .. })
         ));
     }
 }

@@ -4,7 +4,7 @@
 use super::GitLabError;
 use super::answer::Answer;
 use crate::forge::link::next_link;
-use crate::forge::retry::{Decision, RetryPolicy, RetryReason, retry_after};
+use crate::forge::retry::{Decision, Failure, RetryPolicy, RetryReason, retry_after};
 use crate::forge::urls::ApiRoot;
 use crate::ids::ProjectId;
 use anyhow::Context;
@@ -133,14 +133,6 @@ impl Request {
     pub(crate) fn what(&self) -> String {
         format!("{} {}", self.method, self.url.path())
     }
-}
-
-/// Why an attempt got no usable answer.
-enum Failure {
-    /// Connection error or timeout: worth another attempt.
-    Transient(anyhow::Error),
-    /// Retrying would fail the same way (an oversized body).
-    Permanent(anyhow::Error),
 }
 
 impl GitLabClient {
@@ -459,14 +451,7 @@ fn rate_limit_wait(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, HeaderValue::from_str(value).unwrap());
-        }
-        map
-    }
+    use crate::forge::retry::testing::headers;
 
     #[test]
     fn pages_continue_by_number_then_by_link() {

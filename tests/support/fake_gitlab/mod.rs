@@ -250,12 +250,9 @@ impl FakeGitLab {
     /// The next `times` requests with `method` (or `*`) whose path (no query) matches
     /// `pattern` get `fault` (see the fake GitHub's `faults::matches` for the syntax).
     pub fn fail_next(&self, method: &str, pattern: &str, fault: Fault, times: usize) -> &Self {
-        self.lock().faults.push(FaultRule {
-            method: method.to_ascii_uppercase(),
-            pattern: pattern.into(),
-            fault,
-            remaining: times,
-        });
+        self.lock()
+            .faults
+            .push(FaultRule::new(method, pattern, fault, times));
         self
     }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State as AxState};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -161,17 +161,6 @@ pub fn user_of(state: &State, headers: &axum::http::HeaderMap) -> Result<String,
         .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "401 Unauthorized"))
 }
 
-fn fault_response(f: &Fault) -> Response {
-    let mut r = Response::new(Body::from(f.body.clone()));
-    *r.status_mut() = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (k, v) in &f.headers {
-        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
-            r.headers_mut().insert(k, v);
-        }
-    }
-    r
-}
-
 /// Takes the first scripted fault that matches this request, if any.
 fn take_fault(state: &mut State, method: &str, path: &str) -> Option<Fault> {
     let bare = path.strip_prefix("/api/v4").unwrap_or(path);
@@ -220,7 +209,7 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
             if let Some(d) = f.delay {
                 tokio::time::sleep(d).await;
             }
-            fault_response(&f)
+            f.response()
         }
         (true, None) => next.run(req).await,
     };
