@@ -216,6 +216,16 @@ async fn files_trees_and_blobs_at_a_commit() {
 }
 
 #[tokio::test]
+async fn the_default_branch_head_of_a_project() {
+    let (fake, client) = compose_mr().await;
+    fake.set_branch(P, "main", START);
+    let (branch, head) = client.default_branch_head(ProjectId(P)).await.unwrap();
+    assert_eq!((branch.as_str(), head), ("main", sha(START)));
+    let err = client.default_branch_head(ProjectId(99)).await.unwrap_err();
+    assert!(matches!(err, GitLabError::NotFound { .. }), "{err:?}");
+}
+
+#[tokio::test]
 async fn an_added_line_gets_a_discussion_with_a_gitlab_suggestion() {
     let (fake, client) = compose_mr().await;
     let (refs, file) = read_mr(&client).await;
@@ -699,4 +709,61 @@ fn malformed_payloads_are_errors() {
             String::from_utf8_lossy(body)
         );
     }
+}
+
+// ---- the adapter the review pipeline drives ----
+
+#[tokio::test]
+async fn the_merge_request_as_a_change_request() {
+    use immutabot::forge::gitlab::{GitLabMergeRequest, SUMMARY_MARKER};
+    use immutabot::forge::review::ChangeRequest;
+    use immutabot::forge::{CheckOutput, Conclusion};
+
+    let (fake, client) = compose_mr().await;
+    let (p, iid) = ids();
+    let mr = GitLabMergeRequest::new(client, p, iid);
+    let head = mr.current().await.unwrap().head_sha;
+    let status = mr.start_status(&head, None).await.unwrap();
+    assert_eq!(mr.changed_files().await.unwrap().len(), 1);
+    let comments = [
+        comment(None, 7, SUGGESTION),
+        comment(None, 20, "line 20 is outside the hunk"),
+        ReviewComment {
+            path: "elsewhere.yaml".into(),
+            ..comment(None, 1, "not in the diff")
+        },
+    ];
+    let posting = mr.post_comments(&head, "", &comments, "key").await.unwrap();
+    assert_eq!(posting.posted, 1);
+    let refused: Vec<usize> = posting.refused.iter().map(|r| r.index).collect();
+    assert_eq!(refused, [1, 2]);
+    assert_eq!(posting.refused[0].message, LINE_CODE_MESSAGE);
+    assert_eq!(fake.discussions(P, IID).len(), 1);
+
+    let output = |title: &str| CheckOutput {
+        title: title.into(),
+        summary: "summary".into(),
+        annotations: Vec::new(),
+    };
+    mr.finish_status(&head, status, Conclusion::Failure, &output("1 finding"))
+        .await
+        .unwrap();
+    mr.finish_status(
+        &head,
+        status,
+        Conclusion::Failure,
+        &output("still 1 finding"),
+    )
+    .await
+    .unwrap();
+    let notes = fake.notes(P, IID);
+    assert_eq!(notes.len(), 1, "edited in place");
+    assert!(notes[0].body.starts_with("**still 1 finding**"));
+    assert!(notes[0].body.ends_with(SUMMARY_MARKER));
+    let states: Vec<String> = fake.statuses(P).iter().map(|s| s.state.clone()).collect();
+    assert_eq!(
+        states,
+        ["pending", "failed"],
+        "the repeated `failed` was not an error"
+    );
 }

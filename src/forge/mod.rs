@@ -4,7 +4,9 @@
 pub mod github;
 pub mod gitlab;
 pub(crate) mod link;
+pub mod repository;
 pub mod retry;
+pub mod review;
 pub(crate) mod urls;
 
 use crate::ids::CommitSha;

@@ -38,7 +38,37 @@ impl TreeJson {
     }
 }
 
+#[derive(Deserialize)]
+struct ProjectJson {
+    default_branch: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BranchJson {
+    commit: CommitJson,
+}
+
+#[derive(Deserialize)]
+struct CommitJson {
+    id: String,
+}
+
 impl GitLabClient {
+    /// The project's default branch and its head commit.
+    pub async fn default_branch_head(
+        &self,
+        project: ProjectId,
+    ) -> Result<(String, CommitSha), GitLabError> {
+        let info: ProjectJson = self.get_json(self.project_url(project, "")?).await?;
+        let branch = info.default_branch.ok_or_else(|| {
+            GitLabError::other(format!("project {} has no default branch", project.0))
+        })?;
+        let encoded = encode_path_component(&branch).map_err(GitLabError::other)?;
+        let url = self.project_url(project, &format!("/repository/branches/{encoded}"))?;
+        let head: BranchJson = self.get_json(url).await?;
+        Ok((branch, sha(&head.commit.id)?))
+    }
+
     /// The bytes of `path` at commit `at`; `None` when there is no such file there.
     pub async fn file_at(
         &self,

@@ -7,6 +7,7 @@
 //! `crate::forge` types and the small events of [`webhook`].
 
 mod answer;
+mod change;
 mod client;
 mod discussions;
 mod error;
@@ -14,12 +15,15 @@ mod files;
 mod merge_requests;
 mod notes;
 mod position;
+mod repository_files;
 mod status;
 pub mod webhook;
 
+pub use change::{GitLabMergeRequest, SUMMARY_MARKER};
 pub use client::{GitLabClient, GitLabSettings};
 pub use error::GitLabError;
 pub use merge_requests::{DiffRefs, MergeRequest};
 pub use notes::NoteId;
 pub use position::gitlab_suggestion;
+pub use repository_files::GitLabProject;
 pub use status::CommitState;

@@ -164,11 +164,21 @@ impl FakeGitLab {
             id,
             path: path.into(),
             default_branch: default_branch.into(),
+            branches: Default::default(),
             files: Default::default(),
             merge_requests: Default::default(),
             statuses: Vec::new(),
         };
         self.lock().projects.insert(id, project);
+        self
+    }
+
+    /// Moves (or creates) a branch.
+    pub fn set_branch(&self, project: i64, branch: &str, head_sha: &str) -> &Self {
+        self.lock()
+            .project_mut(project)
+            .branches
+            .insert(branch.into(), head_sha.into());
         self
     }
 

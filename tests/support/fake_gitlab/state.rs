@@ -35,6 +35,8 @@ pub struct Project {
     pub id: i64,
     pub path: String,
     pub default_branch: String,
+    /// Branch → head commit.
+    pub branches: HashMap<String, String>,
     /// (ref, path) → bytes; a ref is whatever the test used (usually a commit SHA).
     pub files: HashMap<(String, String), Vec<u8>>,
     pub merge_requests: BTreeMap<i64, MergeRequest>,

@@ -31,6 +31,11 @@ pub fn router(shared: Shared) -> Router {
     let mr = "/projects/{id}/merge_requests/{iid}";
     let api = Router::new()
         .route("/user", get(repository::user))
+        .route("/projects/{id}", get(repository::project))
+        .route(
+            "/projects/{id}/repository/branches/{branch}",
+            get(repository::branch),
+        )
         .route(
             "/projects/{id}/repository/files/{path}/raw",
             get(repository::raw_file),

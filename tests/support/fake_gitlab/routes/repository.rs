@@ -30,6 +30,30 @@ fn project_missing() -> super::ApiError {
     error(StatusCode::NOT_FOUND, "404 Project Not Found")
 }
 
+pub async fn project(AxState(shared): AxState<Shared>, Path(id): Path<i64>) -> ApiResult {
+    let st = lock(&shared);
+    let p = st.projects.get(&id).ok_or_else(project_missing)?;
+    let web_url = format!("{}/{}", st.base_url, p.path);
+    let answer = json!({ "id": id, "path_with_namespace": p.path, "default_branch": p.default_branch, "web_url": web_url });
+    Ok(json_response(StatusCode::OK, answer))
+}
+
+pub async fn branch(
+    AxState(shared): AxState<Shared>,
+    Path((id, name)): Path<(i64, String)>,
+) -> ApiResult {
+    let st = lock(&shared);
+    let p = st.projects.get(&id).ok_or_else(project_missing)?;
+    let head = p
+        .branches
+        .get(&name)
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "404 Branch Not Found"))?;
+    Ok(json_response(
+        StatusCode::OK,
+        json!({ "name": name, "commit": { "id": head }, "default": name == p.default_branch }),
+    ))
+}
+
 pub async fn raw_file(
     AxState(shared): AxState<Shared>,
     Path((id, path)): Path<(i64, String)>,
