@@ -7,6 +7,7 @@ use super::merge_requests::DiffRefs;
 use super::position::{gitlab_suggestion, position};
 use crate::forge::{ChangedFile, ReviewComment, ReviewThread, ThreadComment};
 use crate::ids::{MergeRequestIid, ProjectId};
+use crate::review::marker::fingerprint_of;
 use http::Method;
 use serde::{Deserialize, Serialize};
 
@@ -139,8 +140,8 @@ impl GitLabClient {
         Ok(created.id)
     }
 
-    /// A thread on `path` whose first comment is exactly `body`: one made by an attempt
-    /// whose answer was lost.
+    /// A thread on `path` whose first comment is `body`, or carries its fingerprint (GitLab
+    /// may store the text slightly otherwise): one made by an attempt whose answer was lost.
     async fn find_discussion(
         &self,
         project: ProjectId,
@@ -148,10 +149,14 @@ impl GitLabClient {
         path: &str,
         body: &str,
     ) -> Result<Option<CreatedJson>, GitLabError> {
+        let fingerprint = fingerprint_of(body);
+        let same = |posted: &str| {
+            posted == body || (fingerprint.is_some() && fingerprint_of(posted) == fingerprint)
+        };
         let threads = self.discussions(project, iid).await?;
         Ok(threads
             .into_iter()
-            .find(|t| t.path == path && t.comments.first().is_some_and(|c| c.body == body))
+            .find(|t| t.path == path && t.comments.first().is_some_and(|c| same(&c.body)))
             .map(|t| CreatedJson { id: t.id }))
     }
 

@@ -11,7 +11,7 @@ use sha1::{Digest, Sha1};
 use super::super::LINE_CODE_MESSAGE;
 use super::super::lines::{Line, line_code, lines};
 use super::super::state::{Discussion, MergeRequest, Note};
-use super::merge_requests::{find_mr, note_json};
+use super::merge_requests::{find_mr, mr_page, note_json};
 use super::{ApiError, ApiResult, Shared, error, json_response, lock, missing, paged, user_of};
 
 fn discussion_json(d: &Discussion) -> Value {
@@ -31,17 +31,12 @@ fn discussion_json(d: &Discussion) -> Value {
 
 pub async fn list(
     AxState(shared): AxState<Shared>,
-    Path((id, iid)): Path<(i64, i64)>,
+    Path(ids): Path<(i64, i64)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    let mut st = lock(&shared);
-    let base = format!(
-        "{}/api/v4/projects/{id}/merge_requests/{iid}/discussions",
-        st.base_url
-    );
-    let mr = find_mr(&mut st, id, iid)?;
-    let items = mr.discussions.iter().map(discussion_json).collect();
-    Ok(paged(items, &q, &base))
+    mr_page(&shared, ids, "discussions", &q, |mr| {
+        mr.discussions.iter().map(discussion_json).collect()
+    })
 }
 
 fn refused() -> ApiError {

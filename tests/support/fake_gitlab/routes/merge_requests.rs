@@ -66,47 +66,54 @@ pub async fn merge_request(
     ))
 }
 
-pub async fn diffs(
-    AxState(shared): AxState<Shared>,
-    Path((id, iid)): Path<(i64, i64)>,
-    Query(q): Query<HashMap<String, String>>,
+/// One page of a merge request's listing `what` (`diffs`, `notes`, …), its items made by `items`.
+pub fn mr_page(
+    shared: &Shared,
+    (id, iid): (i64, i64),
+    what: &str,
+    q: &HashMap<String, String>,
+    items: impl FnOnce(&MergeRequest) -> Vec<Value>,
 ) -> ApiResult {
-    let mut st = lock(&shared);
-    let base = format!(
-        "{}/api/v4/projects/{id}/merge_requests/{iid}/diffs",
+    let mut st = lock(shared);
+    let url = format!(
+        "{}/api/v4/projects/{id}/merge_requests/{iid}/{what}",
         st.base_url
     );
-    let mr = find_mr(&mut st, id, iid)?;
-    let items = mr
-        .diffs
-        .iter()
-        .map(|d| {
+    let all = items(find_mr(&mut st, id, iid)?);
+    Ok(paged(all, q, &url))
+}
+
+pub async fn diffs(
+    AxState(shared): AxState<Shared>,
+    Path(ids): Path<(i64, i64)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    mr_page(&shared, ids, "diffs", &q, |mr| {
+        let entry = |d: &super::super::state::Diff| {
             json!({
                 "old_path": d.old_path, "new_path": d.new_path,
                 "a_mode": "100644", "b_mode": "100644",
                 "new_file": d.new_file, "renamed_file": d.renamed_file, "deleted_file": d.deleted_file,
                 "diff": d.diff, "too_large": d.too_large, "collapsed": d.too_large,
             })
-        })
-        .collect();
-    Ok(paged(items, &q, &base))
+        };
+        mr.diffs.iter().map(entry).collect()
+    })
 }
 
+/// Every note: the summary notes and, as GitLab lists them too, the discussions' notes.
 pub async fn list_notes(
     AxState(shared): AxState<Shared>,
-    Path((id, iid)): Path<(i64, i64)>,
+    Path(ids): Path<(i64, i64)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    let mut st = lock(&shared);
-    let base = format!(
-        "{}/api/v4/projects/{id}/merge_requests/{iid}/notes",
-        st.base_url
-    );
-    let mr = find_mr(&mut st, id, iid)?;
-    let mut items: Vec<Value> = mr.notes.iter().map(|n| note_json(n, None)).collect();
-    let in_threads = mr.discussions.iter().flat_map(|d| &d.notes);
-    items.extend(in_threads.map(|n| note_json(n, Some("DiffNote"))));
-    Ok(paged(items, &q, &base))
+    mr_page(&shared, ids, "notes", &q, |mr| {
+        let plain = mr.notes.iter().map(|n| note_json(n, None));
+        let in_threads = mr.discussions.iter().flat_map(|d| &d.notes);
+        plain
+            .chain(in_threads.map(|n| note_json(n, Some("DiffNote"))))
+            .collect()
+    })
 }
 
 fn body_of(body: &Value) -> Result<String, ApiError> {
