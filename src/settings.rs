@@ -81,6 +81,9 @@ pub struct ServeArgs {
     /// A GitLab project, group or bot-user token with the `api` scope.
     #[arg(long, env = "GITLAB_TOKEN", hide_env_values = true)]
     pub gitlab_token: Option<String>,
+    /// A file holding the GitLab token.
+    #[arg(long, env = "GITLAB_TOKEN_FILE")]
+    pub gitlab_token_file: Option<PathBuf>,
     /// The GitLab webhook's secret token; several, comma-separated, while rotating.
     #[arg(long, env = "GITLAB_WEBHOOK_SECRET", hide_env_values = true)]
     pub gitlab_webhook_secret: Option<String>,
@@ -196,6 +199,7 @@ impl ServeArgs {
             || self.secret_key.is_some();
         let gitlab_wanted = self.gitlab_url.is_some()
             || self.gitlab_token.is_some()
+            || self.gitlab_token_file.is_some()
             || self.gitlab_webhook_secret.is_some();
         if !github_wanted && !gitlab_wanted {
             errors.push(NO_FORGE.into());
@@ -340,10 +344,26 @@ impl ServeArgs {
         })
     }
 
+    /// The token as given, or read from its file (never both).
+    fn gitlab_token_text(&self) -> Result<Option<String>, String> {
+        match (&self.gitlab_token, &self.gitlab_token_file) {
+            (Some(_), Some(_)) => Err("set GITLAB_TOKEN or GITLAB_TOKEN_FILE, not both".into()),
+            (Some(text), None) => Ok(Some(text.clone())),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(Some)
+                .map_err(|e| format!("GITLAB_TOKEN_FILE {}: {e}", path.display())),
+            (None, None) => Ok(None),
+        }
+    }
+
     /// GitLab's instance, token and webhook secret, each checked.
     fn gitlab(&self, errors: &mut Vec<String>) -> Option<GitLabConfig> {
         let url = take(errors, gitlab_url(self.gitlab_url.as_deref()));
-        let token = take(errors, gitlab_token(self.gitlab_token.as_deref()));
+        let token = take(
+            errors,
+            self.gitlab_token_text()
+                .and_then(|t| gitlab_token(t.as_deref())),
+        );
         let webhook_secrets = take(
             errors,
             webhook_secrets(
@@ -444,7 +464,7 @@ fn gitlab_url(value: Option<&str>) -> Result<String, String> {
 fn gitlab_token(value: Option<&str>) -> Result<SecretString, String> {
     match value.map(str::trim) {
         None | Some("") => Err(
-            "GITLAB_TOKEN is not set (a project, group or bot-user access token with the api scope)"
+            "GITLAB_TOKEN or GITLAB_TOKEN_FILE is not set (a project, group or bot-user access token with the api scope)"
                 .into(),
         ),
         Some(t) if t.bytes().all(|b| b.is_ascii_graphic()) => Ok(SecretString::from(t.to_string())),
@@ -594,6 +614,7 @@ mod tests {
             secret_key: None,
             gitlab_url: url.map(Into::into),
             gitlab_token: token.map(Into::into),
+            gitlab_token_file: None,
             gitlab_webhook_secret: secret.map(Into::into),
             ..parse(&[])
         }
@@ -623,7 +644,7 @@ mod tests {
             errors(gitlab_only(Some("ftp://x"), None, Some(""))),
             [
                 "GITLAB_URL `ftp://x` is not an http(s) URL (e.g. https://gitlab.com)",
-                "GITLAB_TOKEN is not set (a project, group or bot-user access token with the api scope)",
+                "GITLAB_TOKEN or GITLAB_TOKEN_FILE is not set (a project, group or bot-user access token with the api scope)",
                 "GITLAB_WEBHOOK_SECRET is empty",
             ]
         );

@@ -40,6 +40,7 @@ fn settings(url: &str, token: &str) -> GitLabSettings {
         },
         request_timeout: Duration::from_secs(5),
         diff_refs_delay: Duration::from_millis(10),
+        write_interval: Duration::from_millis(5),
         ..GitLabSettings::new(url, SecretString::from(token.to_string()))
     }
 }

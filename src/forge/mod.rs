@@ -4,6 +4,7 @@
 pub mod github;
 pub mod gitlab;
 pub(crate) mod link;
+pub(crate) mod pacing;
 pub mod repository;
 pub mod retry;
 pub mod review;

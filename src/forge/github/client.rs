@@ -4,9 +4,9 @@
 use super::GitHubError;
 use super::answer::Answer;
 use super::credentials::Credentials;
-use super::pacing::Pacer;
 use super::retry::{Decision, Outcome, RetryPolicy, RetryReason, decide, jittered};
 use super::urls::ApiRoot;
+use crate::forge::pacing::Pacer;
 use crate::forge::retry::Failure;
 use anyhow::Context;
 use http::header::{ACCEPT, AUTHORIZATION};

@@ -22,7 +22,6 @@ mod graphql;
 mod installation;
 mod jwt;
 mod manifest;
-mod pacing;
 mod pulls;
 mod repositories;
 mod repository_files;

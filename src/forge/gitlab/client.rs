@@ -4,6 +4,7 @@
 use super::GitLabError;
 use super::answer::Answer;
 use crate::forge::link::next_link;
+use crate::forge::pacing::Pacer;
 use crate::forge::retry::{Decision, Failure, RetryPolicy, RetryReason, retry_after};
 use crate::forge::urls::ApiRoot;
 use crate::ids::ProjectId;
@@ -40,11 +41,14 @@ pub struct GitLabSettings {
     pub diff_refs_attempts: u32,
     /// Wait between those reads (doubled each time, capped by the retry policy).
     pub diff_refs_delay: Duration,
+    /// Least time between two content-creating requests (discussions, notes).
+    pub write_interval: Duration,
 }
 
 impl GitLabSettings {
-    /// Settings with the default retry policy, a 30 s request timeout, and up to 6 reads of a
-    /// new merge request (GitLab fills `diff_refs` in within a few seconds of creation).
+    /// Settings with the default retry policy, a 30 s request timeout, up to 6 reads of a new
+    /// merge request (GitLab fills `diff_refs` in within a few seconds of creation), and 1 s
+    /// between creating writes.
     pub fn new(url: impl Into<String>, token: SecretString) -> GitLabSettings {
         GitLabSettings {
             url: url.into(),
@@ -53,6 +57,7 @@ impl GitLabSettings {
             request_timeout: Duration::from_secs(30),
             diff_refs_attempts: 6,
             diff_refs_delay: Duration::from_millis(500),
+            write_interval: Duration::from_secs(1),
         }
     }
 }
@@ -74,6 +79,8 @@ pub(crate) struct Inner {
     pub(crate) diff_refs_delay: Duration,
     /// Our own username, read once: how our notes are told from people's.
     user: tokio::sync::OnceCell<String>,
+    /// Spaces discussions and notes, one at a time.
+    pacer: Pacer,
 }
 
 impl std::fmt::Debug for GitLabClient {
@@ -166,6 +173,7 @@ impl GitLabClient {
             diff_refs_attempts: settings.diff_refs_attempts.max(1),
             diff_refs_delay: settings.diff_refs_delay,
             user: tokio::sync::OnceCell::new(),
+            pacer: Pacer::new(settings.write_interval),
         };
         Ok(GitLabClient {
             inner: Arc::new(inner),
@@ -252,7 +260,7 @@ impl GitLabClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let error = match self.send(&request).await {
+            let error = match self.inner.pacer.run(self.send(&request)).await {
                 Ok(answer) => return answer.json(&request.what()),
                 Err(e) if e.effect_unknown() && attempt < policy.max_attempts => e,
                 Err(e) => return Err(e),
