@@ -28,6 +28,7 @@ mod repository_files;
 mod retry;
 mod token;
 mod urls;
+pub mod webhook;
 
 pub use app::{GitHubApp, GitHubSettings};
 pub use change::GitHubPullRequest;
