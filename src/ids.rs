@@ -21,7 +21,8 @@ pub struct PrNumber(pub i64);
 #[serde(transparent)]
 pub struct RepoId(pub i64);
 
-/// A GitLab project id (GitLab's own number; it shares a number space with GitHub's ids).
+/// A GitLab project's numeric id (what `/projects/:id/…` takes; it shares a number space
+/// with GitHub's ids, so it is never a row id by itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ProjectId(pub i64);
@@ -45,6 +46,11 @@ impl Forge {
         }
     }
 }
+
+/// A merge request's number within its GitLab project (`iid`, not the global `id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MergeRequestIid(pub i64);
 
 /// A queue job's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -25,11 +25,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     )?;
     let live = LiveApp::default();
     let setup = match &settings.app {
-        AppSource::Env {
+        Some(AppSource::Env {
             app_id,
             private_key,
             webhook_secrets,
-        } => {
+        }) => {
             let github = GitHubApp::new(GitHubSettings {
                 write_interval: settings.write_interval,
                 ..GitHubSettings::new(settings.api_url.clone(), *app_id, private_key.clone())
@@ -38,11 +38,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             live.set(Some(github), webhook_secrets.clone());
             None
         }
-        AppSource::Setup {
+        Some(AppSource::Setup {
             key,
             public_url,
             web_url,
-        } => Some(Arc::new(Setup {
+        }) => Some(Arc::new(Setup {
             pool: pool.clone(),
             live: live.clone(),
             key: *key,
@@ -53,6 +53,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             token: crate::setup::random_hex(16),
             state: crate::setup::random_hex(16),
         })),
+        // GitLab only: the GitHub endpoint stays unconfigured.
+        None => None,
     };
     let wake = Arc::new(Notify::new());
     let lost = Arc::new(AtomicBool::new(false));

@@ -75,7 +75,32 @@ pub struct ServeArgs {
         default_value = "1000"
     )]
     pub github_write_interval_ms: String,
+    /// The GitLab instance (`https://gitlab.com` when unset); calls go to its `/api/v4`.
+    #[arg(long, env = "GITLAB_URL")]
+    pub gitlab_url: Option<String>,
+    /// A GitLab project, group or bot-user token with the `api` scope.
+    #[arg(long, env = "GITLAB_TOKEN", hide_env_values = true)]
+    pub gitlab_token: Option<String>,
+    /// A file holding the GitLab token.
+    #[arg(long, env = "GITLAB_TOKEN_FILE")]
+    pub gitlab_token_file: Option<PathBuf>,
+    /// The GitLab webhook's secret token; several, comma-separated, while rotating.
+    #[arg(long, env = "GITLAB_WEBHOOK_SECRET", hide_env_values = true)]
+    pub gitlab_webhook_secret: Option<String>,
 }
+
+/// How to reach GitLab, when it is configured.
+pub struct GitLabConfig {
+    /// The instance root, without `/api/v4` and without a trailing slash.
+    pub url: String,
+    /// The API token.
+    pub token: SecretString,
+    /// Accepted `X-Gitlab-Token` values.
+    pub webhook_secrets: Vec<Vec<u8>>,
+}
+
+/// GitLab's instance when `GITLAB_URL` is not set.
+pub const GITLAB_DEFAULT_URL: &str = "https://gitlab.com";
 
 /// Where the GitHub App's credentials come from.
 pub enum AppSource {
@@ -105,8 +130,10 @@ pub struct Settings {
     pub database_url: SecretString,
     /// Listen address.
     pub bind: SocketAddr,
-    /// Where the App's credentials come from.
-    pub app: AppSource,
+    /// Where the GitHub App's credentials come from; `None` when GitHub is not configured.
+    pub app: Option<AppSource>,
+    /// GitLab, when configured.
+    pub gitlab: Option<GitLabConfig>,
     /// API root, without a trailing slash.
     pub api_url: String,
     /// Web root for links, without a trailing slash.
@@ -165,53 +192,25 @@ impl ServeArgs {
                 )
             }),
         );
-        let setup_mode = self.github_app_id.is_none()
-            && self.github_private_key.is_none()
-            && self.github_private_key_file.is_none()
-            && self.github_webhook_secret.is_none()
-            && self.secret_key.is_some();
-        let app = if setup_mode {
-            take(&mut errors, self.setup_source())
-        } else {
-            let app_id = take(
-                &mut errors,
-                match self.github_app_id.as_deref().map(str::trim) {
-                    None | Some("") => Err(
-                        "GITHUB_APP_ID is not set (the App's numeric id, on its settings page)"
-                            .into(),
-                    ),
-                    Some(s) => s
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|&n| n > 0)
-                        .ok_or_else(|| format!("GITHUB_APP_ID `{s}` is not a positive number")),
-                },
-            );
-            let private_key = take(&mut errors, self.private_key());
-            let webhook_secrets = take(&mut errors, match self.github_webhook_secret.as_deref() {
-                None => Err("GITHUB_WEBHOOK_SECRET is not set (the secret entered in the App's webhook settings)".into()),
-                Some(s) => {
-                    let secrets: Vec<Vec<u8>> = s
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(|s| s.as_bytes().to_vec())
-                        .collect();
-                    if secrets.is_empty() {
-                        Err("GITHUB_WEBHOOK_SECRET is empty".into())
-                    } else {
-                        Ok(secrets)
-                    }
-                }
-            });
-            match (app_id, private_key, webhook_secrets) {
-                (Some(app_id), Some(private_key), Some(webhook_secrets)) => Some(AppSource::Env {
-                    app_id,
-                    private_key,
-                    webhook_secrets,
-                }),
-                _ => None,
-            }
+        let github_wanted = self.github_app_id.is_some()
+            || self.github_private_key.is_some()
+            || self.github_private_key_file.is_some()
+            || self.github_webhook_secret.is_some()
+            || self.secret_key.is_some();
+        let gitlab_wanted = self.gitlab_url.is_some()
+            || self.gitlab_token.is_some()
+            || self.gitlab_token_file.is_some()
+            || self.gitlab_webhook_secret.is_some();
+        if !github_wanted && !gitlab_wanted {
+            errors.push(NO_FORGE.into());
+        }
+        let app = match github_wanted {
+            true => self.github_source(&mut errors).map(Some),
+            false => Some(None),
+        };
+        let gitlab = match gitlab_wanted {
+            true => self.gitlab(&mut errors).map(Some),
+            false => Some(None),
         };
         let api_url = take(&mut errors, api_url(&self.github_api_url));
         // Checked only when given: a root derived from a bad GITHUB_API_URL is that error.
@@ -266,6 +265,7 @@ impl ServeArgs {
             database_url,
             bind,
             app,
+            gitlab,
             api_url,
             web_url,
             workers,
@@ -278,6 +278,7 @@ impl ServeArgs {
                 Some(database_url),
                 Some(bind),
                 Some(app),
+                Some(gitlab),
                 Some(api_url),
                 Some(web_url),
                 Some(workers),
@@ -289,6 +290,7 @@ impl ServeArgs {
                 database_url,
                 bind,
                 app,
+                gitlab,
                 api_url,
                 web_url,
                 workers,
@@ -301,6 +303,80 @@ impl ServeArgs {
             }),
             _ => Err(errors),
         }
+    }
+
+    /// The GitHub App's credentials: from the environment, or sealed ones through `/setup`.
+    fn github_source(&self, errors: &mut Vec<String>) -> Option<AppSource> {
+        let setup_mode = self.github_app_id.is_none()
+            && self.github_private_key.is_none()
+            && self.github_private_key_file.is_none()
+            && self.github_webhook_secret.is_none()
+            && self.secret_key.is_some();
+        if setup_mode {
+            return take(errors, self.setup_source());
+        }
+        let app_id = take(
+            errors,
+            match self.github_app_id.as_deref().map(str::trim) {
+                None | Some("") => Err(
+                    "GITHUB_APP_ID is not set (the App's numeric id, on its settings page)".into(),
+                ),
+                Some(s) => s
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("GITHUB_APP_ID `{s}` is not a positive number")),
+            },
+        );
+        let private_key = take(errors, self.private_key());
+        let webhook_secrets = take(
+            errors,
+            webhook_secrets(
+                self.github_webhook_secret.as_deref(),
+                "GITHUB_WEBHOOK_SECRET",
+                "the secret entered in the App's webhook settings",
+            ),
+        );
+        Some(AppSource::Env {
+            app_id: app_id?,
+            private_key: private_key?,
+            webhook_secrets: webhook_secrets?,
+        })
+    }
+
+    /// The token as given, or read from its file (never both).
+    fn gitlab_token_text(&self) -> Result<Option<String>, String> {
+        match (&self.gitlab_token, &self.gitlab_token_file) {
+            (Some(_), Some(_)) => Err("set GITLAB_TOKEN or GITLAB_TOKEN_FILE, not both".into()),
+            (Some(text), None) => Ok(Some(text.clone())),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(Some)
+                .map_err(|e| format!("GITLAB_TOKEN_FILE {}: {e}", path.display())),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// GitLab's instance, token and webhook secret, each checked.
+    fn gitlab(&self, errors: &mut Vec<String>) -> Option<GitLabConfig> {
+        let url = take(errors, gitlab_url(self.gitlab_url.as_deref()));
+        let token = take(
+            errors,
+            self.gitlab_token_text()
+                .and_then(|t| gitlab_token(t.as_deref())),
+        );
+        let webhook_secrets = take(
+            errors,
+            webhook_secrets(
+                self.gitlab_webhook_secret.as_deref(),
+                "GITLAB_WEBHOOK_SECRET",
+                "the secret token entered in the project's webhook settings",
+            ),
+        );
+        Some(GitLabConfig {
+            url: url?,
+            token: token?,
+            webhook_secrets: webhook_secrets?,
+        })
     }
 
     /// GitHub's web root as given, or derived from the API root.
@@ -347,6 +423,52 @@ impl ServeArgs {
         octocrab::jsonwebtoken::EncodingKey::from_rsa_pem(pem.expose_secret().as_bytes())
             .map_err(|_| "the GitHub App private key is not an RSA key in PEM form".to_string())?;
         Ok(pem)
+    }
+}
+
+/// What a start with neither forge says.
+const NO_FORGE: &str = "no forge is configured: set GITHUB_APP_ID, GITHUB_PRIVATE_KEY (or GITHUB_PRIVATE_KEY_FILE) and GITHUB_WEBHOOK_SECRET for GitHub (or IMMUTABOT_SECRET_KEY to register the App through /setup), or GITLAB_TOKEN and GITLAB_WEBHOOK_SECRET for GitLab, or both";
+
+/// Webhook secrets: comma-separated, so that an old and a new one both work while rotating.
+fn webhook_secrets(value: Option<&str>, name: &str, what: &str) -> Result<Vec<Vec<u8>>, String> {
+    let value = value.ok_or_else(|| format!("{name} is not set ({what})"))?;
+    let secrets: Vec<Vec<u8>> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    if secrets.is_empty() {
+        return Err(format!("{name} is empty"));
+    }
+    Ok(secrets)
+}
+
+/// The GitLab instance root; `/api/v4` is ours to add, so a URL that already ends in it would
+/// send every call to `/api/v4/api/v4`.
+fn gitlab_url(value: Option<&str>) -> Result<String, String> {
+    let url = api_url_named(
+        value.unwrap_or(GITLAB_DEFAULT_URL),
+        "GITLAB_URL",
+        GITLAB_DEFAULT_URL,
+    )?;
+    if url.to_ascii_lowercase().ends_with("/api/v4") {
+        return Err(format!(
+            "GITLAB_URL `{url}` must be the instance root (e.g. https://gitlab.example.com), without /api/v4"
+        ));
+    }
+    Ok(url)
+}
+
+/// A token GitLab can receive as a header: set, one word, visible ASCII.
+fn gitlab_token(value: Option<&str>) -> Result<SecretString, String> {
+    match value.map(str::trim) {
+        None | Some("") => Err(
+            "GITLAB_TOKEN or GITLAB_TOKEN_FILE is not set (a project, group or bot-user access token with the api scope)"
+                .into(),
+        ),
+        Some(t) if t.bytes().all(|b| b.is_ascii_graphic()) => Ok(SecretString::from(t.to_string())),
+        Some(_) => Err("GITLAB_TOKEN must be one word of visible ASCII characters".into()),
     }
 }
 
@@ -466,9 +588,9 @@ mod tests {
         };
         let s = a.settings().unwrap();
         assert_eq!(s.api_url, "https://ghe.example.com/api/v3");
-        let AppSource::Env {
+        let Some(AppSource::Env {
             webhook_secrets, ..
-        } = &s.app
+        }) = &s.app
         else {
             panic!("not from the environment")
         };
@@ -478,5 +600,77 @@ mod tests {
         assert_eq!(s.retention, Some(Duration::from_secs(30 * 86_400)));
         assert_eq!(retention("0"), Ok(None));
         assert!(!format!("{s:?}").contains("postgres://"));
+        assert!(s.gitlab.is_none(), "GitLab was not asked for");
+    }
+
+    /// Only GitLab settings, the rest from the defaults (and none from the environment).
+    fn gitlab_only(url: Option<&str>, token: Option<&str>, secret: Option<&str>) -> ServeArgs {
+        ServeArgs {
+            database_url: Some("postgres://u@h/db".into()),
+            github_app_id: None,
+            github_private_key: None,
+            github_private_key_file: None,
+            github_webhook_secret: None,
+            secret_key: None,
+            gitlab_url: url.map(Into::into),
+            gitlab_token: token.map(Into::into),
+            gitlab_token_file: None,
+            gitlab_webhook_secret: secret.map(Into::into),
+            ..parse(&[])
+        }
+    }
+
+    #[test]
+    fn gitlab_alone_is_enough() {
+        let s = gitlab_only(None, Some("glpat-abc"), Some("s1,s2"))
+            .settings()
+            .unwrap();
+        assert!(s.app.is_none(), "GitHub was not asked for");
+        let gitlab = s.gitlab.unwrap();
+        assert_eq!(gitlab.url, "https://gitlab.com");
+        assert_eq!(gitlab.token.expose_secret(), "glpat-abc");
+        assert_eq!(gitlab.webhook_secrets, vec![b"s1".to_vec(), b"s2".to_vec()]);
+        let own = gitlab_only(Some("https://git.example.com/"), Some("t"), Some("s"));
+        assert_eq!(
+            own.settings().unwrap().gitlab.unwrap().url,
+            "https://git.example.com"
+        );
+    }
+
+    #[test]
+    fn gitlab_problems_are_one_line_each() {
+        let errors = |a: ServeArgs| a.settings().unwrap_err();
+        assert_eq!(
+            errors(gitlab_only(Some("ftp://x"), None, Some(""))),
+            [
+                "GITLAB_URL `ftp://x` is not an http(s) URL (e.g. https://gitlab.com)",
+                "GITLAB_TOKEN or GITLAB_TOKEN_FILE is not set (a project, group or bot-user access token with the api scope)",
+                "GITLAB_WEBHOOK_SECRET is empty",
+            ]
+        );
+        let e = errors(gitlab_only(
+            Some("https://gitlab.com/api/v4"),
+            Some("a b"),
+            None,
+        ));
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(e[0].contains("without /api/v4"), "{e:?}");
+        assert_eq!(
+            e[1],
+            "GITLAB_TOKEN must be one word of visible ASCII characters"
+        );
+        assert!(
+            e[2].starts_with("GITLAB_WEBHOOK_SECRET is not set"),
+            "{e:?}"
+        );
+        assert!(!e.join("\n").contains("a b"), "a secret was echoed");
+    }
+
+    #[test]
+    fn neither_forge_is_one_clear_line() {
+        let errors = gitlab_only(None, None, None).settings().unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("no forge is configured: set GITHUB_APP_ID"));
+        assert!(errors[0].contains("GITLAB_TOKEN and GITLAB_WEBHOOK_SECRET"));
     }
 }

@@ -2,8 +2,13 @@
 //! crosses out is the small set of types below.
 
 pub mod github;
+pub mod gitlab;
+pub(crate) mod link;
+pub(crate) mod pacing;
 pub mod repository;
+pub mod retry;
 pub mod review;
+pub(crate) mod urls;
 
 use crate::ids::CommitSha;
 use serde::{Deserialize, Serialize};

@@ -52,6 +52,8 @@ pub struct FileDiff {
     hunks: Vec<Hunk>,
     /// New-side numbers of `+` lines, ascending (hunks come in file order).
     added: Vec<usize>,
+    /// Every new-side line a hunk shows, ascending, with the old-side counter there.
+    old_at: Vec<(usize, usize)>,
 }
 
 impl FileDiff {
@@ -68,6 +70,18 @@ impl FileDiff {
     /// Whether new-side line `line` was added (a `+` line).
     pub fn is_added(&self, line: usize) -> bool {
         self.added.binary_search(&line).is_ok()
+    }
+
+    /// The old-side line counter where new-side line `line` stands, when a hunk shows it: a
+    /// context line's own old-side number, or for an added line the number the next old line
+    /// has. GitLab anchors a comment on a context line by both numbers and builds its line
+    /// codes (`sha1(path)_old_new`) from this pair.
+    pub fn old_line_at(&self, line: usize) -> Option<usize> {
+        let i = self
+            .old_at
+            .binary_search_by_key(&line, |&(new, _)| new)
+            .ok()?;
+        Some(self.old_at[i].1)
     }
 
     /// The index of the hunk that shows new-side line `line` (added or context).
@@ -117,10 +131,11 @@ const HEADER_PREFIXES: [&str; 15] = [
 #[derive(Default)]
 struct Parser {
     diff: FileDiff,
-    /// Old and new lines still expected by the current hunk, and the next new-side number.
+    /// Old and new lines still expected by the current hunk, and the next number on each side.
     left_old: usize,
     left_new: usize,
     next_new: usize,
+    next_old: usize,
     in_hunks: bool,
 }
 
@@ -174,12 +189,18 @@ impl Parser {
             Some(b' ') | None => {
                 self.left_old = take(self.left_old, "context")?;
                 self.left_new = take(self.left_new, "context")?;
+                self.diff.old_at.push((self.next_new, self.next_old));
                 self.next_new += 1;
+                self.next_old += 1;
             }
-            Some(b'-') => self.left_old = take(self.left_old, "removed")?,
+            Some(b'-') => {
+                self.left_old = take(self.left_old, "removed")?;
+                self.next_old += 1;
+            }
             Some(b'+') => {
                 self.left_new = take(self.left_new, "added")?;
                 self.diff.added.push(self.next_new);
+                self.diff.old_at.push((self.next_new, self.next_old));
                 self.next_new += 1;
             }
             _ => return Err("a hunk line must start with ` `, `+`, `-` or `\\`".into()),
@@ -194,13 +215,15 @@ impl Parser {
         {
             return Err("hunks overlap or are out of order".into());
         }
-        // Room for every new-side number, so that `next_new` never overflows.
+        // Room for every number on both sides, so that `next_new` and `next_old` never overflow.
         hunk.new_start
             .checked_add(hunk.new_len)
+            .and(hunk.old_start.checked_add(hunk.old_len))
             .ok_or("hunk range overflows")?;
         self.left_old = hunk.old_len;
         self.left_new = hunk.new_len;
         self.next_new = hunk.new_start;
+        self.next_old = hunk.old_start;
         self.in_hunks = true;
         self.diff.hunks.push(hunk);
         Ok(())

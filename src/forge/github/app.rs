@@ -4,10 +4,10 @@ use super::client::Core;
 use super::credentials::InstallationState;
 use super::installation::Installation;
 use super::jwt::app_jwt;
-use super::pacing::Pacer;
 use super::retry::RetryPolicy;
 use super::token::TokenCache;
 use super::urls::ApiRoot;
+use crate::forge::pacing::Pacer;
 use crate::ids::InstallationId;
 use anyhow::{Context, bail};
 use octocrab::Octocrab;
@@ -69,7 +69,7 @@ impl GitHubApp {
     /// Validates the settings (URL, key) and builds the client. Must run inside a Tokio
     /// runtime (octocrab spawns its connection worker).
     pub fn new(settings: GitHubSettings) -> anyhow::Result<GitHubApp> {
-        let root = ApiRoot::parse(&settings.api_url)?;
+        let root = ApiRoot::parse(&settings.api_url, super::urls::LABEL)?;
         if settings.app_id == 0 {
             bail!("GitHub App id must not be 0");
         }

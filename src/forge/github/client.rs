@@ -4,9 +4,10 @@
 use super::GitHubError;
 use super::answer::Answer;
 use super::credentials::Credentials;
-use super::pacing::Pacer;
 use super::retry::{Decision, Outcome, RetryPolicy, RetryReason, decide, jittered};
 use super::urls::ApiRoot;
+use crate::forge::pacing::Pacer;
+use crate::forge::retry::Failure;
 use anyhow::Context;
 use http::header::{ACCEPT, AUTHORIZATION};
 use http::{HeaderValue, Method, Uri};
@@ -110,14 +111,6 @@ impl ApiRequest {
     pub(crate) fn what(&self) -> String {
         format!("{} {}", self.method, self.url.path())
     }
-}
-
-/// Why an attempt got no usable answer.
-enum Failure {
-    /// Connection error or timeout: worth another attempt.
-    Transient(anyhow::Error),
-    /// Retrying would fail the same way (an oversized body, a token that is no header value).
-    Permanent(anyhow::Error),
 }
 
 impl Core {

@@ -3,8 +3,8 @@
 use super::GitHubError;
 use super::client::{ApiRequest, Core};
 use super::jwt::app_jwt;
-use super::pacing::Pacer;
 use super::token::{Minted, TokenCache};
+use crate::forge::pacing::Pacer;
 use crate::ids::InstallationId;
 use anyhow::Context;
 use chrono::{DateTime, Utc};

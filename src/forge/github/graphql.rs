@@ -126,7 +126,7 @@ impl Installation {
         variables: Value,
         mutation: bool,
     ) -> Result<T, GitHubError> {
-        let url = self.core.root.graphql_url()?;
+        let url = super::urls::graphql_url(&self.core.root)?;
         let body = json!({ "query": query, "variables": variables });
         let mut request = ApiRequest::write(http::Method::POST, url, &body)?;
         if !mutation {

@@ -44,7 +44,7 @@ pub async fn convert_manifest(api_url: &str, code: &str) -> Result<ConvertedApp,
     if !plain {
         return Err(anyhow::anyhow!("not a manifest code: {code:?}").into());
     }
-    let root = ApiRoot::parse(api_url)?;
+    let root = ApiRoot::parse(api_url, super::urls::LABEL)?;
     let url = root.url(&format!("/app-manifests/{code}/conversions"))?;
     let crab = Octocrab::builder()
         .build()

@@ -3,7 +3,7 @@
 use super::GitHubError;
 use super::client::ApiRequest;
 use super::installation::Installation;
-use super::link::next_link;
+use crate::forge::link::next_link;
 use crate::forge::{ChangedFile, FileStatus, PullRequest, ReviewComment};
 use crate::ids::{CommitSha, PrNumber, RepoName};
 use serde::{Deserialize, Serialize};

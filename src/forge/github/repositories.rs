@@ -4,8 +4,8 @@
 use super::GitHubError;
 use super::client::ApiRequest;
 use super::installation::Installation;
-use super::link::next_link;
 use crate::forge::ListedRepository;
+use crate::forge::link::next_link;
 use crate::ids::RepoName;
 use serde::Deserialize;
 

@@ -1,72 +1,12 @@
-//! When to try a GitHub request again, and how long to wait first. The decision is a pure
+//! When to try a GitHub request again: the shared rules of `crate::forge::retry`, plus how
+//! GitHub signals a rate limit (403 or 429, headers or only a text). The decision is a pure
 //! function of the answer, the attempt count and the clock, so every rule is unit-tested.
 
+pub use crate::forge::retry::RetryPolicy;
+use crate::forge::retry::retry_after;
+pub(crate) use crate::forge::retry::{Decision, RetryReason, jittered};
 use http::HeaderMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// How persistently to retry, and the bounds on waiting.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first one included.
-    pub max_attempts: u32,
-    /// First backoff delay; it doubles with every further attempt.
-    pub base_delay: Duration,
-    /// Cap on a computed backoff delay.
-    pub max_delay: Duration,
-    /// Wait after a secondary rate limit that came without any header saying how long.
-    pub secondary_fallback: Duration,
-    /// Longest single wait GitHub may ask for; beyond it the call fails rather than stall a
-    /// worker for an hour.
-    pub max_wait: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 5,
-            base_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(60),
-            // GitHub: "wait for at least one minute" when no header says how long.
-            secondary_fallback: Duration::from_secs(60),
-            max_wait: Duration::from_secs(15 * 60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Exponential backoff after the `attempt`-th (1-based) failed attempt, before jitter.
-    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let doublings = attempt.saturating_sub(1).min(30);
-        self.base_delay
-            .saturating_mul(1u32 << doublings)
-            .min(self.max_delay)
-    }
-}
-
-/// Why a request is tried again; the `reason` label of `immutabot_github_retries_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RetryReason {
-    /// 5xx.
-    ServerError,
-    /// 403/429 with a rate-limit signal.
-    RateLimited,
-    /// No answer: timeout or connection error.
-    Timeout,
-    /// 401: the installation token was refused, mint a new one.
-    Unauthorized,
-}
-
-impl RetryReason {
-    /// The metric label.
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            RetryReason::ServerError => "server_error",
-            RetryReason::RateLimited => "rate_limited",
-            RetryReason::Timeout => "timeout",
-            RetryReason::Unauthorized => "unauthorized",
-        }
-    }
-}
 
 /// What one attempt produced, as far as retrying cares.
 #[derive(Debug)]
@@ -84,24 +24,6 @@ pub(crate) enum Outcome<'a> {
     },
 }
 
-/// What to do after an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Decision {
-    /// Hand the answer to the caller: a success, or an error that retrying cannot fix.
-    Done,
-    /// Wait, then try again.
-    Retry {
-        /// How long to wait.
-        wait: Duration,
-        /// Our own backoff is jittered (spreads replicas apart); a wait GitHub asked for is not.
-        jitter: bool,
-        /// Why, for the metric and the log.
-        reason: RetryReason,
-    },
-    /// Retrying could help, but the attempts or the wait budget ran out.
-    GiveUp,
-}
-
 /// Decides what follows the `attempt`-th (1-based) attempt. `may_refresh_token` is true while
 /// an installation token has not yet been replaced after a 401 (a 401 is retried once).
 pub(crate) fn decide(
@@ -111,20 +33,8 @@ pub(crate) fn decide(
     policy: &RetryPolicy,
     now: SystemTime,
 ) -> Decision {
-    let out_of_attempts = attempt >= policy.max_attempts;
-    let backoff = |reason| {
-        if out_of_attempts {
-            Decision::GiveUp
-        } else {
-            Decision::Retry {
-                wait: policy.backoff(attempt),
-                jitter: true,
-                reason,
-            }
-        }
-    };
     let (status, headers, message) = match outcome {
-        Outcome::NoAnswer => return backoff(RetryReason::Timeout),
+        Outcome::NoAnswer => return policy.back_off(attempt, RetryReason::Timeout),
         Outcome::Answered {
             status,
             headers,
@@ -138,26 +48,10 @@ pub(crate) fn decide(
             jitter: false,
             reason: RetryReason::Unauthorized,
         },
-        // A 503 may say when to come back; never sooner than our own backoff.
-        500..=599 => match retry_after(headers) {
-            Some(_) if out_of_attempts => Decision::GiveUp,
-            Some(wait) if wait > policy.max_wait => Decision::GiveUp,
-            Some(wait) => Decision::Retry {
-                wait: wait.max(policy.backoff(attempt)),
-                jitter: false,
-                reason: RetryReason::ServerError,
-            },
-            None => backoff(RetryReason::ServerError),
-        },
+        500..=599 => policy.after_server_error(headers, attempt),
         403 | 429 => match rate_limit_wait(status, headers, message, attempt, policy, now) {
             None => Decision::Done,
-            Some(_) if out_of_attempts => Decision::GiveUp,
-            Some(wait) if wait > policy.max_wait => Decision::GiveUp,
-            Some(wait) => Decision::Retry {
-                wait,
-                jitter: false,
-                reason: RetryReason::RateLimited,
-            },
+            Some(wait) => policy.wait_as_asked(attempt, wait, RetryReason::RateLimited),
         },
         _ => Decision::Done,
     }
@@ -201,40 +95,10 @@ fn rate_limit_wait(
     None
 }
 
-/// `retry-after` in seconds (GitHub never sends the HTTP-date form).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get("retry-after")?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-/// Spreads a backoff delay over its upper half, so replicas that failed together do not
-/// retry together.
-pub(crate) fn jittered(wait: Duration) -> Duration {
-    wait.mul_f64(0.5 + fastrand::f64() / 2.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
-
-    fn policy() -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(350),
-            secondary_fallback: Duration::from_secs(60),
-            max_wait: Duration::from_secs(600),
-        }
-    }
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, HeaderValue::from_str(value).unwrap());
-        }
-        map
-    }
+    use crate::forge::retry::testing::{headers, policy};
 
     const NOW: u64 = 1_800_000_000;
 
@@ -267,38 +131,6 @@ mod tests {
         for status in [200, 201, 202, 204, 304, 400, 404, 409, 410, 422] {
             assert_eq!(at(status, &[], "", 1), Decision::Done, "{status}");
         }
-    }
-
-    #[test]
-    fn server_errors_back_off_exponentially_up_to_the_cap() {
-        let ms = Duration::from_millis;
-        assert_eq!(
-            at(500, &[], "", 1),
-            retry(ms(100), true, RetryReason::ServerError)
-        );
-        assert_eq!(
-            at(502, &[], "", 2),
-            retry(ms(200), true, RetryReason::ServerError)
-        );
-        assert_eq!(
-            at(503, &[], "", 3),
-            retry(ms(350), true, RetryReason::ServerError)
-        );
-        assert_eq!(at(503, &[], "", 4), Decision::GiveUp);
-    }
-
-    #[test]
-    fn a_server_error_with_retry_after_waits_at_least_that_long() {
-        assert_eq!(
-            at(503, &[("retry-after", "3")], "", 1),
-            retry(Duration::from_secs(3), false, RetryReason::ServerError)
-        );
-        assert_eq!(
-            at(503, &[("retry-after", "0")], "", 2),
-            retry(Duration::from_millis(200), false, RetryReason::ServerError)
-        );
-        assert_eq!(at(503, &[("retry-after", "601")], "", 1), Decision::GiveUp);
-        assert_eq!(at(503, &[("retry-after", "1")], "", 4), Decision::GiveUp);
     }
 
     #[test]
@@ -454,14 +286,6 @@ mod tests {
             retry(Duration::from_secs(60), false, RetryReason::RateLimited)
         );
         assert_eq!(at(403, &[("retry-after", "soon")], "", 1), Decision::Done);
-    }
-
-    #[test]
-    fn jitter_stays_in_the_upper_half() {
-        for _ in 0..1000 {
-            let wait = jittered(Duration::from_millis(1000));
-            assert!(wait >= Duration::from_millis(500) && wait <= Duration::from_millis(1000));
-        }
     }
 
     impl Decision {

@@ -1,258 +1,43 @@
-//! The configured API root, the only place URLs come from: paths are appended to it, and a
-//! pagination link is followed only when it points back under it.
+//! GitHub's URLs: the shared API root (`crate::forge::urls`), and where GraphQL lives beside it.
 
-use anyhow::{Context, bail};
+pub(crate) use crate::forge::urls::{ApiRoot, encode_file_path};
 use http::Uri;
 
-/// A validated API root such as `https://api.github.com` or `https://ghe.example.com/api/v3`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ApiRoot {
-    scheme: String,
-    authority: String,
-    host: String,
-    port: u16,
-    /// Path prefix without a trailing slash; empty for api.github.com.
-    prefix: String,
-}
+/// What the API root is called in errors about it.
+pub(crate) const LABEL: &str = "GitHub API URL";
 
-impl ApiRoot {
-    /// Accepts an absolute http(s) URL with no user info, query or fragment.
-    pub(crate) fn parse(url: &str) -> anyhow::Result<ApiRoot> {
-        let url = url.trim();
-        if url.contains(['?', '#']) {
-            bail!("GitHub API URL {url:?} must not have a query or fragment");
-        }
-        let uri: Uri = url
-            .parse()
-            .with_context(|| format!("GitHub API URL {url:?} is not a URL"))?;
-        let scheme = uri.scheme_str().unwrap_or("").to_ascii_lowercase();
-        if scheme != "http" && scheme != "https" {
-            bail!("GitHub API URL {url:?} must start with http:// or https://");
-        }
-        let authority = uri
-            .authority()
-            .with_context(|| format!("GitHub API URL {url:?} has no host"))?;
-        if authority.as_str().contains('@') || authority.host().is_empty() {
-            bail!("GitHub API URL {url:?} must name a host and carry no user info");
-        }
-        let prefix = uri.path().trim_end_matches('/').to_string();
-        if has_dot_segment(&prefix) {
-            bail!("GitHub API URL {url:?} must not contain . or .. segments");
-        }
-        Ok(ApiRoot {
-            port: effective_port(&uri, &scheme),
-            host: authority.host().to_ascii_lowercase(),
-            authority: authority.as_str().to_string(),
-            scheme,
-            prefix,
-        })
+/// The GraphQL endpoint: `/graphql` at the root, except that GitHub Enterprise Server serves
+/// REST under `/api/v3` and GraphQL at `/api/graphql`.
+pub(crate) fn graphql_url(root: &ApiRoot) -> anyhow::Result<Uri> {
+    match root.prefix().strip_suffix("/v3") {
+        Some(api) if api.ends_with("/api") => root.at_host(&format!("{api}/graphql")),
+        _ => root.url("/graphql"),
     }
-
-    /// The absolute URL of `path_and_query` (which starts with `/`) under the root.
-    pub(crate) fn url(&self, path_and_query: &str) -> anyhow::Result<Uri> {
-        debug_assert!(path_and_query.starts_with('/'));
-        let url = format!(
-            "{}://{}{}{}",
-            self.scheme, self.authority, self.prefix, path_and_query
-        );
-        url.parse()
-            .with_context(|| format!("could not build a URL from {path_and_query:?}"))
-    }
-
-    /// The GraphQL endpoint: `/graphql` at the root, except that GitHub Enterprise Server
-    /// serves REST under `/api/v3` and GraphQL at `/api/graphql`.
-    pub(crate) fn graphql_url(&self) -> anyhow::Result<Uri> {
-        match self.prefix.strip_suffix("/v3") {
-            Some(api) if api.ends_with("/api") => {
-                let url = format!("{}://{}{}/graphql", self.scheme, self.authority, api);
-                url.parse().context("could not build the GraphQL URL")
-            }
-            _ => self.url("/graphql"),
-        }
-    }
-
-    /// Accepts a `Link` target only when it has the root's scheme, host and port and lies
-    /// under its path prefix, so the installation token never leaves for another server.
-    pub(crate) fn followable(&self, link: &str) -> anyhow::Result<Uri> {
-        let refuse =
-            |why: &str| anyhow::anyhow!("refusing to follow pagination link {link:?}: {why}");
-        let uri: Uri = link.parse().map_err(|_| refuse("not a URL"))?;
-        let scheme = uri.scheme_str().unwrap_or("").to_ascii_lowercase();
-        let authority = uri.authority().ok_or_else(|| refuse("not absolute"))?;
-        if scheme != self.scheme {
-            return Err(refuse("another scheme than the API root"));
-        }
-        if authority.as_str().contains('@') {
-            return Err(refuse("it carries user info"));
-        }
-        if !authority.host().eq_ignore_ascii_case(&self.host)
-            || effective_port(&uri, &scheme) != self.port
-        {
-            return Err(refuse("another host or port than the API root"));
-        }
-        let path = uri.path();
-        let under_prefix = path
-            .strip_prefix(&self.prefix)
-            .is_some_and(|rest| rest.starts_with('/'));
-        if !under_prefix || has_dot_segment(path) {
-            return Err(refuse("outside the API root's path"));
-        }
-        Ok(uri)
-    }
-}
-
-/// The port a URL connects to, explicit or implied by its scheme.
-fn effective_port(uri: &Uri, scheme: &str) -> u16 {
-    uri.port_u16()
-        .unwrap_or(if scheme == "https" { 443 } else { 80 })
-}
-
-/// True when a path has a `.` or `..` segment, plain or percent-encoded.
-fn has_dot_segment(path: &str) -> bool {
-    path.split('/').any(|segment| {
-        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
-        decoded == "." || decoded == ".."
-    })
-}
-
-/// Percent-encodes a repository file path segment by segment (slashes kept). Refuses empty,
-/// absolute, `.` and `..` segments: GitHub would resolve them, and we never mean to.
-pub(crate) fn encode_file_path(path: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(path.len());
-    for (i, segment) in path.split('/').enumerate() {
-        if segment.is_empty() || segment == "." || segment == ".." {
-            return Err(format!("unsafe file path {path:?}"));
-        }
-        if i > 0 {
-            out.push('/');
-        }
-        for byte in segment.bytes() {
-            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-                out.push(byte as char);
-            } else {
-                out.push_str(&format!("%{byte:02X}"));
-            }
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn roots_are_validated() {
-        let root = ApiRoot::parse("https://api.github.com").unwrap();
-        assert_eq!(
-            root.url("/repos/o/r").unwrap().to_string(),
-            "https://api.github.com/repos/o/r"
-        );
-        let ghe = ApiRoot::parse("https://GHE.example.com/api/v3/").unwrap();
-        assert_eq!(
-            ghe.url("/repos/o/r?x=1").unwrap().to_string(),
-            "https://GHE.example.com/api/v3/repos/o/r?x=1"
-        );
-        let local = ApiRoot::parse("http://127.0.0.1:8080").unwrap();
-        assert_eq!(
-            local.url("/app").unwrap().to_string(),
-            "http://127.0.0.1:8080/app"
-        );
-        for bad in [
-            "api.github.com",
-            "ftp://api.github.com",
-            "https://api.github.com?x=1",
-            "https://api.github.com/#x",
-            "https://user:pw@api.github.com",
-            "https://x/api/../v3",
-            "https://",
-            "",
-        ] {
-            assert!(ApiRoot::parse(bad).is_err(), "{bad}");
-        }
+    fn graphql_of(root: &str) -> String {
+        graphql_url(&ApiRoot::parse(root, LABEL).unwrap())
+            .unwrap()
+            .to_string()
     }
 
     #[test]
     fn graphql_lives_beside_rest_on_enterprise() {
-        let ghe = ApiRoot::parse("https://ghe.example.com/api/v3").unwrap();
         assert_eq!(
-            ghe.graphql_url().unwrap().to_string(),
+            graphql_of("https://ghe.example.com/api/v3"),
             "https://ghe.example.com/api/graphql"
         );
-        let dotcom = ApiRoot::parse("https://api.github.com").unwrap();
         assert_eq!(
-            dotcom.graphql_url().unwrap().to_string(),
+            graphql_of("https://api.github.com"),
             "https://api.github.com/graphql"
         );
-        let fake = ApiRoot::parse("http://127.0.0.1:9/prefix").unwrap();
         assert_eq!(
-            fake.graphql_url().unwrap().to_string(),
+            graphql_of("http://127.0.0.1:9/prefix"),
             "http://127.0.0.1:9/prefix/graphql"
         );
-    }
-
-    #[test]
-    fn links_are_followed_only_under_the_root() {
-        let root = ApiRoot::parse("http://127.0.0.1:8080").unwrap();
-        let ok = "http://127.0.0.1:8080/repositories/1/pulls/1/files?per_page=100&page=2";
-        assert_eq!(root.followable(ok).unwrap().to_string(), ok);
-        for bad in [
-            "https://127.0.0.1:8080/repositories/1/pulls/1/files?page=2",
-            "http://127.0.0.1:8081/repositories/1/pulls/1/files?page=2",
-            "http://127.0.0.2:8080/repositories/1/pulls/1/files?page=2",
-            "http://evil@127.0.0.1:8080/repositories/1",
-            "/repositories/1/pulls/1/files?page=2",
-            "http://127.0.0.1:8080/a/../b",
-            "not a url",
-        ] {
-            assert!(root.followable(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn enterprise_links_keep_the_path_prefix() {
-        let root = ApiRoot::parse("https://ghe.example.com/api/v3").unwrap();
-        assert!(
-            root.followable(
-                "https://GHE.example.com:443/api/v3/repositories/1/pulls/1/files?page=2"
-            )
-            .is_ok()
-        );
-        for bad in [
-            "https://ghe.example.com/repositories/1/pulls/1/files?page=2",
-            "https://ghe.example.com/api/v3x/repositories/1",
-            "https://ghe.example.com/api/v3",
-            "https://ghe.example.com/api/v3/%2E%2E/admin",
-            "https://api.github.com/api/v3/repositories/1",
-        ] {
-            assert!(root.followable(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn default_ports_compare_equal() {
-        let root = ApiRoot::parse("https://api.github.com").unwrap();
-        assert!(
-            root.followable("https://api.github.com:443/repositories/1")
-                .is_ok()
-        );
-        assert!(
-            root.followable("https://api.github.com:8443/repositories/1")
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn file_paths_are_encoded_per_segment() {
-        assert_eq!(encode_file_path("k8s/app.yaml").unwrap(), "k8s/app.yaml");
-        assert_eq!(
-            encode_file_path("deploy/my app (1)/x#y?.yml").unwrap(),
-            "deploy/my%20app%20%281%29/x%23y%3F.yml"
-        );
-        assert_eq!(encode_file_path("ü.yml").unwrap(), "%C3%BC.yml");
-        assert_eq!(encode_file_path("a%2F..").unwrap(), "a%252F..");
-        for bad in ["", "/etc/passwd", "a/../b", "..", "a/./b", "a//b", "a/"] {
-            assert!(encode_file_path(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -54,6 +54,27 @@ fn a_modified_file_knows_added_context_and_outside_lines() {
 }
 
 #[test]
+fn old_side_numbers_of_context_and_added_lines() {
+    // @@ -1,3 +1,4 @@ keep / -gone / +new1 / +new2 / keep2
+    let d = FileDiff::parse("@@ -1,3 +1,4 @@\n keep\n-gone\n+new1\n+new2\n keep2\n").unwrap();
+    assert_eq!(d.old_line_at(1), Some(1), "context: its own old number");
+    assert_eq!(
+        d.old_line_at(2),
+        Some(3),
+        "added after a removal: the next old line"
+    );
+    assert_eq!(d.old_line_at(3), Some(3));
+    assert_eq!(d.old_line_at(4), Some(3), "context after the change");
+    assert_eq!(d.old_line_at(5), None, "outside the hunk");
+    let new_file = FileDiff::parse(ADDED_FILE).unwrap();
+    assert_eq!(
+        new_file.old_line_at(7),
+        Some(0),
+        "a new file has no old lines"
+    );
+}
+
+#[test]
 fn range_queries() {
     let d = FileDiff::parse(TWO_HUNKS).unwrap();
     assert_eq!(d.first_added_in(11..=20), Some(15));
@@ -165,6 +186,7 @@ proptest! {
     ) {
         let mut text = String::new();
         let mut want_added = Vec::new();
+        let mut want_old = Vec::new();
         let (mut old, mut new) = (1usize, 1usize);
         for (gap, lines) in &hunks {
             old += gap;
@@ -172,12 +194,13 @@ proptest! {
             let o = lines.iter().filter(|&&c| c != '+').count();
             let n = lines.iter().filter(|&&c| c != '-').count();
             text.push_str(&format!("@@ -{old},{o} +{new},{n} @@\n"));
-            let mut at = new;
+            let (mut at, mut at_old) = (new, old);
             for &c in lines {
                 text.push(c);
                 text.push_str("x\n");
                 if c == '+' { want_added.push(at); }
-                if c != '-' { at += 1; }
+                if c != '-' { want_old.push((at, at_old)); at += 1; }
+                if c != '+' { at_old += 1; }
             }
             old += o;
             new += n;
@@ -186,6 +209,9 @@ proptest! {
         prop_assert_eq!(d.hunks().len(), hunks.len());
         let got: Vec<usize> = (0..new + 2).filter(|&l| d.is_added(l)).collect();
         prop_assert_eq!(got, want_added);
+        let got_old: Vec<(usize, usize)> =
+            (0..new + 2).filter_map(|l| Some((l, d.old_line_at(l)?))).collect();
+        prop_assert_eq!(got_old, want_old);
         for l in 0..new + 2 {
             let by_scan = d.hunks().iter().position(|h| h.contains(l));
             prop_assert_eq!(d.hunk_of(l), by_scan);

@@ -1,7 +1,12 @@
 //! Scripted failures: a test says "the next N matching requests get this answer", and the
 //! fake gives it before doing anything else (auth included), the way a flaky GitHub would.
+//! The fake GitLab uses the same rules (it includes this file).
 
 use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
@@ -95,6 +100,21 @@ impl Fault {
     }
 }
 
+impl Fault {
+    /// The answer this fault gives.
+    pub fn response(&self) -> Response {
+        let mut r = Response::new(Body::from(self.body.clone()));
+        *r.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        for (k, v) in &self.headers {
+            if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
+                r.headers_mut().insert(k, v);
+            }
+        }
+        r
+    }
+}
+
 /// A fault waiting for its requests.
 #[derive(Debug, Clone)]
 pub struct FaultRule {
@@ -103,6 +123,27 @@ pub struct FaultRule {
     pub pattern: String,
     pub fault: Fault,
     pub remaining: usize,
+}
+
+impl FaultRule {
+    /// `fault` for the next `times` requests with `method` (or `*`) matching `pattern`.
+    pub fn new(method: &str, pattern: &str, fault: Fault, times: usize) -> FaultRule {
+        FaultRule {
+            method: method.to_ascii_uppercase(),
+            pattern: pattern.into(),
+            fault,
+            remaining: times,
+        }
+    }
+
+    /// Whether this rule takes a request (`path` without prefix and query), counting it.
+    pub fn take(&mut self, method: &str, path: &str) -> bool {
+        let hit = self.remaining > 0
+            && (self.method == "*" || self.method == method)
+            && matches(&self.pattern, path);
+        self.remaining -= usize::from(hit);
+        hit
+    }
 }
 
 /// Does `path` (prefix stripped, no query) match `pattern`?

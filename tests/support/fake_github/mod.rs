@@ -336,12 +336,9 @@ impl FakeGitHub {
     /// matches `pattern` get `fault` instead of an answer. See `faults::matches` for the
     /// pattern syntax: a prefix, `*` for one segment, `$` to anchor the end.
     pub fn fail_next(&self, method: &str, pattern: &str, fault: Fault, times: usize) -> &Self {
-        self.lock().faults.push(FaultRule {
-            method: method.to_ascii_uppercase(),
-            pattern: pattern.into(),
-            fault,
-            remaining: times,
-        });
+        self.lock()
+            .faults
+            .push(FaultRule::new(method, pattern, fault, times));
         self
     }
 

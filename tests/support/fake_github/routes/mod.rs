@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State as AxState};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -167,17 +167,6 @@ pub fn json_response(status: StatusCode, value: Value) -> Response {
         .into_response()
 }
 
-fn fault_response(f: &Fault) -> Response {
-    let mut r = Response::new(Body::from(f.body.clone()));
-    *r.status_mut() = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (k, v) in &f.headers {
-        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
-            r.headers_mut().insert(k, v);
-        }
-    }
-    r
-}
-
 /// The budget of `resource`, refilled once its reset time has passed.
 fn rate_limit<'a>(state: &'a mut State, resource: &str) -> &'a mut RateLimit {
     let now = Utc::now().timestamp();
@@ -250,7 +239,7 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
             if let Some(d) = f.delay {
                 tokio::time::sleep(d).await;
             }
-            fault_response(&f)
+            f.response()
         }
         None if spent => error(
             StatusCode::FORBIDDEN,

@@ -1,4 +1,4 @@
-//! Reading the `rel="next"` target of GitHub's pagination `Link` header.
+//! Reading the `rel="next"` target of a pagination `Link` header (GitHub and GitLab both send one).
 
 use http::HeaderMap;
 

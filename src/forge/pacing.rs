@@ -1,5 +1,6 @@
 //! Spacing of content-creating requests: GitHub's best practices ask for at least a second
-//! between writes, and bursts of writes are what trips the secondary rate limit.
+//! between writes, and bursts of writes are what trips the secondary rate limit; GitLab
+//! limits note creation per user, so its discussions and notes are spaced the same way.
 
 use std::future::Future;
 use std::time::Duration;
