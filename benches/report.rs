@@ -151,6 +151,7 @@ async fn main() -> anyhow::Result<()> {
         lost_deliveries: Arc::new(AtomicBool::new(false)),
         metrics: immutabot::telemetry::metrics(),
         forge_web_url: "https://github.com".into(),
+        gitlab: None,
     });
 
     println!("\n| What | min ms | median ms | p95 ms | bytes |\n|---|--:|--:|--:|--:|");

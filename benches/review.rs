@@ -77,6 +77,7 @@ async fn main() {
         let ctx = Arc::new(JobContext {
             pool: pool.clone(),
             github: github.into(),
+            gitlab: None,
         });
         let router = service::router(service::state(pool.clone()));
         let worker = Worker {

@@ -2,8 +2,10 @@
 //! and retention, in one process.
 
 use crate::forge::github::{GitHubApp, GitHubSettings};
+use crate::forge::gitlab::{GitLabClient, GitLabSettings};
 use crate::jobs::{self, JobContext};
 use crate::queue::worker::{Timing, Worker};
+use crate::server::gitlab_webhook::GitLabHook;
 use crate::server::{self, AppState};
 use crate::settings::{AppSource, Settings};
 use crate::setup::Setup;
@@ -67,7 +69,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         lost_deliveries: lost.clone(),
         metrics: crate::telemetry::metrics(),
         forge_web_url: settings.web_url.as_str().into(),
+        gitlab: settings.gitlab.as_ref().map(|g| GitLabHook {
+            secrets: Arc::new(g.webhook_secrets.clone()),
+        }),
     };
+    let gitlab = gitlab_client(&settings)?;
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("could not listen on {}", settings.bind))?;
@@ -96,6 +102,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             let ctx = Arc::new(JobContext {
                 pool: pool.clone(),
                 github: app.clone(),
+                gitlab: gitlab.clone(),
             });
             let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "immutabot".into());
             let mut tasks = Vec::new();
@@ -218,4 +225,16 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term => {}
     }
+}
+
+/// The GitLab client, when GitLab is configured.
+fn gitlab_client(settings: &Settings) -> anyhow::Result<Option<GitLabClient>> {
+    let Some(g) = &settings.gitlab else {
+        return Ok(None);
+    };
+    let client = GitLabClient::new(GitLabSettings {
+        write_interval: settings.write_interval,
+        ..GitLabSettings::new(g.url.clone(), g.token.clone())
+    })?;
+    Ok(Some(client))
 }

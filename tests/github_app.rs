@@ -135,6 +135,7 @@ async fn harness_on(pool: PgPool, app_pool: PgPool) -> Harness {
     let ctx = Arc::new(JobContext {
         pool: app_pool.clone(),
         github: github.into(),
+        gitlab: None,
     });
     Harness {
         fake,

@@ -126,6 +126,7 @@ async fn harness(pool: PgPool) -> Harness {
     let ctx = Arc::new(JobContext {
         pool: pool.clone(),
         github: github.into(),
+        gitlab: None,
     });
     Harness {
         fake,

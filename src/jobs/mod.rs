@@ -1,9 +1,12 @@
 //! What workers do with the jobs they claim.
 
+mod gitlab;
 pub mod review;
 pub mod scan;
 
 use crate::forge::github::GitHubError;
+use crate::forge::gitlab::GitLabError;
+use crate::ids::Forge;
 use crate::queue::worker::{Handler, Task};
 use crate::queue::{Job, Outcome};
 use sqlx::PgPool;
@@ -15,6 +18,8 @@ pub struct JobContext {
     pub pool: PgPool,
     /// The GitHub App client (as it is now: set up at start or later through `/setup`).
     pub github: crate::setup::live::LiveApp,
+    /// The GitLab client, when GitLab is configured.
+    pub gitlab: Option<crate::forge::gitlab::GitLabClient>,
 }
 
 /// The worker handler that runs every kind of job.
@@ -23,8 +28,14 @@ pub fn handler(ctx: Arc<JobContext>) -> Handler {
         let ctx = ctx.clone();
         Box::pin(async move {
             match &task.job {
-                Job::ReviewPullRequest(r) => review::run(&ctx, r).await,
-                Job::ScanRepository(s) => scan::run(&ctx, task.id, s).await,
+                Job::ReviewPullRequest(r) => match r.repo.forge() {
+                    Forge::GitHub => review::run(&ctx, r).await,
+                    Forge::GitLab => gitlab::review(&ctx, r).await,
+                },
+                Job::ScanRepository(s) => match s.repo.forge() {
+                    Forge::GitHub => scan::run(&ctx, task.id, s).await,
+                    Forge::GitLab => gitlab::scan(&ctx, task.id, s).await,
+                },
             }
         })
     })
@@ -33,13 +44,16 @@ pub fn handler(ctx: Arc<JobContext>) -> Handler {
 /// The outcome of a failed attempt: a 404 from the forge (the repository or pull request is
 /// gone, or the installation may no longer see it) will not change on a retry.
 fn failure(e: anyhow::Error) -> Outcome {
-    match e.downcast_ref::<GitHubError>() {
-        Some(GitHubError::NotFound { .. }) => Outcome::Permanent(format!("{e:#}")),
-        _ => Outcome::Failed(format!("{e:#}")),
+    let gone = matches!(e.downcast_ref(), Some(GitHubError::NotFound { .. }))
+        || matches!(e.downcast_ref(), Some(GitLabError::NotFound { .. }));
+    if gone {
+        Outcome::Permanent(format!("{e:#}"))
+    } else {
+        Outcome::Failed(format!("{e:#}"))
     }
 }
 
-/// What this build cannot run: jobs of a forge it has no client for yet.
+/// What this process cannot run: jobs of a forge it has no settings for.
 fn unsupported(repo: &crate::queue::job::ForgeRepo) -> Outcome {
     Outcome::Permanent(format!(
         "no {} client: {} cannot be processed",

@@ -50,9 +50,20 @@ async fn scan(ctx: &JobContext, id: JobId, p: &ScanJob) -> anyhow::Result<Outcom
     let Some((installation, repo_id, repo)) = p.repo.github() else {
         return Ok(super::unsupported(&p.repo));
     };
-    let repo_id = repo_id.0;
     let installation = ctx.github.installation(installation)?;
     let forge = GitHubRepository::new(installation, repo.clone());
+    scan_with(ctx, id, &forge, repo_id.0, p).await
+}
+
+/// Scans `p`'s commit (the default branch's head when it names none) of the repository
+/// whose history row is `repo_id`: the same for every forge.
+pub async fn scan_with<R: RepositoryFiles>(
+    ctx: &JobContext,
+    id: JobId,
+    forge: &R,
+    repo_id: i64,
+    p: &ScanJob,
+) -> anyhow::Result<Outcome> {
     let (branch, commit) = match &p.commit {
         Some(c) => (p.branch.clone(), c.clone()),
         None => {
@@ -66,7 +77,7 @@ async fn scan(ctx: &JobContext, id: JobId, p: &ScanJob) -> anyhow::Result<Outcom
         return Ok(Outcome::Done);
     }
     let scan_id = scans::start(&ctx.pool, repo_id, commit.as_str(), branch.as_deref()).await?;
-    let result = scan_commit(ctx, &forge, id, repo_id, &commit, scan_id).await;
+    let result = scan_commit(ctx, forge, id, repo_id, &commit, scan_id).await;
     if let Err(e) = &result {
         // Best effort: the job's own error is what matters.
         let _ = scans::fail(&ctx.pool, scan_id, &format!("{e:#}")).await;

@@ -2,6 +2,7 @@
 //! operational endpoints.
 
 pub mod access;
+pub mod gitlab_webhook;
 mod ops;
 mod report;
 mod webhook;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The forge's web root for links in the report (`https://github.com`).
     pub forge_web_url: Arc<str>,
+    /// The GitLab endpoint's secrets, when GitLab is configured.
+    pub gitlab: Option<gitlab_webhook::GitLabHook>,
 }
 
 /// The service's router.
@@ -48,6 +51,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/webhooks/github",
             post(webhook::github).layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
+        .route(
+            "/webhooks/gitlab",
+            post(gitlab_webhook::gitlab).layer(DefaultBodyLimit::max(MAX_BODY)),
         )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -2,4 +2,5 @@
 //! gets its answer. The forges' payloads are parsed in their adapters (`forge::github::webhook`).
 
 pub mod batch;
+pub mod gitlab;
 pub mod intake;

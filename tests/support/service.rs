@@ -24,6 +24,7 @@ pub fn state(pool: PgPool) -> AppState {
         lost_deliveries: Arc::new(AtomicBool::new(false)),
         metrics: immutabot::telemetry::metrics(),
         forge_web_url: "https://github.com".into(),
+        gitlab: None,
     }
 }
 

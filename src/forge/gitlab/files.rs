@@ -41,6 +41,30 @@ impl TreeJson {
 #[derive(Deserialize)]
 struct ProjectJson {
     default_branch: Option<String>,
+    #[serde(default)]
+    path_with_namespace: String,
+    #[serde(default)]
+    visibility: Option<String>,
+    namespace: Option<NamespaceJson>,
+}
+
+#[derive(Deserialize)]
+struct NamespaceJson {
+    id: i64,
+    full_path: String,
+}
+
+/// What the history records of a project: its path, its group and whether it is public.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectInfo {
+    /// `group/.../project`.
+    pub path: String,
+    /// The group (or user namespace) id and full path it lives in.
+    pub namespace: Option<(i64, String)>,
+    /// Its default branch.
+    pub default_branch: Option<String>,
+    /// Private or internal: not public.
+    pub private: bool,
 }
 
 #[derive(Deserialize)]
@@ -54,6 +78,17 @@ struct CommitJson {
 }
 
 impl GitLabClient {
+    /// The project's path, group and visibility.
+    pub async fn project(&self, project: ProjectId) -> Result<ProjectInfo, GitLabError> {
+        let info: ProjectJson = self.get_json(self.project_url(project, "")?).await?;
+        Ok(ProjectInfo {
+            path: info.path_with_namespace,
+            namespace: info.namespace.map(|n| (n.id, n.full_path)),
+            default_branch: info.default_branch,
+            private: info.visibility.as_deref() != Some("public"),
+        })
+    }
+
     /// The project's default branch and its head commit.
     pub async fn default_branch_head(
         &self,

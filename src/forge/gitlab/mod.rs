@@ -22,6 +22,7 @@ pub mod webhook;
 pub use change::{GitLabMergeRequest, SUMMARY_MARKER};
 pub use client::{GitLabClient, GitLabSettings};
 pub use error::GitLabError;
+pub use files::ProjectInfo;
 pub use merge_requests::{DiffRefs, MergeRequest};
 pub use notes::NoteId;
 pub use position::gitlab_suggestion;

@@ -34,7 +34,19 @@ pub async fn project(AxState(shared): AxState<Shared>, Path(id): Path<i64>) -> A
     let st = lock(&shared);
     let p = st.projects.get(&id).ok_or_else(project_missing)?;
     let web_url = format!("{}/{}", st.base_url, p.path);
-    let answer = json!({ "id": id, "path_with_namespace": p.path, "default_branch": p.default_branch, "web_url": web_url });
+    let namespace = p.path.rsplit_once('/').map_or("", |(ns, _)| ns);
+    // GitLab's group ids are its own; a stable number per group path stands in for them.
+    let namespace_id = namespace
+        .bytes()
+        .fold(7_i64, |h, b| (h * 31 + i64::from(b)) % 1_000_000);
+    let answer = json!({
+        "id": id,
+        "path_with_namespace": p.path,
+        "default_branch": p.default_branch,
+        "web_url": web_url,
+        "visibility": "private",
+        "namespace": { "id": namespace_id, "full_path": namespace, "kind": "group" },
+    });
     Ok(json_response(StatusCode::OK, answer))
 }
 

@@ -1,0 +1,129 @@
+//! `POST /webhooks/gitlab`: verify the token, parse, record, answer.
+//!
+//! GitLab disables a hook that keeps failing, and for good after 4xx answers: so only a
+//! wrong token (401) and an unreadable payload (400) are refused; an event we do not act on
+//! is answered 200, before anything is stored.
+
+use super::AppState;
+use crate::forge::gitlab::webhook::{self, GitLabEvent};
+use crate::webhook::gitlab::{self as intake, GitLabDelivery};
+use crate::webhook::intake::Intake;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use tracing::{info, warn};
+
+/// What the GitLab endpoint needs: the accepted webhook secrets.
+#[derive(Clone)]
+pub struct GitLabHook {
+    /// `X-Gitlab-Token` values accepted (several while rotating).
+    pub secrets: Arc<Vec<Vec<u8>>>,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn answer(status: StatusCode, event: &str, outcome: &'static str, text: String) -> Response {
+    metrics::counter!("immutabot_webhook_deliveries_total",
+        "event" => event.to_string(), "outcome" => outcome)
+    .increment(1);
+    (status, text).into_response()
+}
+
+/// An event name fit for a metric label: GitLab's are short words (`Merge Request Hook`).
+fn event_name(headers: &HeaderMap) -> &str {
+    header(headers, "x-gitlab-event")
+        .filter(|e| e.len() <= 64 && e.bytes().all(|b| b.is_ascii_alphabetic() || b == b' '))
+        .unwrap_or("unknown")
+}
+
+/// Handles one delivery.
+pub async fn gitlab(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(hook) = &s.gitlab else {
+        return answer(
+            StatusCode::NOT_FOUND,
+            "unknown",
+            "not_configured",
+            "GitLab is not configured on this service\n".into(),
+        );
+    };
+    let token = headers.get("x-gitlab-token").map(|v| v.as_bytes());
+    if !webhook::token_matches(token, &hook.secrets) {
+        warn!("GitLab webhook with a missing or wrong token refused");
+        return answer(
+            StatusCode::UNAUTHORIZED,
+            "unknown",
+            "unauthorized",
+            "X-Gitlab-Token missing or wrong\n".into(),
+        );
+    }
+    let event = event_name(&headers);
+    let parsed = webhook::parse(&body).map_err(|e| e.to_string());
+    let job = parsed
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|ev| intake::job_of(ev).map(|job| (ev, job)));
+    let (parsed, job) = match job {
+        Ok((parsed, Some(job))) => (parsed, job),
+        Ok((GitLabEvent::Ignored(why), None)) => {
+            info!(event, reason = %why, "GitLab delivery ignored");
+            return answer(
+                StatusCode::OK,
+                event,
+                "ignored",
+                format!("ignored: {why}\n"),
+            );
+        }
+        Ok((_, None)) => return answer(StatusCode::OK, event, "ignored", "ignored\n".into()),
+        Err(why) => {
+            warn!(event, error = %why, "GitLab delivery could not be read");
+            return answer(
+                StatusCode::BAD_REQUEST,
+                event,
+                "invalid",
+                format!("{why}\n"),
+            );
+        }
+    };
+    let uuid = header(&headers, "x-gitlab-event-uuid")
+        .filter(|g| g.len() <= 100 && g.bytes().all(|b| b.is_ascii_graphic()));
+    let Some(guid) = webhook::dedupe_key(uuid, parsed) else {
+        return answer(StatusCode::OK, event, "ignored", "ignored\n".into());
+    };
+    let delivery = GitLabDelivery {
+        guid: &guid,
+        event,
+        action: intake::action_of(parsed),
+    };
+    match intake::record(&s.pool, &delivery, &job).await {
+        Ok(outcome) => {
+            info!(delivery = %guid, event, outcome = outcome.label(), "GitLab delivery recorded");
+            if let Intake::Queued(_) = outcome {
+                s.wake.notify_waiters();
+            }
+            let status = match outcome {
+                Intake::Queued(_) => StatusCode::ACCEPTED,
+                _ => StatusCode::OK,
+            };
+            answer(
+                status,
+                event,
+                outcome.label(),
+                format!("{}\n", outcome.label()),
+            )
+        }
+        Err(e) => {
+            // GitLab retries a 5xx later and only pauses the hook; nothing is stored.
+            warn!(error = %e, "could not store the GitLab delivery; answering 503");
+            answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                event,
+                "database_unavailable",
+                "database unavailable; GitLab will send the delivery again\n".into(),
+            )
+        }
+    }
+}
