@@ -71,6 +71,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         forge_web_url: settings.web_url.as_str().into(),
         gitlab: settings.gitlab.as_ref().map(|g| GitLabHook {
             secrets: Arc::new(g.webhook_secrets.clone()),
+            web_url: g.url.as_str().into(),
         }),
     };
     let gitlab = gitlab_client(&settings)?;

@@ -375,7 +375,11 @@ async fn a_fix_pushed_to_the_default_branch_makes_the_unit_read_only_with_no_man
 /// The writable units the repository's report page lists.
 async fn in_report(pool: &PgPool) -> Vec<String> {
     let (owner, name) = REPO.split_once('/').unwrap();
-    immutabot::report::queries::repository_report(pool, owner, name, "https://github.com")
+    let web = immutabot::report::queries::WebRoots {
+        github: "https://github.com",
+        gitlab: None,
+    };
+    immutabot::report::queries::repository_report(pool, owner, name, web)
         .await
         .unwrap()
         .writable_units

@@ -1,6 +1,6 @@
 //! `immutabot report OWNER[/REPO]`: the compliance report from the database, no server.
 
-use crate::report::queries::{self, ReportError};
+use crate::report::queries::{self, ReportError, WebRoots};
 use crate::report::{csv, html};
 use crate::settings;
 use anyhow::Context;
@@ -22,7 +22,8 @@ pub enum ReportFormat {
 /// Arguments of `immutabot report`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// Organisation or user (case-insensitive), or OWNER/REPO for one repository's units.
+    /// Organisation, user or GitLab group (case-insensitive; `group/subgroup` for a nested
+    /// one), or OWNER/REPO for one repository's units.
     pub target: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
@@ -33,6 +34,9 @@ pub struct ReportArgs {
     /// GitHub's web root, for links to files.
     #[arg(long, env = "GITHUB_WEB_URL", default_value = "https://github.com")]
     pub github_web_url: String,
+    /// GitLab's web root, for links to files of GitLab projects.
+    #[arg(long, env = "GITLAB_URL", default_value = settings::GITLAB_DEFAULT_URL)]
+    pub gitlab_url: String,
 }
 
 /// Prints the report; 0 when printed, 1 when the owner is unknown or the database failed.
@@ -73,7 +77,26 @@ async fn render(args: &ReportArgs, url: &str) -> anyhow::Result<String> {
         ReportError::NotFound => anyhow::anyhow!("no repositories of `{}` are known", args.target),
         e => anyhow::Error::new(e).context("could not read the report"),
     };
-    let text = match args.target.split_once('/') {
+    // `a/b` is a repository of `a`, or a GitLab subgroup: whichever the history knows.
+    let repository = match args.target.split_once('/') {
+        Some((owner, repo)) => {
+            let web = WebRoots {
+                github: &args.github_web_url,
+                gitlab: Some(&args.gitlab_url),
+            };
+            match queries::repository_report(&pool, owner, repo, web).await {
+                Err(ReportError::NotFound) => None,
+                r => Some(r.map_err(named)?),
+            }
+        }
+        None => None,
+    };
+    let text = match repository {
+        Some(r) => match args.format {
+            ReportFormat::Html => html::repository_page(&r),
+            ReportFormat::Json => to_json(&r)?,
+            ReportFormat::Csv => anyhow::bail!("--format csv is for owner reports only"),
+        },
         None => {
             let r = queries::owner_report(&pool, &args.target, Utc::now())
                 .await
@@ -82,16 +105,6 @@ async fn render(args: &ReportArgs, url: &str) -> anyhow::Result<String> {
                 ReportFormat::Html => html::owner_page(&r),
                 ReportFormat::Json => to_json(&r)?,
                 ReportFormat::Csv => csv::repositories(&r),
-            }
-        }
-        Some((owner, repo)) => {
-            let r = queries::repository_report(&pool, owner, repo, &args.github_web_url)
-                .await
-                .map_err(named)?;
-            match args.format {
-                ReportFormat::Html => html::repository_page(&r),
-                ReportFormat::Json => to_json(&r)?,
-                ReportFormat::Csv => anyhow::bail!("--format csv is for owner reports only"),
             }
         }
     };

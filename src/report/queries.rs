@@ -30,23 +30,53 @@ pub enum ReportError {
 /// A repository of the owner with its latest finished scan.
 struct Repo {
     id: i64,
+    forge: Forge,
     owner: String,
     row: RepositoryRow,
 }
 
-/// The owner's repositories on GitHub (case-insensitive owner, not removed), by name, each
-/// with the counts of its latest finished scan and its open pull-request findings. `name`
-/// narrows the list to one repository.
+/// The forges' web roots, for links to files.
+#[derive(Debug, Clone, Copy)]
+pub struct WebRoots<'a> {
+    /// GitHub's (`https://github.com`).
+    pub github: &'a str,
+    /// GitLab's, when GitLab is configured.
+    pub gitlab: Option<&'a str>,
+}
+
+/// The owner's repositories (case-insensitive owner, not removed) on every forge, by name,
+/// each with the counts of its latest finished scan and its open pull-request findings: a
+/// GitHub account's, and a GitLab group's with its subgroups' (named from the group down,
+/// `sub/project`). `name` narrows the list to one repository.
 async fn repositories(
     pool: &PgPool,
     owner: &str,
     name: Option<&str>,
 ) -> Result<Vec<Repo>, ReportError> {
-    let rows = storage::report::repositories(pool, Forge::GitHub, owner, name).await?;
-    Ok(rows.into_iter().map(repo_of).collect())
+    let mut repos = Vec::new();
+    for forge in [Forge::GitHub, Forge::GitLab] {
+        let (owner, name) = split_nested(forge, owner, name);
+        let rows = storage::report::repositories(pool, forge, &owner, name).await?;
+        repos.extend(rows.into_iter().map(|r| repo_of(forge, r)));
+    }
+    for r in &mut repos {
+        if r.forge == Forge::GitLab && r.owner.len() > owner.len() {
+            // A subgroup's project is shown by its path below the asked-for group.
+            r.row.name = format!("{}/{}", &r.owner[owner.len() + 1..], r.row.name);
+        }
+    }
+    Ok(repos)
 }
 
-fn repo_of(r: RepoScanRow) -> Repo {
+/// On GitLab, `owner`/`sub/project` is the project `project` of group `owner/sub`.
+fn split_nested<'a>(forge: Forge, owner: &str, name: Option<&'a str>) -> (String, Option<&'a str>) {
+    match (forge, name.and_then(|n| n.rsplit_once('/'))) {
+        (Forge::GitLab, Some((sub, project))) => (format!("{owner}/{sub}"), Some(project)),
+        _ => (owner.to_string(), name),
+    }
+}
+
+fn repo_of(forge: Forge, r: RepoScanRow) -> Repo {
     let counts = Counts {
         units: r.units.unwrap_or(0).into(),
         read_only: r.read_only.unwrap_or(0).into(),
@@ -56,6 +86,7 @@ fn repo_of(r: RepoScanRow) -> Repo {
     };
     Repo {
         id: r.id,
+        forge,
         owner: r.owner,
         row: RepositoryRow {
             name: r.name,
@@ -163,12 +194,25 @@ pub async fn owner_report(
     })
 }
 
-/// One repository's writable units; `web_url` is the forge's web root for the links.
+/// A unit's file and line on its forge's web interface.
+fn link(repo: &Repo, web: WebRoots<'_>, commit: &str, path: &str, line: i32) -> String {
+    match repo.forge {
+        Forge::GitHub => links::blob(web.github, &repo.owner, &repo.row.name, commit, path, line),
+        Forge::GitLab => {
+            let project = repo.row.name.rsplit('/').next().unwrap_or(&repo.row.name);
+            let full = format!("{}/{project}", repo.owner);
+            let root = web.gitlab.unwrap_or(crate::settings::GITLAB_DEFAULT_URL);
+            links::gitlab_blob(root, &full, commit, path, line)
+        }
+    }
+}
+
+/// One repository's writable units, with links to the forges' web interfaces.
 pub async fn repository_report(
     pool: &PgPool,
     owner: &str,
     name: &str,
-    web_url: &str,
+    web: WebRoots<'_>,
 ) -> Result<RepositoryReport, ReportError> {
     let mut repos = repositories(pool, owner, Some(name)).await?;
     if repos.is_empty() {
@@ -181,14 +225,7 @@ pub async fn repository_report(
     let writable_units = units
         .into_iter()
         .map(|u| WritableUnit {
-            url: links::blob(
-                web_url,
-                &repo.owner,
-                &repo.row.name,
-                &u.commit_sha,
-                &u.path,
-                u.line,
-            ),
+            url: link(&repo, web, &u.commit_sha, &u.path, u.line),
             // A patch stored in another shape is dropped, not fatal.
             fix: u.fix.and_then(|v| serde_json::from_value::<Fix>(v).ok()),
             path: u.path,

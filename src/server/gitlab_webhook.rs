@@ -15,11 +15,13 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use tracing::{info, warn};
 
-/// What the GitLab endpoint needs: the accepted webhook secrets.
+/// What the GitLab endpoint and the report need of GitLab's settings.
 #[derive(Clone)]
 pub struct GitLabHook {
     /// `X-Gitlab-Token` values accepted (several while rotating).
     pub secrets: Arc<Vec<Vec<u8>>>,
+    /// The instance's web root, for links to files.
+    pub web_url: Arc<str>,
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

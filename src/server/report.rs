@@ -4,7 +4,7 @@
 
 use super::AppState;
 use super::access::{self, Grant};
-use crate::report::queries::{self, ReportError};
+use crate::report::queries::{self, ReportError, WebRoots};
 use crate::report::{csv, html};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -58,7 +58,7 @@ async fn repository_page(
     if !grant.covers(&owner) {
         return not_found();
     }
-    match queries::repository_report(&state.pool, &owner, &repo, &state.forge_web_url).await {
+    match queries::repository_report(&state.pool, &owner, &repo, web_roots(&state)).await {
         Ok(r) => with_headers(html::repository_page(&r), "text/html; charset=utf-8", None),
         Err(e) => error(e),
     }
@@ -86,9 +86,16 @@ async fn repository_json(
     if !grant.covers(&owner) {
         return not_found();
     }
-    match queries::repository_report(&state.pool, &owner, &repo, &state.forge_web_url).await {
+    match queries::repository_report(&state.pool, &owner, &repo, web_roots(&state)).await {
         Ok(r) => no_store(Json(r).into_response()),
         Err(e) => error(e),
+    }
+}
+
+fn web_roots(state: &AppState) -> WebRoots<'_> {
+    WebRoots {
+        github: &state.forge_web_url,
+        gitlab: state.gitlab.as_ref().map(|g| &*g.web_url),
     }
 }
 
