@@ -1,35 +1,48 @@
 //! immutabot: finds containers whose root file system is writable, and patches them.
 //!
-//! The analysis core ([`analyze::analyze`]) is pure: text in, inventory, findings and patches
-//! out. The CLI and the service are thin edges around it.
+//! The analysis core is its own crate, [`immutabot_core`] (pure: text in, inventory,
+//! findings and patches out); its modules are re-exported here under their own names. This
+//! crate adds the CLI and, with the `service` feature (on by default), the review service:
+//! forges, queue, database, report.
 
-pub mod analyze;
+pub use immutabot_core::{
+    analyze, config, inventory, knowledge, model, output, patch, rules, suppress, template, yaml,
+};
+
+#[cfg(feature = "service")]
 pub mod auth;
 pub mod cli;
-pub mod config;
+#[cfg(feature = "service")]
 pub mod db;
+#[cfg(feature = "service")]
 pub mod forge;
+#[cfg(feature = "service")]
 pub mod history;
+#[cfg(feature = "service")]
 pub mod ids;
-pub mod inventory;
+#[cfg(feature = "service")]
 pub mod jobs;
-pub mod knowledge;
-pub mod model;
-pub mod output;
-pub mod patch;
+#[cfg(feature = "service")]
 pub mod queue;
+#[cfg(feature = "service")]
 pub mod reconcile;
+#[cfg(feature = "service")]
 pub mod report;
+#[cfg(feature = "service")]
 pub mod rescan;
+#[cfg(feature = "service")]
 pub mod review;
-pub mod rules;
+#[cfg(feature = "service")]
 pub mod scan;
+#[cfg(feature = "service")]
 pub mod server;
+#[cfg(feature = "service")]
 pub mod service;
+#[cfg(feature = "service")]
 pub mod settings;
+#[cfg(feature = "service")]
 pub mod setup;
-pub mod suppress;
+#[cfg(feature = "service")]
 pub mod telemetry;
-pub mod template;
+#[cfg(feature = "service")]
 pub mod webhook;
-pub mod yaml;

@@ -366,7 +366,7 @@ async fn concurrent_deliveries_share_commits_and_each_is_recorded_once(pool: PgP
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn one_batch_statement_answers_each_delivery_as_one_by_one_would(pool: PgPool) {
-    use immutabot::webhook::event::{self, Event};
+    use immutabot::forge::github::webhook::event::{self, Event};
     use immutabot::webhook::intake::{self, Delivery, Intake};
     let review = |head: &str| match event::parse(
         "pull_request",

@@ -29,7 +29,7 @@ fn body(template: &serde_json::Value, n: u64) -> Vec<u8> {
 /// One complete HTTP/1.1 request: headers and a signed body of its own.
 fn request(addr: &str, secret: &str, template: &serde_json::Value, n: u64, run: u64) -> Vec<u8> {
     let body = body(template, n);
-    let sig = immutabot::webhook::signature::sign(secret.as_bytes(), &body);
+    let sig = immutabot::forge::github::webhook::signature::sign(secret.as_bytes(), &body);
     let mut request = format!(
         "POST /webhooks/github HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
          X-GitHub-Event: pull_request\r\nX-GitHub-Delivery: load-{run}-{n}\r\n\

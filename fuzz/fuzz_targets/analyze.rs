@@ -8,9 +8,9 @@
 
 #![no_main]
 
-use immutabot::analyze::{NoFiles, analyze};
-use immutabot::config::Config;
-use immutabot::yaml::{Limits, Stream, fast};
+use immutabot_core::analyze::{NoFiles, analyze};
+use immutabot_core::config::Config;
+use immutabot_core::yaml::{Limits, Stream, fast};
 use libfuzzer_sys::fuzz_target;
 
 const PATHS: [&str; 3] = ["compose.yaml", "k8s.yaml", "x.json"];
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
     let utf8 = matches!(text, std::borrow::Cow::Borrowed(_));
     for finding in &report.findings {
         let Some(fix) = &finding.fix else { continue };
-        let patched = immutabot::patch::apply(&text, fix).unwrap_or_else(|| {
+        let patched = immutabot_core::patch::apply(&text, fix).unwrap_or_else(|| {
             panic!(
                 "fix for {} at lines {}..={} does not apply",
                 finding.rule, fix.start_line, fix.end_line

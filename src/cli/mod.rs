@@ -5,11 +5,15 @@ pub mod config_file;
 pub mod fix;
 pub mod generate;
 pub mod probe;
+#[cfg(feature = "service")]
 pub mod report;
 pub mod resolver;
+#[cfg(feature = "service")]
 pub mod scan;
+#[cfg(feature = "service")]
 pub mod serve;
 pub mod strict;
+#[cfg(feature = "service")]
 pub mod token;
 pub mod walk;
 
@@ -33,10 +37,13 @@ pub struct Cli {
 pub enum Command {
     /// Check Compose, Swarm and Kubernetes files for writable root file systems.
     Check(CheckArgs),
+    #[cfg(feature = "service")]
     /// Run the GitHub App: webhook endpoint, workers, reconciler (settings: flags or env).
     Serve(Box<crate::settings::ServeArgs>),
+    #[cfg(feature = "service")]
     /// Apply the database migrations and exit.
     Migrate(MigrateArgs),
+    #[cfg(feature = "service")]
     /// Queue full-repository scans of OWNER's known repositories (or OWNER/REPO) for the service.
     Scan(scan::ScanArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -45,12 +52,15 @@ pub enum Command {
     Man(generate::ManArgs),
     /// GET a plain-http URL and exit 0 on 2xx: a health check for images without curl.
     Probe(probe::ProbeArgs),
+    #[cfg(feature = "service")]
     /// Print an owner's compliance report (HTML, JSON or CSV) from the database.
     Report(report::ReportArgs),
+    #[cfg(feature = "service")]
     /// Create bearer tokens for the report (stored hashed).
     Token(token::TokenArgs),
 }
 
+#[cfg(feature = "service")]
 /// Arguments of `immutabot migrate`.
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
@@ -131,13 +141,18 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => ExitCode::from(check::run(&args)),
+        #[cfg(feature = "service")]
         Command::Serve(args) => ExitCode::from(serve::serve(&args)),
+        #[cfg(feature = "service")]
         Command::Migrate(args) => ExitCode::from(serve::migrate(&args)),
+        #[cfg(feature = "service")]
         Command::Scan(args) => ExitCode::from(scan::run(&args)),
         Command::Completions(args) => ExitCode::from(generate::completions(&args)),
         Command::Man(args) => ExitCode::from(generate::man(&args)),
         Command::Probe(args) => ExitCode::from(probe::run(&args)),
+        #[cfg(feature = "service")]
         Command::Report(args) => ExitCode::from(report::run(&args)),
+        #[cfg(feature = "service")]
         Command::Token(args) => ExitCode::from(token::run(&args)),
     }
 }

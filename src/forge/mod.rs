@@ -2,6 +2,8 @@
 //! crosses out is the small set of types below.
 
 pub mod github;
+pub mod repository;
+pub mod review;
 
 use crate::ids::CommitSha;
 use serde::{Deserialize, Serialize};

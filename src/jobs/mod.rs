@@ -1,6 +1,5 @@
 //! What workers do with the jobs they claim.
 
-mod fetch;
 pub mod review;
 pub mod scan;
 

@@ -4,7 +4,8 @@
 use super::JobContext;
 use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::{self, Config};
-use crate::forge::github::Installation;
+use crate::forge::github::GitHubRepository;
+use crate::forge::repository::RepositoryFiles;
 use crate::forge::{ObjectId, Tree};
 use crate::ids::{CommitSha, InstallationId, RepoName};
 use crate::model::{FileReport, Format};
@@ -61,14 +62,15 @@ pub async fn run(ctx: &JobContext, job: &Job) -> Outcome {
 async fn scan(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
     let p: Payload = serde_json::from_value(job.payload.clone()).context("bad job payload")?;
     let repo = RepoName::parse(&p.repo).map_err(anyhow::Error::msg)?;
-    let gh = ctx.github.installation(InstallationId(p.installation))?;
+    let installation = ctx.github.installation(InstallationId(p.installation))?;
+    let forge = GitHubRepository::new(installation, repo.clone());
     let (branch, commit) = match &p.commit {
         Some(c) => (
             p.branch.clone(),
             CommitSha::parse(c).map_err(anyhow::Error::msg)?,
         ),
         None => {
-            let (branch, head) = gh.default_branch_head(&repo).await?;
+            let (branch, head) = forge.default_branch_head().await?;
             store::remember_default_branch(&ctx.pool, p.repo_id, &branch).await?;
             (Some(branch), head)
         }
@@ -78,7 +80,7 @@ async fn scan(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Done);
     }
     let scan_id = store::start(&ctx.pool, p.repo_id, commit.as_str(), branch.as_deref()).await?;
-    let result = scan_commit(ctx, &gh, job, p.repo_id, &repo, &commit, scan_id).await;
+    let result = scan_commit(ctx, &forge, job, p.repo_id, &commit, scan_id).await;
     if let Err(e) = &result {
         // Best effort: the job's own error is what matters.
         let _ = store::fail(&ctx.pool, scan_id, &format!("{e:#}")).await;
@@ -86,22 +88,21 @@ async fn scan(ctx: &JobContext, job: &Job) -> anyhow::Result<Outcome> {
     result
 }
 
-async fn scan_commit(
+async fn scan_commit<R: RepositoryFiles>(
     ctx: &JobContext,
-    gh: &Installation,
+    forge: &R,
     job: &Job,
     repo_id: i64,
-    repo: &RepoName,
     commit: &CommitSha,
     scan_id: i64,
 ) -> anyhow::Result<Outcome> {
-    let tree = gh.tree(repo, commit, true).await?;
+    let tree = forge.tree(commit).await?;
     let mut files = TreeFiles::new(&tree);
     let mut notes = Vec::new();
     if tree.truncated {
         notes.push("the tree could not be listed in full; some files were not scanned".into());
     }
-    let (config, config_blob) = read_config(gh, repo, &mut files, &mut notes).await?;
+    let (config, config_blob) = read_config(forge, &mut files, &mut notes).await?;
     let config_hash = cache::config_hash(config_blob.as_ref());
 
     let (candidates, too_big) = candidates(&tree, &config);
@@ -125,11 +126,11 @@ async fn scan_commit(
     metrics::counter!("immutabot_scan_files_total", "cache" => "miss")
         .increment(misses.len() as u64);
     for (path, id) in &misses {
-        let bytes = gh.blob(repo, id).await?;
+        let bytes = forge.blob(id).await?;
         files.insert(path.clone(), bytes);
     }
     let paths = misses.iter().map(|(p, _)| p.clone()).collect();
-    let (analysed, files) = analyse(gh, repo, files, paths, &config).await?;
+    let (analysed, files) = analyse(forge, files, paths, &config).await?;
     for a in analysed {
         if let (Some(deps), Some(id)) = (&a.deps, files.id_of(&a.path)) {
             cache::store(&ctx.pool, id, &a.path, &config_hash, deps, &a.report).await?;
@@ -174,16 +175,15 @@ async fn scan_commit(
 
 /// The commit's `.immutabot.yml` and its blob id; an invalid file is noted on the scan and
 /// the defaults are used (keyed as the defaults in the cache).
-async fn read_config(
-    gh: &Installation,
-    repo: &RepoName,
+async fn read_config<R: RepositoryFiles>(
+    forge: &R,
     files: &mut TreeFiles,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<(Config, Option<ObjectId>)> {
     let Some(id) = files.id_of(config::FILE_NAME).cloned() else {
         return Ok((Config::default(), None));
     };
-    let bytes = gh.blob(repo, &id).await?;
+    let bytes = forge.blob(&id).await?;
     let parsed = Config::parse(&String::from_utf8_lossy(&bytes));
     files.insert(config::FILE_NAME.to_string(), bytes);
     match parsed {
@@ -218,9 +218,8 @@ fn is_foreign(r: &FileReport) -> bool {
 
 /// Runs the core over fetched files, fetching what it asks for (overrides, `extends`) and
 /// running it again, until nothing is missing or the budget is spent.
-async fn analyse(
-    gh: &Installation,
-    repo: &RepoName,
+async fn analyse<R: RepositoryFiles>(
+    forge: &R,
     mut files: TreeFiles,
     paths: Vec<String>,
     config: &Config,
@@ -264,7 +263,7 @@ async fn analyse(
                 break;
             }
             if let Some(id) = files.id_of(&path).cloned() {
-                let bytes = gh.blob(repo, &id).await?;
+                let bytes = forge.blob(&id).await?;
                 files.insert(path, bytes);
                 extra += 1;
             }

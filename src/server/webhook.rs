@@ -1,9 +1,9 @@
 //! `POST /webhooks/github`: verify, parse, record, answer.
 
 use super::AppState;
-use crate::webhook::event::{self, Event};
+use crate::forge::github::webhook::event::{self, Event};
+use crate::forge::github::webhook::signature;
 use crate::webhook::intake::{self, Delivery, Intake};
-use crate::webhook::signature;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

@@ -4,8 +4,8 @@
 //! together in the next transaction, and each gets its answer once that commit is done:
 //! just as durable, many deliveries per flush. A batch is one statement (one round trip).
 
-use super::event::ReviewRequest;
 use super::intake::{self, Delivery, Intake};
+use crate::forge::github::webhook::event::ReviewRequest;
 use sqlx::PgPool;
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};

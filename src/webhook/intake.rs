@@ -1,8 +1,8 @@
 //! Recording a delivery: the delivery row, the facts it carries, and its job, in one
 //! transaction. Once this commits, the delivery may be acknowledged: nothing can be lost.
 
-use super::event::{Event, Installation, Repo, ReviewRequest, ScanRequest};
-use super::rerun::RerunRequest;
+use crate::forge::github::webhook::event::{Event, Installation, Repo, ReviewRequest, ScanRequest};
+use crate::forge::github::webhook::rerun::RerunRequest;
 use crate::ids::{CommitSha, InstallationId, JobId};
 use crate::queue::{self, NewJob};
 use serde_json::json;

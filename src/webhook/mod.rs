@@ -1,8 +1,5 @@
-//! GitHub webhooks: the signature check and the events we act on. Payload types stay in
-//! [`event`]; what leaves is [`event::Event`].
+//! Durable intake: a delivery, the facts it carries and its job, stored before the forge
+//! gets its answer. The forges' payloads are parsed in their adapters (`forge::github::webhook`).
 
 pub mod batch;
-pub mod event;
 pub mod intake;
-pub mod rerun;
-pub mod signature;

@@ -3,8 +3,8 @@
 
 use axum::body::Body;
 use axum::http::Request;
+use immutabot::forge::github::webhook::signature;
 use immutabot::server::{self, AppState};
-use immutabot::webhook::signature;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

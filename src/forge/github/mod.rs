@@ -10,6 +10,7 @@
 
 mod answer;
 mod app;
+mod change;
 pub mod checks;
 mod client;
 mod contents;
@@ -25,12 +26,16 @@ mod manifest;
 mod pacing;
 mod pulls;
 mod repositories;
+mod repository_files;
 mod retry;
 mod token;
 mod urls;
+pub mod webhook;
 
 pub use app::{GitHubApp, GitHubSettings};
+pub use change::GitHubPullRequest;
 pub use error::GitHubError;
 pub use installation::Installation;
 pub use manifest::{ConvertedApp, convert_manifest};
+pub use repository_files::GitHubRepository;
 pub use retry::RetryPolicy;

@@ -21,7 +21,8 @@ use std::collections::BTreeMap;
 pub type Sources = BTreeMap<String, String>;
 
 /// The output formats of `immutabot check --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum OutputFormat {
     /// Human-readable, like a compiler's diagnostics.
     Text,

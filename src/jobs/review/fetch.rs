@@ -1,0 +1,156 @@
+//! Step 1, fetch: the request as it is now, its changed files, the base branch's settings,
+//! the files to analyse at the head, and the threads already on the request.
+
+use super::prefetched::Prefetched;
+use crate::analyze;
+use crate::config::Config;
+use crate::forge::review::ChangeRequest;
+use crate::forge::{ChangedFile, FileStatus, PullRequest, ReviewThread};
+use crate::ids::CommitSha;
+use crate::review::FileDiff;
+use crate::review::marker;
+use crate::review::summary::Note;
+use std::collections::{HashMap, HashSet};
+
+/// The repository settings file, always read from the base branch.
+pub const CONFIG_PATH: &str = ".immutabot.yml";
+
+/// Everything the analysis and the plan read.
+pub struct Inputs {
+    /// The base branch's settings.
+    pub config: Config,
+    /// The candidate files that still exist at the head.
+    pub reviewed: Vec<ChangedFile>,
+    /// Their bytes, and any file the analysis asks for later.
+    pub fetched: Prefetched,
+    /// Parsed hunks of every changed file that has them, by path.
+    pub diffs: HashMap<String, FileDiff>,
+    /// Things the summary must say.
+    pub notes: Vec<Note>,
+}
+
+/// The request if it is still open at `head`; otherwise why this review is stale.
+pub async fn current<F: ChangeRequest>(
+    forge: &F,
+    head: &CommitSha,
+) -> anyhow::Result<Result<PullRequest, String>> {
+    let request = forge.current().await?;
+    if !request.open {
+        return Ok(Err("pull request closed".into()));
+    }
+    if request.head_sha != *head {
+        return Ok(Err(format!("head moved on to {}", request.head_sha)));
+    }
+    Ok(Ok(request))
+}
+
+/// Changed files, settings and the head's bytes of every file worth analysing.
+pub async fn inputs<F: ChangeRequest>(
+    forge: &F,
+    request: &PullRequest,
+    head: &CommitSha,
+) -> anyhow::Result<Inputs> {
+    let files = forge.changed_files().await?;
+    let mut notes = Vec::new();
+    let config = base_config(forge, &request.base_sha, &mut notes).await?;
+    if files
+        .iter()
+        .any(|f| f.path == CONFIG_PATH || f.previous_path.as_deref() == Some(CONFIG_PATH))
+    {
+        notes.push(Note::ConfigChanged);
+    }
+    let diffs = files
+        .iter()
+        .filter_map(|f| Some((f.path.clone(), FileDiff::parse(f.patch.as_deref()?).ok()?)))
+        .collect();
+    let reviewed: Vec<ChangedFile> = files
+        .into_iter()
+        .filter(|f| f.status != FileStatus::Removed)
+        .filter(|f| analyze::is_candidate(&f.path) && !config.is_ignored(&f.path))
+        .collect();
+    let mut fetched = Prefetched::default();
+    for f in &reviewed {
+        match forge.file_at(&f.path, head).await? {
+            Some(bytes) => fetched.insert(f.path.clone(), bytes),
+            None => notes.push(Note::Text(format!(
+                "`{}` could not be read at {head}.",
+                f.path
+            ))),
+        }
+    }
+    Ok(Inputs {
+        config,
+        reviewed,
+        fetched,
+        diffs,
+        notes,
+    })
+}
+
+/// The base branch's settings: a pull request must not switch its own checks off.
+async fn base_config<F: ChangeRequest>(
+    forge: &F,
+    base: &CommitSha,
+    notes: &mut Vec<Note>,
+) -> anyhow::Result<Config> {
+    let Some(bytes) = forge.file_at(CONFIG_PATH, base).await? else {
+        return Ok(Config::default());
+    };
+    match Config::parse(&String::from_utf8_lossy(&bytes)) {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            notes.push(Note::ConfigInvalid(format!("{CONFIG_PATH}:{e}")));
+            Ok(Config::default())
+        }
+    }
+}
+
+/// One of our threads: the first comment carries our marker.
+pub struct OurThread {
+    /// The thread.
+    pub thread: ReviewThread,
+    /// Someone other than us wrote in it: a fixed finding's thread stays open then.
+    pub human_replied: bool,
+}
+
+/// Our threads on the request, by the fingerprint of the finding each is about.
+pub struct OurThreads(pub HashMap<String, OurThread>);
+
+impl OurThreads {
+    /// Fingerprints with an unresolved thread: the plan does not comment on them again.
+    pub fn open(&self) -> HashSet<String> {
+        self.0
+            .iter()
+            .filter(|(_, t)| !t.thread.is_resolved)
+            .map(|(fp, _)| fp.clone())
+            .collect()
+    }
+}
+
+/// Reads every thread and keeps ours.
+pub async fn our_threads<F: ChangeRequest>(forge: &F) -> anyhow::Result<OurThreads> {
+    Ok(ours(forge.threads().await?))
+}
+
+fn ours(threads: Vec<ReviewThread>) -> OurThreads {
+    let mut ours = HashMap::new();
+    for thread in threads {
+        let Some(first) = thread.comments.first() else {
+            continue;
+        };
+        let Some(fp) = marker::fingerprint_of(&first.body) else {
+            continue;
+        };
+        let human_replied = thread.comments[1..]
+            .iter()
+            .any(|c| c.author != first.author);
+        ours.insert(
+            fp,
+            OurThread {
+                thread,
+                human_replied,
+            },
+        );
+    }
+    OurThreads(ours)
+}
