@@ -58,6 +58,87 @@ fn migrate_needs_a_postgres_url() {
     );
 }
 
+/// A loopback port with nothing listening: bound, then closed again.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn assert_says_why(text: &str, port: u16) {
+    assert!(
+        text.contains(&format!("cannot reach the database at 127.0.0.1:{port}")),
+        "{text}"
+    );
+    assert!(text.contains("connection refused"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "DATABASE_URL=postgres://immutabot@127.0.0.1:{port}/app"
+        )),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hunter2"),
+        "the password was printed: {text}"
+    );
+}
+
+#[test]
+fn migrate_says_why_it_cannot_reach_the_database() {
+    let port = closed_port();
+    let out = immutabot()
+        .args(["migrate"])
+        .env(
+            "DATABASE_URL",
+            format!("postgres://immutabot:hunter2@127.0.0.1:{port}/app"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.starts_with("immutabot migrate: "), "{stderr}");
+    assert_says_why(&stderr, port);
+}
+
+#[test]
+fn serve_logs_why_it_cannot_reach_the_database_and_keeps_trying() {
+    use std::io::BufRead;
+    let port = closed_port();
+    let mut server = Server(
+        immutabot()
+            .args(["serve"])
+            .env(
+                "DATABASE_URL",
+                format!("postgres://immutabot:hunter2@127.0.0.1:{port}/app"),
+            )
+            .env("IMMUTABOT_BIND", format!("127.0.0.1:{}", closed_port()))
+            .env("GITHUB_APP_ID", "7")
+            .env("GITHUB_PRIVATE_KEY_FILE", fake_github::TEST_APP_KEY_PEM)
+            .env("GITHUB_WEBHOOK_SECRET", "s3cret-value")
+            .env("GITHUB_API_URL", "http://127.0.0.1:9")
+            .env("NO_COLOR", "1")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = server.0.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let line = wait_for_line(&rx, "database not ready");
+    assert_says_why(&line, port);
+    // Still running: the service waits for its database rather than exiting.
+    assert!(matches!(server.0.try_wait(), Ok(None)));
+}
+
 async fn get(addr: &str, path: &str) -> Option<(u16, String)> {
     let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
     let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
