@@ -225,6 +225,15 @@ impl FakeGitLab {
         self
     }
 
+    /// New commits on the source branch: the merge request's head and diffs move on.
+    pub fn push(&self, project: i64, iid: i64, head_sha: &str, diffs: Vec<Diff>) -> &Self {
+        let mut st = self.lock();
+        let mr = st.mr_mut(project, iid);
+        mr.head_sha = head_sha.into();
+        mr.diffs = diffs;
+        self
+    }
+
     /// The next `reads` reads of the merge request answer `diff_refs: null`.
     pub fn null_diff_refs(&self, project: i64, iid: i64, reads: usize) -> &Self {
         self.lock().mr_mut(project, iid).null_diff_refs_reads = reads;

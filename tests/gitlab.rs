@@ -1,0 +1,548 @@
+//! GitLab end to end: deliveries with GitLab's token through the real router into a fresh
+//! database, workers running the same review and scan jobs as for GitHub with the real
+//! GitLab client, against the stateful fake GitLab on loopback. Each test is one promise
+//! the service makes to a team on GitLab.
+
+#[path = "support/fake_gitlab/mod.rs"]
+mod fake_gitlab;
+#[path = "support/service.rs"]
+#[allow(dead_code)]
+mod service;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use fake_gitlab::{Diff, FakeGitLab, Fault};
+use immutabot::analyze::{NoFiles, analyze};
+use immutabot::config::Config;
+use immutabot::forge::gitlab::{GitLabClient, GitLabSettings};
+use immutabot::forge::retry::RetryPolicy;
+use immutabot::jobs::{self, JobContext};
+use immutabot::queue::worker::{Timing, Worker};
+use immutabot::server::gitlab_webhook::GitLabHook;
+use secrecy::SecretString;
+use serde_json::Value;
+use service::count;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tower::ServiceExt;
+
+const TOKEN: &str = "glpat-immutabot-test";
+const BOT: &str = "group_7_bot_1";
+const SECRET: &str = "gitlab-webhook-secret";
+const PROJECT: i64 = 4580910;
+const PATH: &str = "acme/payments/shop";
+const IID: i64 = 12;
+const BASE: &str = "1111111111111111111111111111111111111111";
+const HEAD: &str = "3333333333333333333333333333333333333333";
+const HEAD2: &str = "4444444444444444444444444444444444444444";
+
+const COMPOSE_BEFORE: &str = "services:\n  web:\n    image: ghcr.io/acme/web:3\n    read_only: true\n";
+const COMPOSE: &str = "\
+services:
+  web:
+    image: ghcr.io/acme/web:3
+    read_only: true
+  api:
+    image: ghcr.io/acme/api:2.1
+    ports:
+      - 8080:8080
+  worker:
+    image: busybox:1.36
+    command: [\"sleep\", \"infinity\"]
+";
+/// The worker fixed by hand; the api still writable.
+const COMPOSE_WORKER_FIXED: &str = "\
+services:
+  web:
+    image: ghcr.io/acme/web:3
+    read_only: true
+  api:
+    image: ghcr.io/acme/api:2.1
+    ports:
+      - 8080:8080
+  worker:
+    image: busybox:1.36
+    command: [\"sleep\", \"infinity\"]
+    read_only: true
+";
+
+struct Harness {
+    fake: FakeGitLab,
+    pool: PgPool,
+    router: axum::Router,
+    ctx: Arc<JobContext>,
+}
+
+async fn harness(pool: PgPool) -> Harness {
+    let fake = FakeGitLab::start().await;
+    fake.add_token(TOKEN, BOT)
+        .add_project(PROJECT, PATH, "main");
+    let client = GitLabClient::new(GitLabSettings {
+        retry: RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(100),
+            secondary_fallback: Duration::from_millis(50),
+            max_wait: Duration::from_secs(5),
+        },
+        request_timeout: Duration::from_secs(5),
+        diff_refs_delay: Duration::from_millis(10),
+        write_interval: Duration::ZERO,
+        ..GitLabSettings::new(fake.url(), SecretString::from(TOKEN.to_string()))
+    })
+    .unwrap();
+    let mut state = service::state(pool.clone());
+    state.gitlab = Some(GitLabHook {
+        secrets: Arc::new(vec![SECRET.as_bytes().to_vec()]),
+        web_url: fake.url().into(),
+    });
+    let ctx = Arc::new(JobContext {
+        pool: pool.clone(),
+        github: immutabot::setup::live::LiveApp::default(),
+        gitlab: Some(client),
+    });
+    Harness {
+        fake,
+        router: service::router(state),
+        pool,
+        ctx,
+    }
+}
+
+impl Harness {
+    /// Merge request !12 changing `compose.yaml` to [`COMPOSE`], head [`HEAD`].
+    fn merge_request(&self) {
+        self.fake
+            .set_file(PROJECT, HEAD, "compose.yaml", COMPOSE)
+            .add_merge_request(
+                PROJECT,
+                IID,
+                (BASE, BASE, HEAD),
+                vec![Diff::modified("compose.yaml", COMPOSE_BEFORE, COMPOSE)],
+            );
+    }
+
+    async fn send(&self, event: &str, token: &str, body: Value) -> StatusCode {
+        let request = Request::post("/webhooks/gitlab")
+            .header("content-type", "application/json")
+            .header("x-gitlab-event", event)
+            .header("x-gitlab-token", token)
+            .body(Body::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap();
+        self.router.clone().oneshot(request).await.unwrap().status()
+    }
+
+    /// Runs jobs until none is left.
+    async fn drain(&self) {
+        let w = Worker {
+            pool: self.ctx.pool.clone(),
+            name: "w1".into(),
+            timing: Timing {
+                lease: Duration::from_secs(60),
+                poll: Duration::from_millis(20),
+            },
+            handler: jobs::handler(self.ctx.clone()),
+            wake: Arc::new(Notify::new()),
+        };
+        while w.step().await.unwrap() {}
+    }
+
+    fn discussions(&self) -> Vec<fake_gitlab::Discussion> {
+        self.fake.discussions(PROJECT, IID)
+    }
+
+    fn posts(&self, pattern: &str) -> usize {
+        let requests = self.fake.requests();
+        requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.contains(pattern) && r.status < 300)
+            .count()
+    }
+}
+
+/// GitLab's own merge-request payload, moved to our project, merge request and head.
+fn merge_request_event(action: &str, head: &str, oldrev: Option<&str>) -> Value {
+    let mut v = fixture("gitlab-merge-request-event.json");
+    v["project"]["id"] = PROJECT.into();
+    v["project"]["path_with_namespace"] = PATH.into();
+    let a = &mut v["object_attributes"];
+    a["action"] = action.into();
+    a["iid"] = IID.into();
+    a["target_project_id"] = PROJECT.into();
+    a["source_project_id"] = PROJECT.into();
+    a["last_commit"]["id"] = head.into();
+    if let Some(old) = oldrev {
+        a["oldrev"] = old.into();
+    }
+    v
+}
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/tests/data/payloads/gitlab/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+fn first_body(d: &fake_gitlab::Discussion) -> &str {
+    &d.notes[0].body
+}
+
+/// Applies a GitLab suggestion (` ```suggestion:-A+B `) made on `new_line` to `text`.
+fn apply_suggestion(text: &str, new_line: usize, body: &str) -> String {
+    let header = body
+        .lines()
+        .find(|l| l.starts_with("```suggestion:-"))
+        .expect("a suggestion block");
+    let (above, below) = header["```suggestion:-".len()..].split_once('+').unwrap();
+    let (above, below): (usize, usize) = (above.parse().unwrap(), below.parse().unwrap());
+    let start = body.find(header).unwrap() + header.len() + 1;
+    let end = start + body[start..].find("\n```").unwrap();
+    let replacement: Vec<&str> = body[start..end].lines().collect();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.splice(new_line - 1 - above..new_line + below, replacement);
+    lines.join("\n") + "\n"
+}
+
+#[sqlx::test]
+async fn an_opened_merge_request_gets_one_discussion_per_finding_whose_suggestion_fixes_it(
+    pool: PgPool,
+) {
+    let h = harness(pool).await;
+    h.merge_request();
+    let status = h.send(
+        "Merge Request Hook",
+        SECRET,
+        merge_request_event("open", HEAD, None),
+    );
+    assert_eq!(status.await, StatusCode::ACCEPTED);
+    h.drain().await;
+
+    let discussions = h.discussions();
+    assert_eq!(discussions.len(), 2, "api and worker");
+    let mut fixed = COMPOSE.to_string();
+    // Bottom first, so the line numbers of the other suggestion still hold.
+    let mut by_line: Vec<(usize, &str)> = discussions
+        .iter()
+        .map(|d| {
+            let position = d.position.as_ref().expect("a diff discussion");
+            assert_eq!(position["position_type"], "text");
+            assert_eq!(position["new_path"], "compose.yaml");
+            assert_eq!(position["old_path"], "compose.yaml");
+            assert_eq!(position["head_sha"], HEAD);
+            assert_eq!(position["base_sha"], BASE);
+            assert!(first_body(d).contains("immutabot:fingerprint="));
+            let line = position["new_line"].as_u64().unwrap() as usize;
+            (line, first_body(d))
+        })
+        .collect();
+    by_line.sort_by_key(|(line, _)| std::cmp::Reverse(*line));
+    for (line, body) in by_line {
+        fixed = apply_suggestion(&fixed, line, body);
+    }
+    let report = analyze(
+        "compose.yaml",
+        fixed.as_bytes(),
+        &Config::default(),
+        &NoFiles,
+    );
+    assert!(
+        report.findings.is_empty(),
+        "after both suggestions:\n{fixed}\n{:#?}",
+        report.findings
+    );
+
+    let statuses = h.fake.statuses(PROJECT);
+    let states: Vec<&str> = statuses.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(states.first(), Some(&"pending"));
+    assert_eq!(states.last(), Some(&"failed"));
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.name == "immutabot" && s.sha == HEAD)
+    );
+    assert_eq!(h.fake.notes(PROJECT, IID).len(), 1, "one summary note");
+    assert_eq!(count(&h.pool, "select count(*) from checks").await, 1);
+}
+
+#[sqlx::test]
+async fn a_push_that_fixes_one_finding_resolves_its_discussion_and_repeats_nothing(pool: PgPool) {
+    let h = harness(pool).await;
+    h.merge_request();
+    h.send(
+        "Merge Request Hook",
+        SECRET,
+        merge_request_event("open", HEAD, None),
+    )
+    .await;
+    h.drain().await;
+    assert_eq!(h.discussions().len(), 2);
+
+    h.fake
+        .set_file(PROJECT, HEAD2, "compose.yaml", COMPOSE_WORKER_FIXED)
+        .push(
+            PROJECT,
+            IID,
+            HEAD2,
+            vec![Diff::modified(
+                "compose.yaml",
+                COMPOSE_BEFORE,
+                COMPOSE_WORKER_FIXED,
+            )],
+        );
+    let update = merge_request_event("update", HEAD2, Some(HEAD));
+    assert_eq!(
+        h.send("Merge Request Hook", SECRET, update).await,
+        StatusCode::ACCEPTED
+    );
+    h.drain().await;
+
+    let discussions = h.discussions();
+    assert_eq!(discussions.len(), 2, "no discussion repeated");
+    let worker = discussions
+        .iter()
+        .find(|d| first_body(d).contains("worker"))
+        .unwrap();
+    let api = discussions
+        .iter()
+        .find(|d| first_body(d).contains("`api`"))
+        .unwrap();
+    assert!(
+        worker.resolved,
+        "the fixed finding's discussion is resolved"
+    );
+    assert!(!api.resolved, "the open finding's stays open");
+    assert_eq!(
+        h.fake.notes(PROJECT, IID).len(),
+        1,
+        "the summary is edited, not re-posted"
+    );
+}
+
+#[sqlx::test]
+async fn a_fixed_finding_whose_discussion_has_a_human_reply_stays_open(pool: PgPool) {
+    let h = harness(pool).await;
+    h.merge_request();
+    h.send(
+        "Merge Request Hook",
+        SECRET,
+        merge_request_event("open", HEAD, None),
+    )
+    .await;
+    h.drain().await;
+    let worker = h
+        .discussions()
+        .into_iter()
+        .find(|d| first_body(d).contains("worker"))
+        .unwrap();
+    h.fake.reply(
+        PROJECT,
+        IID,
+        &worker.id,
+        "alice",
+        "It writes to /data on purpose.",
+    );
+
+    h.fake
+        .set_file(PROJECT, HEAD2, "compose.yaml", COMPOSE_WORKER_FIXED)
+        .push(
+            PROJECT,
+            IID,
+            HEAD2,
+            vec![Diff::modified(
+                "compose.yaml",
+                COMPOSE_BEFORE,
+                COMPOSE_WORKER_FIXED,
+            )],
+        );
+    h.send(
+        "Merge Request Hook",
+        SECRET,
+        merge_request_event("update", HEAD2, Some(HEAD)),
+    )
+    .await;
+    h.drain().await;
+    let worker = h
+        .discussions()
+        .into_iter()
+        .find(|d| first_body(d).contains("worker"))
+        .unwrap();
+    assert!(
+        !worker.resolved,
+        "a person replied: the discussion is theirs now"
+    );
+}
+
+#[sqlx::test]
+async fn a_wrong_token_gets_401_and_nothing_is_stored(pool: PgPool) {
+    let h = harness(pool).await;
+    h.merge_request();
+    for token in ["wrong", "", "gitlab-webhook-secre"] {
+        let status = h.send(
+            "Merge Request Hook",
+            token,
+            merge_request_event("open", HEAD, None),
+        );
+        assert_eq!(status.await, StatusCode::UNAUTHORIZED, "{token:?}");
+    }
+    assert_eq!(count(&h.pool, "select count(*) from deliveries").await, 0);
+    assert_eq!(count(&h.pool, "select count(*) from jobs").await, 0);
+    assert!(h.fake.requests().is_empty());
+}
+
+#[sqlx::test]
+async fn events_we_do_not_act_on_get_2xx_and_no_gitlab_call(pool: PgPool) {
+    let h = harness(pool).await;
+    h.merge_request();
+    let ignored = [
+        (
+            "Merge Request Hook",
+            fixture("gitlab-merge-request-event-update-title.json"),
+        ),
+        (
+            "Merge Request Hook",
+            fixture("gitlab-merge-request-event-update-labels.json"),
+        ),
+        ("Note Hook", fixture("note_merge_request.json")),
+        ("Pipeline Hook", fixture("pipeline.json")),
+        (
+            "Resource Access Token Hook",
+            fixture("resource_access_token_project.json"),
+        ),
+        (
+            "Merge Request Hook",
+            merge_request_event("close", HEAD, None),
+        ),
+    ];
+    for (event, body) in ignored {
+        let status = h.send(event, SECRET, body).await;
+        assert!(status.is_success(), "{event}: {status}");
+    }
+    h.drain().await;
+    assert_eq!(count(&h.pool, "select count(*) from jobs").await, 0);
+    assert!(h.fake.requests().is_empty(), "{:?}", h.fake.requests());
+}
+
+#[sqlx::test]
+async fn server_errors_and_rate_limits_are_retried_into_one_discussion_each(pool: PgPool) {
+    let h = harness(pool).await;
+    h.merge_request();
+    h.fake
+        .fail_next(
+            "POST",
+            "/api/v4/projects/*/merge_requests/*/discussions",
+            Fault::gitlab_error(502),
+            1,
+        )
+        .fail_next(
+            "POST",
+            "/api/v4/projects/*/merge_requests/*/discussions",
+            Fault::gitlab_rate_limited(1),
+            1,
+        )
+        .fail_next(
+            "GET",
+            "/api/v4/projects/*/merge_requests/*/diffs",
+            Fault::gitlab_error(500),
+            1,
+        );
+    h.send(
+        "Merge Request Hook",
+        SECRET,
+        merge_request_event("open", HEAD, None),
+    )
+    .await;
+    h.drain().await;
+    assert_eq!(h.discussions().len(), 2, "one discussion per finding");
+    let refused = h
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.status == 502 || r.status == 429 || r.status == 500)
+        .count();
+    assert_eq!(refused, 3, "every fault was met and retried past");
+}
+
+#[sqlx::test]
+async fn diff_refs_still_null_after_creation_are_waited_for(pool: PgPool) {
+    let h = harness(pool).await;
+    h.merge_request();
+    h.fake.null_diff_refs(PROJECT, IID, 2);
+    h.send(
+        "Merge Request Hook",
+        SECRET,
+        merge_request_event("open", HEAD, None),
+    )
+    .await;
+    h.drain().await;
+    assert_eq!(h.discussions().len(), 2);
+}
+
+#[sqlx::test]
+async fn a_delivered_twice_merge_request_is_reviewed_once(pool: PgPool) {
+    let h = harness(pool).await;
+    h.merge_request();
+    for _ in 0..3 {
+        let status = h.send(
+            "Merge Request Hook",
+            SECRET,
+            merge_request_event("open", HEAD, None),
+        );
+        assert!(status.await.is_success());
+    }
+    h.drain().await;
+    assert_eq!(count(&h.pool, "select count(*) from jobs").await, 1);
+    assert_eq!(h.discussions().len(), 2);
+    assert_eq!(h.posts("/discussions"), 2);
+}
+
+#[sqlx::test]
+async fn a_push_to_the_default_branch_fills_the_groups_report(pool: PgPool) {
+    let h = harness(pool).await;
+    h.fake
+        .set_branch(PROJECT, "main", HEAD)
+        .set_file(PROJECT, HEAD, "compose.yaml", COMPOSE)
+        .set_file(PROJECT, HEAD, "README.md", "hello\n");
+    let mut push = fixture("push.json");
+    push["project_id"] = PROJECT.into();
+    push["project"]["id"] = PROJECT.into();
+    push["project"]["path_with_namespace"] = PATH.into();
+    push["project"]["default_branch"] = "main".into();
+    push["ref"] = "refs/heads/main".into();
+    push["after"] = HEAD.into();
+    assert_eq!(
+        h.send("Push Hook", SECRET, push).await,
+        StatusCode::ACCEPTED
+    );
+    h.drain().await;
+
+    // The project is in group `acme/payments`; `acme`'s report includes its subgroups.
+    let report = immutabot::report::queries::owner_report(&h.pool, "acme", chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(report.summary.repositories, 1);
+    assert_eq!(report.summary.scanned_repositories, 1);
+    assert_eq!(report.summary.counts.units, 3);
+    assert_eq!(report.summary.counts.read_only, 1);
+    assert_eq!(report.summary.counts.writable, 2);
+    assert_eq!(report.repositories[0].name, "payments/shop");
+
+    let web = immutabot::report::queries::WebRoots {
+        github: "https://github.com",
+        gitlab: Some("https://gitlab.example.com"),
+    };
+    let repo = immutabot::report::queries::repository_report(&h.pool, "acme", "payments/shop", web)
+        .await
+        .unwrap();
+    let urls: Vec<&str> = repo.writable_units.iter().map(|u| u.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            format!("https://gitlab.example.com/{PATH}/-/blob/{HEAD}/compose.yaml#L5"),
+            format!("https://gitlab.example.com/{PATH}/-/blob/{HEAD}/compose.yaml#L9"),
+        ]
+    );
+}
