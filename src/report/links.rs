@@ -8,8 +8,24 @@ pub fn blob(web: &str, owner: &str, repo: &str, commit: &str, path: &str, line: 
         encode(owner),
         encode(repo),
         encode(commit),
-        path.split('/').map(encode).collect::<Vec<_>>().join("/"),
+        segments(path),
     )
+}
+
+/// `{web}/{group/.../project}/-/blob/{commit}/{path}#L{line}`: GitLab's file view, for a
+/// project path of any depth (nested groups), each segment percent-encoded.
+pub fn gitlab_blob(web: &str, project: &str, commit: &str, path: &str, line: i32) -> String {
+    format!(
+        "{}/{}/-/blob/{}/{}#L{line}",
+        web.trim_end_matches('/'),
+        segments(project),
+        encode(commit),
+        segments(path),
+    )
+}
+
+fn segments(path: &str) -> String {
+    path.split('/').map(encode).collect::<Vec<_>>().join("/")
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
@@ -41,6 +57,20 @@ mod tests {
                 7
             ),
             "https://github.com/acme/shop/blob/abc/deploy/my%20app/%231.yaml#L7"
+        );
+    }
+
+    #[test]
+    fn a_gitlab_link_keeps_every_group_of_a_nested_project() {
+        assert_eq!(
+            gitlab_blob(
+                "https://gitlab.example.com/",
+                "platform/payments/shop",
+                "abc",
+                "k8s/deploy.yaml",
+                3
+            ),
+            "https://gitlab.example.com/platform/payments/shop/-/blob/abc/k8s/deploy.yaml#L3"
         );
     }
 }

@@ -70,12 +70,82 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
         units: Vec::new(),
         findings: Vec::new(),
     };
+    let Some(Text { text, bad_utf8 }) = read_text(path, bytes, config, &mut report) else {
+        return report;
+    };
+    let stream = Stream::parse(&text, Limits::default());
+    // Asked only when it matters: in a review, each lookup may be a fetch.
+    let chart = std::cell::OnceCell::new();
+    let chart = || chart.get_or_init(|| chart_of(path, resolver)).as_deref();
+    if let Some(reason) = template_reason(path, &text, &stream, chart) {
+        report.skipped_reason = Some(reason);
+        return report;
+    }
+    let Found {
+        mut inv,
+        format,
+        file_problems,
+    } = inventory_of(path, &stream, resolver, chart);
+    if text.contains("{{") {
+        for u in &mut inv.units {
+            template::mark_unit(&stream, u);
+        }
+    }
+    let problems = Problems {
+        refused: refusals(&text, &stream, format, path),
+        file_problems,
+        bad_utf8,
+    };
+    let broken = problems.broken(&stream);
+    let Some(format) = classify(path, &text, format, broken) else {
+        report.skipped_reason = Some(NOT_RECOGNISED.into());
+        return report;
+    };
+    report.format = format;
+    if format == Format::Skipped {
+        report.skipped_reason = Some("not valid YAML".into());
+    }
+    let src = Source::new(&text);
+    let drafts = check_rules(&stream, &src, &inv, broken);
+    // The rules read merged values too: if that ran out of work, their verdicts are partial.
+    let broken = broken || stream.merge_exhausted();
+    report.units = units(&inv, broken);
+    for d in drafts.iter().filter(|_| !broken) {
+        report
+            .findings
+            .push(finding(&stream, &src, config, &inv, d));
+    }
+    report
+        .findings
+        .extend(file_findings(config, &stream, &src, problems));
+    mark_suppressed_units(&mut report, &inv);
+    report.units.sort_by_key(|u| u.line);
+    report
+        .findings
+        .sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
+    report
+}
+
+/// A file's text, and where it stopped being UTF-8 (line, column) if it did.
+struct Text<'a> {
+    text: std::borrow::Cow<'a, str>,
+    bad_utf8: Option<(usize, usize)>,
+}
+
+/// The text to analyse, or `None` when the file is not analysed (too large, binary); the
+/// report then says why.
+fn read_text<'a>(
+    path: &str,
+    bytes: &'a [u8],
+    config: &Config,
+    report: &mut FileReport,
+) -> Option<Text<'a>> {
     if bytes.len() > MAX_FILE_BYTES {
         // A big lock file or data dump is not ours: only say so when it looks like a manifest.
         let head = String::from_utf8_lossy(&bytes[..64 * 1024]);
         if !is_compose_name(path) && !looks_like_ours(&head) {
             report.skipped_reason = Some(NOT_RECOGNISED.into());
-            return report;
+            return None;
         }
         let reason = format!(
             "the file is {} bytes, over the {} MiB limit; not analysed",
@@ -86,43 +156,67 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             .findings
             .push(file_finding(config, 1, 1, reason.clone()));
         report.skipped_reason = Some(reason);
-        return report;
+        return None;
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.contains(&0) {
         report.skipped_reason = Some("binary file (contains NUL bytes)".into());
-        return report;
+        return None;
     }
-    let (text, bad_utf8) = match std::str::from_utf8(bytes) {
-        Ok(t) => (std::borrow::Cow::Borrowed(t), None),
+    Some(match std::str::from_utf8(bytes) {
+        Ok(t) => Text {
+            text: std::borrow::Cow::Borrowed(t),
+            bad_utf8: None,
+        },
         Err(e) => {
             let upto = e.valid_up_to();
             let line = bytes[..upto].iter().filter(|&&b| b == b'\n').count() + 1;
-            let col = upto
-                - bytes[..upto]
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |p| p + 1)
-                + 1;
-            (String::from_utf8_lossy(bytes), Some((line, col)))
+            let line_start = bytes[..upto]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            Text {
+                text: String::from_utf8_lossy(bytes),
+                bad_utf8: Some((line, upto - line_start + 1)),
+            }
         }
-    };
-    let stream = Stream::parse(&text, Limits::default());
-    // Asked only when it matters: in a review, each lookup may be a fetch.
-    let chart = std::cell::OnceCell::new();
-    let chart = || chart.get_or_init(|| chart_of(path, resolver)).as_deref();
+    })
+}
+
+/// Why the file is a template and not YAML yet, if it is one.
+fn template_reason<'c>(
+    path: &str,
+    text: &str,
+    stream: &Stream,
+    chart: impl Fn() -> Option<&'c str>,
+) -> Option<String> {
     let in_templates = path.contains("templates/")
         && chart().is_some_and(|c| path[c.len()..].starts_with("templates/"));
-    if let Some(line) = template::line(&text, &stream).or(in_templates.then_some(1)) {
-        report.skipped_reason = Some(format!(
-            "template: `{{{{` at line {line} is not YAML until rendered (Helm or Go template); check the rendered output, e.g. `helm template . | immutabot check -`"
-        ));
-        return report;
-    }
-    let src = Source::new(&text);
-    let mut inv = Inventory::default();
-    let mut format = None;
-    let mut file_problems: Vec<(usize, usize, String)> = Vec::new();
+    let line = template::line(text, stream).or(in_templates.then_some(1))?;
+    Some(format!(
+        "template: `{{{{` at line {line} is not YAML until rendered (Helm or Go template); check the rendered output, e.g. `helm template . | immutabot check -`"
+    ))
+}
+
+/// The units of every document, the format of the first that has any, and problems a
+/// version-1 Compose file has.
+struct Found {
+    inv: Inventory,
+    format: Option<Format>,
+    file_problems: Vec<(usize, usize, String)>,
+}
+
+fn inventory_of<'c>(
+    path: &str,
+    stream: &Stream,
+    resolver: &dyn Resolver,
+    chart: impl Fn() -> Option<&'c str>,
+) -> Found {
+    let mut found = Found {
+        inv: Inventory::default(),
+        format: None,
+        file_problems: Vec::new(),
+    };
     // Inside a chart, only a file named Compose is Compose: values, schemas and chart tests
     // have the shape of version-1 services.
     let evidence = if is_compose_name(path) {
@@ -131,136 +225,140 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
         Evidence::Content
     };
     for root in stream.docs.iter().flatten().copied() {
-        if kubernetes::is_manifest(&stream, root) {
-            kubernetes::inventory(&stream, root, &mut inv);
-            format.get_or_insert(Format::Kubernetes);
-        } else if let Some(layout) = compose::layout(&stream, root, evidence)
+        if kubernetes::is_manifest(stream, root) {
+            kubernetes::inventory(stream, root, &mut found.inv);
+            found.format.get_or_insert(Format::Kubernetes);
+        } else if let Some(layout) = compose::layout(stream, root, evidence)
             && (evidence == Evidence::Named || chart().is_none())
         {
             // Without `services:`, a GitLab CI file (jobs with `image:`) looks like a
             // version-1 Compose file; its job keys give it away, and Compose rejects them.
-            if matches!(layout, compose::Layout::Legacy(_)) && compose::looks_like_ci(&stream, root)
+            if matches!(layout, compose::Layout::Legacy(_)) && compose::looks_like_ci(stream, root)
             {
                 continue;
             }
-            if let Some((line, column, message)) = compose::legacy_problem(&stream, root, layout) {
-                file_problems.push((line, column, message));
+            if let Some(problem) = compose::legacy_problem(stream, root, layout) {
+                found.file_problems.push(problem);
             }
             let part = compose::inventory(&ComposeInput {
-                stream: &stream,
+                stream,
                 root,
                 layout,
                 path,
                 resolver,
             });
-            inv.units.extend(part.units);
-            format.get_or_insert(Format::Compose);
+            found.inv.units.extend(part.units);
+            found.format.get_or_insert(Format::Compose);
         }
     }
-    if text.contains("{{") {
-        for u in &mut inv.units {
-            template::mark_unit(&stream, u);
-        }
+    found
+}
+
+/// What makes a file's verdicts untrustworthy, besides its parse error.
+struct Problems {
+    refused: Vec<Refusal>,
+    file_problems: Vec<(usize, usize, String)>,
+    bad_utf8: Option<(usize, usize)>,
+}
+
+impl Problems {
+    /// Whether the units' verdicts cannot be trusted: they are reported unknown then.
+    fn broken(&self, stream: &Stream) -> bool {
+        stream.error.is_some()
+            || self.bad_utf8.is_some()
+            || !self.file_problems.is_empty()
+            || !self.refused.is_empty()
+            || stream.merge_exhausted()
     }
-    let refused = refusals(&text, &stream, format, path);
-    let broken = stream.error.is_some()
-        || bad_utf8.is_some()
-        || !file_problems.is_empty()
-        || !refused.is_empty()
-        || stream.merge_exhausted();
-    report.format = match format {
-        Some(f) => f,
-        None if is_compose_name(path) => Format::Compose,
+}
+
+/// The report's format; `None` when the file is not ours at all.
+fn classify(path: &str, text: &str, format: Option<Format>, broken: bool) -> Option<Format> {
+    match format {
+        Some(f) => Some(f),
+        None if is_compose_name(path) => Some(Format::Compose),
         // A broken file is reported when it looks like a manifest; a broken Ansible or CI
         // template elsewhere in the tree is not ours to judge.
-        None if broken && looks_like_ours(&text) => Format::Skipped,
-        None => {
-            report.skipped_reason = Some(NOT_RECOGNISED.into());
-            return report;
-        }
-    };
-    if report.format == Format::Skipped {
-        report.skipped_reason = Some("not valid YAML".into());
+        None if broken && looks_like_ours(text) => Some(Format::Skipped),
+        None => None,
+    }
+}
+
+/// The rules' drafts; none for a broken file.
+fn check_rules(stream: &Stream, src: &Source, inv: &Inventory, broken: bool) -> Vec<Draft> {
+    if broken {
+        return Vec::new();
     }
     let planner = Planner {
         ed: Editor {
-            s: &stream,
-            src: &src,
-            style: Style::learn(&stream, &src),
+            s: stream,
+            src,
+            style: Style::learn(stream, src),
         },
     };
-    let mut drafts = if broken {
-        Vec::new()
-    } else {
-        rules::check(&inv, &planner)
-    };
-    // The rules read merged values too: if that ran out of work, their verdicts are partial.
-    let broken = broken || stream.merge_exhausted();
-    if broken {
-        drafts.clear();
+    rules::check(inv, &planner)
+}
+
+/// The listed units with their verdicts; all unknown in a broken file.
+fn units(inv: &Inventory, broken: bool) -> Vec<crate::model::Unit> {
+    inv.units
+        .iter()
+        .filter(|u| u.listed)
+        .map(|u| {
+            let mut unit = u.unit.clone();
+            unit.read_only = if broken {
+                ReadOnly::Unknown
+            } else {
+                rules::status(u)
+            };
+            unit
+        })
+        .collect()
+}
+
+/// Findings about the file rather than a unit: encoding, refusals, parse errors,
+/// duplicate keys, unknown rule ids in suppressions.
+fn file_findings(
+    config: &Config,
+    stream: &Stream,
+    src: &Source,
+    problems: Problems,
+) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let mut push = |line, column, message| found.push(file_finding(config, line, column, message));
+    if let Some((line, column)) = problems.bad_utf8 {
+        push(line, column, "The file is not valid UTF-8 (Compose and kubectl refuse it); its services and containers are reported as unknown".into());
     }
-    for u in inv.units.iter().filter(|u| u.listed) {
-        let mut unit = u.unit.clone();
-        unit.read_only = if broken {
-            ReadOnly::Unknown
-        } else {
-            rules::status(u)
-        };
-        report.units.push(unit);
-    }
-    for d in drafts {
-        let f = finding(&stream, &src, config, &inv, &d);
-        report.findings.push(f);
-    }
-    if let Some((line, column)) = bad_utf8 {
-        report.findings.push(file_finding(
-            config,
-            line,
-            column,
-            "The file is not valid UTF-8 (Compose and kubectl refuse it); its services and containers are reported as unknown".into(),
-        ));
-    }
-    for r in refused {
-        report
-            .findings
-            .push(file_finding(config, r.line, r.column, r.message));
+    for r in problems.refused {
+        push(r.line, r.column, r.message);
     }
     if stream.merge_exhausted() {
-        report.findings.push(file_finding(
-            config,
-            1,
-            1,
-            "Lookups through `<<` merge keys took more work than immutabot allows for a file this size (a merge-key bomb?); its services and containers are reported as unknown".into(),
-        ));
+        push(1, 1, "Lookups through `<<` merge keys took more work than immutabot allows for a file this size (a merge-key bomb?); its services and containers are reported as unknown".into());
     }
-    for (line, column, message) in file_problems {
-        report
-            .findings
-            .push(file_finding(config, line, column, message));
+    for (line, column, message) in problems.file_problems {
+        push(line, column, message);
     }
     if let Some(e) = &stream.error {
-        report.findings.push(file_finding(
-            config,
-            e.line,
-            e.column,
-            rules::parse_error_message(&e.message),
-        ));
+        push(e.line, e.column, rules::parse_error_message(&e.message));
     }
     for d in &stream.duplicates {
-        report.findings.push(file_finding(
-            config,
+        push(
             d.at.line,
             d.at.col + 1,
             format!(
                 "`{}` is written twice in the same mapping: Compose and kustomize reject the file, kubectl silently keeps the last value",
                 d.key
             ),
-        ));
+        );
     }
-    for u in suppress::unknown_rules(&src) {
-        report.findings.push(invalid_suppression(config, u));
+    for u in suppress::unknown_rules(src) {
+        found.push(invalid_suppression(config, u));
     }
-    // A unit whose writable finding is suppressed is suppressed, never compliant.
+    found
+}
+
+/// A unit whose writable finding is suppressed is suppressed, never compliant.
+fn mark_suppressed_units(report: &mut FileReport, inv: &Inventory) {
     let listed: Vec<usize> = (0..inv.units.len())
         .filter(|&i| inv.units[i].listed)
         .collect();
@@ -269,17 +367,12 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
             f.suppressed.is_some()
                 && (f.rule == RuleId::WritableRootFilesystem.as_str()
                     || f.rule == RuleId::ReadOnlyUnknown.as_str())
-                && unit_of(&inv, f) == Some(i)
+                && unit_of(inv, f) == Some(i)
         });
         if suppressed && unit.read_only != ReadOnly::True {
             unit.read_only = ReadOnly::Suppressed;
         }
     }
-    report.units.sort_by_key(|u| u.line);
-    report
-        .findings
-        .sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
-    report
 }
 
 /// What the tool the file is written for refuses (nothing more once our parser failed).
