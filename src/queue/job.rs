@@ -159,12 +159,14 @@ impl Job {
         serde_json::to_value(self).unwrap_or_default()
     }
 
-    /// Reads a stored job; `kind` is the row's `jobs.kind`, which wins over a payload
-    /// without a tag.
+    /// Reads a stored job; `kind` is the row's `jobs.kind`. A payload without tags is one an
+    /// older release wrote (the migration rewrote those pending then, but a replica not yet
+    /// upgraded may still write them): its kind is the row's and its forge GitHub.
     pub fn decode(kind: &str, payload: &serde_json::Value) -> Result<Job, DecodeError> {
         let mut tagged = payload.clone();
         if let Some(map) = tagged.as_object_mut() {
             map.entry("kind").or_insert_with(|| kind.into());
+            map.entry("forge").or_insert_with(|| "github".into());
         }
         serde_json::from_value(tagged).map_err(|source| DecodeError {
             kind: kind.to_string(),
@@ -249,6 +251,14 @@ mod tests {
         assert_eq!(v["forge"], "gitlab");
         assert_eq!(Job::decode("scan_repository", &v).unwrap(), gitlab);
         assert_eq!(gitlab.dedupe_key(), "scan:gitlab:42");
+    }
+
+    #[test]
+    fn untagged_payloads_of_older_releases_decode_as_github_jobs() {
+        let old = json!({"installation": 7, "repo_id": 42, "repo": "acme/shop",
+                         "commit": null, "branch": null});
+        let job = Job::decode("scan_repository", &old).unwrap();
+        assert_eq!(job.dedupe_key(), "scan:42");
     }
 
     #[test]
