@@ -38,7 +38,8 @@ const BASE: &str = "1111111111111111111111111111111111111111";
 const HEAD: &str = "3333333333333333333333333333333333333333";
 const HEAD2: &str = "4444444444444444444444444444444444444444";
 
-const COMPOSE_BEFORE: &str = "services:\n  web:\n    image: ghcr.io/acme/web:3\n    read_only: true\n";
+const COMPOSE_BEFORE: &str =
+    "services:\n  web:\n    image: ghcr.io/acme/web:3\n    read_only: true\n";
 const COMPOSE: &str = "\
 services:
   web:
@@ -433,19 +434,19 @@ async fn server_errors_and_rate_limits_are_retried_into_one_discussion_each(pool
     h.fake
         .fail_next(
             "POST",
-            "/api/v4/projects/*/merge_requests/*/discussions",
+            "/projects/*/merge_requests/*/discussions",
             Fault::gitlab_error(502),
             1,
         )
         .fail_next(
             "POST",
-            "/api/v4/projects/*/merge_requests/*/discussions",
+            "/projects/*/merge_requests/*/discussions",
             Fault::gitlab_rate_limited(1),
             1,
         )
         .fail_next(
             "GET",
-            "/api/v4/projects/*/merge_requests/*/diffs",
+            "/projects/*/merge_requests/*/diffs",
             Fault::gitlab_error(500),
             1,
         );
