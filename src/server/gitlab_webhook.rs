@@ -5,13 +5,14 @@
 //! is answered 200, before anything is stored.
 
 use super::AppState;
+use super::webhook::{answer, header};
 use crate::forge::gitlab::webhook::{self, GitLabEvent};
 use crate::webhook::gitlab::{self as intake, GitLabDelivery};
 use crate::webhook::intake::Intake;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::sync::Arc;
 use tracing::{info, warn};
 
@@ -22,17 +23,6 @@ pub struct GitLabHook {
     pub secrets: Arc<Vec<Vec<u8>>>,
     /// The instance's web root, for links to files.
     pub web_url: Arc<str>,
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn answer(status: StatusCode, event: &str, outcome: &'static str, text: String) -> Response {
-    metrics::counter!("immutabot_webhook_deliveries_total",
-        "event" => event.to_string(), "outcome" => outcome)
-    .increment(1);
-    (status, text).into_response()
 }
 
 /// An event name fit for a metric label: GitLab's are short words (`Merge Request Hook`).

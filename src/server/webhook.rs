@@ -11,11 +11,18 @@ use axum::response::{IntoResponse, Response};
 use std::sync::atomic::Ordering;
 use tracing::{info, warn};
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// A header's value, when it is text.
+pub(super) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn answer(status: StatusCode, event: &str, outcome: &'static str, text: String) -> Response {
+/// The answer to a delivery, counted by event and outcome.
+pub(super) fn answer(
+    status: StatusCode,
+    event: &str,
+    outcome: &'static str,
+    text: String,
+) -> Response {
     metrics::counter!("immutabot_webhook_deliveries_total",
         "event" => event.to_string(), "outcome" => outcome)
     .increment(1);
