@@ -126,10 +126,24 @@ impl Harness {
     }
 
     async fn send(&self, event: &str, token: &str, body: Value) -> StatusCode {
-        let request = Request::post("/webhooks/gitlab")
+        self.send_with(event, token, body, &[]).await
+    }
+
+    async fn send_with(
+        &self,
+        event: &str,
+        token: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> StatusCode {
+        let mut request = Request::post("/webhooks/gitlab")
             .header("content-type", "application/json")
             .header("x-gitlab-event", event)
-            .header("x-gitlab-token", token)
+            .header("x-gitlab-token", token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
             .body(Body::from(serde_json::to_vec(&body).unwrap()))
             .unwrap();
         self.router.clone().oneshot(request).await.unwrap().status()
@@ -498,6 +512,56 @@ async fn a_delivered_twice_merge_request_is_reviewed_once(pool: PgPool) {
     assert_eq!(count(&h.pool, "select count(*) from jobs").await, 1);
     assert_eq!(h.discussions().len(), 2);
     assert_eq!(h.posts("/discussions"), 2);
+}
+
+#[sqlx::test]
+async fn a_resent_event_is_recorded_once_by_its_idempotency_key(pool: PgPool) {
+    let h = harness(pool).await;
+    h.merge_request();
+    let event = || merge_request_event("open", HEAD, None);
+    let first = [
+        ("idempotency-key", "key-1"),
+        ("x-gitlab-event-uuid", "uuid-1"),
+    ];
+    // GitLab's resend keeps the key; our dedupe must not depend on the event UUID alone.
+    let again = [
+        ("idempotency-key", "key-1"),
+        ("x-gitlab-event-uuid", "uuid-2"),
+    ];
+    let other = [("x-gitlab-event-uuid", "uuid-3")];
+    let hook = "Merge Request Hook";
+    assert_eq!(
+        h.send_with(hook, SECRET, event(), &first).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        h.send_with(hook, SECRET, event(), &again).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.send_with(hook, SECRET, event(), &other).await,
+        StatusCode::OK
+    );
+    let guids: Vec<(String, Option<String>)> =
+        sqlx::query_as("select guid, detail from deliveries order by guid")
+            .fetch_all(&h.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        guids,
+        [
+            ("gitlab:key-1".to_string(), None),
+            (
+                "gitlab:uuid-3".to_string(),
+                Some("already queued".to_string())
+            ),
+        ]
+    );
+    assert_eq!(
+        count(&h.pool, "select count(*) from jobs").await,
+        1,
+        "the same head: one job"
+    );
 }
 
 #[sqlx::test]

@@ -80,7 +80,10 @@ pub async fn gitlab(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
             );
         }
     };
-    let uuid = header(&headers, "x-gitlab-event-uuid")
+    // `Idempotency-Key` stays the same when GitLab sends an event again; older instances
+    // send only `X-Gitlab-Event-UUID`.
+    let uuid = header(&headers, "idempotency-key")
+        .or_else(|| header(&headers, "x-gitlab-event-uuid"))
         .filter(|g| g.len() <= 100 && g.bytes().all(|b| b.is_ascii_graphic()));
     let Some(guid) = webhook::dedupe_key(uuid, parsed) else {
         return answer(StatusCode::OK, event, "ignored", "ignored\n".into());
@@ -108,13 +111,15 @@ pub async fn gitlab(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
             )
         }
         Err(e) => {
-            // GitLab retries a 5xx later and only pauses the hook; nothing is stored.
+            // A 5xx only pauses the hook for a while; GitLab lists the delivery as failed under
+            // the hook's recent events, where it can be sent again. Nothing is stored.
             warn!(error = %e, "could not store the GitLab delivery; answering 503");
             answer(
                 StatusCode::SERVICE_UNAVAILABLE,
                 event,
                 "database_unavailable",
-                "database unavailable; GitLab will send the delivery again\n".into(),
+                "database unavailable; send the delivery again from the webhook's recent events\n"
+                    .into(),
             )
         }
     }

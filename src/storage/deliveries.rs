@@ -43,6 +43,15 @@ pub async fn insert<'e>(db: impl sqlx::PgExecutor<'e>, d: &DeliveryRow<'_>) -> s
     Ok(done.rows_affected() == 1)
 }
 
+/// Notes on a recorded delivery that its work was already pending (as the batch intake does).
+pub async fn note_already_queued(tx: &mut Tx<'_>, guid: &str) -> sqlx::Result<()> {
+    sqlx::query("update deliveries set detail = 'already queued' where guid = $1")
+        .bind(guid)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Marks a recorded delivery ignored, with the reason.
 pub async fn set_ignored(tx: &mut Tx<'_>, guid: &str, why: &str) -> sqlx::Result<()> {
     sqlx::query("update deliveries set outcome = 'ignored', detail = $2 where guid = $1")

@@ -37,6 +37,9 @@ pub async fn record(pool: &PgPool, d: &GitLabDelivery<'_>, job: &Job) -> sqlx::R
         return Ok(Intake::Duplicate);
     }
     let queued = queue::enqueue(&mut tx, Some(d.guid), job).await?;
+    if queued.is_none() {
+        deliveries::note_already_queued(&mut tx, d.guid).await?;
+    }
     tx.commit().await?;
     Ok(match queued {
         Some(id) => Intake::Queued(id),
