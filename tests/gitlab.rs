@@ -595,6 +595,24 @@ async fn a_push_to_the_default_branch_fills_the_groups_report(pool: PgPool) {
     assert_eq!(report.summary.counts.writable, 2);
     assert_eq!(report.repositories[0].name, "payments/shop");
 
+    // `immutabot scan acme` and the periodic rescan know the project too.
+    let queued = immutabot::scan::enqueue::by_name(&h.pool, "acme", None)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].repo, PATH);
+    assert!(queued[0].job.is_some());
+    let again = immutabot::scan::enqueue::stale(&h.pool, Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "a scan of it is pending: {again:?}");
+    h.drain().await;
+    assert_eq!(
+        count(&h.pool, "select count(*) from jobs where state = 'done'").await,
+        2,
+        "the rescan of the default branch's head ran (and found it scanned)"
+    );
+
     let web = immutabot::report::queries::WebRoots {
         github: "https://github.com",
         gitlab: Some("https://gitlab.example.com"),

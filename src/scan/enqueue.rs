@@ -1,7 +1,7 @@
 //! Queuing scans: the job, and the two ways of queuing them without an event (by hand for an
 //! owner or a repository, and the periodic rescan of stale repositories).
 
-use crate::ids::{CommitSha, InstallationId, JobId, RepoId, RepoName};
+use crate::ids::{CommitSha, InstallationId, JobId, ProjectId, ProjectPath, RepoId, RepoName};
 use crate::queue::job::{ForgeRepo, Job, ScanJob};
 use crate::queue::{self};
 use crate::storage::repositories::{self, Installed};
@@ -37,14 +37,7 @@ pub struct Queued {
 }
 
 async fn queue_all(pool: &PgPool, repos: Vec<Installed>) -> anyhow::Result<Vec<Queued>> {
-    let named: Vec<(RepoName, Job)> = repos
-        .into_iter()
-        .filter_map(|r| {
-            let name = RepoName::parse(&format!("{}/{}", r.owner, r.name)).ok()?;
-            let job = job(InstallationId(r.installation_id), r.id, &name, None, None);
-            Some((name, job))
-        })
-        .collect();
+    let named: Vec<(String, Job)> = repos.into_iter().filter_map(job_of).collect();
     let jobs: Vec<Job> = named.iter().map(|(_, j)| j.clone()).collect();
     let mut tx = pool.begin().await?;
     let ids = queue::enqueue_all(&mut tx, None, &jobs).await?;
@@ -52,15 +45,38 @@ async fn queue_all(pool: &PgPool, repos: Vec<Installed>) -> anyhow::Result<Vec<Q
     Ok(named
         .into_iter()
         .zip(ids)
-        .map(|((name, _), job)| Queued {
-            repo: name.to_string(),
-            job,
-        })
+        .map(|((repo, _), job)| Queued { repo, job })
         .collect())
 }
 
+/// The default-branch scan of a stored repository, named for the caller; `None` for a row
+/// whose name no forge allows (never written by us).
+fn job_of(r: Installed) -> Option<(String, Job)> {
+    let full = format!("{}/{}", r.owner, r.name);
+    let repo = match r.forge.as_str() {
+        "gitlab" => ForgeRepo::GitLab {
+            project_id: ProjectId(r.forge_id),
+            path: ProjectPath::parse(&full).ok()?,
+        },
+        _ => {
+            let name = RepoName::parse(&full).ok()?;
+            return Some((
+                full,
+                job(InstallationId(r.installation_id), r.id, &name, None, None),
+            ));
+        }
+    };
+    let scan = ScanJob {
+        repo,
+        commit: None,
+        branch: None,
+    };
+    Some((full, Job::ScanRepository(scan)))
+}
+
 /// Queues a scan of every installed repository of `owner` (or only `owner/name`), at the
-/// default branch's head. Names compare case-insensitively, as on GitHub.
+/// default branch's head; a GitLab group's subgroups too. Names compare case-insensitively,
+/// as on GitHub.
 pub async fn by_name(
     pool: &PgPool,
     owner: &str,

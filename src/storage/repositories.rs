@@ -140,12 +140,17 @@ pub async fn live_installations(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// A GitHub repository that is still installed, with the installation that reads it.
+/// A repository (GitHub) or project (GitLab) that is still installed, with the installation
+/// (GitLab: the group) it was found through.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Installed {
     /// Its id.
     pub id: i64,
-    /// The installation.
+    /// `github` or `gitlab`.
+    pub forge: String,
+    /// The forge's own id of it.
+    pub forge_id: i64,
+    /// The installation (a GitLab project's group).
     pub installation_id: i64,
     /// Its owner.
     pub owner: String,
@@ -153,17 +158,19 @@ pub struct Installed {
     pub name: String,
 }
 
-/// Only GitHub repositories that are still installed (a literal: sqlx takes only static SQL).
+/// Repositories that are still installed, GitHub's and GitLab's (a literal: sqlx takes only
+/// static SQL).
 macro_rules! installed {
     () => {
-        "select r.id, r.installation_id, r.owner, r.name
+        "select r.id, r.forge, r.forge_id, r.installation_id, r.owner, r.name
            from repositories r join installations i on i.id = r.installation_id
-          where r.forge = 'github' and r.removed_at is null
+          where r.removed_at is null
             and i.deleted_at is null and i.suspended_at is null"
     };
 }
 
-/// The installed repositories of `owner` (or only `owner/name`), case-insensitively.
+/// The installed repositories of `owner` (or only `owner/name`), case-insensitively; a GitLab
+/// group's include its subgroups'.
 pub async fn installed_by_name(
     pool: &PgPool,
     owner: &str,
@@ -171,7 +178,9 @@ pub async fn installed_by_name(
 ) -> sqlx::Result<Vec<Installed>> {
     let sql = concat!(
         installed!(),
-        " and lower(r.owner) = lower($1)
+        " and (lower(r.owner) = lower($1)
+               or (r.forge = 'gitlab' and $2::text is null
+                   and starts_with(lower(r.owner), lower($1) || '/')))
           and ($2::text is null or lower(r.name) = lower($2)) order by r.owner, r.name"
     );
     sqlx::query_as(sql)
@@ -184,12 +193,14 @@ pub async fn installed_by_name(
 /// The installed repositories whose last finished scan is older than `older_than` (or that
 /// were never scanned) and that have no scan pending.
 pub async fn installed_stale(pool: &PgPool, older_than: Duration) -> sqlx::Result<Vec<Installed>> {
-    // The key is queue::job::scan_key of a GitHub repository.
+    // The key is queue::job::scan_key_for(forge, forge_id).
     let sql = concat!(
         installed!(),
         " and not exists (select 1 from scans s where s.repository_id = r.id
                    and s.state = 'done' and s.finished_at > now() - make_interval(secs => $1))
-           and not exists (select 1 from jobs j where j.dedupe_key = 'scan:' || r.id
+           and not exists (select 1 from jobs j
+                   where j.dedupe_key = case r.forge when 'github' then 'scan:' || r.forge_id
+                                                     else 'scan:' || r.forge || ':' || r.forge_id end
                    and j.state in ('queued', 'running'))
           order by r.id"
     );
