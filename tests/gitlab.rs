@@ -596,12 +596,16 @@ async fn a_push_to_the_default_branch_fills_the_groups_report(pool: PgPool) {
     assert_eq!(report.repositories[0].name, "payments/shop");
 
     // `immutabot scan acme` and the periodic rescan know the project too.
+    let one = immutabot::scan::enqueue::by_name(&h.pool, "acme/payments", Some("shop"))
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1, "the project by its full path");
     let queued = immutabot::scan::enqueue::by_name(&h.pool, "acme", None)
         .await
         .unwrap();
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].repo, PATH);
-    assert!(queued[0].job.is_some());
+    assert_eq!(queued[0].job, None, "the same scan is already pending");
     let again = immutabot::scan::enqueue::stale(&h.pool, Duration::ZERO)
         .await
         .unwrap();

@@ -7,7 +7,8 @@ use secrecy::ExposeSecret;
 /// Arguments of `immutabot scan`.
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
-    /// `OWNER` for every installed repository of an owner, `OWNER/REPO` for one.
+    /// `OWNER` for every installed repository of an owner (a GitLab group: its subgroups' too),
+    /// `OWNER/REPO` for one (a GitLab project by its full path).
     #[arg(value_name = "OWNER[/REPO]")]
     pub target: String,
     /// Postgres URL.
@@ -15,17 +16,22 @@ pub struct ScanArgs {
     pub database_url: Option<String>,
 }
 
-/// Splits `OWNER[/REPO]`, refusing what GitHub would not accept as a name.
+/// Splits `OWNER[/REPO]` at its last `/` (a GitLab project's owner is its group path),
+/// refusing what neither forge would accept as a name.
 fn target(text: &str) -> Result<(String, Option<String>), String> {
     let probe = if text.contains('/') {
         text.to_string()
     } else {
         format!("{text}/x")
     };
-    let name = crate::ids::RepoName::parse(&probe)
-        .map_err(|_| format!("`{text}` is not OWNER or OWNER/REPO"))?;
-    let repo = text.contains('/').then(|| name.name().to_string());
-    Ok((name.owner().to_string(), repo))
+    let github = crate::ids::RepoName::parse(&probe).is_ok();
+    if !github && crate::ids::ProjectPath::parse(&probe).is_err() {
+        return Err(format!("`{text}` is not OWNER or OWNER/REPO"));
+    }
+    Ok(match text.rsplit_once('/') {
+        Some((owner, repo)) => (owner.to_string(), Some(repo.to_string())),
+        None => (text.to_string(), None),
+    })
 }
 
 /// Queues the scans and prints them; exit 2 when nothing matches or the input is unusable.
@@ -52,7 +58,12 @@ pub fn run(args: &ScanArgs) -> u8 {
     let result = rt.block_on(async {
         let pool = crate::db::pool(url.expose_secret(), 2)?;
         crate::db::ready(&pool).await.map_err(anyhow::Error::msg)?;
-        crate::scan::enqueue::by_name(&pool, &owner, repo.as_deref()).await
+        let queued = crate::scan::enqueue::by_name(&pool, &owner, repo.as_deref()).await?;
+        if queued.is_empty() && repo.is_some() {
+            // `group/sub` names a GitLab subgroup rather than a project.
+            return crate::scan::enqueue::by_name(&pool, &args.target, None).await;
+        }
+        Ok(queued)
     });
     let queued = match result {
         Ok(q) => q,
@@ -92,7 +103,12 @@ mod tests {
             target("acme/web").unwrap(),
             ("acme".into(), Some("web".into()))
         );
-        for bad in ["", "a/b/c", "../x", "acme/", "a b"] {
+        // A GitLab project in a subgroup: its owner is the group path.
+        assert_eq!(
+            target("acme/payments/shop").unwrap(),
+            ("acme/payments".into(), Some("shop".into()))
+        );
+        for bad in ["", "a//c", "../x", "acme/", "a b", "a/../c"] {
             assert!(target(bad).is_err(), "{bad}");
         }
     }
