@@ -13,14 +13,13 @@ mod service;
 use axum::http::StatusCode;
 use fake_github::{FakeGitHub, Fault, FileChange, TEST_APP_KEY_PEM};
 use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
-use immutabot::jobs::{self, JobContext};
-use immutabot::queue::worker::{Timing, Worker};
+use immutabot::jobs::JobContext;
+use immutabot::queue::worker::Worker;
 use secrecy::SecretString;
 use service::{count, delivery, fixture, state, with_head};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use tower::ServiceExt;
 
 const APP_ID: u64 = 4242;
@@ -170,22 +169,12 @@ impl Harness {
     }
 
     fn worker(&self, name: &str) -> Worker {
-        Worker {
-            pool: self.ctx.pool.clone(),
-            name: name.into(),
-            timing: Timing {
-                lease: Duration::from_secs(60),
-                poll: Duration::from_millis(20),
-            },
-            handler: jobs::handler(self.ctx.clone()),
-            wake: Arc::new(Notify::new()),
-        }
+        service::worker(self.ctx.clone(), name)
     }
 
     /// Runs jobs until none is left.
     async fn drain(&self) {
-        let w = self.worker("w1");
-        while w.step().await.unwrap() {}
+        service::drain(&self.ctx).await
     }
 }
 

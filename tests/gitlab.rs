@@ -16,8 +16,7 @@ use immutabot::analyze::{NoFiles, analyze};
 use immutabot::config::Config;
 use immutabot::forge::gitlab::{GitLabClient, GitLabSettings};
 use immutabot::forge::retry::RetryPolicy;
-use immutabot::jobs::{self, JobContext};
-use immutabot::queue::worker::{Timing, Worker};
+use immutabot::jobs::JobContext;
 use immutabot::server::gitlab_webhook::GitLabHook;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -25,7 +24,6 @@ use service::count;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use tower::ServiceExt;
 
 const TOKEN: &str = "glpat-immutabot-test";
@@ -151,17 +149,7 @@ impl Harness {
 
     /// Runs jobs until none is left.
     async fn drain(&self) {
-        let w = Worker {
-            pool: self.ctx.pool.clone(),
-            name: "w1".into(),
-            timing: Timing {
-                lease: Duration::from_secs(60),
-                poll: Duration::from_millis(20),
-            },
-            handler: jobs::handler(self.ctx.clone()),
-            wake: Arc::new(Notify::new()),
-        };
-        while w.step().await.unwrap() {}
+        service::drain(&self.ctx).await
     }
 
     fn discussions(&self) -> Vec<fake_gitlab::Discussion> {

@@ -11,14 +11,12 @@ mod service;
 use axum::http::StatusCode;
 use fake_github::{FakeGitHub, TEST_APP_KEY_PEM};
 use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
-use immutabot::jobs::{self, JobContext};
-use immutabot::queue::worker::{Timing, Worker};
+use immutabot::jobs::JobContext;
 use secrecy::SecretString;
 use service::{count, delivery, fixture, state};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use tower::ServiceExt;
 
 const APP_ID: u64 = 4242;
@@ -172,17 +170,7 @@ impl Harness {
 
     /// Runs jobs until none is left.
     async fn drain(&self) {
-        let w = Worker {
-            pool: self.pool.clone(),
-            name: "w1".into(),
-            timing: Timing {
-                lease: Duration::from_secs(60),
-                poll: Duration::from_millis(20),
-            },
-            handler: jobs::handler(self.ctx.clone()),
-            wake: Arc::new(Notify::new()),
-        };
-        while w.step().await.unwrap() {}
+        service::drain(&self.ctx).await
     }
 
     /// Only Hello-World is installed (the fixture's `installation` created event).

@@ -4,10 +4,13 @@
 use axum::body::Body;
 use axum::http::Request;
 use immutabot::forge::github::webhook::signature;
+use immutabot::jobs::{self, JobContext};
+use immutabot::queue::worker::{Timing, Worker};
 use immutabot::server::{self, AppState};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// The webhook secret of every test.
@@ -68,4 +71,24 @@ pub fn with_head(body: &[u8], head: &str) -> Vec<u8> {
 pub async fn count(pool: &PgPool, sql: &'static str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
     n
+}
+
+/// A worker that runs every kind of job with `ctx`, polling fast.
+pub fn worker(ctx: Arc<JobContext>, name: &str) -> Worker {
+    Worker {
+        pool: ctx.pool.clone(),
+        name: name.into(),
+        timing: Timing {
+            lease: Duration::from_secs(60),
+            poll: Duration::from_millis(20),
+        },
+        handler: jobs::handler(ctx),
+        wake: Arc::new(Notify::new()),
+    }
+}
+
+/// Runs jobs until none is left.
+pub async fn drain(ctx: &Arc<JobContext>) {
+    let w = worker(ctx.clone(), "w1");
+    while w.step().await.unwrap() {}
 }
