@@ -51,21 +51,10 @@ services:
     image: busybox:1.36
     command: [\"sleep\", \"infinity\"]
 ";
-/// The worker fixed by hand; the api still writable.
-const COMPOSE_WORKER_FIXED: &str = "\
-services:
-  web:
-    image: ghcr.io/acme/web:3
-    read_only: true
-  api:
-    image: ghcr.io/acme/api:2.1
-    ports:
-      - 8080:8080
-  worker:
-    image: busybox:1.36
-    command: [\"sleep\", \"infinity\"]
-    read_only: true
-";
+/// The worker fixed by hand (its last key); the api still writable.
+fn compose_worker_fixed() -> String {
+    format!("{COMPOSE}    read_only: true\n")
+}
 
 struct Harness {
     fake: FakeGitLab,
@@ -285,7 +274,7 @@ async fn a_push_that_fixes_one_finding_resolves_its_discussion_and_repeats_nothi
     assert_eq!(h.discussions().len(), 2);
 
     h.fake
-        .set_file(PROJECT, HEAD2, "compose.yaml", COMPOSE_WORKER_FIXED)
+        .set_file(PROJECT, HEAD2, "compose.yaml", compose_worker_fixed())
         .push(
             PROJECT,
             IID,
@@ -293,7 +282,7 @@ async fn a_push_that_fixes_one_finding_resolves_its_discussion_and_repeats_nothi
             vec![Diff::modified(
                 "compose.yaml",
                 COMPOSE_BEFORE,
-                COMPOSE_WORKER_FIXED,
+                &compose_worker_fixed(),
             )],
         );
     let update = merge_request_event("update", HEAD2, Some(HEAD));
@@ -350,7 +339,7 @@ async fn a_fixed_finding_whose_discussion_has_a_human_reply_stays_open(pool: PgP
     );
 
     h.fake
-        .set_file(PROJECT, HEAD2, "compose.yaml", COMPOSE_WORKER_FIXED)
+        .set_file(PROJECT, HEAD2, "compose.yaml", compose_worker_fixed())
         .push(
             PROJECT,
             IID,
@@ -358,7 +347,7 @@ async fn a_fixed_finding_whose_discussion_has_a_human_reply_stays_open(pool: PgP
             vec![Diff::modified(
                 "compose.yaml",
                 COMPOSE_BEFORE,
-                COMPOSE_WORKER_FIXED,
+                &compose_worker_fixed(),
             )],
         );
     h.send(
