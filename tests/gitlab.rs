@@ -141,6 +141,27 @@ impl Harness {
         service::drain(&self.ctx).await
     }
 
+    /// Opens [`Harness::merge_request`] and runs its review.
+    async fn open_and_review(&self) {
+        self.merge_request();
+        let open = merge_request_event("open", HEAD, None);
+        self.send("Merge Request Hook", SECRET, open).await;
+        self.drain().await;
+    }
+
+    /// A push to the merge request ([`HEAD2`]) that fixes the worker by hand.
+    fn push_worker_fix(&self) {
+        let fixed = compose_worker_fixed();
+        self.fake
+            .set_file(PROJECT, HEAD2, "compose.yaml", fixed.as_str())
+            .push(
+                PROJECT,
+                IID,
+                HEAD2,
+                vec![Diff::modified("compose.yaml", COMPOSE_BEFORE, &fixed)],
+            );
+    }
+
     fn discussions(&self) -> Vec<fake_gitlab::Discussion> {
         self.fake.discussions(PROJECT, IID)
     }
@@ -263,28 +284,10 @@ async fn an_opened_merge_request_gets_one_discussion_per_finding_whose_suggestio
 #[sqlx::test]
 async fn a_push_that_fixes_one_finding_resolves_its_discussion_and_repeats_nothing(pool: PgPool) {
     let h = harness(pool).await;
-    h.merge_request();
-    h.send(
-        "Merge Request Hook",
-        SECRET,
-        merge_request_event("open", HEAD, None),
-    )
-    .await;
-    h.drain().await;
+    h.open_and_review().await;
     assert_eq!(h.discussions().len(), 2);
 
-    h.fake
-        .set_file(PROJECT, HEAD2, "compose.yaml", compose_worker_fixed())
-        .push(
-            PROJECT,
-            IID,
-            HEAD2,
-            vec![Diff::modified(
-                "compose.yaml",
-                COMPOSE_BEFORE,
-                &compose_worker_fixed(),
-            )],
-        );
+    h.push_worker_fix();
     let update = merge_request_event("update", HEAD2, Some(HEAD));
     assert_eq!(
         h.send("Merge Request Hook", SECRET, update).await,
@@ -317,14 +320,7 @@ async fn a_push_that_fixes_one_finding_resolves_its_discussion_and_repeats_nothi
 #[sqlx::test]
 async fn a_fixed_finding_whose_discussion_has_a_human_reply_stays_open(pool: PgPool) {
     let h = harness(pool).await;
-    h.merge_request();
-    h.send(
-        "Merge Request Hook",
-        SECRET,
-        merge_request_event("open", HEAD, None),
-    )
-    .await;
-    h.drain().await;
+    h.open_and_review().await;
     let worker = h
         .discussions()
         .into_iter()
@@ -338,18 +334,7 @@ async fn a_fixed_finding_whose_discussion_has_a_human_reply_stays_open(pool: PgP
         "It writes to /data on purpose.",
     );
 
-    h.fake
-        .set_file(PROJECT, HEAD2, "compose.yaml", compose_worker_fixed())
-        .push(
-            PROJECT,
-            IID,
-            HEAD2,
-            vec![Diff::modified(
-                "compose.yaml",
-                COMPOSE_BEFORE,
-                &compose_worker_fixed(),
-            )],
-        );
+    h.push_worker_fix();
     h.send(
         "Merge Request Hook",
         SECRET,
