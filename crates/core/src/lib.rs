@@ -13,6 +13,7 @@ pub mod knowledge;
 pub mod model;
 pub mod output;
 pub mod patch;
+pub mod render;
 pub mod rules;
 pub mod suppress;
 pub mod template;
