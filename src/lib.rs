@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod queue;
 #[cfg(feature = "service")]
 pub mod reconcile;
+pub mod render;
 #[cfg(feature = "service")]
 pub mod report;
 #[cfg(feature = "service")]

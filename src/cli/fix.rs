@@ -107,6 +107,7 @@ mod tests {
             skipped_reason: None,
             units: vec![],
             findings,
+            rendered: None,
         }
     }
 

@@ -73,6 +73,7 @@ pub fn report() -> Report {
                 ..finding("tmpfs-owned-by-root", Severity::Warning, 7, 7)
             },
         ],
+        rendered: None,
     };
     let deploy = FileReport {
         path: "k8s/deploy, v1.yaml".into(),
@@ -106,6 +107,7 @@ pub fn report() -> Report {
                 ..finding("read-only-unknown", Severity::Info, 10, 10)
             },
         ],
+        rendered: None,
     };
     let chart = FileReport {
         path: "charts/web/templates/deploy.yaml".into(),
@@ -113,6 +115,7 @@ pub fn report() -> Report {
         skipped_reason: Some("Helm template: not YAML".into()),
         units: vec![],
         findings: vec![],
+        rendered: None,
     };
     Report::new(vec![deploy, compose, chart])
 }

@@ -69,6 +69,7 @@ pub fn analyze(path: &str, bytes: &[u8], config: &Config, resolver: &dyn Resolve
         skipped_reason: None,
         units: Vec::new(),
         findings: Vec::new(),
+        rendered: None,
     };
     let Some(Text { text, bad_utf8 }) = read_text(path, bytes, config, &mut report) else {
         return report;

@@ -190,6 +190,32 @@ pub struct FileReport {
     pub units: Vec<Unit>,
     /// Every finding, suppressed ones included (marked).
     pub findings: Vec<Finding>,
+    /// Set when the units and findings come from rendering a chart or kustomization: the
+    /// file is the template or resource they originate from. Only written when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<Rendered>,
+}
+
+/// Which render a file's units and findings come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rendered {
+    /// The renderer.
+    pub tool: RenderTool,
+    /// The chart or kustomization folder that was rendered, as reported.
+    pub root: String,
+    /// Helm: the values files of the renders that showed them (empty: the chart's defaults).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+/// What rendered a file's units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RenderTool {
+    /// `helm template`.
+    Helm,
+    /// `kubectl kustomize` / `kustomize build`.
+    Kustomize,
 }
 
 /// Counts over a whole run.

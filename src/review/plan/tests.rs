@@ -28,6 +28,7 @@ fn report(findings: Vec<Finding>) -> FileReport {
         skipped_reason: None,
         units: Vec::new(),
         findings,
+        rendered: None,
     }
 }
 
