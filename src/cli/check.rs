@@ -3,6 +3,7 @@
 use crate::analyze::{NOT_RECOGNISED, analyze};
 use crate::cli::config_file;
 use crate::cli::fix::{self, split_bom};
+use crate::cli::render::{self, Rendering};
 use crate::cli::resolver::FsResolver;
 use crate::cli::strict::unsuppress;
 use crate::cli::walk::{self, Target};
@@ -34,6 +35,18 @@ struct Outcome {
 }
 
 impl Outcome {
+    /// A report to write as it is.
+    fn of(report: FileReport) -> Outcome {
+        Outcome {
+            explicit: true,
+            report: Some(report),
+            text: None,
+            change: None,
+            applied: 0,
+            error: None,
+        }
+    }
+
     /// A file that produced no report, only an error of the run.
     fn failed(t: &Target, error: String) -> Outcome {
         Outcome {
@@ -88,6 +101,17 @@ pub fn run(args: &CheckArgs) -> u8 {
         return EXIT_ERROR;
     }
 
+    let rendering = if args.no_render {
+        Rendering::default()
+    } else {
+        render::render_all(&walked.targets, args, config, &cwd)
+    };
+    let all = walked.targets;
+    let targets: Vec<Target> = all
+        .iter()
+        .cloned()
+        .filter(|t| !rendering.claims(t))
+        .collect();
     let resolver = FsResolver::new(&cwd);
     let analyse = |path: &str, bytes: &[u8]| {
         let mut r = analyze(path, bytes, config, &resolver);
@@ -120,15 +144,20 @@ pub fn run(args: &CheckArgs) -> u8 {
                 eprintln!("error: {e}");
                 failed = true;
             }
+            if o.applied > 0 {
+                applied += o.applied;
+                fixed_files += 1;
+            }
+            if o.report.is_none()
+                && let Some(c) = &o.change
+            {
+                out.write_all(output::diff::render(std::slice::from_ref(c)).as_bytes())?;
+            }
             let Some(report) = &o.report else { continue };
             // A directory holds all kinds of YAML (CI workflows, Helm values): only files
             // that are Compose or Kubernetes, or were named explicitly, are reported.
             if !o.explicit && report.skipped_reason.as_deref() == Some(NOT_RECOGNISED) {
                 continue;
-            }
-            if o.applied > 0 {
-                applied += o.applied;
-                fixed_files += 1;
             }
             if args.diff {
                 // The exit code still follows the findings, as without `--diff`.
@@ -155,7 +184,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     let batches = begun.and_then(|()| {
         // Batches keep every core busy while at most two batches of results are held.
         let mut pending: Vec<Outcome> = Vec::new();
-        for batch in walked.targets.chunks(BATCH) {
+        for batch in targets.chunks(BATCH) {
             let done = std::mem::take(&mut pending);
             pending = if overlap {
                 std::thread::scope(|s| {
@@ -171,7 +200,9 @@ pub fn run(args: &CheckArgs) -> u8 {
                 analyse_batch(batch)
             };
         }
-        write_batch(pending, &mut out)
+        write_batch(pending, &mut out)?;
+        let rendered = rendered_outcomes(&rendering, &all, args, config, &cwd);
+        write_batch(rendered, &mut out)
     });
     let written = batches.and_then(|()| {
         if !args.diff {
@@ -242,6 +273,47 @@ impl Write for PipeGuard {
         let r = self.inner.flush().map(|()| 0);
         self.guard(r, 0).map(|_| ())
     }
+}
+
+/// The renders' reports as outcomes. With `--diff`, their patches of templates, values files
+/// and kustomizations as changes; with `--fix`, those patches written and the charts and
+/// kustomizations rendered again, to report what remains.
+fn rendered_outcomes(
+    rendering: &Rendering,
+    all: &[Target],
+    args: &CheckArgs,
+    config: &Config,
+    cwd: &std::path::Path,
+) -> Vec<Outcome> {
+    let strict = |mut reports: Vec<FileReport>| {
+        if args.strict {
+            reports.iter_mut().for_each(unsuppress);
+        }
+        reports
+    };
+    let reports = strict(rendering.reports.clone());
+    if !args.fix && !args.diff {
+        return reports.into_iter().map(Outcome::of).collect();
+    }
+    let patched = render::patch_sources(&reports, cwd, args.fix);
+    let mut outcomes: Vec<Outcome> = patched
+        .into_iter()
+        .map(|p| Outcome {
+            explicit: true,
+            report: None,
+            text: None,
+            applied: if args.fix { p.applied } else { 0 },
+            change: p.change,
+            error: p.error,
+        })
+        .collect();
+    let after = if args.fix {
+        strict(render::render_all(all, args, config, cwd).reports)
+    } else {
+        reports
+    };
+    outcomes.extend(after.into_iter().map(Outcome::of));
+    outcomes
 }
 
 /// Files analysed in parallel before their results are written and dropped.

@@ -5,6 +5,7 @@ pub mod config_file;
 pub mod fix;
 pub mod generate;
 pub mod probe;
+pub mod render;
 #[cfg(feature = "service")]
 pub mod report;
 pub mod resolver;
@@ -130,6 +131,26 @@ pub struct CheckArgs {
     /// When to colour text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Check Helm charts and kustomizations as files, without rendering them.
+    #[arg(long)]
+    pub no_render: bool,
+
+    /// The helm binary (default: $IMMUTABOT_HELM, else `helm` on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<PathBuf>,
+
+    /// The kubectl binary for kustomizations (default: $IMMUTABOT_KUBECTL, else `kubectl` on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub kubectl: Option<PathBuf>,
+
+    /// A values file added to every render of every chart (repeatable).
+    #[arg(long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+
+    /// Seconds one render may take before it is stopped.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub render_timeout: u64,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

@@ -81,7 +81,9 @@ pub fn collect(paths: &[PathBuf], config: &Config, opts: Options<'_>) -> Walk {
                 continue;
             }
             let path = report_path(entry.path(), opts.cwd);
-            if !is_candidate(&path) {
+            // `Kustomization` (no extension) names a kustomization folder, to render.
+            if !is_candidate(&path) && !path.ends_with("/Kustomization") && path != "Kustomization"
+            {
                 continue;
             }
             if config.is_ignored(&config_relative(entry.path(), opts)) {

@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 /// The file names that make a folder a kustomization, in kustomize's order of preference.
-pub const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const KUSTOMIZATION_FILES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// What a tree holds to render.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

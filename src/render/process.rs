@@ -51,7 +51,11 @@ impl std::fmt::Display for RunError {
                 write!(f, "did not finish within {} s and was stopped", d.as_secs())
             }
             RunError::TooLarge(n) => {
-                write!(f, "printed more than {} MiB and was stopped", n / (1024 * 1024))
+                write!(
+                    f,
+                    "printed more than {} MiB and was stopped",
+                    n / (1024 * 1024)
+                )
             }
             RunError::Failed(msg) => f.write_str(msg),
         }
@@ -83,7 +87,10 @@ pub fn run(
     let mut child = cmd.spawn().map_err(|e| RunError::Spawn(e.to_string()))?;
     let group = child.id() as libc::pid_t;
     let over = Arc::new(AtomicBool::new(false));
-    let stdout = child.stdout.take().map(|s| reader(s, bounds.max_output, over.clone()));
+    let stdout = child
+        .stdout
+        .take()
+        .map(|s| reader(s, bounds.max_output, over.clone()));
     let stderr = child
         .stderr
         .take()
@@ -220,7 +227,10 @@ mod tests {
     fn output_and_the_tools_own_message() {
         assert_eq!(sh("echo hi", Bounds::default()).unwrap(), b"hi\n");
         assert_eq!(
-            sh("echo 'Error: values don'\\''t meet the schema' >&2; exit 1", Bounds::default()),
+            sh(
+                "echo 'Error: values don'\\''t meet the schema' >&2; exit 1",
+                Bounds::default()
+            ),
             Err(RunError::Failed("values don't meet the schema".into()))
         );
     }
@@ -232,7 +242,10 @@ mod tests {
         let out = sh("env", Bounds::default()).unwrap();
         let out = String::from_utf8(out).unwrap();
         assert!(!out.contains("s3cret"), "{out}");
-        assert!(out.contains("HOME=/tmp") || out.contains("immutabot-home."), "{out}");
+        assert!(
+            out.contains("HOME=/tmp") || out.contains("immutabot-home."),
+            "{out}"
+        );
     }
 
     #[test]

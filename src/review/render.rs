@@ -168,5 +168,8 @@ fn why(rule: RuleId) -> &'static str {
         RuleId::InvalidSuppression => {
             "a suppression that names no known rule suppresses nothing, while it reads as if it did."
         }
+        RuleId::RenderFailed => {
+            "a chart or kustomization that does not render deploys nothing that can be checked, and would fail at deploy time too."
+        }
     }
 }

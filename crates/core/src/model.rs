@@ -203,7 +203,7 @@ pub struct Rendered {
     pub tool: RenderTool,
     /// The chart or kustomization folder that was rendered, as reported.
     pub root: String,
-    /// Helm: the values files of the renders that showed them (empty: the chart's defaults).
+    /// Helm: the values file of each render that showed them (`values.yaml`: the defaults).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
 }

@@ -54,8 +54,8 @@ pub fn relocate(
 }
 
 /// Merges the reports of several renders of one chart (default values first): a unit or
-/// finding that more than one render shows is kept once, from the first; `values` lists
-/// every render that showed something in the file.
+/// finding that more than one render shows (same file, line and container) is kept once,
+/// from the first; `values` lists every render that showed something in the file.
 pub fn merge(reports: Vec<FileReport>) -> Vec<FileReport> {
     let mut by_path: BTreeMap<String, FileReport> = BTreeMap::new();
     for r in reports {
@@ -64,9 +64,10 @@ pub fn merge(reports: Vec<FileReport>) -> Vec<FileReport> {
             continue;
         };
         for u in r.units {
+            // Another render may name the workload differently (a values file sets
+            // `fullnameOverride`): the same template line and container is the same unit.
             let same = |v: &&crate::model::Unit| {
-                (&v.workload, &v.container, v.role, v.line)
-                    == (&u.workload, &u.container, u.role, u.line)
+                (&v.container, v.role, v.line) == (&u.container, u.role, u.line)
             };
             if !into.units.iter().any(|v| same(&v)) {
                 into.units.push(u);
@@ -74,8 +75,7 @@ pub fn merge(reports: Vec<FileReport>) -> Vec<FileReport> {
         }
         for f in r.findings {
             let same = |g: &crate::model::Finding| {
-                (&g.rule, g.line, &g.workload, &g.container)
-                    == (&f.rule, f.line, &f.workload, &f.container)
+                (&g.rule, g.line, &g.container) == (&f.rule, f.line, &f.container)
             };
             if !into.findings.iter().any(same) {
                 into.findings.push(f);
@@ -123,7 +123,11 @@ pub fn template_fix(
                 let e = edits
                     .entry(t)
                     .or_insert_with(|| vec![tpl.get(t - 1).copied().unwrap_or("").to_string()]);
-                e.extend(new[new_index..new_index + new_len].iter().map(|s| s.to_string()));
+                e.extend(
+                    new[new_index..new_index + new_len]
+                        .iter()
+                        .map(|s| s.to_string()),
+                );
             }
             DiffOp::Delete { .. } | DiffOp::Replace { .. } => {
                 let (old_index, old_len, new_index, new_len) = match *op {
@@ -141,9 +145,18 @@ pub fn template_fix(
                     } => (old_index, old_len, new_index, new_len),
                     _ => unreachable!(),
                 };
-                let lines = literal_lines(fix.start_line + old_index, old_len, &out, &tpl, &origin, file)?;
-                let mut replacement: Vec<String> =
-                    new[new_index..new_index + new_len].iter().map(|s| s.to_string()).collect();
+                let lines = literal_lines(
+                    fix.start_line + old_index,
+                    old_len,
+                    &out,
+                    &tpl,
+                    &origin,
+                    file,
+                )?;
+                let mut replacement: Vec<String> = new[new_index..new_index + new_len]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
                 for (i, t) in lines.iter().enumerate() {
                     let e = edits.entry(*t).or_default();
                     if i + 1 == lines.len() {
@@ -205,7 +218,11 @@ fn literal_lines(
 fn build(edits: BTreeMap<usize, Vec<String>>, tpl: &[&str], template: &str) -> Option<Fix> {
     let (&start, _) = edits.first_key_value()?;
     let (&end, _) = edits.last_key_value()?;
-    let eol = if template.contains("\r\n") { "\r\n" } else { "\n" };
+    let eol = if template.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let mut replacement = String::new();
     for t in start..=end {
         let lines: Vec<String> = match edits.get(&t) {
@@ -261,7 +278,8 @@ mod tests {
 
     #[test]
     fn a_changed_line_that_is_templated_has_no_template_fix() {
-        let template = "    - name: {{ .Chart.Name }}\n      readOnlyRootFilesystem: {{ .Values.ro }}\n";
+        let template =
+            "    - name: {{ .Chart.Name }}\n      readOnlyRootFilesystem: {{ .Values.ro }}\n";
         let rendered = "    - name: hello\n      readOnlyRootFilesystem: false\n";
         let f = fix(2, 2, "      readOnlyRootFilesystem: true\n");
         assert!(template_fix(rendered, &f, |l| (0, l), 0, template).is_none());

@@ -23,11 +23,13 @@ pub enum RuleId {
     InvalidFile,
     /// An `immutabot:ignore` comment names a rule that does not exist: it suppresses nothing.
     InvalidSuppression,
+    /// A Helm chart or kustomization does not render, so what it deploys is not checked.
+    RenderFailed,
 }
 
 impl RuleId {
     /// All rules, in documentation order.
-    pub const ALL: [RuleId; 9] = [
+    pub const ALL: [RuleId; 10] = [
         RuleId::WritableRootFilesystem,
         RuleId::PodLevelReadOnly,
         RuleId::ReadOnlyBypassed,
@@ -37,6 +39,7 @@ impl RuleId {
         RuleId::ReadOnlyUnknown,
         RuleId::InvalidFile,
         RuleId::InvalidSuppression,
+        RuleId::RenderFailed,
     ];
 
     /// The stable kebab-case id.
@@ -51,6 +54,7 @@ impl RuleId {
             RuleId::ReadOnlyUnknown => "read-only-unknown",
             RuleId::InvalidFile => "invalid-file",
             RuleId::InvalidSuppression => "invalid-suppression",
+            RuleId::RenderFailed => "render-failed",
         }
     }
 
@@ -66,7 +70,8 @@ impl RuleId {
             | RuleId::PodLevelReadOnly
             | RuleId::ReadOnlyBypassed
             | RuleId::SwarmTmpfsIgnored
-            | RuleId::InvalidFile => Severity::Error,
+            | RuleId::InvalidFile
+            | RuleId::RenderFailed => Severity::Error,
             RuleId::TmpfsOwnedByRoot
             | RuleId::MissingScratchMount
             | RuleId::ReadOnlyUnknown
@@ -86,6 +91,7 @@ impl RuleId {
             RuleId::ReadOnlyUnknown => "Read-only status cannot be decided from the file",
             RuleId::InvalidFile => "File cannot be read or parsed",
             RuleId::InvalidSuppression => "Suppression comment names an unknown rule",
+            RuleId::RenderFailed => "Chart or kustomization does not render",
         }
     }
 

@@ -1,0 +1,136 @@
+//! A private copy of a chart with every template line marked (the core's
+//! `helm_lines::annotate`), so that the render says which template line made each line.
+//! The user's files are never written; symbolic links are not followed, so a chart cannot
+//! make the render read files outside it.
+
+use immutabot_core::render::helm_lines;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Bytes a chart may hold: a chart is templates and values, not data.
+const MAX_CHART_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The marked copy and its table of files (index = the file number in the markers).
+pub struct ChartCopy {
+    dir: tempfile::TempDir,
+    /// Report paths of the chart's files; index 0 is `Chart.yaml`.
+    files: Vec<String>,
+    /// Chart-relative path → index in `files`.
+    index: HashMap<String, u32>,
+}
+
+impl ChartCopy {
+    /// Copies the chart at `dir` (reported as `path`), marking its templates.
+    pub fn make(dir: &Path, path: &str) -> std::io::Result<ChartCopy> {
+        let tmp = tempfile::Builder::new()
+            .prefix("immutabot-chart.")
+            .tempdir()?;
+        let mut copy = ChartCopy {
+            dir: tmp,
+            files: vec![format!("{path}/Chart.yaml")],
+            index: HashMap::from([("Chart.yaml".to_string(), 0)]),
+        };
+        let mut budget = MAX_CHART_BYTES;
+        copy.copy_dir(dir, Path::new(""), path, &mut budget)?;
+        Ok(copy)
+    }
+
+    /// Where the copy lies (named after the chart's folder, as helm wants).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Report paths by file number.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// For each line of a marker-free render: the template its document's `# Source:`
+    /// names, at line 1 (for lines no marker reached).
+    pub fn fallbacks(&self, text: &str) -> Vec<(u32, usize)> {
+        let mut current = (0, 1);
+        text.lines()
+            .map(|l| {
+                if let Some(src) = l.strip_prefix("# Source: ") {
+                    // `<chart name>/templates/x.yaml`: the chart's folder name may differ.
+                    let rel = src.split_once('/').map_or(src, |(_, r)| r);
+                    current = (self.index.get(rel).copied().unwrap_or(0), 1);
+                }
+                current
+            })
+            .collect()
+    }
+
+    fn copy_dir(
+        &mut self,
+        from: &Path,
+        rel: &Path,
+        path: &str,
+        budget: &mut u64,
+    ) -> std::io::Result<()> {
+        std::fs::create_dir_all(self.dir.path().join(rel))?;
+        let mut entries: Vec<_> = std::fs::read_dir(from)?.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let name = e.file_name();
+            if name == ".git" {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(e.path())?;
+            let sub = rel.join(&name);
+            if meta.is_dir() {
+                self.copy_dir(&e.path(), &sub, path, budget)?;
+            } else if meta.is_file() {
+                *budget = budget.checked_sub(meta.len()).ok_or_else(|| {
+                    std::io::Error::other(format!(
+                        "the chart holds more than {} MiB",
+                        MAX_CHART_BYTES / (1024 * 1024)
+                    ))
+                })?;
+                self.copy_file(&e.path(), &sub, path)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn copy_file(&mut self, from: &Path, rel: &Path, path: &str) -> std::io::Result<()> {
+        let rel_str = rel.to_string_lossy().replace('\\', "/");
+        let bytes = std::fs::read(from)?;
+        let to: PathBuf = self.dir.path().join(rel);
+        let id = *self.index.entry(rel_str.clone()).or_insert_with(|| {
+            self.files.push(format!("{path}/{rel_str}"));
+            (self.files.len() - 1) as u32
+        });
+        match std::str::from_utf8(&bytes) {
+            Ok(text) if is_marked_template(&rel_str) => {
+                std::fs::write(to, helm_lines::annotate(text, id))
+            }
+            _ => std::fs::write(to, bytes),
+        }
+    }
+}
+
+/// Templates whose lines are marked: under a `templates/` folder (the chart's or a
+/// subchart's), YAML or `.tpl`, and not a partial (`_helpers.tpl`): a partial's output is
+/// used inside other values, where a comment would change them.
+fn is_marked_template(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let in_templates = rel.starts_with("templates/") || rel.contains("/templates/");
+    in_templates
+        && !name.starts_with('_')
+        && (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".tpl"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partials_and_files_outside_templates_are_not_marked() {
+        assert!(is_marked_template("templates/deployment.yaml"));
+        assert!(is_marked_template("charts/sub/templates/x.yml"));
+        assert!(!is_marked_template("templates/_helpers.tpl"));
+        assert!(!is_marked_template("values.yaml"));
+        assert!(!is_marked_template("templates/NOTES.txt"));
+    }
+}

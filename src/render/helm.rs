@@ -1,0 +1,201 @@
+//! Checking a Helm chart as it deploys: copy it with every template line marked, render it
+//! with `helm template` for its default values and each values file it ships for testing,
+//! analyse the output with the core, and carry each unit and finding back to its template.
+
+use crate::analyze::analyze;
+use crate::config::Config;
+use crate::model::{FileReport, Format, RenderTool, Rendered};
+use crate::render::chart_copy::ChartCopy;
+use crate::render::process::{self, Bounds};
+use crate::render::skipped;
+use immutabot_core::render::{helm_lines, relocate, render_failed};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// A chart to check.
+#[derive(Debug, Clone)]
+pub struct Chart<'a> {
+    /// The chart folder on disk.
+    pub dir: &'a Path,
+    /// The folder as reported (`charts/web`).
+    pub path: &'a str,
+}
+
+/// How to render.
+#[derive(Debug, Clone)]
+pub struct HelmOptions<'a> {
+    /// The helm binary, when one was found.
+    pub helm: Option<&'a Path>,
+    /// Values files added to every render (`--values FILE`), on disk.
+    pub extra_values: &'a [PathBuf],
+    /// Time and output budget of one render.
+    pub bounds: Bounds,
+}
+
+/// One render of the chart: its default values, or one values file on top of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// The values file, relative to the chart (`None`: the defaults).
+    pub values: Option<String>,
+}
+
+/// The reports of one chart: one per template (and values file) with units or findings.
+pub fn check(chart: &Chart<'_>, opts: &HelmOptions<'_>, config: &Config) -> Vec<FileReport> {
+    let Some(helm) = opts.helm else {
+        return vec![skipped(
+            &format!("{}/Chart.yaml", chart.path),
+            "Helm chart not rendered: helm was not found (install it, https://helm.sh/docs/intro/install/, or pass --helm PATH; --no-render checks the chart's files as they are)",
+        )];
+    };
+    if let Some(reason) = unrenderable(chart.dir) {
+        return vec![skipped(&format!("{}/Chart.yaml", chart.path), &reason)];
+    }
+    let copy = match ChartCopy::make(chart.dir, chart.path) {
+        Ok(c) => c,
+        Err(e) => {
+            return vec![failed(
+                chart,
+                None,
+                config,
+                format!("cannot copy the chart: {e}"),
+            )];
+        }
+    };
+    let mut reports = Vec::new();
+    for variant in variants(chart.dir) {
+        match render(helm, &copy, &variant, opts) {
+            Ok(out) => reports.extend(reports_of(&out, &copy, chart, &variant, config)),
+            Err(msg) => reports.push(failed(chart, variant.values.as_deref(), config, msg)),
+        }
+    }
+    relocate::merge(reports)
+}
+
+/// Library charts render only through the charts that use them.
+fn unrenderable(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("Chart.yaml")).ok()?;
+    let s = crate::yaml::Stream::parse(&text, crate::yaml::Limits::default());
+    let root = s.docs.first().copied().flatten()?;
+    (s.get_str(root, "type") == Some("library"))
+        .then(|| "library chart: it renders only through the charts that depend on it".into())
+}
+
+/// The defaults, then each values file the chart ships for testing (`values*.yaml` beside
+/// `values.yaml`, `ci/*-values.yaml`), in name order.
+pub fn variants(dir: &Path) -> Vec<Variant> {
+    let mut files = Vec::new();
+    let list = |sub: &str, keep: &dyn Fn(&str) -> bool, files: &mut Vec<String>| {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.file_type().is_ok_and(|t| t.is_file()) && keep(&name) {
+                files.push(if sub.is_empty() {
+                    name
+                } else {
+                    format!("{sub}/{name}")
+                });
+            }
+        }
+    };
+    let yaml = |n: &str| n.ends_with(".yaml") || n.ends_with(".yml");
+    list(
+        "",
+        &|n| n.starts_with("values") && n != "values.yaml" && n != "values.yml" && yaml(n),
+        &mut files,
+    );
+    list(
+        "ci",
+        &|n| n.ends_with("-values.yaml") || n.ends_with("-values.yml"),
+        &mut files,
+    );
+    files.sort();
+    std::iter::once(Variant { values: None })
+        .chain(files.into_iter().map(|v| Variant { values: Some(v) }))
+        .collect()
+}
+
+/// `helm template` of the marked copy, as `helm template CHART` names things
+/// (release `release-name`, namespace `default`).
+fn render(
+    helm: &Path,
+    copy: &ChartCopy,
+    variant: &Variant,
+    opts: &HelmOptions<'_>,
+) -> Result<String, String> {
+    let mut args: Vec<OsString> = vec!["template".into(), copy.dir().into()];
+    if let Some(v) = &variant.values {
+        args.push("--values".into());
+        args.push(copy.dir().join(v).into());
+    }
+    for v in opts.extra_values {
+        args.push("--values".into());
+        args.push(v.into());
+    }
+    let out = process::run(helm, &args, copy.dir(), opts.bounds).map_err(|e| {
+        let values = variant.values.as_deref().unwrap_or("its default values");
+        format!("`helm template` with {values}: {e}")
+    })?;
+    String::from_utf8(out).map_err(|_| "`helm template` printed text that is not UTF-8".into())
+}
+
+/// Analyses one render and carries its units and findings back to the templates.
+fn reports_of(
+    out: &str,
+    copy: &ChartCopy,
+    chart: &Chart<'_>,
+    variant: &Variant,
+    config: &Config,
+) -> Vec<FileReport> {
+    let (text, origins) = helm_lines::strip(out);
+    let fallback = copy.fallbacks(&text);
+    let report = analyze(
+        &format!("{}/(helm template)", chart.path),
+        text.as_bytes(),
+        config,
+        &crate::analyze::NoFiles,
+    );
+    let rendered = Rendered {
+        tool: RenderTool::Helm,
+        root: chart.path.to_string(),
+        values: vec![
+            variant
+                .values
+                .clone()
+                .unwrap_or_else(|| "values.yaml".into()),
+        ],
+    };
+    let origin = |line: usize| {
+        origins
+            .get(line.wrapping_sub(1))
+            .copied()
+            .flatten()
+            .unwrap_or_else(|| {
+                fallback
+                    .get(line.wrapping_sub(1))
+                    .copied()
+                    .unwrap_or((0, 1))
+            })
+    };
+    let mut reports = relocate::relocate(&report, copy.files(), origin, &rendered);
+    reports.retain(|r| !r.units.is_empty() || !r.findings.is_empty());
+    reports
+}
+
+/// A render that failed: a finding on the values file that was used, else on `Chart.yaml`.
+fn failed(chart: &Chart<'_>, values: Option<&str>, config: &Config, msg: String) -> FileReport {
+    let file = values.unwrap_or("Chart.yaml");
+    FileReport {
+        path: format!("{}/{file}", chart.path),
+        format: Format::Kubernetes,
+        skipped_reason: None,
+        units: Vec::new(),
+        findings: vec![render_failed(config, 1, msg)],
+        rendered: Some(Rendered {
+            tool: RenderTool::Helm,
+            root: chart.path.to_string(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }),
+    }
+}
