@@ -64,6 +64,7 @@ pub fn render_all(targets: &[Target], args: &CheckArgs, config: &Config, cwd: &P
         helm: helm_bin.as_deref(),
         extra_values: &args.values,
         bounds,
+        shipped_values: true,
     };
     let charts: Vec<Vec<FileReport>> = found
         .charts
