@@ -43,6 +43,25 @@ pub fn wrapper(target_relative: &str) -> String {
     )
 }
 
+/// [`wrapper`] for a Component (`kind: Component`): kustomize reads those only from
+/// `components:`, and a wrapper with no resources of its own renders just what it adds.
+pub fn wrapper_component(target_relative: &str) -> String {
+    format!(
+        "components:\n- {}\nbuildMetadata: [originAnnotations, transformerAnnotations]\n",
+        crate::patch::render::json_string(target_relative)
+    )
+}
+
+/// Whether a kustomization text declares a Component, which [`wrapper_component`] lists.
+pub fn is_component(kustomization_yaml: &str) -> bool {
+    let s = parse(kustomization_yaml);
+    s.docs
+        .first()
+        .copied()
+        .flatten()
+        .is_some_and(|r| s.get_str(s.resolve(r), "kind") == Some("Component"))
+}
+
 /// A transformer or generator as kustomize names it in `configuredBy`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConfiguredBy {
@@ -108,8 +127,14 @@ pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "Pod" => &["spec"],
         "PodTemplate" => &["template", "spec"],
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
-        | "Job" | "DeploymentConfig" | "Rollout" => &["spec", "template", "spec"],
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job"
+        | "DeploymentConfig"
+        | "Rollout" => &["spec", "template", "spec"],
         "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
         _ => return None,
     })
@@ -285,7 +310,14 @@ pub fn is_remote(entry: &str) -> bool {
     {
         return true;
     }
-    let query = ["?ref=", "&ref=", "?version=", "&version=", "?timeout=", "?submodules="];
+    let query = [
+        "?ref=",
+        "&ref=",
+        "?version=",
+        "&version=",
+        "?timeout=",
+        "?submodules=",
+    ];
     query.iter().any(|q| lower.contains(q))
 }
 
@@ -468,10 +500,7 @@ pub fn list_patch(kustomization_yaml: &str, patch_file: &str) -> Option<Fix> {
         }
         Some((key, list)) if s.is_null(list) => {
             let col = s.node(key).start.col;
-            let line = format!(
-                "{}- {item_line}",
-                " ".repeat(col + ed.style.seq_offset)
-            );
+            let line = format!("{}- {item_line}", " ".repeat(col + ed.style.seq_offset));
             let mut edits: Vec<Edit> = ed.drop_null(key).into_iter().collect();
             edits.push(ed.lines_after(s.node(key).start.line, &[line]));
             edits
@@ -493,6 +522,16 @@ mod tests {
     fn listed(text: &str, file: &str) -> String {
         let fix = list_patch(text, file).expect("a fix");
         apply_all(text, [&fix]).0
+    }
+
+    #[test]
+    fn components_are_wrapped_as_components() {
+        assert!(is_component(
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+        ));
+        assert!(!is_component("kind: Kustomization\nresources: [a]\n"));
+        assert!(!is_component("resources: [a]\n"));
+        assert!(wrapper_component("../c").starts_with("components:\n- \"../c\"\n"));
     }
 
     #[test]
@@ -748,7 +787,10 @@ namePrefix: production-
     #[test]
     fn list_patch_appends_to_flow_list() {
         assert_eq!(
-            listed("resources: [a.yaml]\npatches: [{path: p.yaml}]\n", "ro.yaml"),
+            listed(
+                "resources: [a.yaml]\npatches: [{path: p.yaml}]\n",
+                "ro.yaml"
+            ),
             "resources: [a.yaml]\npatches: [{path: p.yaml}, {path: ro.yaml}]\n"
         );
         assert_eq!(
@@ -803,7 +845,10 @@ namePrefix: production-
         assert_eq!(list_patch("- a\n- b\n", "ro.yaml"), None);
         assert_eq!(list_patch("patches: 3\n", "ro.yaml"), None);
         let odd = listed("resources:\n- a\n", "my patch.yaml");
-        assert_eq!(odd, "resources:\n- a\npatches:\n- path: \"my patch.yaml\"\n");
+        assert_eq!(
+            odd,
+            "resources:\n- a\npatches:\n- path: \"my patch.yaml\"\n"
+        );
     }
 
     #[test]
@@ -896,6 +941,9 @@ spec:
             namespace: None,
             containers: vec![c("a", false, &[])],
         }]);
-        assert!(pod.contains("\nspec:\n  containers:\n  - name: \"a\"\n"), "{pod}");
+        assert!(
+            pod.contains("\nspec:\n  containers:\n  - name: \"a\"\n"),
+            "{pod}"
+        );
     }
 }
