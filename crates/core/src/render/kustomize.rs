@@ -354,6 +354,15 @@ pub fn remote_references(kustomization_yaml: &str) -> Vec<String> {
     out
 }
 
+/// Whether kustomize merges a strategic-merge patch into this kind by container name. Only
+/// kinds in kustomize's built-in OpenAPI schema do: for a CRD such as an Argo Rollout (or an
+/// OpenShift DeploymentConfig) lists are replaced whole, so a patch naming one container
+/// would delete the others (seen with kustomize v5.7.1). Those need a JSON patch or an
+/// `openapi:` schema instead, and [`overlay_patch`] leaves them out.
+pub fn merges_by_name(kind: &str) -> bool {
+    pod_spec_path(kind).is_some() && !matches!(kind, "Rollout" | "DeploymentConfig")
+}
+
 /// A workload the overlay patch makes read-only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OverlayTarget {
@@ -386,11 +395,12 @@ pub struct OverlayContainer {
 /// A strategic-merge patch file (text) that makes the named containers read-only and adds
 /// emptyDir scratch volumes and mounts, keyed by container name: name-keyed patches survive
 /// a change in container order, index-based JSON patches do not (kubernetes-sigs/kustomize
-/// #5354). One document per workload; a workload kind without a known pod spec is skipped.
+/// #5354). One document per workload; a kind kustomize does not merge by name
+/// ([`merges_by_name`]) is skipped.
 pub fn overlay_patch(targets: &[OverlayTarget]) -> String {
     let mut docs = Vec::new();
     for t in targets {
-        let Some(path) = pod_spec_path(&t.kind) else {
+        let Some(path) = pod_spec_path(&t.kind).filter(|_| merges_by_name(&t.kind)) else {
             continue;
         };
         let q = crate::patch::render::json_string;
@@ -945,5 +955,10 @@ spec:
             pod.contains("\nspec:\n  containers:\n  - name: \"a\"\n"),
             "{pod}"
         );
+        // A CRD's lists are replaced, not merged: no patch rather than one losing containers.
+        let mut rollout = t("Rollout", vec![c("app", false, &[])]);
+        rollout.api_version = "argoproj.io/v1alpha1".into();
+        assert_eq!(overlay_patch(&[rollout]), "");
+        assert!(merges_by_name("Deployment") && !merges_by_name("Rollout"));
     }
 }
