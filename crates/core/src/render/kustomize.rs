@@ -466,6 +466,53 @@ pub fn overlay_patch(targets: &[OverlayTarget]) -> String {
 /// field kustomize keeps. `None` when the file is already listed or the text is not a
 /// kustomization mapping.
 pub fn list_patch(kustomization_yaml: &str, patch_file: &str) -> Option<Fix> {
+    let q = crate::patch::render::json_string;
+    let plain = |v: &str| {
+        let is_plain = !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+            && !v.starts_with(['-', '.']);
+        if is_plain { v.to_string() } else { q(v) }
+    };
+    let entry = Entry {
+        lines: vec![format!("path: {}", plain(patch_file))],
+        value: Value::map([("path", Value::str(patch_file))]),
+        description: format!("list {patch_file} under patches:"),
+        listed: &|s: &Stream, i: NodeId| {
+            s.scalar(i) == Some(patch_file)
+                || (s.is_map(i) && s.get_str(i, "path") == Some(patch_file))
+        },
+    };
+    list_entry(kustomization_yaml, &entry)
+}
+
+/// The line-exact fix that adds an inline strategic-merge patch (`- patch: |-`) under
+/// `patches:`: one suggestion a reviewer can apply, where a new file cannot be suggested.
+/// `None` when the same patch is already listed or the text is not a kustomization mapping.
+pub fn list_inline_patch(kustomization_yaml: &str, patch: &str, description: &str) -> Option<Fix> {
+    let mut lines = vec!["patch: |-".to_string()];
+    lines.extend(patch.lines().map(|l| format!("  {l}")));
+    let entry = Entry {
+        lines,
+        value: Value::map([("patch", Value::str(patch.trim_end()))]),
+        description: description.to_string(),
+        listed: &|s: &Stream, i: NodeId| {
+            s.is_map(i) && s.get_str(i, "patch").map(str::trim_end) == Some(patch.trim_end())
+        },
+    };
+    list_entry(kustomization_yaml, &entry)
+}
+
+/// One item to add under `patches:`: its block lines (after `- `), its flow value, and how
+/// to tell it is already there.
+struct Entry<'a> {
+    lines: Vec<String>,
+    value: Value,
+    description: String,
+    listed: &'a dyn Fn(&Stream, NodeId) -> bool,
+}
+
+fn list_entry(kustomization_yaml: &str, entry: &Entry<'_>) -> Option<Fix> {
     let s = parse(kustomization_yaml);
     if s.error.is_some() {
         return None;
@@ -480,48 +527,40 @@ pub fn list_patch(kustomization_yaml: &str, patch_file: &str) -> Option<Fix> {
         src: &src,
         style: Style::learn(&s, &src),
     };
-    let q = crate::patch::render::json_string;
-    let plain = |v: &str| {
-        let is_plain = !v.is_empty()
-            && v.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
-            && !v.starts_with(['-', '.']);
-        if is_plain { v.to_string() } else { q(v) }
-    };
-    let item_line = format!("path: {}", plain(patch_file));
-    let value = Value::map([("path", Value::str(patch_file))]);
-    let description = format!("list {patch_file} under patches:");
+    let value = &entry.value;
     let edits = match s.own(root, "patches") {
         Some((_, list)) if s.is_seq(list) => {
-            let listed = s.items(list).iter().any(|&i| {
-                s.scalar(i) == Some(patch_file)
-                    || (s.is_map(i) && s.get_str(i, "path") == Some(patch_file))
-            });
-            if listed {
+            if s.items(list).iter().any(|&i| (entry.listed)(&s, i)) {
                 return None;
             }
             // An empty list is always a flow `[]`, which takes the value form only.
-            let lines: &[Vec<String>] = if s.items(list).is_empty() {
-                &[]
+            let lines: Vec<Vec<String>> = if s.items(list).is_empty() {
+                Vec::new()
             } else {
-                &[vec![item_line]]
+                vec![entry.lines.clone()]
             };
-            vec![ed.add_to_seq(list, lines, std::slice::from_ref(&value))?]
+            vec![ed.add_to_seq(list, &lines, std::slice::from_ref(value))?]
         }
         Some((key, list)) if s.is_null(list) => {
             let col = s.node(key).start.col;
-            let line = format!("{}- {item_line}", " ".repeat(col + ed.style.seq_offset));
+            let pad = " ".repeat(col + ed.style.seq_offset);
+            let lines: Vec<String> = entry
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| if i == 0 { format!("{pad}- {l}") } else { format!("{pad}  {l}") })
+                .collect();
             let mut edits: Vec<Edit> = ed.drop_null(key).into_iter().collect();
-            edits.push(ed.lines_after(s.node(key).start.line, &[line]));
+            edits.push(ed.lines_after(s.node(key).start.line, &lines));
             edits
         }
         Some(_) => return None,
         None => {
-            let lines = ed.new_seq_key("patches", &[vec![item_line]]);
-            vec![ed.add_to_map(root, &lines, "patches", &Value::Seq(vec![value]))?]
+            let lines = ed.new_seq_key("patches", std::slice::from_ref(&entry.lines));
+            vec![ed.add_to_map(root, &lines, "patches", &Value::Seq(vec![value.clone()]))?]
         }
     };
-    ed.fix(description, edits)
+    ed.fix(entry.description.clone(), edits)
 }
 
 #[cfg(test)]
