@@ -10,7 +10,9 @@ fn tool(var: &str, name: &str) -> PathBuf {
     if let Some(p) = std::env::var_os(var) {
         return PathBuf::from(p);
     }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/render-tools/bin").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/render-tools/bin")
+        .join(name);
     assert!(
         p.is_file(),
         "{name} not found: run scripts/test (it installs the pinned binaries) or set {var}"
@@ -30,5 +32,7 @@ pub fn kubectl() -> PathBuf {
 
 /// A folder of `../shared/` (charts, kustomize setups).
 pub fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel)
 }

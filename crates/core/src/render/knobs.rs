@@ -104,8 +104,8 @@ fn walk(s: &Stream, map: NodeId, path: &mut Vec<String>, in_sc: bool, out: &mut 
     }
     for (k, v) in s.own_entries(map) {
         let Some(name) = s.scalar(k) else { continue };
-        let own_value = matches!(s.node(v).kind, Kind::Map { .. } | Kind::Seq { .. })
-            || s.is_null(v);
+        let own_value =
+            matches!(s.node(v).kind, Kind::Map { .. } | Kind::Seq { .. }) || s.is_null(v);
         let kind = own_value.then(|| classify(s, name, v, in_sc)).flatten();
         path.push(name.to_string());
         if let Some(kind) = kind {
@@ -145,30 +145,37 @@ fn classify(s: &Stream, name: &str, v: NodeId, in_sc: bool) -> Option<KnobKind> 
 /// one mount named by it at `/immutabot-probe-<i>`. Written as JSON, which is YAML.
 ///
 /// A chart whose `values.schema.json` types `readOnlyRootFilesystem` as a boolean rejects
-/// this file: use [`probe_values_bool`] and [`reached_bool`] for it.
+/// this file: use [`probe_values_bool`] and [`reached_bool`] for it. A chart whose templates
+/// break on one knob's sentinel (a list the template expects in its own shape) fails the
+/// whole render: probe the knobs one at a time with [`probe_values_subset`] then.
 pub fn probe_values(knobs: &[Knob]) -> String {
-    probe(knobs, |i, k| match k.kind {
-        KnobKind::SecurityContext => Some(Json::String(sentinel(i))),
-        _ => None,
-    })
+    let all: Vec<usize> = (0..knobs.len()).collect();
+    probe_values_subset(knobs, &all)
+}
+
+/// [`probe_values`] for the knobs at indexes `only`; sentinels keep the indexes in `knobs`,
+/// so the results of several renders can be put together.
+pub fn probe_values_subset(knobs: &[Knob], only: &[usize]) -> String {
+    probe(knobs, |i| only.contains(&i), |i| Json::String(sentinel(i)))
 }
 
 /// The fallback probe for charts whose schema wants a boolean: only SecurityContext knob
-/// `sc` is set, to `readOnlyRootFilesystem: value`; the list knobs get their sentinels as in
-/// [`probe_values`]. Render once with `true` and once with `false`: the containers that
-/// follow ([`reached_bool`]) are the ones the knob reaches. One pair of renders per knob.
+/// `sc` is set, to `readOnlyRootFilesystem: value`. Render once with `true` and once with
+/// `false`: the containers that follow ([`reached_bool`]) are the ones the knob reaches.
+/// One pair of renders per knob.
 pub fn probe_values_bool(knobs: &[Knob], sc: usize, value: bool) -> String {
-    probe(knobs, |i, _| (i == sc).then_some(Json::Bool(value)))
+    probe(knobs, |i| i == sc, |_| Json::Bool(value))
 }
 
-fn probe(knobs: &[Knob], read_only: impl Fn(usize, &Knob) -> Option<Json>) -> String {
+fn probe(
+    knobs: &[Knob],
+    include: impl Fn(usize) -> bool,
+    read_only: impl Fn(usize) -> Json,
+) -> String {
     let mut root = Map::new();
-    for (i, k) in knobs.iter().enumerate() {
+    for (i, k) in knobs.iter().enumerate().filter(|(i, _)| include(*i)) {
         let leaf = match k.kind {
-            KnobKind::SecurityContext => match read_only(i, k) {
-                Some(v) => json!({ "readOnlyRootFilesystem": v }),
-                None => continue,
-            },
+            KnobKind::SecurityContext => json!({ "readOnlyRootFilesystem": read_only(i) }),
             KnobKind::Volumes => json!([{ "name": sentinel(i), "emptyDir": {} }]),
             KnobKind::VolumeMounts => {
                 json!([{ "name": sentinel(i), "mountPath": format!("/{}", sentinel(i)) }])
@@ -296,7 +303,10 @@ pub fn values_fix(
     let planner = Planner { ed };
     let mut parts: Vec<(String, Vec<Edit>)> = Vec::new();
     if let Some(edits) = switch_edits(&planner.ed, root, &security_context.path) {
-        let d = format!("Set `{}.readOnlyRootFilesystem: true`", dotted(security_context));
+        let d = format!(
+            "Set `{}.readOnlyRootFilesystem: true`",
+            dotted(security_context)
+        );
         parts.push((d, edits));
     }
     if !scratch.is_empty() {
@@ -337,7 +347,11 @@ fn list_description(knob: &Knob, scratch: &[ScratchMount], is_volumes: bool) -> 
         .map(|m| format!("`{}`", if is_volumes { &m.name } else { &m.path }))
         .collect();
     match is_volumes {
-        true => format!("Add `emptyDir` volumes {} to `{}`", names.join(", "), dotted(knob)),
+        true => format!(
+            "Add `emptyDir` volumes {} to `{}`",
+            names.join(", "),
+            dotted(knob)
+        ),
         false => format!("Mount {} through `{}`", names.join(", "), dotted(knob)),
     }
 }
@@ -396,11 +410,23 @@ fn list_edits(
     let key = knob.path.last()?;
     let item = |m: &ScratchMount| -> (Vec<String>, Value) {
         if is_volumes {
-            let v = Value::map([("name", Value::str(&m.name)), ("emptyDir", Value::Map(vec![]))]);
+            let v = Value::map([
+                ("name", Value::str(&m.name)),
+                ("emptyDir", Value::Map(vec![])),
+            ]);
             (vec![format!("name: {}", m.name), "emptyDir: {}".into()], v)
         } else {
-            let v = Value::map([("name", Value::str(&m.name)), ("mountPath", Value::str(&m.path))]);
-            (vec![format!("name: {}", m.name), format!("mountPath: {}", m.path)], v)
+            let v = Value::map([
+                ("name", Value::str(&m.name)),
+                ("mountPath", Value::str(&m.path)),
+            ]);
+            (
+                vec![
+                    format!("name: {}", m.name),
+                    format!("mountPath: {}", m.path),
+                ],
+                v,
+            )
         }
     };
     let (lines, values): (Vec<_>, Vec<_>) = scratch.iter().map(item).unzip();

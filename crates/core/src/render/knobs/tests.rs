@@ -46,8 +46,14 @@ sidecars:
             ("podSecurityContext".into(), SecurityContext),
             ("server.containerSecurityContext".into(), SecurityContext),
             ("server.statefulSet.securityContext".into(), SecurityContext),
-            ("server.statefulSet.securityContext.pod".into(), SecurityContext),
-            ("server.statefulSet.securityContext.container".into(), SecurityContext),
+            (
+                "server.statefulSet.securityContext.pod".into(),
+                SecurityContext
+            ),
+            (
+                "server.statefulSet.securityContext.container".into(),
+                SecurityContext
+            ),
             ("server.extraVolumes".into(), Volumes),
             ("server.volumeMounts".into(), VolumeMounts),
             ("server.volumes".into(), Volumes),
@@ -66,28 +72,57 @@ fn probe_values_parse_and_merge() {
     let text = probe_values(&k);
     let s = parse(&text);
     let root = s.docs[0].unwrap();
-    let at = |p: &[&str]| s.path(root, p).and_then(|n| s.scalar(n)).map(str::to_string);
+    let at = |p: &[&str]| {
+        s.path(root, p)
+            .and_then(|n| s.scalar(n))
+            .map(str::to_string)
+    };
     assert_eq!(
         at(&["a", "securityContext", "readOnlyRootFilesystem"]).as_deref(),
         Some("immutabot-probe-0")
     );
     assert_eq!(
-        at(&["a", "securityContext", "container", "readOnlyRootFilesystem"]).as_deref(),
+        at(&[
+            "a",
+            "securityContext",
+            "container",
+            "readOnlyRootFilesystem"
+        ])
+        .as_deref(),
         Some("immutabot-probe-1")
     );
     let vols = s.path(root, &["a", "extraVolumes"]).unwrap();
     assert_eq!(s.items(vols).len(), 1);
-    assert_eq!(s.get_str(s.items(vols)[0], "name"), Some("immutabot-probe-2"));
-    assert!(s.path(s.items(vols)[0], &["emptyDir"]).is_some_and(|e| s.is_map(e)));
+    assert_eq!(
+        s.get_str(s.items(vols)[0], "name"),
+        Some("immutabot-probe-2")
+    );
+    assert!(
+        s.path(s.items(vols)[0], &["emptyDir"])
+            .is_some_and(|e| s.is_map(e))
+    );
     let mounts = s.path(root, &["a", "extraVolumeMounts"]).unwrap();
     let m = s.items(mounts)[0];
     assert_eq!(s.get_str(m, "mountPath"), Some("/immutabot-probe-3"));
+
+    let one = parse(&probe_values_subset(&k, &[3]));
+    let root = one.docs[0].unwrap();
+    assert_eq!(
+        one.keys(one.path(root, &["a"]).unwrap()),
+        ["extraVolumeMounts"]
+    );
+    let m = one.items(one.path(root, &["a", "extraVolumeMounts"]).unwrap())[0];
+    assert_eq!(one.get_str(m, "name"), Some("immutabot-probe-3"));
 
     let b = parse(&probe_values_bool(&k, 1, false));
     let root = b.docs[0].unwrap();
     let sc = b.path(root, &["a", "securityContext"]).unwrap();
     assert_eq!(b.get(sc, "readOnlyRootFilesystem"), None);
-    assert_eq!(b.path(sc, &["container", "readOnlyRootFilesystem"]).and_then(|n| b.scalar(n)), Some("false"));
+    assert_eq!(
+        b.path(sc, &["container", "readOnlyRootFilesystem"])
+            .and_then(|n| b.scalar(n)),
+        Some("false")
+    );
 }
 
 const RENDERED: &str = "\
@@ -173,14 +208,19 @@ fn fixed(text: &str, sc: &str, vols: Option<&str>, mounts: Option<&str>) -> Stri
     let root = s.docs[0].unwrap();
     let at = |p: &str| {
         let keys: Vec<&str> = p.split('.').collect();
-        s.path(root, &keys).unwrap_or_else(|| panic!("{p} missing in\n{out}"))
+        s.path(root, &keys)
+            .unwrap_or_else(|| panic!("{p} missing in\n{out}"))
     };
     assert_eq!(
-        s.get(at(sc), "readOnlyRootFilesystem").map(|(_, v)| (s.scalar(v), s.style(v))),
+        s.get(at(sc), "readOnlyRootFilesystem")
+            .map(|(_, v)| (s.scalar(v), s.style(v))),
         Some((Some("true"), Some(crate::yaml::Style::Plain))),
         "{out}"
     );
-    for (p, key, want) in [(vols, "emptyDir", None), (mounts, "mountPath", Some("/tmp"))] {
+    for (p, key, want) in [
+        (vols, "emptyDir", None),
+        (mounts, "mountPath", Some("/tmp")),
+    ] {
         let Some(p) = p else { continue };
         let last = *s.items(at(p)).last().unwrap();
         assert_eq!(s.get_str(last, "name"), Some("tmp"), "{out}");
@@ -208,8 +248,14 @@ fn assert_outside_intact(before: &str, after: &str, fixes: &[Fix]) {
 
 #[test]
 fn fix_fills_empty_flow_mapping() {
-    let t = "# top\nreplicas: 1\nsecurityContext: {}\nextraVolumes: []\nextraVolumeMounts: []\nz: 1\n";
-    let out = fixed(t, "securityContext", Some("extraVolumes"), Some("extraVolumeMounts"));
+    let t =
+        "# top\nreplicas: 1\nsecurityContext: {}\nextraVolumes: []\nextraVolumeMounts: []\nz: 1\n";
+    let out = fixed(
+        t,
+        "securityContext",
+        Some("extraVolumes"),
+        Some("extraVolumeMounts"),
+    );
     assert_eq!(
         out,
         "# top\nreplicas: 1\nsecurityContext: {readOnlyRootFilesystem: true}\n\
@@ -246,8 +292,14 @@ server:
         out.contains("        - ALL\n    readOnlyRootFilesystem: true\n"),
         "{out}"
     );
-    assert!(out.contains("      emptyDir: {}\n    - name: tmp\n      emptyDir: {}\n"), "{out}");
-    assert!(out.contains("  volumeMounts:\n    - name: tmp\n      mountPath: /tmp\n  other"), "{out}");
+    assert!(
+        out.contains("      emptyDir: {}\n    - name: tmp\n      emptyDir: {}\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  volumeMounts:\n    - name: tmp\n      mountPath: /tmp\n  other"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -285,7 +337,12 @@ fn fix_fills_null() {
 #[test]
 fn fix_flow_mappings() {
     let t = "a: {securityContext: {runAsUser: 1}, extraVolumes: [], extraVolumeMounts: ~}\n";
-    let out = fixed(t, "a.securityContext", Some("a.extraVolumes"), Some("a.extraVolumeMounts"));
+    let out = fixed(
+        t,
+        "a.securityContext",
+        Some("a.extraVolumes"),
+        Some("a.extraVolumeMounts"),
+    );
     assert_eq!(
         out,
         "a: {securityContext: {runAsUser: 1, readOnlyRootFilesystem: true}, \
@@ -323,15 +380,15 @@ fn no_fix_through_aliases() {
 
 /// A values file shaped by the strategy: indentation, comments, key order and the form of
 /// the security context vary; the knob sits at `top.securityContext`.
-fn values_text(
-    indent: usize,
-    comments: bool,
-    before: usize,
-    after: usize,
-    form: usize,
-) -> String {
+fn values_text(indent: usize, comments: bool, before: usize, after: usize, form: usize) -> String {
     let p = " ".repeat(indent);
-    let c = |t: &str| if comments { format!(" # {t}") } else { String::new() };
+    let c = |t: &str| {
+        if comments {
+            format!(" # {t}")
+        } else {
+            String::new()
+        }
+    };
     let mut out = String::new();
     if comments {
         out.push_str("# values\n");
@@ -343,8 +400,18 @@ fn values_text(
     let sc = match form {
         0 => format!("{p}securityContext: {{}}{}\n", c("empty")),
         1 => format!("{p}securityContext:{}\n", c("null")),
-        2 => format!("{p}securityContext:\n{p}{p}runAsUser: 1{}\n{p}{p}readOnlyRootFilesystem: false\n", c("uid")),
-        3 => format!("{p}securityContext:\n{p}{p}runAsUser: 1\n{}", if comments { format!("{p}{p}# end\n") } else { String::new() }),
+        2 => format!(
+            "{p}securityContext:\n{p}{p}runAsUser: 1{}\n{p}{p}readOnlyRootFilesystem: false\n",
+            c("uid")
+        ),
+        3 => format!(
+            "{p}securityContext:\n{p}{p}runAsUser: 1\n{}",
+            if comments {
+                format!("{p}{p}# end\n")
+            } else {
+                String::new()
+            }
+        ),
         _ => format!("{p}securityContext: {{runAsUser: 1}}\n"),
     };
     out.push_str(&sc);
