@@ -9,7 +9,7 @@ use immutabot::patch::apply_all;
 use immutabot::yaml::{Kind, Limits, NodeId, Stream};
 use immutabot_core::render::knobs::{
     Knob, KnobKind, Reached, ScratchMount, candidates, probe_values, probe_values_bool,
-    probe_values_subset, reached, reached_bool, values_fix,
+    probe_values_subset, reached, reached_bool, rendered_security_context, values_fix,
 };
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
@@ -241,12 +241,15 @@ fn check_fix(
         path: "/tmp".into(),
     }];
     let (sc, vols, mounts) = g;
+    let first = members[0];
+    let keep = rendered_security_context(default, &first.workload, &first.container);
     let fixes = values_fix(
         &values,
         &knobs[sc],
         vols.map(|i| &knobs[i]),
         mounts.map(|i| &knobs[i]),
         &tmp,
+        &keep,
     );
     assert!(
         !fixes.is_empty(),

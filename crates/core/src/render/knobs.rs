@@ -255,6 +255,45 @@ pub fn reached_bool(on: &str, off: &str, sc: usize) -> Vec<Reached> {
     out
 }
 
+/// The entries of a container's `securityContext` in a render, as lines indented from
+/// column 0, without `readOnlyRootFilesystem`: what the chart writes when its knob is empty.
+/// Charts such as vault render built-in defaults only while the knob is empty, so a fix that
+/// fills the knob must carry them (pass them to [`values_fix`] as `keep`) or drop them.
+/// Empty when the container has none, or writes it in flow style.
+pub fn rendered_security_context(rendered: &str, workload: &str, container: &str) -> Vec<String> {
+    let s = Stream::parse(rendered, Limits::default());
+    let src = Source::new(rendered);
+    let unit = units(&s)
+        .into_iter()
+        .find(|u| u.unit.workload == workload && u.unit.container.as_deref() == Some(container));
+    let Some(sc) = unit.and_then(|u| u.security_context) else {
+        return Vec::new();
+    };
+    if !matches!(s.node(sc).kind, Kind::Map { flow: false, .. }) {
+        return Vec::new();
+    }
+    let col = s.node(sc).start.col;
+    let mut out = Vec::new();
+    for (k, v) in s.own_entries(sc) {
+        if s.scalar(k) == Some("readOnlyRootFilesystem") {
+            continue;
+        }
+        let last = src
+            .last_content_line(s.node(v).end.byte)
+            .max(s.node(k).start.line);
+        for line in s.node(k).start.line..=last {
+            let l = src.line(line);
+            out.push(
+                l.get(col.min(l.len())..)
+                    .unwrap_or("")
+                    .trim_end()
+                    .to_string(),
+            );
+        }
+    }
+    out
+}
+
 fn units(s: &Stream) -> Vec<UnitFacts> {
     let mut inv = Inventory::default();
     for root in s.docs.iter().flatten() {
@@ -283,12 +322,18 @@ fn first_sentinel(s: &Stream, map: NodeId, key: &str) -> Option<usize> {
 /// when the chart has no such knob). One fix per knob edited, so a review can take them
 /// apart; one fix for all when their lines touch. Empty when a knob is not found as a plain
 /// key (an alias, a merge) or already says `true` and nothing is to be mounted.
+///
+/// `keep` are lines (from [`rendered_security_context`]) written next to the switch when
+/// the knob is empty (`{}` or null on a block mapping's line), so that the chart's built-in
+/// context survives the knob being filled; ignored when the knob holds entries of its own
+/// (the chart renders those, not its defaults) or sits inside a flow mapping.
 pub fn values_fix(
     values_yaml: &str,
     security_context: &Knob,
     volumes: Option<&Knob>,
     mounts: Option<&Knob>,
     scratch: &[ScratchMount],
+    keep: &[String],
 ) -> Vec<Fix> {
     let s = Stream::parse(values_yaml, Limits::default());
     let src = Source::new(values_yaml);
@@ -302,7 +347,7 @@ pub fn values_fix(
     };
     let planner = Planner { ed };
     let mut parts: Vec<(String, Vec<Edit>)> = Vec::new();
-    if let Some(edits) = switch_edits(&planner.ed, root, &security_context.path) {
+    if let Some(edits) = switch_edits(&planner.ed, root, &security_context.path, keep) {
         let d = format!(
             "Set `{}.readOnlyRootFilesystem: true`",
             dotted(security_context)
@@ -372,16 +417,29 @@ fn locate(s: &Stream, root: NodeId, path: &[String]) -> Option<(NodeId, NodeId, 
     (s.resolve(v) == v).then_some((map, k, v))
 }
 
-fn switch_edits(ed: &Editor<'_>, root: NodeId, path: &[String]) -> Option<Vec<Edit>> {
+fn switch_edits(
+    ed: &Editor<'_>,
+    root: NodeId,
+    path: &[String],
+    keep: &[String],
+) -> Option<Vec<Edit>> {
     let s = ed.s;
     let (_, key, v) = locate(s, root, path)?;
     let line = "readOnlyRootFilesystem: true".to_string();
     let value = Value::map([("readOnlyRootFilesystem", Value::Bool(true))]);
+    let mut lines = keep.to_vec();
+    lines.push(line.clone());
     if s.is_null(v) {
         return Some(match ed.flow_parent(key) {
             Some((parent, v)) => vec![ed.replace_value(v, parent, &value)],
-            None => ed.add_under_key(key, &[line]),
+            None => ed.add_under_key(key, &lines),
         });
+    }
+    if !keep.is_empty() && ed.flow_parent(key).is_none() && is_empty_flow_map(s, v) {
+        // `key: {}` becomes a block mapping: the braces go, the lines come under the key.
+        let mut edits = vec![delete_with_blanks(ed, v)];
+        edits.extend(ed.add_under_key(key, &lines));
+        return Some(edits);
     }
     if !s.is_map(v) || s.is_duplicated(v, "readOnlyRootFilesystem") {
         return None;
@@ -396,6 +454,26 @@ fn switch_edits(ed: &Editor<'_>, root: NodeId, path: &[String]) -> Option<Vec<Ed
             "readOnlyRootFilesystem",
             &Value::Bool(true),
         )?]),
+    }
+}
+
+fn is_empty_flow_map(s: &Stream, v: NodeId) -> bool {
+    matches!(&s.node(v).kind, Kind::Map { flow: true, entries } if entries.is_empty())
+}
+
+/// Deletes a node's text and the blanks before it (`key: {}` becomes `key:`).
+fn delete_with_blanks(ed: &Editor<'_>, v: NodeId) -> Edit {
+    let n = ed.s.node(v);
+    let bytes = ed.src.text().as_bytes();
+    let mut at = n.start.byte;
+    while at > 0 && matches!(bytes[at - 1], b' ' | b'\t') {
+        at -= 1;
+    }
+    Edit {
+        at,
+        end: n.end.byte,
+        text: String::new(),
+        join: "",
     }
 }
 

@@ -200,7 +200,7 @@ fn fixed(text: &str, sc: &str, vols: Option<&str>, mounts: Option<&str>) -> Stri
         vols.map(|p| knob(text, p)),
         mounts.map(|p| knob(text, p)),
     );
-    let fixes = values_fix(text, &k_sc, k_v.as_ref(), k_m.as_ref(), &tmp());
+    let fixes = values_fix(text, &k_sc, k_v.as_ref(), k_m.as_ref(), &tmp(), &[]);
     assert!(!fixes.is_empty(), "no fix for\n{text}");
     let (out, n) = apply_all(text, &fixes);
     assert_eq!(n, fixes.len());
@@ -311,7 +311,7 @@ fn fix_replaces_false() {
         "securityContext:\n  readOnlyRootFilesystem: true # why\n  runAsNonRoot: true\n"
     );
     let on = "securityContext:\n  readOnlyRootFilesystem: true\n";
-    assert!(values_fix(on, &knob(on, "securityContext"), None, None, &[]).is_empty());
+    assert!(values_fix(on, &knob(on, "securityContext"), None, None, &[], &[]).is_empty());
 }
 
 #[test]
@@ -375,7 +375,7 @@ fn no_fix_through_aliases() {
         kind: KnobKind::SecurityContext,
         line: 2,
     };
-    assert!(values_fix(t, &k, None, None, &[]).is_empty());
+    assert!(values_fix(t, &k, None, None, &[], &[]).is_empty());
 }
 
 /// A values file shaped by the strategy: indentation, comments, key order and the form of
@@ -435,4 +435,39 @@ proptest! {
         let t = values_text(indent, comments, before, after, form);
         fixed(&t, "top.securityContext", Some("top.extraVolumes"), None);
     }
+}
+
+#[test]
+fn fix_keeps_rendered_defaults_in_empty_knobs() {
+    let rendered = "kind: Pod\napiVersion: v1\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      securityContext:\n        allowPrivilegeEscalation: false\n        readOnlyRootFilesystem: false\n        capabilities:\n          drop:\n            - ALL\n";
+    let keep = rendered_security_context(rendered, "Pod/p", "c");
+    assert_eq!(
+        keep,
+        [
+            "allowPrivilegeEscalation: false",
+            "capabilities:",
+            "  drop:",
+            "    - ALL"
+        ]
+    );
+    for t in [
+        "securityContext:\n  container: {} # c\nx: 1\n",
+        "securityContext:\n  container:\nx: 1\n",
+    ] {
+        let fixes = values_fix(t, &knob(t, "securityContext.container"), None, None, &[], &keep);
+        let (out, _) = apply_all(t, &fixes);
+        let comment = if t.contains('#') { " # c" } else { "" };
+        assert_eq!(
+            out,
+            format!(
+                "securityContext:\n  container:{comment}\n    allowPrivilegeEscalation: false\n    capabilities:\n      drop:\n        - ALL\n    readOnlyRootFilesystem: true\nx: 1\n"
+            )
+        );
+    }
+    let t = "securityContext:\n  container:\n    runAsUser: 1\n";
+    let fixes = values_fix(t, &knob(t, "securityContext.container"), None, None, &[], &keep);
+    assert_eq!(
+        apply_all(t, &fixes).0,
+        "securityContext:\n  container:\n    runAsUser: 1\n    readOnlyRootFilesystem: true\n"
+    );
 }
