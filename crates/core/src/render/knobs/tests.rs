@@ -225,7 +225,7 @@ fn fixed(text: &str, sc: &str, vols: Option<&str>, mounts: Option<&str>) -> Stri
         let last = *s.items(at(p)).last().unwrap();
         assert_eq!(s.get_str(last, "name"), Some("tmp"), "{out}");
         let (_, v) = s.get(last, key).unwrap();
-        assert_eq!(want.is_none_or(|w| s.scalar(v) == Some(w)), true, "{out}");
+        assert!(want.is_none_or(|w| s.scalar(v) == Some(w)), "{out}");
     }
     assert_outside_intact(text, &out, &fixes);
     out
@@ -454,7 +454,14 @@ fn fix_keeps_rendered_defaults_in_empty_knobs() {
         "securityContext:\n  container: {} # c\nx: 1\n",
         "securityContext:\n  container:\nx: 1\n",
     ] {
-        let fixes = values_fix(t, &knob(t, "securityContext.container"), None, None, &[], &keep);
+        let fixes = values_fix(
+            t,
+            &knob(t, "securityContext.container"),
+            None,
+            None,
+            &[],
+            &keep,
+        );
         let (out, _) = apply_all(t, &fixes);
         let comment = if t.contains('#') { " # c" } else { "" };
         assert_eq!(
@@ -465,7 +472,14 @@ fn fix_keeps_rendered_defaults_in_empty_knobs() {
         );
     }
     let t = "securityContext:\n  container:\n    runAsUser: 1\n";
-    let fixes = values_fix(t, &knob(t, "securityContext.container"), None, None, &[], &keep);
+    let fixes = values_fix(
+        t,
+        &knob(t, "securityContext.container"),
+        None,
+        None,
+        &[],
+        &keep,
+    );
     assert_eq!(
         apply_all(t, &fixes).0,
         "securityContext:\n  container:\n    runAsUser: 1\n    readOnlyRootFilesystem: true\n"
