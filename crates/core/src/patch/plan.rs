@@ -330,7 +330,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Appends items to `map[key]`, creating the key when absent.
-    fn append_items(
+    pub(crate) fn append_items(
         &self,
         map: NodeId,
         key: &str,
