@@ -19,15 +19,15 @@ use std::path::{Path, PathBuf};
 pub struct Rendering {
     /// Reports on templates, values files, resources and kustomization files.
     pub reports: Vec<FileReport>,
-    /// Walked files covered by a render (lexically normalised, relative to the working
-    /// directory or absolute as walked).
+    /// Walked files covered by a render (canonical paths).
     pub claimed: HashSet<PathBuf>,
 }
 
 impl Rendering {
     /// Whether a walked file is covered by a render.
     pub fn claims(&self, t: &Target) -> bool {
-        self.claimed.contains(&discover::lexical(&t.fs_path))
+        !self.claimed.is_empty()
+            && std::fs::canonicalize(&t.fs_path).is_ok_and(|p| self.claimed.contains(&p))
     }
 }
 
@@ -92,16 +92,22 @@ pub fn render_all(targets: &[Target], args: &CheckArgs, config: &Config, cwd: &P
         rendering.reports.extend(o.reports);
         rendering
             .claimed
-            .extend(o.claimed.iter().map(|p| discover::lexical(p)));
+            .extend(o.claimed.iter().filter_map(|p| std::fs::canonicalize(p).ok()));
     }
     rendering
 }
 
 /// Every walked file inside a chart folder is covered by the chart's render.
 fn claim_charts(found: &Renderables, targets: &[Target], rendering: &mut Rendering) {
-    let charts: Vec<PathBuf> = found.charts.iter().map(|c| discover::lexical(c)).collect();
+    let charts: Vec<PathBuf> = found
+        .charts
+        .iter()
+        .filter_map(|c| std::fs::canonicalize(c).ok())
+        .collect();
     for t in targets {
-        let p = discover::lexical(&t.fs_path);
+        let Ok(p) = std::fs::canonicalize(&t.fs_path) else {
+            continue;
+        };
         if charts.iter().any(|c| p.starts_with(c)) {
             rendering.claimed.insert(p);
         }

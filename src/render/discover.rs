@@ -139,6 +139,66 @@ pub fn local_references(text: &str) -> Vec<String> {
     out
 }
 
+/// The patch files a kustomization lists (`patches[].path`, `patchesStrategicMerge`,
+/// `patchesJson6902[].path`): parts of its render, not resources of their own.
+pub fn patch_files(text: &str) -> Vec<String> {
+    let s = Stream::parse(text, Limits::default());
+    let Some(root) = s.docs.first().copied().flatten() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for key in ["patches", "patchesStrategicMerge", "patchesJson6902"] {
+        let Some((_, seq)) = s.get(root, key) else {
+            continue;
+        };
+        for &item in s.items(seq) {
+            let path = if s.is_map(item) {
+                s.get_str(item, "path")
+            } else {
+                s.scalar(item).filter(|v| !v.contains('\n'))
+            };
+            out.extend(path.map(str::to_string));
+        }
+    }
+    out
+}
+
+/// The kustomization folders a render of `dir` reads: itself and, recursively, the local
+/// folders it lists that hold a kustomization file.
+pub fn reached_folders(dir: &Path) -> Vec<PathBuf> {
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut todo = vec![lexical(dir)];
+    while let Some(d) = todo.pop() {
+        if seen.contains(&d) || seen.len() > 256 {
+            continue;
+        }
+        let Some(text) = kustomization_text(&d) else {
+            continue;
+        };
+        for r in local_references(&text) {
+            let sub = lexical(&d.join(r));
+            if sub.is_dir() {
+                todo.push(sub);
+            }
+        }
+        seen.push(d);
+    }
+    seen
+}
+
+/// `path` as seen from `base` (both absolute): `a/b.yaml`, or `../x/b.yaml` beside it.
+pub fn relative_to(path: &Path, base: &Path) -> String {
+    let base = std::fs::canonicalize(base).unwrap_or_else(|_| lexical(base));
+    let (p, b): (Vec<_>, Vec<_>) = (path.components().collect(), base.components().collect());
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common <= 1 {
+        return path.to_string_lossy().into_owned();
+    }
+    let mut out: Vec<String> = vec!["..".to_string(); b.len() - common];
+    out.extend(p[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    out.join("/")
+}
+
 /// Folds `.` and `..` without touching the file system.
 pub fn lexical(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();

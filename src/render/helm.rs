@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::model::{FileReport, Format, RenderTool, Rendered};
 use crate::render::chart_copy::ChartCopy;
 use crate::render::process::{self, Bounds};
-use crate::render::skipped;
+use crate::render::{helm_fix, skipped};
 use immutabot_core::render::{helm_lines, relocate, render_failed};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -69,13 +69,32 @@ pub fn check(chart: &Chart<'_>, opts: &HelmOptions<'_>, config: &Config) -> Vec<
     if !opts.shipped_values {
         all.truncate(1);
     }
+    let mut defaults = None;
     for variant in all {
-        match render(helm, &copy, &variant, opts) {
-            Ok(out) => reports.extend(reports_of(&out, &copy, chart, &variant, config)),
+        let values: Vec<PathBuf> = variant.values.iter().map(|v| copy.dir().join(v)).collect();
+        match render(helm, &copy, &values, opts) {
+            Ok(out) => {
+                let r = Render::of(&out, &copy, chart, config);
+                reports.extend(r.relocated(&copy, chart, &variant));
+                if variant.values.is_none() {
+                    defaults = Some(r);
+                }
+            }
             Err(msg) => reports.push(failed(chart, variant.values.as_deref(), config, msg)),
         }
     }
-    relocate::merge(reports)
+    let mut reports = relocate::merge(reports);
+    if let Some(d) = &defaults {
+        let cx = helm_fix::Context {
+            helm,
+            copy: &copy,
+            chart,
+            opts,
+            config,
+        };
+        helm_fix::place(&mut reports, d, &cx);
+    }
+    reports
 }
 
 /// Library charts render only through the charts that use them.
@@ -123,71 +142,89 @@ pub fn variants(dir: &Path) -> Vec<Variant> {
         .collect()
 }
 
-/// `helm template` of the marked copy, as `helm template CHART` names things
-/// (release `release-name`, namespace `default`).
-fn render(
+/// `helm template` of the marked copy with `values` on top of the defaults, as `helm
+/// template CHART` names things (release `release-name`, namespace `default`).
+pub fn render(
     helm: &Path,
     copy: &ChartCopy,
-    variant: &Variant,
+    values: &[PathBuf],
     opts: &HelmOptions<'_>,
 ) -> Result<String, String> {
     let mut args: Vec<OsString> = vec!["template".into(), copy.dir().into()];
-    if let Some(v) = &variant.values {
-        args.push("--values".into());
-        args.push(copy.dir().join(v).into());
-    }
-    for v in opts.extra_values {
+    for v in values.iter().chain(opts.extra_values) {
         args.push("--values".into());
         args.push(v.into());
     }
     let out = process::run(helm, &args, copy.dir(), opts.bounds).map_err(|e| {
-        let values = variant.values.as_deref().unwrap_or("its default values");
+        let named: Vec<String> = values
+            .iter()
+            .filter_map(|v| v.strip_prefix(copy.dir()).ok())
+            .map(|v| v.to_string_lossy().into_owned())
+            .collect();
+        let values = if named.is_empty() {
+            "its default values".to_string()
+        } else {
+            named.join(", ")
+        };
         format!("`helm template` with {values}: {e}")
     })?;
     String::from_utf8(out).map_err(|_| "`helm template` printed text that is not UTF-8".into())
 }
 
-/// Analyses one render and carries its units and findings back to the templates.
-fn reports_of(
-    out: &str,
-    copy: &ChartCopy,
-    chart: &Chart<'_>,
-    variant: &Variant,
-    config: &Config,
-) -> Vec<FileReport> {
-    let (text, origins) = helm_lines::strip(out);
-    let fallback = copy.fallbacks(&text);
-    let report = analyze(
-        &format!("{}/(helm template)", chart.path),
-        text.as_bytes(),
-        config,
-        &crate::analyze::NoFiles,
-    );
-    let rendered = Rendered {
-        tool: RenderTool::Helm,
-        root: chart.path.to_string(),
-        values: vec![
-            variant
-                .values
-                .clone()
-                .unwrap_or_else(|| "values.yaml".into()),
-        ],
-    };
-    let origin = |line: usize| {
-        origins
+/// One render, analysed: the marker-free text, where each of its lines came from, and the
+/// core's report on it (fixes of the rendered text included).
+pub struct Render {
+    /// The output without markers.
+    pub text: String,
+    /// For each line of `text`: the file number and line it came from.
+    pub origins: Vec<(u32, usize)>,
+    /// The core's report on `text`.
+    pub report: FileReport,
+}
+
+impl Render {
+    /// Reads the markers back and analyses the output.
+    pub fn of(out: &str, copy: &ChartCopy, chart: &Chart<'_>, config: &Config) -> Render {
+        let (text, marked) = helm_lines::strip(out);
+        let fallback = copy.fallbacks(&text);
+        let origins = fallback
+            .iter()
+            .enumerate()
+            .map(|(i, f)| marked.get(i).copied().flatten().unwrap_or(*f))
+            .collect();
+        let report = analyze(
+            &format!("{}/(helm template)", chart.path),
+            text.as_bytes(),
+            config,
+            &crate::analyze::NoFiles,
+        );
+        Render {
+            text,
+            origins,
+            report,
+        }
+    }
+
+    /// Where rendered line `line` (1-based) came from.
+    pub fn origin(&self, line: usize) -> (u32, usize) {
+        self.origins
             .get(line.wrapping_sub(1))
             .copied()
-            .flatten()
-            .unwrap_or_else(|| {
-                fallback
-                    .get(line.wrapping_sub(1))
-                    .copied()
-                    .unwrap_or((0, 1))
-            })
-    };
-    let mut reports = relocate::relocate(&report, copy.files(), origin, &rendered);
-    reports.retain(|r| !r.units.is_empty() || !r.findings.is_empty());
-    reports
+            .unwrap_or((0, 1))
+    }
+
+    /// The report carried back to the chart's files.
+    fn relocated(&self, copy: &ChartCopy, chart: &Chart<'_>, variant: &Variant) -> Vec<FileReport> {
+        let rendered = Rendered {
+            tool: RenderTool::Helm,
+            root: chart.path.to_string(),
+            values: vec![variant.values.clone().unwrap_or_else(|| "values.yaml".into())],
+        };
+        let mut reports =
+            relocate::relocate(&self.report, copy.files(), |l| self.origin(l), &rendered);
+        reports.retain(|r| !r.units.is_empty() || !r.findings.is_empty());
+        reports
+    }
 }
 
 /// A render that failed: a finding on the values file that was used, else on `Chart.yaml`.

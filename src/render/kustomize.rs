@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::model::{FileReport, Format, RenderTool, Rendered, Unit};
 use crate::render::discover;
 use crate::render::process::{self, Bounds};
-use crate::render::skipped;
+use crate::render::{kustomize_fix, skipped};
 use immutabot_core::render::kustomize::{self as rendered, RenderedObject};
 use immutabot_core::render::{relocate, render_failed};
 use std::collections::HashMap;
@@ -71,7 +71,7 @@ pub fn check(k: &Kustomization<'_>, opts: &KustomizeOptions<'_>, config: &Config
         };
     }
     match render(kubectl, k.dir, opts.bounds) {
-        Ok(out) => reports_of(&out, k, &own, opts, config),
+        Ok((out, wrap_dir)) => reports_of(&out, &wrap_dir, k, &own, opts, config),
         Err(msg) => Checked {
             reports: vec![failed(k, &own, config, msg)],
             claimed: Vec::new(),
@@ -79,8 +79,9 @@ pub fn check(k: &Kustomization<'_>, opts: &KustomizeOptions<'_>, config: &Config
     }
 }
 
-/// `kubectl kustomize` of a wrapper that lists the kustomization and asks for origins.
-fn render(kubectl: &Path, dir: &Path, bounds: Bounds) -> Result<String, String> {
+/// `kubectl kustomize` of a wrapper that lists the kustomization and asks for origins; the
+/// output and the wrapper's folder, which origin paths are relative to.
+fn render(kubectl: &Path, dir: &Path, bounds: Bounds) -> Result<(String, PathBuf), String> {
     let target = std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let wrap = tempfile::Builder::new()
         .prefix("immutabot-kustomize.")
@@ -94,10 +95,9 @@ fn render(kubectl: &Path, dir: &Path, bounds: Bounds) -> Result<String, String> 
     let args: Vec<OsString> = vec!["kustomize".into(), wrap_dir.clone().into()];
     let out = process::run(kubectl, &args, &wrap_dir, bounds)
         .map_err(|e| format!("`kubectl kustomize`: {e}"))?;
-    let out =
-        String::from_utf8(out).map_err(|_| "`kubectl kustomize` printed text that is not UTF-8")?;
-    // Origins are relative to the wrapper: make them absolute while it still exists.
-    Ok(absolute_origins(&out, &wrap_dir))
+    let out = String::from_utf8(out)
+        .map_err(|_| "`kubectl kustomize` printed text that is not UTF-8".to_string())?;
+    Ok((out, wrap_dir))
 }
 
 /// `../../a/b` from `/x/y` to `/a/b`.
@@ -106,35 +106,21 @@ fn relative_from(from: &Path, to: &Path) -> String {
         .components()
         .filter(|c| matches!(c, Component::Normal(_)))
         .count();
-    let down = to
-        .strip_prefix("/")
-        .unwrap_or(to)
-        .to_string_lossy()
-        .into_owned();
+    let down = to.strip_prefix("/").unwrap_or(to).to_string_lossy().into_owned();
     format!("{}{down}", "../".repeat(ups))
 }
 
-/// Rewrites `path: ../../x` origin lines to absolute paths.
-fn absolute_origins(out: &str, wrap_dir: &Path) -> String {
-    let mut s = String::with_capacity(out.len());
-    for line in out.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if let Some(p) = trimmed.strip_prefix("path: ")
-            && p.trim_end().starts_with("../")
-        {
-            let indent = &line[..line.len() - trimmed.len()];
-            let abs = discover::lexical(&wrap_dir.join(p.trim_end()));
-            s.push_str(&format!("{indent}path: {}\n", abs.display()));
-        } else {
-            s.push_str(line);
-        }
-    }
-    s
+/// One rendered object's origin file: its number in the file table and its own units.
+struct OriginFile {
+    id: u32,
+    path: Option<PathBuf>,
+    report: Option<FileReport>,
 }
 
 /// Analyses the render and moves each unit and finding to its origin file.
 fn reports_of(
     out: &str,
+    wrap_dir: &Path,
     k: &Kustomization<'_>,
     own: &str,
     opts: &KustomizeOptions<'_>,
@@ -142,42 +128,21 @@ fn reports_of(
 ) -> Checked {
     let objects = rendered::objects(out);
     let text = rendered::strip_annotations(out);
-    let report = analyze(
-        &format!("{}/(kustomize)", k.path),
-        text.as_bytes(),
-        config,
-        &NoFiles,
-    );
+    let report = analyze(&format!("{}/(kustomize)", k.path), text.as_bytes(), config, &NoFiles);
     let docs = doc_of_lines(&text);
     let mut files = vec![own.to_string()];
     let mut ids: HashMap<String, u32> = HashMap::new();
-    let mut claimed: Vec<PathBuf> = vec![k.dir.join("kustomization.yaml")];
-    // Each object's origin file, as reported, with its own units (for lines).
-    let mut origin_of_doc: Vec<(u32, Vec<Unit>)> = Vec::new();
-    for o in &objects {
-        let Some(path) = o.origin.as_ref().map(|g| PathBuf::from(&g.path)) else {
-            origin_of_doc.push((0, Vec::new()));
-            continue;
-        };
-        let shown = crate::cli::walk::report_path(&path, opts.cwd);
-        let id = *ids.entry(shown.clone()).or_insert_with(|| {
-            files.push(shown.clone());
-            (files.len() - 1) as u32
-        });
-        claimed.push(path.clone());
-        let units = std::fs::read(&path)
-            .map(|b| analyze(&shown, &b, config, &NoFiles).units)
-            .unwrap_or_default();
-        origin_of_doc.push((id, units));
-    }
+    let origins: Vec<OriginFile> = objects
+        .iter()
+        .map(|o| origin_file(o, wrap_dir, opts.cwd, config, &mut files, &mut ids))
+        .collect();
     let mut lines: HashMap<usize, (u32, usize)> = HashMap::new();
     for u in &report.units {
         let doc = docs.get(u.line - 1).copied().unwrap_or(0);
-        let Some((id, units)) = origin_of_doc.get(doc) else {
-            continue;
-        };
+        let Some(o) = origins.get(doc) else { continue };
+        let units = o.report.as_ref().map_or(&[][..], |r| &r.units[..]);
         let line = matching(u, units, objects.get(doc)).map_or(1, |m| m.line);
-        lines.insert(u.line, (*id, line));
+        lines.insert(u.line, (o.id, line));
     }
     for f in &report.findings {
         let unit = report
@@ -196,17 +161,95 @@ fn reports_of(
     let origin = |line: usize| {
         lines.get(&line).copied().unwrap_or_else(|| {
             let doc = docs.get(line.wrapping_sub(1)).copied().unwrap_or(0);
-            origin_of_doc.get(doc).map_or((0, 1), |(id, _)| (*id, 1))
+            origins.get(doc).map_or((0, 1), |o| (o.id, 1))
         })
     };
     let mut reports = relocate::relocate(&report, &files, origin, &rendered);
+    let fixing = Fixing {
+        report: &report,
+        text: &text,
+        docs: &docs,
+        objects: &objects,
+        origins: &origins,
+        own,
+        dir: k.dir,
+    };
+    kustomize_fix::place(&mut reports, &fixing);
     reports.retain(|r| !r.units.is_empty() || !r.findings.is_empty());
-    for o in &objects {
-        if let Some(g) = &o.origin {
-            claimed.extend(g.transformations.iter().map(PathBuf::from));
+    Checked {
+        reports,
+        claimed: claimed(k.dir, &origins),
+    }
+}
+
+/// What placing the fixes of one render needs.
+pub struct Fixing<'a> {
+    /// The core's report on the render (fixes of the rendered text included).
+    pub report: &'a FileReport,
+    /// The render, without our annotations.
+    pub text: &'a str,
+    /// The document of each line of `text`.
+    pub docs: &'a [usize],
+    /// The rendered objects, in document order.
+    pub objects: &'a [RenderedObject],
+    origins: &'a [OriginFile],
+    /// The checked kustomization file, as reported.
+    pub own: &'a str,
+    /// The checked kustomization folder.
+    pub dir: &'a Path,
+}
+
+impl Fixing<'_> {
+    /// The origin file of document `doc`: where it lies and the core's plain report on it.
+    pub fn origin(&self, doc: usize) -> Option<(&Path, &FileReport)> {
+        let o = self.origins.get(doc)?;
+        Some((o.path.as_deref()?, o.report.as_ref()?))
+    }
+}
+
+fn origin_file(
+    o: &RenderedObject,
+    wrap_dir: &Path,
+    cwd: &Path,
+    config: &Config,
+    files: &mut Vec<String>,
+    ids: &mut HashMap<String, u32>,
+) -> OriginFile {
+    let local = o.origin.as_ref().filter(|g| g.repo.is_none());
+    let Some(rel) = local.and_then(|g| g.path.as_deref()) else {
+        return OriginFile {
+            id: 0,
+            path: None,
+            report: None,
+        };
+    };
+    let path = discover::lexical(&wrap_dir.join(rel));
+    let shown = discover::relative_to(&path, cwd);
+    let id = *ids.entry(shown.clone()).or_insert_with(|| {
+        files.push(shown.clone());
+        (files.len() - 1) as u32
+    });
+    let report = std::fs::read(&path)
+        .ok()
+        .map(|b| analyze(&shown, &b, config, &NoFiles));
+    OriginFile {
+        id,
+        path: Some(path),
+        report,
+    }
+}
+
+/// The files a render stands for: the kustomization files and patches of every folder it
+/// reads, and every resource file an object came from.
+fn claimed(dir: &Path, origins: &[OriginFile]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = origins.iter().filter_map(|o| o.path.clone()).collect();
+    for d in discover::reached_folders(dir) {
+        out.extend(discover::kustomization_file(&d));
+        if let Some(text) = discover::kustomization_text(&d) {
+            out.extend(discover::patch_files(&text).into_iter().map(|p| d.join(p)));
         }
     }
-    Checked { reports, claimed }
+    out
 }
 
 /// The unit of the origin file that a rendered unit is: same kind, container and role, and

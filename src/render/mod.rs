@@ -5,7 +5,9 @@
 pub mod chart_copy;
 pub mod discover;
 pub mod helm;
+pub mod helm_fix;
 pub mod kustomize;
+pub mod kustomize_fix;
 pub mod process;
 
 use crate::model::{FileReport, Format};

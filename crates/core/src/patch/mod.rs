@@ -4,7 +4,7 @@ pub mod edit;
 mod plan;
 pub mod render;
 
-pub use plan::Planner;
+pub use plan::{Planner, volume_name};
 
 use crate::model::Fix;
 

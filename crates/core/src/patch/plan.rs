@@ -407,7 +407,8 @@ fn tmpfs_volumes(paths: &[String]) -> Vec<Value> {
         .collect()
 }
 
-fn volume_name(path: &str) -> String {
+/// The name a scratch volume for `path` gets (`/var/cache/nginx` → `cache-nginx`).
+pub fn volume_name(path: &str) -> String {
     let name: String = path
         .trim_matches('/')
         .split('/')

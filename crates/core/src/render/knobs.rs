@@ -513,3 +513,24 @@ fn list_edits(
 
 #[cfg(test)]
 mod tests;
+
+/// The scratch mounts a rendered container still needs: the paths the knowledge base says
+/// its image writes, less those it already mounts, each named as the core's patches name
+/// them.
+pub fn scratch_needed(rendered: &str, workload: &str, container: &str) -> Vec<ScratchMount> {
+    let s = Stream::parse(rendered, Limits::default());
+    let Some(u) = units(&s)
+        .into_iter()
+        .find(|u| u.unit.workload == workload && u.unit.container.as_deref() == Some(container))
+    else {
+        return Vec::new();
+    };
+    crate::knowledge::needs(&u)
+        .into_iter()
+        .filter(|p| !crate::knowledge::covered(p, &u.writable_mounts))
+        .map(|p| ScratchMount {
+            name: crate::patch::volume_name(&p),
+            path: p,
+        })
+        .collect()
+}

@@ -246,6 +246,39 @@ fn build(edits: BTreeMap<usize, Vec<String>>, tpl: &[&str], template: &str) -> O
     })
 }
 
+/// Several non-overlapping fixes of one text as one: the lines between them are kept. `None`
+/// when there are none or two overlap.
+pub fn combine(text: &str, fixes: &[Fix]) -> Option<Fix> {
+    let mut fixes: Vec<&Fix> = fixes.iter().collect();
+    fixes.sort_by_key(|f| f.start_line);
+    let first = *fixes.first()?;
+    if fixes.len() == 1 {
+        return Some(first.clone());
+    }
+    let src = crate::yaml::Source::new(text);
+    let mut replacement = String::new();
+    let mut next = first.start_line;
+    for f in &fixes {
+        if f.start_line < next || f.end_line > src.line_count() {
+            return None;
+        }
+        if f.start_line > next {
+            let from = src.line_start(next);
+            let to = src.line_start(f.start_line);
+            replacement.push_str(&text[from..to]);
+        }
+        replacement.push_str(&f.replacement);
+        next = f.end_line + 1;
+    }
+    let descriptions: Vec<&str> = fixes.iter().map(|f| f.description.as_str()).collect();
+    Some(Fix {
+        description: descriptions.join("; "),
+        start_line: first.start_line,
+        end_line: next - 1,
+        replacement,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +307,15 @@ mod tests {
             t.replacement,
             "      image: x\n      securityContext:\n        readOnlyRootFilesystem: true\n"
         );
+    }
+
+    #[test]
+    fn combined_fixes_keep_the_lines_between_them() {
+        let text = "a: 1\nb: 2\nc: 3\nd: 4\n";
+        let fixes = [fix(4, 4, "d: 5\n"), fix(1, 1, "a: 0\n")];
+        let one = combine(text, &fixes).unwrap();
+        assert_eq!(crate::patch::apply(text, &one).unwrap(), "a: 0\nb: 2\nc: 3\nd: 5\n");
+        assert!(combine(text, &[fix(1, 2, "x\n"), fix(2, 3, "y\n")]).is_none());
     }
 
     #[test]
