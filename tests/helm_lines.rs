@@ -1,0 +1,225 @@
+//! `render::helm_lines` against the real charts of `../shared/charts/` and the real `helm`:
+//! annotating a chart must not change a byte of what it renders once the markers are stripped,
+//! and the markers must place most rendered lines, container names included.
+
+#[path = "support/tools.rs"]
+mod tools;
+
+use immutabot_core::render::helm_lines::{annotate, included_files, strip};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Values a chart needs to render at all (from each chart's CHART-SOURCE.md).
+fn sets(chart: &str) -> &'static [&'static str] {
+    match chart {
+        "external-dns" => &["policy=sync"],
+        "linkerd-control-plane" => &[
+            "identityTrustAnchorsPEM=PLACEHOLDER-TRUST-ANCHORS-PEM",
+            "identity.issuer.tls.crtPEM=PLACEHOLDER-ISSUER-CRT-PEM",
+            "identity.issuer.tls.keyPEM=PLACEHOLDER-ISSUER-KEY-PEM",
+            "proxyInjector.externalSecret=true",
+            "proxyInjector.caBundle=PLACEHOLDER-CA-BUNDLE",
+            "profileValidator.externalSecret=true",
+            "profileValidator.caBundle=PLACEHOLDER-CA-BUNDLE",
+            "policyValidator.externalSecret=true",
+            "policyValidator.caBundle=PLACEHOLDER-CA-BUNDLE",
+        ],
+        _ => &[],
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("immutabot-helm-lines-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&p);
+    fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// The chart and its subcharts (`charts/*` with a Chart.yaml), recursively.
+fn chart_roots(dir: &Path, out: &mut Vec<PathBuf>) {
+    out.push(dir.to_path_buf());
+    if let Ok(rd) = fs::read_dir(dir.join("charts")) {
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.join("Chart.yaml").is_file() {
+                chart_roots(&p, out);
+            }
+        }
+    }
+}
+
+/// Annotates every template Helm renders by itself; returns file id → original text.
+fn annotate_chart(dir: &Path) -> BTreeMap<u32, String> {
+    let mut originals = BTreeMap::new();
+    let mut roots = Vec::new();
+    chart_roots(dir, &mut roots);
+    for root in roots {
+        let templates = root.join("templates");
+        let mut files = Vec::new();
+        files_under(&templates, &mut files);
+        files.sort();
+        let texts: Vec<String> =
+            files.iter().map(|f| fs::read_to_string(f).unwrap_or_default()).collect();
+        let by_path: BTreeSet<PathBuf> =
+            texts.iter().flat_map(|t| included_files(t)).map(|rel| templates.join(rel)).collect();
+        for (f, text) in files.iter().zip(texts) {
+            let name = f.file_name().unwrap().to_string_lossy();
+            let ext_ok = [".yaml", ".yml", ".tpl"].iter().any(|e| name.ends_with(e));
+            if name.starts_with('_') || !ext_ok || by_path.contains(f) {
+                continue;
+            }
+            let id = originals.len() as u32 + 1;
+            fs::write(f, annotate(&text, id)).unwrap();
+            originals.insert(id, text);
+        }
+    }
+    originals
+}
+
+fn render(chart: &str, dir: &Path, home: &Path) -> String {
+    let mut cmd = Command::new(tools::helm());
+    cmd.env_clear().env("HOME", home).arg("template").arg("t").arg(dir);
+    for s in sets(chart) {
+        cmd.arg("--set").arg(s);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "helm template {chart} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `- name:` lines of the first level of `containers:` / `initContainers:` lists.
+fn container_name_lines(text: &str) -> Vec<usize> {
+    let mut found = Vec::new();
+    let mut list: Option<(usize, Option<usize>)> = None; // (key indent, item indent)
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if let Some((key, item)) = list {
+            let is_item = t.starts_with("- ");
+            if indent < key || indent == key && !is_item {
+                list = None;
+            } else if is_item && item.is_none_or(|d| d == indent) {
+                list = Some((key, Some(indent)));
+                if t.starts_with("- name:") {
+                    found.push(i);
+                }
+                continue;
+            } else {
+                continue;
+            }
+        }
+        if t == "containers:" || t == "initContainers:" {
+            list = Some((indent, None));
+        }
+    }
+    found
+}
+
+#[test]
+fn annotated_charts_render_the_same_and_place_their_lines() {
+    let charts_dir = tools::shared("charts");
+    let mut charts: Vec<String> = fs::read_dir(&charts_dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().join("Chart.yaml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    charts.sort();
+    assert_eq!(charts.len(), 8, "charts in {}", charts_dir.display());
+    let home = scratch("home");
+    let mut failures = Vec::new();
+    eprintln!(
+        "{:<24} {:>6} {:>8} {:>10} {:>11}",
+        "chart", "lines", "origin %", "containers", "at name:"
+    );
+    for chart in &charts {
+        let copy = scratch(chart);
+        copy_dir(&charts_dir.join(chart), &copy);
+        let originals = annotate_chart(&copy);
+        let plain = render(chart, &charts_dir.join(chart), &home);
+        let annotated = render(chart, &copy, &home);
+        let _ = fs::remove_dir_all(&copy);
+        let (text, origins) = strip(&annotated);
+        if text != plain {
+            let diff = plain
+                .lines()
+                .zip(text.lines())
+                .enumerate()
+                .find(|(_, (a, b))| a != b)
+                .map(|(i, (a, b))| format!("line {}: plain {a:?}, stripped {b:?}", i + 1))
+                .unwrap_or_else(|| format!("lengths {} / {}", plain.len(), text.len()));
+            failures.push(format!("{chart}: stripped output differs from plain render: {diff}"));
+        }
+        assert_eq!(origins.len(), text.lines().count(), "{chart}: one origin per line");
+        let lines: Vec<&str> = text.lines().collect();
+        let counted: Vec<usize> = (0..lines.len())
+            .filter(|&i| {
+                let t = lines[i].trim();
+                !t.is_empty() && t != "---" && !t.starts_with("# Source: ")
+            })
+            .collect();
+        let placed = counted.iter().filter(|&&i| origins[i].is_some()).count();
+        let pct = 100.0 * placed as f64 / counted.len().max(1) as f64;
+        if pct < 80.0 {
+            failures.push(format!("{chart}: only {pct:.1}% of lines have an origin"));
+        }
+        // A container's name line points at a template line holding `name:`, or at the action
+        // (an include of a partial, `toYaml` of values) that printed the whole container.
+        let names = container_name_lines(&text);
+        let mut at_name = 0;
+        for &i in &names {
+            let origin = origins[i].and_then(|(f, l)| {
+                originals.get(&f).and_then(|t| t.lines().nth(l - 1)).map(str::to_string)
+            });
+            match origin {
+                Some(t) if t.contains("name:") => at_name += 1,
+                Some(t) if t.contains("{{") => {}
+                other => failures.push(format!(
+                    "{chart}: container line {:?} maps to {other:?}",
+                    lines[i]
+                )),
+            }
+        }
+        eprintln!(
+            "{chart:<24} {:>6} {pct:>7.1}% {:>10} {at_name:>11}",
+            counted.len(),
+            names.len()
+        );
+    }
+    let _ = fs::remove_dir_all(&home);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
