@@ -275,7 +275,8 @@ impl Chart<'_> {
 /// The YAML a template line holds, as far as the literal text shows it.
 #[derive(Default)]
 struct YamlState {
-    /// Inside a block scalar whose lines are indented more than this.
+    /// Inside a block scalar, or a plain scalar that goes on over lines, whose lines are
+    /// indented more than this.
     block: Option<usize>,
     /// Inside a quoted scalar that started on an earlier line.
     quote: Option<u8>,
@@ -353,6 +354,32 @@ fn block_opener(view: &[u8]) -> Option<usize> {
     })
 }
 
+/// If the line ends in a plain scalar (`key: value`, `- value`), the column of its key or dash:
+/// lines indented more than that continue the scalar.
+fn plain_scalar_column(view: &[u8]) -> Option<usize> {
+    let mut col = view.iter().take_while(|&&c| c == b' ').count();
+    let mut dash = None;
+    while view.get(col) == Some(&b'-') && view.get(col + 1).is_some_and(|&c| c == b' ') {
+        dash = Some(col);
+        col += 1;
+        while view.get(col) == Some(&b' ') {
+            col += 1;
+        }
+    }
+    let rest = &view[col..];
+    let (value, at) = match rest.windows(2).position(|w| w == b": ") {
+        Some(p) => (&rest[p + 2..], col),
+        // `- key:` opens a mapping, it holds no scalar.
+        None if rest.trim_ascii_end().ends_with(b":") => return None,
+        None => (rest, dash?),
+    };
+    let value = value.trim_ascii();
+    match value.first() {
+        None | Some(b'"' | b'\'' | b'|' | b'>' | b'{' | b'[' | b'&' | b'!' | b'*') => None,
+        Some(_) => Some(at),
+    }
+}
+
 /// Appends the marker ` #@ib:<file>:<line>` to each line of `template` where a comment cannot
 /// change what Helm renders, and returns the new text (line endings, CRLF included, kept).
 ///
@@ -372,7 +399,20 @@ pub fn annotate(template: &str, file: u32) -> String {
     let mut yaml = YamlState::default();
     let mut ai = 0; // first action that ends after the current line's start
     let mut line_start = 0;
-    for (n, raw) in template.split_inclusive('\n').enumerate() {
+    // For each line, the indentation of the next line holding YAML text, to see a plain scalar
+    // go on over lines (`description: a long\n  text`): a comment would end it mid-way.
+    let lines: Vec<&str> = template.split_inclusive('\n').collect();
+    let mut next_indent = vec![None; lines.len()];
+    for n in (0..lines.len().saturating_sub(1)).rev() {
+        let t = lines[n + 1].trim();
+        let structural = !t.is_empty() && !t.starts_with('#') && !t.starts_with("{{");
+        next_indent[n] = if structural {
+            Some(lines[n + 1].len() - lines[n + 1].trim_start().len())
+        } else {
+            next_indent[n + 1]
+        };
+    }
+    for (n, raw) in lines.iter().enumerate() {
         let body = raw.trim_end_matches('\n').trim_end_matches('\r');
         let (ls, le) = (line_start, line_start + body.len());
         line_start += raw.len();
@@ -427,6 +467,13 @@ pub fn annotate(template: &str, file: u32) -> String {
                 ok = false;
             } else {
                 yaml.block = block_opener(&view[..content_end]);
+                if yaml.block.is_none()
+                    && let Some(col) = plain_scalar_column(&view[..content_end])
+                    && next_indent[n].is_some_and(|i| i > col)
+                {
+                    yaml.block = Some(col);
+                    ok = false;
+                }
             }
         }
         let trimmed = body.trim();
@@ -674,7 +721,8 @@ mod tests {
     fn trims_that_would_eat_or_join_are_respected() {
         // ` -}}` would eat the marker's blank; a following `{{- .x }}` joins onto the line.
         let t = "a: {{ .a -}}\n  b\nimage: {{ .repo }}\n{{- if .tag }}:{{ .tag }}{{ end }}\nc: {{ .c }}\n{{- .d }}\ne: 1\n";
-        assert_eq!(marked(t), [2, 4, 6, 7]);
+        // `  b` looks like it goes on `a:`'s scalar: left alone too.
+        assert_eq!(marked(t), [4, 6, 7]);
         // `nindent` starts with a line break, so the line before is safe, and so is the action.
         let t = "labels:\n  {{- include \"l\" . | nindent 4 }}\n";
         assert_eq!(marked(t), [1, 2]);
@@ -686,6 +734,12 @@ mod tests {
         // On the branch not taken, what follows the `end` counts too (`b: 2c`, `a: 1c`).
         let t = "a: 1\n{{- if .x }}\nb: 2\n{{- end -}}\nc\n";
         assert_eq!(marked(t), [5]);
+    }
+
+    #[test]
+    fn plain_scalars_over_lines_are_left_alone() {
+        let t = "spec:\n  description: a long\n    text\n\n    goes on\n  type: string\n  - item\n    more\n  - x: 1\n  - y:\n      z: 2\n";
+        assert_eq!(marked(t), [1, 6, 9, 10, 11]);
     }
 
     #[test]
