@@ -148,32 +148,39 @@ fn mask_volatile(text: &str) -> String {
 const WORKLOADS: &[&str] =
     &["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet"];
 
-/// `- name:` lines of the first level of `containers:` / `initContainers:` lists.
+/// The `name:` line of each container: items of `containers:` / `initContainers:` lists, whose
+/// name is the item's first line (`- name:`) or a key of it further down.
 fn container_name_lines(text: &str) -> Vec<usize> {
     let mut found = Vec::new();
-    let mut list: Option<(usize, Option<usize>)> = None; // (key indent, item indent)
+    // (list key indent, item dash indent, name of the current item seen)
+    let mut list: Option<(usize, Option<usize>, bool)> = None;
     for (i, line) in text.lines().enumerate() {
         let indent = line.len() - line.trim_start().len();
         let t = line.trim();
         if t.is_empty() {
             continue;
         }
-        if let Some((key, item)) = list {
+        if let Some((key, item, seen)) = list {
             let is_item = t.starts_with("- ");
             if indent < key || indent == key && !is_item {
                 list = None;
             } else if is_item && item.is_none_or(|d| d == indent) {
-                list = Some((key, Some(indent)));
-                if t.starts_with("- name:") {
+                let named = t.starts_with("- name:");
+                if named {
                     found.push(i);
                 }
+                list = Some((key, Some(indent), named));
                 continue;
             } else {
+                if !seen && item.is_some_and(|d| indent == d + 2) && t.starts_with("name:") {
+                    found.push(i);
+                    list = Some((key, item, true));
+                }
                 continue;
             }
         }
         if t == "containers:" || t == "initContainers:" {
-            list = Some((indent, None));
+            list = Some((indent, None, false));
         }
     }
     found
