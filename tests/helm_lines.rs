@@ -34,7 +34,10 @@ fn sets(chart: &str) -> &'static [&'static str] {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("immutabot-helm-lines-{}-{name}", std::process::id()));
+    let p = std::env::temp_dir().join(format!(
+        "immutabot-helm-lines-{}-{name}",
+        std::process::id()
+    ));
     let _ = fs::remove_dir_all(&p);
     fs::create_dir_all(&p).unwrap();
     p
@@ -89,10 +92,15 @@ fn annotate_chart(dir: &Path) -> (BTreeMap<u32, String>, BTreeSet<String>) {
         let mut files = Vec::new();
         files_under(&templates, &mut files);
         files.sort();
-        let texts: Vec<String> =
-            files.iter().map(|f| fs::read_to_string(f).unwrap_or_default()).collect();
-        let by_path: BTreeSet<PathBuf> =
-            texts.iter().flat_map(|t| included_files(t)).map(|rel| templates.join(rel)).collect();
+        let texts: Vec<String> = files
+            .iter()
+            .map(|f| fs::read_to_string(f).unwrap_or_default())
+            .collect();
+        let by_path: BTreeSet<PathBuf> = texts
+            .iter()
+            .flat_map(|t| included_files(t))
+            .map(|rel| templates.join(rel))
+            .collect();
         for (f, text) in files.iter().zip(texts) {
             let name = f.file_name().unwrap().to_string_lossy();
             let ext_ok = [".yaml", ".yml", ".tpl"].iter().any(|e| name.ends_with(e));
@@ -102,7 +110,11 @@ fn annotate_chart(dir: &Path) -> (BTreeMap<u32, String>, BTreeSet<String>) {
             let id = originals.len() as u32 + 1;
             fs::write(f, annotate(&text, id)).unwrap();
             originals.insert(id, text);
-            let rel = f.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = f
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             annotated.insert(rel);
         }
     }
@@ -111,7 +123,11 @@ fn annotate_chart(dir: &Path) -> (BTreeMap<u32, String>, BTreeSet<String>) {
 
 fn render(chart: &str, dir: &Path, home: &Path) -> Result<String, String> {
     let mut cmd = Command::new(tools::helm());
-    cmd.env_clear().env("HOME", home).arg("template").arg("t").arg(dir);
+    cmd.env_clear()
+        .env("HOME", home)
+        .arg("template")
+        .arg("t")
+        .arg(dir);
     for s in sets(chart) {
         cmd.arg("--set").arg(s);
     }
@@ -145,8 +161,15 @@ fn mask_volatile(text: &str) -> String {
     out
 }
 
-const WORKLOADS: &[&str] =
-    &["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet"];
+const WORKLOADS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "Pod",
+    "ReplicaSet",
+];
 
 /// The `name:` line of each container: items of `containers:` / `initContainers:` lists, whose
 /// name is the item's first line (`- name:`) or a key of it further down.
@@ -232,9 +255,15 @@ fn annotated_charts_render_the_same_and_place_their_lines() {
                 .find(|(_, (a, b))| a != b)
                 .map(|(i, (a, b))| format!("line {}: plain {a:?}, stripped {b:?}", i + 1))
                 .unwrap_or_else(|| format!("lengths {} / {}", plain.len(), masked.len()));
-            failures.push(format!("{chart}: stripped output differs from plain render: {diff}"));
+            failures.push(format!(
+                "{chart}: stripped output differs from plain render: {diff}"
+            ));
         }
-        assert_eq!(origins.len(), text.lines().count(), "{chart}: one origin per line");
+        assert_eq!(
+            origins.len(),
+            text.lines().count(),
+            "{chart}: one origin per line"
+        );
         let docs = split_rendered(&annotated);
         let (mut all, mut placed_all, mut own, mut placed_own) = (0, 0, 0, 0);
         let (mut names, mut at_name, mut at_action) = (0, 0, 0);
@@ -264,7 +293,9 @@ fn annotated_charts_render_the_same_and_place_their_lines() {
             // A container's name line points at a template line holding `name:`, or at the
             // action (an include of a partial, `toYaml` of values) that printed the container.
             let workload = lines.iter().any(|l| {
-                WORKLOADS.iter().any(|k| l.strip_prefix("kind: ") == Some(k))
+                WORKLOADS
+                    .iter()
+                    .any(|k| l.strip_prefix("kind: ") == Some(k))
             });
             if !workload {
                 continue;
@@ -272,7 +303,10 @@ fn annotated_charts_render_the_same_and_place_their_lines() {
             for i in container_name_lines(&doc.text) {
                 names += 1;
                 let origin = doc.origins[i].and_then(|(f, l)| {
-                    originals.get(&f).and_then(|t| t.lines().nth(l - 1)).map(str::to_string)
+                    originals
+                        .get(&f)
+                        .and_then(|t| t.lines().nth(l - 1))
+                        .map(str::to_string)
                 });
                 match origin {
                     Some(t) if t.contains("name:") => at_name += 1,

@@ -204,11 +204,7 @@ impl Chart<'_> {
     /// Where text resumes after action `i`, its right trim applied.
     fn after(&self, i: usize) -> usize {
         let a = &self.acts[i];
-        if a.rtrim {
-            self.skip_ws(a.end)
-        } else {
-            a.end
-        }
+        if a.rtrim { self.skip_ws(a.end) } else { a.end }
     }
 
     /// Whether, from byte `p` (where a marker would end), every way the template can run prints
@@ -330,7 +326,8 @@ fn block_opener(view: &[u8]) -> Option<usize> {
     let s = std::str::from_utf8(view).ok()?.trim_end();
     let (prefix, token) = s.rsplit_once([' ', '\t'])?;
     let mut ind = token.bytes();
-    if !matches!(ind.next(), Some(b'|' | b'>')) || !ind.all(|c| matches!(c, b'-' | b'+' | b'1'..=b'9'))
+    if !matches!(ind.next(), Some(b'|' | b'>'))
+        || !ind.all(|c| matches!(c, b'-' | b'+' | b'1'..=b'9'))
     {
         return None;
     }
@@ -571,7 +568,9 @@ fn split_docs(output: &str) -> Vec<(&str, RenderedDoc)> {
             Some(l) if l.starts_with("# Source: ") => (Some(*l), &lines[1..]),
             _ => (None, &lines[..]),
         };
-        let source = head.map_or("", |l| l["# Source: ".len()..].trim_end_matches(['\n', '\r']));
+        let source = head.map_or("", |l| {
+            l["# Source: ".len()..].trim_end_matches(['\n', '\r'])
+        });
         let mut text: Vec<String> = Vec::new();
         let mut marks: Vec<Option<(u32, usize)>> = Vec::new();
         let mut any = false;
@@ -685,9 +684,13 @@ mod tests {
 
     #[test]
     fn crlf_is_kept() {
-        assert_eq!(annotate("a: 1\r\nb: 2\r\n", 1), "a: 1 #@ib:1:1\r\nb: 2 #@ib:1:2\r\n");
+        assert_eq!(
+            annotate("a: 1\r\nb: 2\r\n", 1),
+            "a: 1 #@ib:1:1\r\nb: 2 #@ib:1:2\r\n"
+        );
         // Helm trims the `\r` off a document's end before printing its `\n`.
-        let (text, origins) = strip("---\r\n# Source: c/t.yaml\r\na: 1 #@ib:1:1\r\nb: 2 #@ib:1:2\n");
+        let (text, origins) =
+            strip("---\r\n# Source: c/t.yaml\r\na: 1 #@ib:1:1\r\nb: 2 #@ib:1:2\n");
         assert_eq!(text, "---\r\n# Source: c/t.yaml\r\na: 1\r\nb: 2\n");
         assert_eq!(origins, [None, None, Some((1, 1)), Some((1, 2))]);
     }
@@ -746,7 +749,10 @@ mod tests {
     fn line_continuations_separators_and_blank_lines_are_skipped() {
         let t = "---\na: 1\n   \n...\nb: \"x \\\n";
         assert_eq!(marked(t), [2]);
-        assert_eq!(marked("{{- $x := 1 }}\n{{ if .a }}\n{{ end }}\n"), Vec::<usize>::new());
+        assert_eq!(
+            marked("{{- $x := 1 }}\n{{ if .a }}\n{{ end }}\n"),
+            Vec::<usize>::new()
+        );
     }
 
     #[test]
@@ -761,7 +767,10 @@ mod tests {
         let docs = split_rendered(out);
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0].source, "c/templates/a.yaml");
-        assert_eq!(docs[0].text, "# Source: c/templates/a.yaml\nkind: X\nspec:\n  a: 1\n  b: 2\n");
+        assert_eq!(
+            docs[0].text,
+            "# Source: c/templates/a.yaml\nkind: X\nspec:\n  a: 1\n  b: 2\n"
+        );
         assert_eq!(
             docs[0].origins,
             [None, Some((1, 1)), Some((1, 4)), Some((1, 4)), Some((1, 4))]
@@ -769,7 +778,13 @@ mod tests {
         // The next marker is looked for in the same document only.
         assert_eq!(docs[1].origins, [None, Some((2, 1)), None]);
         let (text, origins) = strip(out);
-        assert_eq!(text, out.replace(" #@ib:1:1", "").replace(" #@ib:1:2", "").replace(" #@ib:1:4", "").replace(" #@ib:2:1", ""));
+        assert_eq!(
+            text,
+            out.replace(" #@ib:1:1", "")
+                .replace(" #@ib:1:2", "")
+                .replace(" #@ib:1:4", "")
+                .replace(" #@ib:2:1", "")
+        );
         assert_eq!(origins.len(), text.lines().count());
     }
 
