@@ -292,8 +292,18 @@ fn rendered_outcomes(
         reports
     };
     let reports = strict(rendering.reports.clone());
+    // A patch is shown against the file it patches: a template, a values file, a kustomization.
+    let with_text = |r: FileReport| {
+        let text = std::fs::read(cwd.join(&r.path))
+            .ok()
+            .and_then(|b| keep_text(args, &r, &b));
+        Outcome {
+            text,
+            ..Outcome::of(r)
+        }
+    };
     if !args.fix && !args.diff {
-        return reports.into_iter().map(Outcome::of).collect();
+        return reports.into_iter().map(with_text).collect();
     }
     let patched = render::patch_sources(&reports, cwd, args.fix);
     let mut outcomes: Vec<Outcome> = patched
@@ -312,7 +322,7 @@ fn rendered_outcomes(
     } else {
         reports
     };
-    outcomes.extend(after.into_iter().map(Outcome::of));
+    outcomes.extend(after.into_iter().map(with_text));
     outcomes
 }
 

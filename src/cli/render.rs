@@ -34,6 +34,8 @@ impl Rendering {
 /// The renderers to use: `--helm` / `--kubectl`, else `IMMUTABOT_HELM` / `IMMUTABOT_KUBECTL`,
 /// else `helm` / `kubectl` on `PATH`.
 pub fn tools(args: &CheckArgs) -> (Option<PathBuf>, Option<PathBuf>) {
+    // A path that names no file is a tool not found: the chart is skipped with a hint, the
+    // same as when it is not installed, rather than failing to render.
     let find = |flag: &Option<PathBuf>, var: &str, name: &str| {
         flag.clone()
             .or_else(|| {
@@ -42,6 +44,7 @@ pub fn tools(args: &CheckArgs) -> (Option<PathBuf>, Option<PathBuf>) {
                     .map(PathBuf::from)
             })
             .or_else(|| process::on_path(name))
+            .filter(|p| p.is_file())
     };
     (
         find(&args.helm, "IMMUTABOT_HELM", "helm"),
@@ -90,9 +93,11 @@ pub fn render_all(targets: &[Target], args: &CheckArgs, config: &Config, cwd: &P
         .collect();
     for o in overlays {
         rendering.reports.extend(o.reports);
-        rendering
-            .claimed
-            .extend(o.claimed.iter().filter_map(|p| std::fs::canonicalize(p).ok()));
+        rendering.claimed.extend(
+            o.claimed
+                .iter()
+                .filter_map(|p| std::fs::canonicalize(p).ok()),
+        );
     }
     rendering
 }

@@ -4,7 +4,7 @@
 //! make the render read files outside it.
 
 use immutabot_core::render::helm_lines;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Bytes a chart may hold: a chart is templates and values, not data.
@@ -35,7 +35,7 @@ impl ChartCopy {
         Ok(copy)
     }
 
-    /// Where the copy lies (named after the chart's folder, as helm wants).
+    /// Where the copy lies.
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
@@ -68,45 +68,76 @@ impl ChartCopy {
         path: &str,
         budget: &mut u64,
     ) -> std::io::Result<()> {
-        std::fs::create_dir_all(self.dir.path().join(rel))?;
-        let mut entries: Vec<_> = std::fs::read_dir(from)?.flatten().collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let name = e.file_name();
-            if name == ".git" {
-                continue;
+        let mut files = Vec::new();
+        collect(from, rel, budget, &mut files)?;
+        // A template that another renders by path (for a checksum) must render as written.
+        let included: HashSet<String> = files
+            .iter()
+            .filter(|(rel, _)| is_marked_template(rel))
+            .filter_map(|(rel, bytes)| Some((rel, std::str::from_utf8(bytes).ok()?)))
+            .flat_map(|(rel, text)| {
+                let base = templates_folder(rel).to_string();
+                helm_lines::included_files(text)
+                    .into_iter()
+                    .map(move |name| format!("{base}{name}"))
+            })
+            .collect();
+        for (rel_str, bytes) in files {
+            let to: PathBuf = self.dir.path().join(&rel_str);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent)?;
             }
-            let meta = std::fs::symlink_metadata(e.path())?;
-            let sub = rel.join(&name);
-            if meta.is_dir() {
-                self.copy_dir(&e.path(), &sub, path, budget)?;
-            } else if meta.is_file() {
-                *budget = budget.checked_sub(meta.len()).ok_or_else(|| {
-                    std::io::Error::other(format!(
-                        "the chart holds more than {} MiB",
-                        MAX_CHART_BYTES / (1024 * 1024)
-                    ))
-                })?;
-                self.copy_file(&e.path(), &sub, path)?;
+            let id = *self.index.entry(rel_str.clone()).or_insert_with(|| {
+                self.files.push(format!("{path}/{rel_str}"));
+                (self.files.len() - 1) as u32
+            });
+            let marked = is_marked_template(&rel_str) && !included.contains(&rel_str);
+            match std::str::from_utf8(&bytes) {
+                Ok(text) if marked => std::fs::write(to, helm_lines::annotate(text, id))?,
+                _ => std::fs::write(to, bytes)?,
             }
         }
         Ok(())
     }
+}
 
-    fn copy_file(&mut self, from: &Path, rel: &Path, path: &str) -> std::io::Result<()> {
-        let rel_str = rel.to_string_lossy().replace('\\', "/");
-        let bytes = std::fs::read(from)?;
-        let to: PathBuf = self.dir.path().join(rel);
-        let id = *self.index.entry(rel_str.clone()).or_insert_with(|| {
-            self.files.push(format!("{path}/{rel_str}"));
-            (self.files.len() - 1) as u32
-        });
-        match std::str::from_utf8(&bytes) {
-            Ok(text) if is_marked_template(&rel_str) => {
-                std::fs::write(to, helm_lines::annotate(text, id))
-            }
-            _ => std::fs::write(to, bytes),
+/// Every regular file under `from` as (chart-relative path, bytes), within `budget`.
+fn collect(
+    from: &Path,
+    rel: &Path,
+    budget: &mut u64,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(from)?.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name();
+        if name == ".git" {
+            continue;
         }
+        let meta = std::fs::symlink_metadata(e.path())?;
+        let sub = rel.join(&name);
+        if meta.is_dir() {
+            collect(&e.path(), &sub, budget, out)?;
+        } else if meta.is_file() {
+            *budget = budget.checked_sub(meta.len()).ok_or_else(|| {
+                std::io::Error::other(format!(
+                    "the chart holds more than {} MiB",
+                    MAX_CHART_BYTES / (1024 * 1024)
+                ))
+            })?;
+            let rel_str = sub.to_string_lossy().replace('\\', "/");
+            out.push((rel_str, std::fs::read(e.path())?));
+        }
+    }
+    Ok(())
+}
+
+/// `templates/` or `charts/sub/templates/`: the folder a template's includes are relative to.
+fn templates_folder(rel: &str) -> &str {
+    match rel.rfind("templates/") {
+        Some(i) => &rel[..i + "templates/".len()],
+        None => "",
     }
 }
 

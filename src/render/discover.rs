@@ -195,7 +195,11 @@ pub fn relative_to(path: &Path, base: &Path) -> String {
         return path.to_string_lossy().into_owned();
     }
     let mut out: Vec<String> = vec!["..".to_string(); b.len() - common];
-    out.extend(p[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    out.extend(
+        p[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
     out.join("/")
 }
 

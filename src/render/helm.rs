@@ -218,11 +218,22 @@ impl Render {
         let rendered = Rendered {
             tool: RenderTool::Helm,
             root: chart.path.to_string(),
-            values: vec![variant.values.clone().unwrap_or_else(|| "values.yaml".into())],
+            values: vec![
+                variant
+                    .values
+                    .clone()
+                    .unwrap_or_else(|| "values.yaml".into()),
+            ],
         };
         let mut reports =
             relocate::relocate(&self.report, copy.files(), |l| self.origin(l), &rendered);
         reports.retain(|r| !r.units.is_empty() || !r.findings.is_empty());
+        // A finding only a test values file shows must say so: the defaults do not deploy it.
+        if let Some(v) = &variant.values {
+            for f in reports.iter_mut().flat_map(|r| r.findings.iter_mut()) {
+                f.message.push_str(&format!(" (Rendered with `{v}`.)"));
+            }
+        }
         reports
     }
 }

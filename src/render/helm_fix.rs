@@ -160,7 +160,10 @@ fn plan_values_fix(values: &str, knobs: &[Knob], r: &Reached, sc: usize, d: &Ren
     }
     let fixes = knobs::values_fix(values, &knobs[sc], volumes, mounts, &scratch, &keep);
     let fix = relocate::combine(values, &fixes).map(|mut f| {
-        f.description = format!("set readOnlyRootFilesystem: true with `{}`", knob.path.join("."));
+        f.description = format!(
+            "set readOnlyRootFilesystem: true with `{}`",
+            knob.path.join(".")
+        );
         f
     });
     ValuesFix {
@@ -186,7 +189,12 @@ fn verify(planned: &mut [ValuesFix], values: &str, cx: &Context<'_>) {
         .and_then(|()| render(cx.helm, cx.copy, std::slice::from_ref(&file), cx.opts).ok());
     let after = rendered.map(|out| {
         let text = immutabot_core::render::helm_lines::strip(&out).0;
-        crate::analyze::analyze("(verify)", text.as_bytes(), cx.config, &crate::analyze::NoFiles)
+        crate::analyze::analyze(
+            "(verify)",
+            text.as_bytes(),
+            cx.config,
+            &crate::analyze::NoFiles,
+        )
     });
     for p in planned.iter_mut().filter(|p| p.fix.is_some()) {
         let fixed = after.as_ref().is_some_and(|a| {
@@ -248,7 +256,11 @@ fn take_finding(
     container: &str,
 ) -> Option<(Finding, String)> {
     for r in reports.iter_mut() {
-        if let Some(i) = r.findings.iter().position(|f| is_writable_of(f, workload, container)) {
+        if let Some(i) = r
+            .findings
+            .iter()
+            .position(|f| is_writable_of(f, workload, container))
+        {
             return Some((r.findings.remove(i), r.path.clone()));
         }
     }
@@ -264,10 +276,20 @@ fn is_writable_of(f: &Finding, workload: &str, container: &str) -> bool {
 /// No knob: the rendered patch carried into the template where its lines are literal, or
 /// the change a chart author would make.
 fn in_template(reports: &mut [FileReport], d: &Render, f: &Finding, cx: &Context<'_>) {
-    let (workload, container) = (f.workload.as_deref().unwrap_or(""), f.container.as_deref().unwrap_or(""));
+    let (workload, container) = (
+        f.workload.as_deref().unwrap_or(""),
+        f.container.as_deref().unwrap_or(""),
+    );
     let (file, _) = d.origin(f.line);
-    let path = cx.copy.files().get(file as usize).cloned().unwrap_or_default();
-    let rel = path.strip_prefix(&format!("{}/", cx.chart.path)).unwrap_or(&path);
+    let path = cx
+        .copy
+        .files()
+        .get(file as usize)
+        .cloned()
+        .unwrap_or_default();
+    let rel = path
+        .strip_prefix(&format!("{}/", cx.chart.path))
+        .unwrap_or(&path);
     let template = std::fs::read_to_string(cx.chart.dir.join(rel)).unwrap_or_default();
     let fix = f.fix.as_ref().and_then(|rf| {
         relocate::template_fix(&d.text, rf, |l| d.origin(l), file, &template).map(|mut t| {
@@ -291,7 +313,11 @@ fn in_template(reports: &mut [FileReport], d: &Render, f: &Finding, cx: &Context
             target.fix = Some(t);
         }
         None => {
-            let added = f.fix.as_ref().map(|rf| added_lines(&d.text, rf)).unwrap_or_default();
+            let added = f
+                .fix
+                .as_ref()
+                .map(|rf| added_lines(&d.text, rf))
+                .unwrap_or_default();
             target.message.push_str(&format!(
                 " The chart offers no values key for this container's security context. A chart author would add to `{rel}`, in the container: {added}"
             ));

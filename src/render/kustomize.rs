@@ -106,7 +106,11 @@ fn relative_from(from: &Path, to: &Path) -> String {
         .components()
         .filter(|c| matches!(c, Component::Normal(_)))
         .count();
-    let down = to.strip_prefix("/").unwrap_or(to).to_string_lossy().into_owned();
+    let down = to
+        .strip_prefix("/")
+        .unwrap_or(to)
+        .to_string_lossy()
+        .into_owned();
     format!("{}{down}", "../".repeat(ups))
 }
 
@@ -128,7 +132,12 @@ fn reports_of(
 ) -> Checked {
     let objects = rendered::objects(out);
     let text = rendered::strip_annotations(out);
-    let report = analyze(&format!("{}/(kustomize)", k.path), text.as_bytes(), config, &NoFiles);
+    let report = analyze(
+        &format!("{}/(kustomize)", k.path),
+        text.as_bytes(),
+        config,
+        &NoFiles,
+    );
     let docs = doc_of_lines(&text);
     let mut files = vec![own.to_string()];
     let mut ids: HashMap<String, u32> = HashMap::new();

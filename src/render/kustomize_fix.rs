@@ -101,11 +101,11 @@ fn overlay_fix(overlay: &[&Writable<'_>], fx: &Fixing<'_>) -> Option<Fix> {
             .into_iter()
             .map(|m| (m.name, m.path))
             .collect();
-        let init = fx
-            .report
-            .units
-            .iter()
-            .any(|u| u.workload == workload && u.container.as_deref() == Some(&container) && u.role == Role::Init);
+        let init = fx.report.units.iter().any(|u| {
+            u.workload == workload
+                && u.container.as_deref() == Some(&container)
+                && u.role == Role::Init
+        });
         let c = OverlayContainer {
             name: container,
             init,
@@ -161,7 +161,10 @@ fn move_to_overlay(reports: &mut Vec<FileReport>, own: &str, f: &Finding, fix: F
             g.rule == f.rule && g.workload == f.workload && g.container == f.container
         }) {
             let mut g = r.findings.remove(i);
-            g.message = format!("{} It comes from `{}` line {}.{note}", g.message, r.path, g.line);
+            g.message = format!(
+                "{} It comes from `{}` line {}.{note}",
+                g.message, r.path, g.line
+            );
             moved = Some(g);
             break;
         }

@@ -548,7 +548,13 @@ fn list_entry(kustomization_yaml: &str, entry: &Entry<'_>) -> Option<Fix> {
                 .lines
                 .iter()
                 .enumerate()
-                .map(|(i, l)| if i == 0 { format!("{pad}- {l}") } else { format!("{pad}  {l}") })
+                .map(|(i, l)| {
+                    if i == 0 {
+                        format!("{pad}- {l}")
+                    } else {
+                        format!("{pad}  {l}")
+                    }
+                })
                 .collect();
             let mut edits: Vec<Edit> = ed.drop_null(key).into_iter().collect();
             edits.push(ed.lines_after(s.node(key).start.line, &lines));

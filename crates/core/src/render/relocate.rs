@@ -314,7 +314,10 @@ mod tests {
         let text = "a: 1\nb: 2\nc: 3\nd: 4\n";
         let fixes = [fix(4, 4, "d: 5\n"), fix(1, 1, "a: 0\n")];
         let one = combine(text, &fixes).unwrap();
-        assert_eq!(crate::patch::apply(text, &one).unwrap(), "a: 0\nb: 2\nc: 3\nd: 5\n");
+        assert_eq!(
+            crate::patch::apply(text, &one).unwrap(),
+            "a: 0\nb: 2\nc: 3\nd: 5\n"
+        );
         assert!(combine(text, &[fix(1, 2, "x\n"), fix(2, 3, "y\n")]).is_none());
     }
 
