@@ -252,8 +252,11 @@ fn drop_named(map: &mut serde_json::Map<String, Value>, key: &str, names: &[Stri
     }
 }
 
-/// (workload, container) of the unsuppressed writable-root findings, and which had a patch.
-fn writable(json: &str) -> Vec<(String, String, bool)> {
+/// (workload, container, has a patch) of a writable-root finding.
+type Writable = (String, String, bool);
+
+/// The unsuppressed writable-root findings of a JSON report.
+fn writable(json: &str) -> Vec<Writable> {
     let r: Value = serde_json::from_str(json).unwrap();
     let mut out = Vec::new();
     for f in r["files"].as_array().unwrap() {
@@ -277,7 +280,7 @@ fn fixed_copy(
     root: &Path,
     target: &str,
     extra: &[&str],
-) -> (Vec<(String, String, bool)>, Vec<(String, String, bool)>) {
+) -> (Vec<Writable>, Vec<Writable>) {
     let json = |root: &Path| {
         let mut args = vec!["--format", "json", target];
         args.extend(extra);
