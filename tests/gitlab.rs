@@ -8,6 +8,8 @@ mod fake_gitlab;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
+#[path = "support/tools.rs"]
+mod tools;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -17,6 +19,7 @@ use immutabot::config::Config;
 use immutabot::forge::gitlab::{GitLabClient, GitLabSettings};
 use immutabot::forge::retry::RetryPolicy;
 use immutabot::jobs::JobContext;
+use immutabot::jobs::render::Renderers;
 use immutabot::server::gitlab_webhook::GitLabHook;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -90,6 +93,7 @@ async fn harness(pool: PgPool) -> Harness {
         pool: pool.clone(),
         github: immutabot::setup::live::LiveApp::default(),
         gitlab: Some(client),
+        renderers: Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
     });
     Harness {
         fake,

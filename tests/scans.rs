@@ -7,11 +7,14 @@ mod fake_github;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
+#[path = "support/tools.rs"]
+mod tools;
 
 use axum::http::StatusCode;
 use fake_github::{FakeGitHub, TEST_APP_KEY_PEM};
 use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
 use immutabot::jobs::JobContext;
+use immutabot::jobs::render::Renderers;
 use secrecy::SecretString;
 use service::{count, delivery, fixture, state};
 use sqlx::PgPool;
@@ -125,6 +128,7 @@ async fn harness(pool: PgPool) -> Harness {
         pool: pool.clone(),
         github: github.into(),
         gitlab: None,
+        renderers: Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
     });
     Harness {
         fake,
