@@ -132,11 +132,13 @@ pub async fn render_units<B: Blobs>(
                 continue;
             }
         };
+        let (r, c) = render_blocking(ws.root(), unit, renderers, config, shipped_values).await?;
         if unit.kind == Kind::Chart {
             // Every file of a chart is covered by its render, rendered or not.
-            claimed.extend(files);
+            claimed.extend(files.files);
+        } else if r.iter().all(rendered_well) {
+            claimed.extend(files.listed);
         }
-        let (r, c) = render_blocking(ws.root(), unit, renderers, config, shipped_values).await?;
         reports.extend(r);
         claimed.extend(c);
     }
@@ -147,6 +149,15 @@ pub async fn render_units<B: Blobs>(
         sources,
         claimed,
     })
+}
+
+/// Neither skipped nor failed: what the render stands for was checked through it.
+fn rendered_well(r: &FileReport) -> bool {
+    r.format != crate::model::Format::Skipped
+        && !r
+            .findings
+            .iter()
+            .any(|f| f.rule == crate::rules::RuleId::RenderFailed.as_str())
 }
 
 /// Runs one render on the blocking pool once a slot is free.

@@ -19,6 +19,16 @@ pub struct Workspace {
     written: HashMap<String, usize>,
 }
 
+/// The files of one unit, as repository paths.
+#[derive(Debug, Default)]
+pub struct Materialised {
+    /// Every file written for it.
+    pub files: Vec<String>,
+    /// Files its kustomizations list (resources, patches) and the kustomization files: what
+    /// a successful render deploys or applies, so not counted again as plain files.
+    pub listed: Vec<String>,
+}
+
 /// How much one unit fetched so far.
 #[derive(Default)]
 struct Budget {
@@ -78,9 +88,9 @@ impl Workspace {
         blobs: &B,
         tree: &Tree,
         unit: &RenderUnit,
-    ) -> anyhow::Result<Result<Vec<String>, String>> {
+    ) -> anyhow::Result<Result<Materialised, String>> {
         let mut budget = Budget::default();
-        let mut paths = Vec::new();
+        let mut out = Materialised::default();
         let mut seen = BTreeSet::from([unit.path.clone()]);
         let mut folders = VecDeque::from([unit.path.clone()]);
         while let Some(folder) = folders.pop_front() {
@@ -88,18 +98,19 @@ impl Workspace {
                 if let Err(why) = self.take(blobs, entry, &mut budget).await? {
                     return Ok(Err(format!("{} not rendered: {why}", unit.path_shown())));
                 }
-                paths.push(entry.path.clone());
+                out.files.push(entry.path.clone());
             }
             if unit.kind == Kind::Chart {
                 continue;
             }
+            out.listed.extend(self.listed_files(tree, &folder));
             for dir in self.referenced_folders(tree, &folder) {
                 if seen.insert(dir.clone()) {
                     folders.push_back(dir);
                 }
             }
         }
-        Ok(Ok(paths))
+        Ok(Ok(out))
     }
 
     /// Fetches one file within the unit's budget.
@@ -144,12 +155,56 @@ impl Workspace {
             .collect()
     }
 
+    /// The kustomization file of a written folder and the tree's files it lists.
+    fn listed_files(&self, tree: &Tree, folder: &str) -> Vec<String> {
+        let dir = self.root.join(folder);
+        let Some(own) = discover::kustomization_file(&dir) else {
+            return Vec::new();
+        };
+        let text = std::fs::read_to_string(&own).unwrap_or_default();
+        let mut out: Vec<String> = listed(&text)
+            .into_iter()
+            .map(|f| discover::lexical(&Path::new(folder).join(f)))
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .filter(|p| tree.entries.iter().any(|e| e.is_file() && &e.path == p))
+            .collect();
+        if let Ok(rel) = own.strip_prefix(&self.root) {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+        out
+    }
+
     /// Where a repository path is written: plain names below the root only.
     fn dest(&self, path: &str) -> Option<PathBuf> {
         let p = Path::new(path);
         let plain = p.components().all(|c| matches!(c, Component::Normal(_)));
         (plain && !path.is_empty()).then(|| self.root.join(p))
     }
+}
+
+/// The local files a kustomization names as resources or patches (folders and remote
+/// references are left to the caller).
+fn listed(text: &str) -> Vec<String> {
+    use crate::yaml::{Limits, Stream};
+    let mut out = discover::local_references(text);
+    let s = Stream::parse(text, Limits::default());
+    let Some(root) = s.docs.first().copied().flatten() else {
+        return out;
+    };
+    for key in ["patches", "patchesStrategicMerge", "patchesJson6902"] {
+        let Some((_, seq)) = s.get(root, key) else {
+            continue;
+        };
+        for item in s.items(seq) {
+            let path = if s.is_map(*item) {
+                s.get_str(*item, "path")
+            } else {
+                s.scalar(*item)
+            };
+            out.extend(path.map(str::to_string));
+        }
+    }
+    out
 }
 
 fn too_many_bytes() -> String {
