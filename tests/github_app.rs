@@ -783,8 +783,12 @@ impl Harness {
         for (path, bytes) in tools::shared_files("charts/hello-world", HELLO) {
             self.fake.set_file(REPO, head, &path, bytes);
         }
-        self.fake
-            .set_file(REPO, head, "deploy/web.yaml", DEPLOYMENT.as_bytes().to_vec());
+        self.fake.set_file(
+            REPO,
+            head,
+            "deploy/web.yaml",
+            DEPLOYMENT.as_bytes().to_vec(),
+        );
     }
 
     /// A pull request raising the chart's `replicaCount` (line 5 of its values.yaml).
@@ -869,11 +873,10 @@ async fn a_change_to_a_charts_values_renders_it_and_its_container_finding_reache
     }
     // The template is not also reported as a file that was skipped as unrendered.
     assert!(!h.summary().contains("was skipped"), "{}", h.summary());
-    let (files, units): (i32, i32) =
-        sqlx::query_as("select files_checked, units from checks")
-            .fetch_one(&h.pool)
-            .await
-            .unwrap();
+    let (files, units): (i32, i32) = sqlx::query_as("select files_checked, units from checks")
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
     assert_eq!(units, 1, "one container, rendered once ({files} files)");
 }
 
@@ -930,9 +933,7 @@ async fn without_helm_the_check_run_says_the_chart_was_not_rendered(pool: PgPool
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
-async fn a_render_that_runs_out_of_time_is_a_render_failed_finding_not_a_failed_job(
-    pool: PgPool,
-) {
+async fn a_render_that_runs_out_of_time_is_a_render_failed_finding_not_a_failed_job(pool: PgPool) {
     let bounds = immutabot::render::process::Bounds {
         timeout: Duration::from_millis(1),
         ..Default::default()

@@ -639,7 +639,10 @@ async fn a_merge_request_changing_a_charts_values_renders_it_into_the_summary(po
     // A discussion only on a line the merge request changed (values.yaml line 5).
     for d in h.discussions() {
         let position = d.position.as_ref().expect("a diff discussion");
-        assert_eq!((position["new_path"].as_str(), position["new_line"].as_u64()), (Some(values), Some(5)));
+        assert_eq!(
+            (position["new_path"].as_str(), position["new_line"].as_u64()),
+            (Some(values), Some(5))
+        );
     }
     let units: i32 = sqlx::query_scalar("select units from checks")
         .fetch_one(&h.pool)

@@ -907,8 +907,14 @@ async fn a_scan_renders_a_chart_once_and_counts_kustomize_overlays_not_their_bas
         "the chart's container once (default values), each overlay's Deployment, not the base's: {all:?}"
     );
     assert_eq!((n, read_only, writable), (3, 0, 3));
-    let chart = all.iter().find(|u| u.workload.contains("hello-world")).unwrap();
-    assert!(chart.path.starts_with("charts/hello-world/templates/"), "{chart:?}");
+    let chart = all
+        .iter()
+        .find(|u| u.workload.contains("hello-world"))
+        .unwrap();
+    assert!(
+        chart.path.starts_with("charts/hello-world/templates/"),
+        "{chart:?}"
+    );
     for u in all.iter().filter(|u| u.workload.ends_with("-ldap")) {
         // On the base's resource, or the overlay's kustomization while origins are unknown.
         assert!(u.path.starts_with("deploy/ldap/"), "{u:?}");

@@ -12,8 +12,8 @@ use crate::config::{self, Config};
 use crate::forge::github::GitHubRepository;
 use crate::forge::repository::RepositoryFiles;
 use crate::forge::{ObjectId, Tree};
-use crate::jobs::render::{self, Blobs, Rendered, Workspace, select};
 use crate::ids::{CommitSha, Forge, JobId};
+use crate::jobs::render::{self, Blobs, Rendered, Workspace, select};
 use crate::model::{FileReport, Format};
 use crate::queue::Outcome;
 use crate::queue::job::{ScanJob, scan_key_for};
@@ -215,7 +215,16 @@ async fn render_tree<R: RepositoryFiles>(
     notes: &mut Vec<String>,
 ) -> anyhow::Result<Rendered> {
     let blobs = FromRepository(forge);
-    let mut ws = Workspace::new()?;
+    let mut ws = match Workspace::new() {
+        Ok(ws) => ws,
+        Err(e) => {
+            // The server's /tmp is not writable: the plain files are still scanned.
+            notes.push(format!(
+                "charts and kustomizations were not rendered: {e:#}"
+            ));
+            return Ok(Rendered::default());
+        }
+    };
     // Which kustomizations are bases is in their text.
     for entry in select::kustomization_files(tree).take(MAX_KUSTOMIZATION_FILES) {
         ws.fetch(&blobs, entry).await?;

@@ -10,7 +10,9 @@ fn tool(var: &str, name: &str) -> PathBuf {
     if let Some(p) = std::env::var_os(var) {
         return PathBuf::from(p);
     }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/render-tools/bin").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/render-tools/bin")
+        .join(name);
     assert!(
         p.is_file(),
         "{name} not found: run scripts/test (it installs the pinned binaries) or set {var}"
@@ -30,7 +32,9 @@ pub fn kubectl() -> PathBuf {
 
 /// A folder of `../shared/` (charts, kustomize setups).
 pub fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel)
 }
 
 /// Every file of `../shared/<rel>`, as (`<under>/<path inside rel>`, bytes), in path order.
@@ -41,7 +45,11 @@ pub fn shared_files(rel: &str, under: &str) -> Vec<(String, Vec<u8>)> {
             if p.is_dir() {
                 walk(root, &p, out);
             } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.push((rel, std::fs::read(&p).unwrap()));
             }
         }

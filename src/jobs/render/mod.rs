@@ -198,7 +198,11 @@ pub fn render_one(
     shipped_values: bool,
 ) -> (Vec<FileReport>, Vec<String>) {
     let dir = root.join(&unit.path);
-    let shown = if unit.path.is_empty() { "." } else { &unit.path };
+    let shown = if unit.path.is_empty() {
+        "."
+    } else {
+        &unit.path
+    };
     let (mut reports, claimed) = match unit.kind {
         Kind::Chart => {
             let Some(helm) = installed(renderers.helm.as_deref()) else {
@@ -284,7 +288,8 @@ fn combine(reports: Vec<FileReport>) -> Vec<FileReport> {
             continue;
         };
         let same_unit = |a: &Unit, b: &Unit| {
-            (&a.workload, &a.container, a.role, a.line) == (&b.workload, &b.container, b.role, b.line)
+            (&a.workload, &a.container, a.role, a.line)
+                == (&b.workload, &b.container, b.role, b.line)
         };
         for u in r.units {
             if !into.units.iter().any(|v| same_unit(v, &u)) {

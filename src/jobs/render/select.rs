@@ -232,7 +232,10 @@ mod tests {
 
     #[test]
     fn ancestors_end_at_the_root() {
-        assert_eq!(ancestors("a/b/c.yaml").collect::<Vec<_>>(), ["a/b", "a", ""]);
+        assert_eq!(
+            ancestors("a/b/c.yaml").collect::<Vec<_>>(),
+            ["a/b", "a", ""]
+        );
         assert_eq!(ancestors("c.yaml").collect::<Vec<_>>(), [""]);
     }
 }

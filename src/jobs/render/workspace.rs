@@ -76,7 +76,8 @@ impl Workspace {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot make {}", parent.display()))?;
         }
-        std::fs::write(&dest, &bytes).with_context(|| format!("cannot write {}", dest.display()))?;
+        std::fs::write(&dest, &bytes)
+            .with_context(|| format!("cannot write {}", dest.display()))?;
         self.written.insert(entry.path.clone(), bytes.len());
         Ok(bytes.len())
     }
@@ -125,10 +126,7 @@ impl Workspace {
             return Ok(Err(format!("it holds more than {MAX_UNIT_FILES} files")));
         }
         let over = |n: usize| n > MAX_UNIT_BYTES;
-        if entry
-            .size
-            .is_some_and(|n| over(budget.bytes + n as usize))
-        {
+        if entry.size.is_some_and(|n| over(budget.bytes + n as usize)) {
             return Ok(Err(too_many_bytes()));
         }
         budget.bytes += self.fetch(blobs, entry).await?;
@@ -218,7 +216,11 @@ impl RenderUnit {
             Kind::Chart => "Helm chart",
             Kind::Kustomization => "kustomization",
         };
-        let path = if self.path.is_empty() { "." } else { &self.path };
+        let path = if self.path.is_empty() {
+            "."
+        } else {
+            &self.path
+        };
         format!("{what} `{path}`")
     }
 }

@@ -32,7 +32,18 @@ pub async fn render<F: ChangeRequest>(
         return Ok(());
     }
     note_limits(&tree, &mut units, &mut input.notes);
-    let mut ws = Workspace::new()?;
+    let mut ws = match Workspace::new() {
+        Ok(ws) => ws,
+        Err(e) => {
+            // The server's /tmp is not writable: say so, and keep the plain reports.
+            let what: Vec<String> = units.iter().map(|u| u.path_shown()).collect();
+            input.notes.push(Note::Text(format!(
+                "{} not rendered: {e:#}.",
+                what.join(", ")
+            )));
+            return Ok(());
+        }
+    };
     let blobs = FromRequest(forge);
     let config = &input.config;
     let rendered =
@@ -48,14 +59,21 @@ pub async fn render<F: ChangeRequest>(
 }
 
 /// Keeps the first [`MAX_RENDERS`] units and says what was left out.
-fn note_limits(tree: &crate::forge::Tree, units: &mut Vec<select::RenderUnit>, notes: &mut Vec<Note>) {
+fn note_limits(
+    tree: &crate::forge::Tree,
+    units: &mut Vec<select::RenderUnit>,
+    notes: &mut Vec<Note>,
+) {
     if tree.truncated {
         notes.push(Note::Text(
             "The repository's tree could not be listed in full: some charts or kustomizations may not have been rendered.".into(),
         ));
     }
     if units.len() > MAX_RENDERS {
-        let left: Vec<String> = units[MAX_RENDERS..].iter().map(|u| u.path_shown()).collect();
+        let left: Vec<String> = units[MAX_RENDERS..]
+            .iter()
+            .map(|u| u.path_shown())
+            .collect();
         notes.push(Note::Text(format!(
             "This change touches {} charts and kustomizations; the first {MAX_RENDERS} were rendered, not {}.",
             units.len(),

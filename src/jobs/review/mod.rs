@@ -76,7 +76,14 @@ pub async fn review<F: ChangeRequest>(
     let check = remember::start(pool, forge, target).await?;
     let mut input = fetch::inputs(forge, &request, &target.head).await?;
     let mut analysed = analyse::run(forge, &target.head, &mut input).await?;
-    charts::render(forge, &target.head, &ctx.renderers, &mut input, &mut analysed).await?;
+    charts::render(
+        forge,
+        &target.head,
+        &ctx.renderers,
+        &mut input,
+        &mut analysed,
+    )
+    .await?;
     let files = analysed.review_files(&input.diffs);
     let threads = fetch::our_threads(forge).await?;
     let mut plan = plan::plan(&files, &input.config, &threads.open(), MAX_COMMENTS);
