@@ -109,8 +109,8 @@ pub fn run(args: &CheckArgs) -> u8 {
     let all = walked.targets;
     let targets: Vec<Target> = all
         .iter()
+        .filter(|&t| !rendering.claims(t))
         .cloned()
-        .filter(|t| !rendering.claims(t))
         .collect();
     let resolver = FsResolver::new(&cwd);
     let analyse = |path: &str, bytes: &[u8]| {
