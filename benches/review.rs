@@ -78,6 +78,8 @@ async fn main() {
             pool: pool.clone(),
             github: github.into(),
             gitlab: None,
+            // The benchmark's pull request holds no chart: nothing is rendered.
+            renderers: immutabot::jobs::render::Renderers::new(None, None),
         });
         let router = service::router(service::state(pool.clone()));
         let worker = Worker {

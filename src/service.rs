@@ -104,6 +104,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 pool: pool.clone(),
                 github: app.clone(),
                 gitlab: gitlab.clone(),
+                renderers: jobs::render::Renderers::from_env(),
             });
             let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "immutabot".into());
             let mut tasks = Vec::new();

@@ -9,11 +9,14 @@ mod pg_proxy;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
+#[path = "support/tools.rs"]
+mod tools;
 
 use axum::http::StatusCode;
 use fake_github::{FakeGitHub, Fault, FileChange, TEST_APP_KEY_PEM};
 use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
 use immutabot::jobs::JobContext;
+use immutabot::jobs::render::Renderers;
 use immutabot::queue::worker::Worker;
 use secrecy::SecretString;
 use service::{count, delivery, fixture, state, with_head};
@@ -121,7 +124,16 @@ fn fast_retries() -> RetryPolicy {
     }
 }
 
+/// The pinned helm and kubectl the tests render with.
+fn renderers() -> Renderers {
+    Renderers::new(Some(tools::helm()), Some(tools::kubectl()))
+}
+
 async fn harness_on(pool: PgPool, app_pool: PgPool) -> Harness {
+    harness_with(pool, app_pool, renderers()).await
+}
+
+async fn harness_with(pool: PgPool, app_pool: PgPool, renderers: Renderers) -> Harness {
     let fake = FakeGitHub::start(APP_ID).await;
     fake.add_repo(REPO, REPO_ID).add_installation(1, &[REPO]);
     let github = GitHubApp::new(GitHubSettings {
@@ -135,6 +147,7 @@ async fn harness_on(pool: PgPool, app_pool: PgPool) -> Harness {
         pool: app_pool.clone(),
         github: github.into(),
         gitlab: None,
+        renderers,
     });
     Harness {
         fake,
@@ -758,4 +771,183 @@ async fn a_pull_request_github_does_not_know_is_dead_at_once_not_retried(pool: P
     assert_eq!((state.as_str(), attempts), ("dead", 1));
     assert!(error.unwrap().contains("not found"));
     assert!(h.fake.check_runs(REPO).is_empty());
+}
+
+const HELLO: &str = "charts/hello-world";
+const HELLO_VALUES: &str = "charts/hello-world/values.yaml";
+const HELLO_DEPLOYMENT: &str = "charts/hello-world/templates/deployment.yaml";
+
+impl Harness {
+    /// The real hello-world chart (../shared) at `head`, beside a plain Deployment.
+    fn chart_at(&self, head: &str) {
+        for (path, bytes) in tools::shared_files("charts/hello-world", HELLO) {
+            self.fake.set_file(REPO, head, &path, bytes);
+        }
+        self.fake.set_file(
+            REPO,
+            head,
+            "deploy/web.yaml",
+            DEPLOYMENT.as_bytes().to_vec(),
+        );
+    }
+
+    /// A pull request raising the chart's `replicaCount` (line 5 of its values.yaml).
+    fn values_change(&self) {
+        self.chart_at(HEAD);
+        let (before, after) = hello_values();
+        self.pull_request(
+            HEAD,
+            vec![FileChange::modified(HELLO_VALUES, &before, &after)],
+            &[(HELLO_VALUES, &after)],
+        );
+    }
+
+    async fn open(&self) {
+        let status = self
+            .send("pull_request", "d-open", fixture("pull_request/opened"))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        self.drain().await;
+    }
+
+    /// (path, line, title) of each annotation of the only check run.
+    fn annotations(&self) -> Vec<(String, u64, String)> {
+        let runs = self.fake.check_runs(REPO);
+        assert_eq!(runs.len(), 1);
+        runs[0]
+            .annotations
+            .iter()
+            .map(|a| {
+                (
+                    a["path"].as_str().unwrap().to_string(),
+                    a["start_line"].as_u64().unwrap(),
+                    a["title"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn summary(&self) -> String {
+        let run = &self.fake.check_runs(REPO)[0];
+        let out = run.output.as_ref().unwrap();
+        format!("{}\n{}", out["summary"], out["text"])
+    }
+}
+
+/// The chart's values.yaml before and after the pull request.
+fn hello_values() -> (String, String) {
+    let before = std::fs::read_to_string(tools::shared("charts/hello-world/values.yaml")).unwrap();
+    let after = before.replace("replicaCount: 1", "replicaCount: 2");
+    assert_ne!(before, after);
+    (before, after)
+}
+
+async fn job_states(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar("select state from jobs order by id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_change_to_a_charts_values_renders_it_and_its_container_finding_reaches_the_check_run(
+    pool: PgPool,
+) {
+    let h = harness(pool).await;
+    h.values_change();
+    h.open().await;
+
+    assert_eq!(job_states(&h.pool).await, ["done"]);
+    let notes = h.annotations();
+    assert!(
+        notes
+            .iter()
+            .any(|(p, _, t)| p == HELLO_DEPLOYMENT && t.contains("writable")),
+        "the rendered container's finding, on its template: {notes:?}"
+    );
+    // Every comment that lands is on a line the pull request changed (values.yaml line 5).
+    for r in h.fake.reviews(REPO, 2) {
+        for c in &r.comments {
+            assert_eq!((c.path.as_str(), c.line), (HELLO_VALUES, Some(5)), "{c:?}");
+        }
+    }
+    // The template is not also reported as a file that was skipped as unrendered.
+    assert!(!h.summary().contains("was skipped"), "{}", h.summary());
+    let (files, units): (i32, i32) = sqlx::query_as("select files_checked, units from checks")
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert_eq!(units, 1, "one container, rendered once ({files} files)");
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_change_beside_a_chart_does_not_render_it(pool: PgPool) {
+    let h = harness(pool).await;
+    h.chart_at(HEAD);
+    h.pull_request(
+        HEAD,
+        vec![FileChange::modified(
+            "deploy/web.yaml",
+            DEPLOYMENT,
+            DEPLOYMENT,
+        )],
+        &[],
+    );
+    h.open().await;
+
+    assert_eq!(job_states(&h.pool).await, ["done"]);
+    let notes = h.annotations();
+    assert!(
+        notes.iter().all(|(p, _, _)| !p.starts_with(HELLO)),
+        "{notes:?}"
+    );
+    let files: i32 = sqlx::query_scalar("select files_checked from checks")
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert_eq!(files, 1, "the Deployment alone: no render of the chart");
+    assert!(
+        !h.fake
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("/git/blobs/")),
+        "no file of the chart was fetched"
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn without_helm_the_check_run_says_the_chart_was_not_rendered(pool: PgPool) {
+    let missing = std::path::PathBuf::from("/nonexistent/immutabot-test/helm");
+    let renderers = Renderers::new(Some(missing), Some(tools::kubectl()));
+    let h = harness_with(pool.clone(), pool, renderers).await;
+    h.values_change();
+    h.open().await;
+
+    assert_eq!(job_states(&h.pool).await, ["done"]);
+    let summary = h.summary();
+    assert!(
+        summary.contains("charts/hello-world/Chart.yaml")
+            && summary.contains("not rendered: helm is not installed"),
+        "{summary}"
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_render_that_runs_out_of_time_is_a_render_failed_finding_not_a_failed_job(pool: PgPool) {
+    let bounds = immutabot::render::process::Bounds {
+        timeout: Duration::from_millis(1),
+        ..Default::default()
+    };
+    let h = harness_with(pool.clone(), pool, renderers().with_bounds(bounds)).await;
+    h.values_change();
+    h.open().await;
+
+    assert_eq!(job_states(&h.pool).await, ["done"]);
+    let notes = h.annotations();
+    assert!(
+        notes
+            .iter()
+            .any(|(p, _, t)| p == "charts/hello-world/Chart.yaml" && t.contains("render")),
+        "{notes:?}"
+    );
 }

@@ -8,6 +8,8 @@ mod fake_gitlab;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
+#[path = "support/tools.rs"]
+mod tools;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -17,6 +19,7 @@ use immutabot::config::Config;
 use immutabot::forge::gitlab::{GitLabClient, GitLabSettings};
 use immutabot::forge::retry::RetryPolicy;
 use immutabot::jobs::JobContext;
+use immutabot::jobs::render::Renderers;
 use immutabot::server::gitlab_webhook::GitLabHook;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -90,6 +93,7 @@ async fn harness(pool: PgPool) -> Harness {
         pool: pool.clone(),
         github: immutabot::setup::live::LiveApp::default(),
         gitlab: Some(client),
+        renderers: Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
     });
     Harness {
         fake,
@@ -594,4 +598,55 @@ async fn a_push_to_the_default_branch_fills_the_groups_report(pool: PgPool) {
             format!("https://gitlab.example.com/{PATH}/-/blob/{HEAD}/compose.yaml#L9"),
         ]
     );
+}
+
+#[sqlx::test]
+async fn a_merge_request_changing_a_charts_values_renders_it_into_the_summary(pool: PgPool) {
+    let h = harness(pool).await;
+    let values = "charts/hello-world/values.yaml";
+    for (path, bytes) in tools::shared_files("charts/hello-world", "charts/hello-world") {
+        h.fake.set_file(PROJECT, HEAD, &path, bytes);
+    }
+    let before = std::fs::read_to_string(tools::shared("charts/hello-world/values.yaml")).unwrap();
+    let after = before.replace("replicaCount: 1", "replicaCount: 2");
+    h.fake
+        .set_file(PROJECT, HEAD, values, after.as_str())
+        .add_merge_request(
+            PROJECT,
+            IID,
+            (BASE, BASE, HEAD),
+            vec![Diff::modified(values, &before, &after)],
+        );
+    let open = merge_request_event("open", HEAD, None);
+    assert_eq!(
+        h.send("Merge Request Hook", SECRET, open).await,
+        StatusCode::ACCEPTED
+    );
+    h.drain().await;
+
+    assert_eq!(
+        count(&h.pool, "select count(*) from jobs where state = 'done'").await,
+        1
+    );
+    let notes = h.fake.notes(PROJECT, IID);
+    assert_eq!(notes.len(), 1, "one summary note");
+    let summary = &notes[0].body;
+    assert!(
+        summary.contains("charts/hello-world/templates/deployment.yaml")
+            && summary.contains("writable-root-filesystem"),
+        "the rendered container's finding, on its template:\n{summary}"
+    );
+    // A discussion only on a line the merge request changed (values.yaml line 5).
+    for d in h.discussions() {
+        let position = d.position.as_ref().expect("a diff discussion");
+        assert_eq!(
+            (position["new_path"].as_str(), position["new_line"].as_u64()),
+            (Some(values), Some(5))
+        );
+    }
+    let units: i32 = sqlx::query_scalar("select units from checks")
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert_eq!(units, 1, "the chart's one container, rendered once");
 }

@@ -7,11 +7,14 @@ mod fake_github;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
+#[path = "support/tools.rs"]
+mod tools;
 
 use axum::http::StatusCode;
 use fake_github::{FakeGitHub, TEST_APP_KEY_PEM};
 use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
 use immutabot::jobs::JobContext;
+use immutabot::jobs::render::Renderers;
 use secrecy::SecretString;
 use service::{count, delivery, fixture, state};
 use sqlx::PgPool;
@@ -125,6 +128,7 @@ async fn harness(pool: PgPool) -> Harness {
         pool: pool.clone(),
         github: github.into(),
         gitlab: None,
+        renderers: Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
     });
     Harness {
         fake,
@@ -855,7 +859,7 @@ async fn a_repository_of_real_charts_and_kustomizations_counts_no_phantom_units(
     let all = units(&h.pool, REPO_ID).await;
     assert!(
         !all.is_empty(),
-        "the kustomize bases' Deployments are counted"
+        "the kustomizations' Deployments are counted (through their overlays)"
     );
     for u in &all {
         let name = u.path.rsplit('/').next().unwrap();
@@ -866,4 +870,56 @@ async fn a_repository_of_real_charts_and_kustomizations_counts_no_phantom_units(
         );
     }
     assert_eq!(s[0].4 as usize, all.len(), "the scan counts what it stored");
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_scan_renders_a_chart_once_and_counts_kustomize_overlays_not_their_base(pool: PgPool) {
+    let h = harness(pool).await;
+    let files = tools::shared_files("charts/hello-world", "charts/hello-world")
+        .into_iter()
+        .chain(tools::shared_files(
+            "kustomize/kustomize-example-ldap",
+            "deploy/ldap",
+        ));
+    for (path, bytes) in files {
+        h.fake.set_file(REPO, C1, &path, bytes);
+    }
+    h.fake.set_default_branch(REPO, "main", C1);
+    h.install().await;
+
+    let s = scans(&h.pool, REPO_ID).await;
+    assert_eq!(s.len(), 1, "{s:?}");
+    let (_, _, state, files, n, read_only, writable) = s[0].clone();
+    assert_eq!(state, "done");
+    let all = units(&h.pool, REPO_ID).await;
+    let mut seen: Vec<(&str, Option<&str>)> = all
+        .iter()
+        .map(|u| (u.workload.as_str(), u.container.as_deref()))
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("Deployment/production-ldap", Some("ldap")),
+            ("Deployment/release-name-hello-world", Some("hello-world")),
+            ("Deployment/staging-ldap", Some("ldap")),
+        ],
+        "the chart's container once (default values), each overlay's Deployment, not the base's: {all:?}"
+    );
+    assert_eq!((n, read_only, writable), (3, 0, 3));
+    let chart = all
+        .iter()
+        .find(|u| u.workload.contains("hello-world"))
+        .unwrap();
+    assert!(
+        chart.path.starts_with("charts/hello-world/templates/"),
+        "{chart:?}"
+    );
+    for u in all.iter().filter(|u| u.workload.ends_with("-ldap")) {
+        // On the base's resource, or the overlay's kustomization while origins are unknown.
+        assert!(u.path.starts_with("deploy/ldap/"), "{u:?}");
+    }
+    // Only files with rendered units are counted: no plain file of the chart or the base.
+    let paths: std::collections::BTreeSet<&str> = all.iter().map(|u| u.path.as_str()).collect();
+    assert_eq!(files as usize, paths.len(), "{all:?}");
 }

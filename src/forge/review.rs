@@ -2,7 +2,9 @@
 //! merge request). The review's steps are written once against this trait; each forge
 //! implements it in its own module with its own API types.
 
-use super::{ChangedFile, CheckOutput, Conclusion, PullRequest, ReviewComment, ReviewThread};
+use super::{
+    ChangedFile, CheckOutput, Conclusion, ObjectId, PullRequest, ReviewComment, ReviewThread, Tree,
+};
 use crate::ids::CommitSha;
 use std::future::Future;
 
@@ -48,6 +50,13 @@ pub trait ChangeRequest: Sync {
         path: &str,
         at: &CommitSha,
     ) -> impl Future<Output = anyhow::Result<Option<Vec<u8>>>> + Send;
+
+    /// Every entry of a commit's tree, recursively: where the charts and kustomizations
+    /// are, and which files a render of one of them needs.
+    fn tree(&self, at: &CommitSha) -> impl Future<Output = anyhow::Result<Tree>> + Send;
+
+    /// A blob's bytes by its id (as a tree entry names it).
+    fn blob(&self, id: &ObjectId) -> impl Future<Output = anyhow::Result<Vec<u8>>> + Send;
 
     /// Every comment thread on the request, ours and others'.
     fn threads(&self) -> impl Future<Output = anyhow::Result<Vec<ReviewThread>>> + Send;

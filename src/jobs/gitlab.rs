@@ -32,7 +32,7 @@ pub async fn review(ctx: &JobContext, job: &ReviewJob) -> Outcome {
         };
         let iid = MergeRequestIid(job.number.0);
         let request = GitLabMergeRequest::new(client.clone(), *project_id, iid);
-        review::review(&ctx.pool, &request, &target).await
+        review::review(ctx, &request, &target).await
     };
     reviewed.instrument(span).await.unwrap_or_else(failure)
 }

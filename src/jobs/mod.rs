@@ -1,6 +1,7 @@
 //! What workers do with the jobs they claim.
 
 mod gitlab;
+pub mod render;
 pub mod review;
 pub mod scan;
 
@@ -20,6 +21,8 @@ pub struct JobContext {
     pub github: crate::setup::live::LiveApp,
     /// The GitLab client, when GitLab is configured.
     pub gitlab: Option<crate::forge::gitlab::GitLabClient>,
+    /// helm and kubectl, and the slots that bound how many renders run at once.
+    pub renderers: render::Renderers,
 }
 
 /// The worker handler that runs every kind of job.

@@ -1,5 +1,10 @@
-//! Scanning a whole repository at one commit: list its tree, take each Compose or Kubernetes
-//! file's report from the cache by blob id or fetch and analyse it, then store the snapshot.
+//! Scanning a whole repository at one commit: list its tree, render every chart and
+//! kustomization deploy root, take each other Compose or Kubernetes file's report from the
+//! cache by blob id or fetch and analyse it, then store the snapshot.
+//!
+//! Rendered reports are not cached: a render reads a whole folder (and the folders a
+//! kustomization builds on), so one blob id cannot key it. The files a render stands for
+//! are neither fetched nor analysed as plain files, so each unit is counted once.
 
 use super::JobContext;
 use crate::analyze::{self, NOT_RECOGNISED};
@@ -8,6 +13,7 @@ use crate::forge::github::GitHubRepository;
 use crate::forge::repository::RepositoryFiles;
 use crate::forge::{ObjectId, Tree};
 use crate::ids::{CommitSha, Forge, JobId};
+use crate::jobs::render::{self, Blobs, Rendered, Workspace, select};
 use crate::model::{FileReport, Format};
 use crate::queue::Outcome;
 use crate::queue::job::{ScanJob, scan_key_for};
@@ -24,6 +30,10 @@ const MAX_EXTRA_FILES: usize = 200;
 /// Analysis passes: each one may ask for files the previous one did not have (an `extends`
 /// chain reaches one file further per pass).
 const ROUNDS: usize = 4;
+/// Charts and kustomizations rendered per scan; the rest are named in the scan's note.
+const MAX_RENDERS: usize = 100;
+/// Kustomization files read per scan to tell deploy roots from bases.
+const MAX_KUSTOMIZATION_FILES: usize = 500;
 
 /// One file's fresh report and what it read: `None` when a file it asked for was not
 /// fetched, so the report must not be cached.
@@ -102,7 +112,9 @@ async fn scan_commit<R: RepositoryFiles>(
     let (config, config_blob) = read_config(forge, &mut files, &mut notes).await?;
     let config_hash = cache::config_hash(config_blob.as_ref());
 
-    let (candidates, too_big) = candidates(&tree, &config);
+    let rendered = render_tree(ctx, forge, &tree, &config, &mut notes).await?;
+    let (mut candidates, too_big) = candidates(&tree, &config);
+    candidates.retain(|(path, _)| !rendered.claimed.contains(path));
     if too_big > 0 {
         notes.push(format!(
             "{too_big} file(s) over {} MiB were not analysed",
@@ -134,6 +146,7 @@ async fn scan_commit<R: RepositoryFiles>(
         }
         reports.push(a.report);
     }
+    reports.extend(rendered.reports);
     // YAML that is neither Compose nor Kubernetes (CI files, lock files) is not ours.
     reports.retain(|r| !is_foreign(r));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
@@ -189,6 +202,52 @@ async fn read_config<R: RepositoryFiles>(
             notes.push(format!("{}:{e}; the defaults were used", config::FILE_NAME));
             Ok((Config::default(), None))
         }
+    }
+}
+
+/// Renders every chart and kustomization deploy root of the tree (charts with their
+/// default values: what deploys), from their folders' blobs.
+async fn render_tree<R: RepositoryFiles>(
+    ctx: &JobContext,
+    forge: &R,
+    tree: &Tree,
+    config: &Config,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Rendered> {
+    let blobs = FromRepository(forge);
+    let mut ws = match Workspace::new() {
+        Ok(ws) => ws,
+        Err(e) => {
+            // The server's /tmp is not writable: the plain files are still scanned.
+            notes.push(format!(
+                "charts and kustomizations were not rendered: {e:#}"
+            ));
+            return Ok(Rendered::default());
+        }
+    };
+    // Which kustomizations are bases is in their text.
+    for entry in select::kustomization_files(tree).take(MAX_KUSTOMIZATION_FILES) {
+        ws.fetch(&blobs, entry).await?;
+    }
+    let mut units = select::deploy_roots(tree, ws.root());
+    units.retain(|u| !config.is_ignored(&u.own_file(tree)));
+    if units.len() > MAX_RENDERS {
+        notes.push(format!(
+            "{} charts and kustomizations: the first {MAX_RENDERS} were rendered",
+            units.len()
+        ));
+        units.truncate(MAX_RENDERS);
+    }
+    let renderers = &ctx.renderers;
+    render::render_units(&blobs, tree, &mut ws, &units, renderers, config, false).await
+}
+
+/// The repository's blobs, for the renders.
+struct FromRepository<'a, R>(&'a R);
+
+impl<R: RepositoryFiles> Blobs for FromRepository<'_, R> {
+    async fn blob(&self, id: &ObjectId) -> anyhow::Result<Vec<u8>> {
+        self.0.blob(id).await
     }
 }
 

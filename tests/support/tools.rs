@@ -36,3 +36,29 @@ pub fn shared(rel: &str) -> PathBuf {
         .join("../shared")
         .join(rel)
 }
+
+/// Every file of `../shared/<rel>`, as (`<under>/<path inside rel>`, bytes), in path order.
+pub fn shared_files(rel: &str, under: &str) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let root = shared(rel);
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out);
+    out.sort();
+    out.into_iter()
+        .map(|(p, b)| (format!("{under}/{p}"), b))
+        .collect()
+}

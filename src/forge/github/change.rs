@@ -4,7 +4,7 @@
 use super::{GitHubError, Installation};
 use crate::forge::review::{ChangeRequest, Posting, Refusal, StatusId};
 use crate::forge::{
-    ChangedFile, CheckOutput, Conclusion, PullRequest, ReviewComment, ReviewThread,
+    ChangedFile, CheckOutput, Conclusion, ObjectId, PullRequest, ReviewComment, ReviewThread, Tree,
 };
 use crate::ids::{CheckRunId, CommitSha, PrNumber, RepoName};
 use tracing::warn;
@@ -48,6 +48,14 @@ impl ChangeRequest for GitHubPullRequest {
 
     async fn file_at(&self, path: &str, at: &CommitSha) -> anyhow::Result<Option<Vec<u8>>> {
         Ok(self.installation.file_at(&self.repo, path, at).await?)
+    }
+
+    async fn tree(&self, at: &CommitSha) -> anyhow::Result<Tree> {
+        Ok(self.installation.tree(&self.repo, at, true).await?)
+    }
+
+    async fn blob(&self, id: &ObjectId) -> anyhow::Result<Vec<u8>> {
+        Ok(self.installation.blob(&self.repo, id).await?)
     }
 
     async fn threads(&self) -> anyhow::Result<Vec<ReviewThread>> {

@@ -6,7 +6,8 @@ use super::merge_requests::{DiffRefs, MergeRequest};
 use super::{CommitState, GitLabClient, GitLabError};
 use crate::forge::review::{ChangeRequest, Posting, Refusal, StatusId};
 use crate::forge::{
-    Annotation, ChangedFile, CheckOutput, Conclusion, PullRequest, ReviewComment, ReviewThread,
+    Annotation, ChangedFile, CheckOutput, Conclusion, ObjectId, PullRequest, ReviewComment,
+    ReviewThread, Tree,
 };
 use crate::ids::{CommitSha, MergeRequestIid, ProjectId};
 use anyhow::Context;
@@ -88,6 +89,14 @@ impl ChangeRequest for GitLabMergeRequest {
 
     async fn file_at(&self, path: &str, at: &CommitSha) -> anyhow::Result<Option<Vec<u8>>> {
         Ok(self.client.file_at(self.project, path, at).await?)
+    }
+
+    async fn tree(&self, at: &CommitSha) -> anyhow::Result<Tree> {
+        Ok(self.client.tree(self.project, at).await?)
+    }
+
+    async fn blob(&self, id: &ObjectId) -> anyhow::Result<Vec<u8>> {
+        Ok(self.client.blob(self.project, id).await?)
     }
 
     async fn threads(&self) -> anyhow::Result<Vec<ReviewThread>> {

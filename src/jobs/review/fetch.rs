@@ -21,6 +21,9 @@ pub struct Inputs {
     pub config: Config,
     /// The candidate files that still exist at the head.
     pub reviewed: Vec<ChangedFile>,
+    /// Every changed path, old paths of renames and removed files included: what selects
+    /// the charts and kustomizations to render.
+    pub changed: Vec<String>,
     /// Their bytes, and any file the analysis asks for later.
     pub fetched: Prefetched,
     /// Parsed hunks of every changed file that has them, by path.
@@ -63,6 +66,10 @@ pub async fn inputs<F: ChangeRequest>(
         .iter()
         .filter_map(|f| Some((f.path.clone(), FileDiff::parse(f.patch.as_deref()?).ok()?)))
         .collect();
+    let changed = files
+        .iter()
+        .flat_map(|f| std::iter::once(f.path.clone()).chain(f.previous_path.clone()))
+        .collect();
     let reviewed: Vec<ChangedFile> = files
         .into_iter()
         .filter(|f| f.status != FileStatus::Removed)
@@ -81,6 +88,7 @@ pub async fn inputs<F: ChangeRequest>(
     Ok(Inputs {
         config,
         reviewed,
+        changed,
         fetched,
         diffs,
         notes,

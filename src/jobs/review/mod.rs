@@ -1,10 +1,11 @@
 //! Reviewing one head commit of a pull or merge request, in named steps:
-//! fetch → analyse → plan → publish → remember.
+//! fetch → analyse → render charts and kustomizations → plan → publish → remember.
 //!
 //! Written once for every forge, against [`ChangeRequest`]; the forge's adapter is all that
 //! differs between a GitHub pull request and a GitLab merge request.
 
 mod analyse;
+mod charts;
 mod fetch;
 mod prefetched;
 mod publish;
@@ -18,7 +19,6 @@ use crate::queue::Outcome;
 use crate::queue::job::ReviewJob;
 use crate::review::MAX_COMMENTS;
 use crate::review::plan;
-use sqlx::PgPool;
 use tracing::{Instrument, info};
 
 /// What one review is of: a head commit of a request, and where its history goes.
@@ -54,7 +54,7 @@ pub async fn run(ctx: &JobContext, job: &ReviewJob) -> Outcome {
         };
         let installation = ctx.github.installation(installation)?;
         let request = GitHubPullRequest::new(installation, repo.clone(), target.number);
-        review(&ctx.pool, &request, &target).await
+        review(ctx, &request, &target).await
     };
     match reviewed.instrument(span).await {
         Ok(outcome) => outcome,
@@ -64,17 +64,26 @@ pub async fn run(ctx: &JobContext, job: &ReviewJob) -> Outcome {
 
 /// Reviews `target` on `forge`: the same steps for every forge.
 pub async fn review<F: ChangeRequest>(
-    pool: &PgPool,
+    ctx: &JobContext,
     forge: &F,
     target: &Target,
 ) -> anyhow::Result<Outcome> {
+    let pool = &ctx.pool;
     let request = match fetch::current(forge, &target.head).await? {
         Ok(request) => request,
         Err(stale) => return Ok(Outcome::Superseded(stale)),
     };
     let check = remember::start(pool, forge, target).await?;
     let mut input = fetch::inputs(forge, &request, &target.head).await?;
-    let analysed = analyse::run(forge, &target.head, &mut input).await?;
+    let mut analysed = analyse::run(forge, &target.head, &mut input).await?;
+    charts::render(
+        forge,
+        &target.head,
+        &ctx.renderers,
+        &mut input,
+        &mut analysed,
+    )
+    .await?;
     let files = analysed.review_files(&input.diffs);
     let threads = fetch::our_threads(forge).await?;
     let mut plan = plan::plan(&files, &input.config, &threads.open(), MAX_COMMENTS);

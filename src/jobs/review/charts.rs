@@ -1,0 +1,93 @@
+//! Step 2b, render: the charts and kustomizations holding a changed file, rendered from
+//! their folders at the head. Their reports (on templates, values files and resources) join
+//! the analysed files and replace the plain reports of the files a render stands for; the
+//! planner then places each finding by path and line like any other.
+
+use super::analyse::Analysed;
+use super::fetch::Inputs;
+use crate::forge::ObjectId;
+use crate::forge::review::ChangeRequest;
+use crate::ids::CommitSha;
+use crate::jobs::render::{self, Blobs, Renderers, Workspace, select};
+use crate::review::summary::Note;
+
+/// Charts and kustomizations one review renders; the rest are named in the check run.
+pub const MAX_RENDERS: usize = 20;
+
+/// Renders what the request touches and adds the reports to `analysed`.
+pub async fn render<F: ChangeRequest>(
+    forge: &F,
+    head: &CommitSha,
+    renderers: &Renderers,
+    input: &mut Inputs,
+    analysed: &mut Analysed,
+) -> anyhow::Result<()> {
+    if !input.changed.iter().any(|p| select::may_render(p)) {
+        return Ok(());
+    }
+    let tree = forge.tree(head).await?;
+    let mut units = select::touched(&tree, &input.changed);
+    units.retain(|u| !input.config.is_ignored(&u.own_file(&tree)));
+    if units.is_empty() {
+        return Ok(());
+    }
+    note_limits(&tree, &mut units, &mut input.notes);
+    let mut ws = match Workspace::new() {
+        Ok(ws) => ws,
+        Err(e) => {
+            // The server's /tmp is not writable: say so, and keep the plain reports.
+            let what: Vec<String> = units.iter().map(|u| u.path_shown()).collect();
+            input.notes.push(Note::Text(format!(
+                "{} not rendered: {e:#}.",
+                what.join(", ")
+            )));
+            return Ok(());
+        }
+    };
+    let blobs = FromRequest(forge);
+    let config = &input.config;
+    let rendered =
+        render::render_units(&blobs, &tree, &mut ws, &units, renderers, config, true).await?;
+    for r in &rendered.reports {
+        if !input.changed.contains(&r.path) {
+            // Not changed: every line is outside the diff (no diff would mean "no patch").
+            input.diffs.entry(r.path.clone()).or_default();
+        }
+    }
+    rendered.merge_into(&mut analysed.reports, Some(&mut analysed.sources));
+    Ok(())
+}
+
+/// Keeps the first [`MAX_RENDERS`] units and says what was left out.
+fn note_limits(
+    tree: &crate::forge::Tree,
+    units: &mut Vec<select::RenderUnit>,
+    notes: &mut Vec<Note>,
+) {
+    if tree.truncated {
+        notes.push(Note::Text(
+            "The repository's tree could not be listed in full: some charts or kustomizations may not have been rendered.".into(),
+        ));
+    }
+    if units.len() > MAX_RENDERS {
+        let left: Vec<String> = units[MAX_RENDERS..]
+            .iter()
+            .map(|u| u.path_shown())
+            .collect();
+        notes.push(Note::Text(format!(
+            "This change touches {} charts and kustomizations; the first {MAX_RENDERS} were rendered, not {}.",
+            units.len(),
+            left.join(", ")
+        )));
+        units.truncate(MAX_RENDERS);
+    }
+}
+
+/// The request's blobs, for the renders.
+struct FromRequest<'a, F>(&'a F);
+
+impl<F: ChangeRequest> Blobs for FromRequest<'_, F> {
+    async fn blob(&self, id: &ObjectId) -> anyhow::Result<Vec<u8>> {
+        self.0.blob(id).await
+    }
+}
