@@ -276,11 +276,7 @@ fn writable(json: &str) -> Vec<Writable> {
 }
 
 /// Runs `check --fix` on a copy and returns (findings before, findings after).
-fn fixed_copy(
-    root: &Path,
-    target: &str,
-    extra: &[&str],
-) -> (Vec<Writable>, Vec<Writable>) {
+fn fixed_copy(root: &Path, target: &str, extra: &[&str]) -> (Vec<Writable>, Vec<Writable>) {
     let json = |root: &Path| {
         let mut args = vec!["--format", "json", target];
         args.extend(extra);

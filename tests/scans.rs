@@ -916,10 +916,14 @@ async fn a_scan_renders_a_chart_once_and_counts_kustomize_overlays_not_their_bas
         "{chart:?}"
     );
     for u in all.iter().filter(|u| u.workload.ends_with("-ldap")) {
-        // On the base's resource, or the overlay's kustomization while origins are unknown.
-        assert!(u.path.starts_with("deploy/ldap/"), "{u:?}");
+        // On the base's resource, where kustomize says it comes from; its finding and patch
+        // are on the overlay's kustomization file, which the patch edits.
+        assert_eq!(u.path, "deploy/ldap/base/deployment.yaml", "{u:?}");
+        assert_eq!(u.rules, ["writable-root-filesystem"], "{u:?}");
+        assert!(u.has_fix, "{u:?}");
     }
-    // Only files with rendered units are counted: no plain file of the chart or the base.
+    // No plain file of the chart or the base: the files with rendered units (the template,
+    // the base's resource) and the two overlays' kustomization files holding their patches.
     let paths: std::collections::BTreeSet<&str> = all.iter().map(|u| u.path.as_str()).collect();
-    assert_eq!(files as usize, paths.len(), "{all:?}");
+    assert_eq!((files as usize, paths.len()), (4, 2), "{all:?}");
 }

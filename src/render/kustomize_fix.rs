@@ -47,7 +47,8 @@ pub fn place(reports: &mut Vec<FileReport>, fx: &Fixing<'_>) {
     };
     for w in overlay {
         let note = format!(
-            " The patch adds a strategic-merge patch keyed by container name to `{}`, the overlay that was checked.",
+            "{} The patch adds a strategic-merge patch keyed by container name to `{}`, the overlay that was checked.",
+            patched_by(w, fx),
             fx.own
         );
         move_to_overlay(reports, fx.own, w.finding, fix.clone(), note);
@@ -78,6 +79,31 @@ fn in_resource(w: &Writable<'_>, fx: &Fixing<'_>) -> Option<(String, Fix)> {
         .fix
         .clone()?;
     Some((origin.path.clone(), fix))
+}
+
+/// Which kustomizations' patches change the object on its way (kustomize records the
+/// kustomization and the transformer, not the patch file).
+fn patched_by(w: &Writable<'_>, fx: &Fixing<'_>) -> String {
+    let Some(object) = fx.objects.get(w.doc) else {
+        return String::new();
+    };
+    let mut by: Vec<String> = Vec::new();
+    for t in &object.transformations {
+        if t.configured_by.kind == "PatchTransformer" {
+            let at = crate::render::discover::lexical(&fx.wrap_dir.join(&t.configured_in));
+            let shown = crate::render::discover::relative_to(&at, fx.cwd);
+            if !by.contains(&shown) {
+                by.push(shown);
+            }
+        }
+    }
+    if by.is_empty() {
+        return String::new();
+    }
+    format!(
+        " Patches in `{}` change this object on its way.",
+        by.join("`, `")
+    )
 }
 
 /// One inline patch for every writable container the resource files cannot fix.

@@ -98,20 +98,25 @@ pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
         ..Counts::default()
     };
     let mut seen: HashMap<String, usize> = HashMap::new();
+    let rendered = rendered_findings(reports);
     for r in reports {
+        // A rendered unit's finding may sit where its fix is (values.yaml, the overlay's
+        // kustomization file), not in the template or resource that holds the unit.
+        let findings: Vec<&crate::model::Finding> = match &r.rendered {
+            Some(_) => rendered.clone(),
+            None => r.findings.iter().collect(),
+        };
         // A partial service is counted where it is whole (its base), never twice.
         for u in r.units.iter().filter(|u| !u.partial) {
             let mine = |w: &Option<String>, c: &Option<String>| {
                 w.as_deref() == Some(u.workload.as_str()) && *c == u.container
             };
-            let rules: BTreeSet<String> = r
-                .findings
+            let rules: BTreeSet<String> = findings
                 .iter()
                 .filter(|f| f.suppressed.is_none() && mine(&f.workload, &f.container))
                 .map(|f| f.rule.clone())
                 .collect();
-            let fix = r
-                .findings
+            let fix = findings
                 .iter()
                 .filter(|f| mine(&f.workload, &f.container))
                 .filter(|f| f.rule == RuleId::WritableRootFilesystem.as_str())
@@ -149,6 +154,17 @@ pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
         }
     }
     (rows, counts)
+}
+
+/// Every finding of the renders. Rendered workloads are named as deployed (release name,
+/// overlay prefix), so a workload and container name one unit across the renders, and
+/// files shared by several renders (a base under two overlays) hold findings of each.
+fn rendered_findings(reports: &[FileReport]) -> Vec<&crate::model::Finding> {
+    reports
+        .iter()
+        .filter(|r| r.rendered.is_some())
+        .flat_map(|r| &r.findings)
+        .collect()
 }
 
 /// Compares the new rows with the current ones: unchanged rows are kept, changed rows are
