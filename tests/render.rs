@@ -520,3 +520,67 @@ fn a_chart_whose_render_never_ends_is_stopped_and_reported() {
     );
     assert_eq!(code, 1);
 }
+
+#[test]
+fn what_cannot_render_offline_is_a_finding_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    // A dependency that is not vendored into charts/: helm would have to download it.
+    std::fs::create_dir_all(root.join("dep/templates")).unwrap();
+    std::fs::write(
+        root.join("dep/Chart.yaml"),
+        "apiVersion: v2\nname: dep\nversion: 0.1.0\ndependencies:\n  - name: redis\n    version: 17.0.0\n    repository: https://charts.bitnami.com/bitnami\n",
+    )
+    .unwrap();
+    // A library chart renders only through the charts that use it.
+    std::fs::create_dir_all(root.join("lib/templates")).unwrap();
+    std::fs::write(
+        root.join("lib/Chart.yaml"),
+        "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n",
+    )
+    .unwrap();
+    // A kustomization on a remote base: rendering is offline.
+    std::fs::create_dir_all(root.join("remote")).unwrap();
+    std::fs::write(
+        root.join("remote/kustomization.yaml"),
+        "resources:\n- https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v5.0.0\n",
+    )
+    .unwrap();
+    let (text, _, _) = immutabot(root, &["."], None);
+    assert!(
+        text.contains("dep/Chart.yaml:1:1: error[render-failed]")
+            && text.contains("missing in charts/"),
+        "{text}"
+    );
+    assert!(
+        text.contains("lib/Chart.yaml: skipped: library chart"),
+        "{text}"
+    );
+    assert!(
+        text.contains("remote/kustomization.yaml:1:1: error[render-failed] not rendered: it builds on a remote base (https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v5.0.0), and rendering is offline"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_symbolic_link_in_a_chart_is_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("leak");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: leak\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("secret.txt"), "s3cret-outside-the-chart").unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("secret.txt"), chart.join("secret.txt")).unwrap();
+    // The file's content becomes the container's name, so the report shows what was read.
+    std::fs::write(
+        chart.join("templates/pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c{{ .Files.Get \"secret.txt\" }}\n      image: busybox\n",
+    )
+    .unwrap();
+    let (text, _, _) = immutabot(tmp.path(), &["--format", "json", "leak"], None);
+    assert!(!text.contains("s3cret"), "{text}");
+    assert!(text.contains("\"container\": \"c\""), "{text}");
+}

@@ -71,7 +71,9 @@ def compose(path):
     s = doc["services"]
     for name, svc in s.items():
         need(svc.get("read_only") is True, f"compose {name}: read_only: true")
-    need(s["immutabot"].get("tmpfs") is None, "compose immutabot: needs no tmpfs")
+    # Chart and kustomization renders write to private folders under /tmp, in memory.
+    need(s["immutabot"].get("tmpfs") == ["/tmp:size=256m,mode=1777"],
+         "compose immutabot: a tmpfs on /tmp for renders, and nothing else")
     need(sorted(s["db"]["tmpfs"]) == ["/tmp:uid=999,gid=999,mode=1777",
                                        "/var/run/postgresql:uid=999,gid=999,mode=2775"],
          "compose db: tmpfs for the socket dir and /tmp, owned by 999")
