@@ -881,6 +881,48 @@ async fn a_change_to_a_charts_values_renders_it_and_its_container_finding_reache
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_values_key_that_decides_a_container_gets_the_suggestion_on_the_changed_line(
+    pool: PgPool,
+) {
+    const TIGERA: &str = "charts/tigera-operator";
+    const VALUES: &str = "charts/tigera-operator/values.yaml";
+    let h = harness(pool).await;
+    for (path, bytes) in tools::shared_files(TIGERA, TIGERA) {
+        h.fake.set_file(REPO, HEAD, &path, bytes);
+    }
+    // The pull request writes the chart's `containerSecurityContext: {}` (line 129).
+    let after =
+        std::fs::read_to_string(tools::shared("charts/tigera-operator/values.yaml")).unwrap();
+    let before = after.replacen("containerSecurityContext: {}\n", "", 1);
+    h.pull_request(
+        HEAD,
+        vec![FileChange::modified(VALUES, &before, &after)],
+        &[(VALUES, &after)],
+    );
+    h.open().await;
+
+    assert_eq!(job_states(&h.pool).await, ["done"]);
+    let comments: Vec<_> = h
+        .fake
+        .reviews(REPO, 2)
+        .into_iter()
+        .flat_map(|r| r.comments)
+        .collect();
+    let c = comments
+        .iter()
+        .find(|c| c.path == VALUES)
+        .unwrap_or_else(|| panic!("a comment on values.yaml: {comments:?}"));
+    assert_eq!(c.line, Some(129), "{c:?}");
+    assert!(c.body.contains("```suggestion"), "{}", c.body);
+    assert!(
+        c.body.contains("readOnlyRootFilesystem: true"),
+        "{}",
+        c.body
+    );
+    assert!(c.body.contains("tigera-operator"), "{}", c.body);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn a_change_beside_a_chart_does_not_render_it(pool: PgPool) {
     let h = harness(pool).await;
     h.chart_at(HEAD);

@@ -63,9 +63,11 @@ pub fn render_all(targets: &[Target], args: &CheckArgs, config: &Config, cwd: &P
     };
     let mut rendering = Rendering::default();
     claim_charts(&found, targets, &mut rendering);
+    // helm runs in the chart's private copy: a relative `--values` must not depend on that.
+    let values: Vec<PathBuf> = args.values.iter().map(|v| cwd.join(v)).collect();
     let helm_opts = HelmOptions {
         helm: helm_bin.as_deref(),
-        extra_values: &args.values,
+        extra_values: &values,
         bounds,
         shipped_values: true,
     };

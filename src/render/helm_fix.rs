@@ -77,35 +77,47 @@ pub fn place(reports: &mut Vec<FileReport>, d: &Render, cx: &Context<'_>) {
     }
 }
 
-/// Which knob reaches which container: all knobs in one render when the chart takes it,
-/// else one knob per render (a string sentinel; a boolean pair where the schema wants one).
+/// Which knob reaches which container: all knobs in one render when the chart takes it;
+/// when a sentinel breaks the render (a schema, a template that wants its own shape), the
+/// knobs are halved until each half renders, and a lone security-context knob the schema
+/// types as a boolean is probed with `true` and `false`.
 fn probe(cx: &Context<'_>, knobs: &[Knob]) -> Vec<Reached> {
-    if let Some(r) = probe_render(cx, &knobs::probe_values(knobs)) {
-        return knobs::reached(&r);
-    }
-    let mut all: Vec<Reached> = Vec::new();
+    let all: Vec<usize> = (0..knobs.len()).collect();
+    let mut found = Vec::new();
     let mut renders = 0;
-    for (i, k) in knobs.iter().enumerate() {
-        if renders >= MAX_PROBE_RENDERS {
-            break;
-        }
-        renders += 1;
-        let found = match probe_render(cx, &knobs::probe_values_subset(knobs, &[i])) {
-            Some(r) => knobs::reached(&r),
-            None if k.kind == KnobKind::SecurityContext => {
-                renders += 2;
-                let on = probe_render(cx, &knobs::probe_values_bool(knobs, i, true));
-                let off = probe_render(cx, &knobs::probe_values_bool(knobs, i, false));
-                match (on, off) {
-                    (Some(on), Some(off)) => knobs::reached_bool(&on, &off, i),
-                    _ => Vec::new(),
-                }
-            }
-            None => Vec::new(),
-        };
-        merge_reached(&mut all, found);
+    bisect(cx, knobs, &all, &mut renders, &mut found);
+    found
+}
+
+fn bisect(
+    cx: &Context<'_>,
+    knobs: &[Knob],
+    only: &[usize],
+    renders: &mut usize,
+    found: &mut Vec<Reached>,
+) {
+    if only.is_empty() || *renders >= MAX_PROBE_RENDERS {
+        return;
     }
-    all
+    *renders += 1;
+    if let Some(r) = probe_render(cx, &knobs::probe_values_subset(knobs, only)) {
+        merge_reached(found, knobs::reached(&r));
+        return;
+    }
+    if let [i] = only {
+        if knobs[*i].kind == KnobKind::SecurityContext {
+            *renders += 2;
+            let on = probe_render(cx, &knobs::probe_values_bool(knobs, *i, true));
+            let off = probe_render(cx, &knobs::probe_values_bool(knobs, *i, false));
+            if let (Some(on), Some(off)) = (on, off) {
+                merge_reached(found, knobs::reached_bool(&on, &off, *i));
+            }
+        }
+        return;
+    }
+    let (a, b) = only.split_at(only.len() / 2);
+    bisect(cx, knobs, a, renders, found);
+    bisect(cx, knobs, b, renders, found);
 }
 
 fn merge_reached(all: &mut Vec<Reached>, found: Vec<Reached>) {
