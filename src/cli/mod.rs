@@ -144,7 +144,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub kubectl: Option<PathBuf>,
 
-    /// A values file added to every render of every chart (repeatable).
+    /// Render every chart once more with this values file on top of its defaults (repeatable).
     #[arg(long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
 

@@ -26,7 +26,7 @@ pub struct Chart<'a> {
 pub struct HelmOptions<'a> {
     /// The helm binary, when one was found.
     pub helm: Option<&'a Path>,
-    /// Values files added to every render (`--values FILE`), on disk.
+    /// Values files to render with, each on top of the defaults (`--values FILE`), on disk.
     pub extra_values: &'a [PathBuf],
     /// Time and output budget of one render.
     pub bounds: Bounds,
@@ -38,8 +38,13 @@ pub struct HelmOptions<'a> {
 /// One render of the chart: its default values, or one values file on top of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variant {
-    /// The values file, relative to the chart (`None`: the defaults).
+    /// The values file as reported: relative to the chart when it ships with it (`None`:
+    /// the defaults).
     pub values: Option<String>,
+    /// Where it is on disk, when it is not the chart's own (`--values FILE`).
+    pub outside: Option<PathBuf>,
+    /// Whether the chart ships it (a test values file), rather than the user naming it.
+    pub shipped: bool,
 }
 
 /// The reports of one chart: one per template (and values file) with units or findings.
@@ -56,31 +61,48 @@ pub fn check(chart: &Chart<'_>, opts: &HelmOptions<'_>, config: &Config) -> Vec<
     let copy = match ChartCopy::make(chart.dir, chart.path) {
         Ok(c) => c,
         Err(e) => {
-            return vec![failed(
-                chart,
-                None,
-                config,
-                format!("cannot copy the chart: {e}"),
-            )];
+            let defaults = Variant {
+                values: None,
+                outside: None,
+                shipped: false,
+            };
+            let msg = format!("cannot copy the chart: {e}");
+            return vec![failed(chart, &defaults, config, msg)];
         }
     };
     let mut reports = Vec::new();
-    let mut all = variants(chart.dir);
-    if !opts.shipped_values {
-        all.truncate(1);
+    let mut all = vec![Variant {
+        values: None,
+        outside: None,
+        shipped: false,
+    }];
+    all.extend(opts.extra_values.iter().map(|v| Variant {
+        values: Some(v.display().to_string()),
+        outside: Some(v.clone()),
+        shipped: false,
+    }));
+    if opts.shipped_values {
+        all.extend(variants(chart.dir));
     }
+    // Fixes are placed on the defaults' render, or on the user's values when the defaults
+    // do not render (a required value).
     let mut defaults = None;
     for variant in all {
-        let values: Vec<PathBuf> = variant.values.iter().map(|v| copy.dir().join(v)).collect();
+        let values: Vec<PathBuf> = match (&variant.outside, &variant.values) {
+            (Some(p), _) => vec![p.clone()],
+            (None, Some(v)) => vec![copy.dir().join(v)],
+            (None, None) => Vec::new(),
+        };
         match render(helm, &copy, &values, opts) {
             Ok(out) => {
-                let r = Render::of(&out, &copy, chart, config);
+                let mut r = Render::of(&out, &copy, chart, config);
                 reports.extend(r.relocated(&copy, chart, &variant));
-                if variant.values.is_none() {
+                if defaults.is_none() && !variant.shipped {
+                    r.values = values;
                     defaults = Some(r);
                 }
             }
-            Err(msg) => reports.push(failed(chart, variant.values.as_deref(), config, msg)),
+            Err(msg) => reports.push(failed(chart, &variant, config, msg)),
         }
     }
     let mut reports = relocate::merge(reports);
@@ -91,6 +113,7 @@ pub fn check(chart: &Chart<'_>, opts: &HelmOptions<'_>, config: &Config) -> Vec<
             chart,
             opts,
             config,
+            base: &d.values,
         };
         helm_fix::place(&mut reports, d, &cx);
     }
@@ -106,8 +129,8 @@ fn unrenderable(dir: &Path) -> Option<String> {
         .then(|| "library chart: it renders only through the charts that depend on it".into())
 }
 
-/// The defaults, then each values file the chart ships for testing (`values*.yaml` beside
-/// `values.yaml`, `ci/*-values.yaml`), in name order.
+/// Each values file the chart ships for testing (`values*.yaml` beside `values.yaml`,
+/// `ci/*-values.yaml`), in name order.
 pub fn variants(dir: &Path) -> Vec<Variant> {
     let mut files = Vec::new();
     let list = |sub: &str, keep: &dyn Fn(&str) -> bool, files: &mut Vec<String>| {
@@ -137,8 +160,13 @@ pub fn variants(dir: &Path) -> Vec<Variant> {
         &mut files,
     );
     files.sort();
-    std::iter::once(Variant { values: None })
-        .chain(files.into_iter().map(|v| Variant { values: Some(v) }))
+    files
+        .into_iter()
+        .map(|v| Variant {
+            values: Some(v),
+            outside: None,
+            shipped: true,
+        })
         .collect()
 }
 
@@ -151,14 +179,14 @@ pub fn render(
     opts: &HelmOptions<'_>,
 ) -> Result<String, String> {
     let mut args: Vec<OsString> = vec!["template".into(), copy.dir().into()];
-    for v in values.iter().chain(opts.extra_values) {
+    for v in values {
         args.push("--values".into());
         args.push(v.into());
     }
     let out = process::run(helm, &args, copy.dir(), opts.bounds).map_err(|e| {
         let named: Vec<String> = values
             .iter()
-            .filter_map(|v| v.strip_prefix(copy.dir()).ok())
+            .map(|v| v.strip_prefix(copy.dir()).unwrap_or(v))
             .map(|v| v.to_string_lossy().into_owned())
             .collect();
         let values = if named.is_empty() {
@@ -180,6 +208,8 @@ pub struct Render {
     pub origins: Vec<(u32, usize)>,
     /// The core's report on `text`.
     pub report: FileReport,
+    /// The values files it was rendered with, on top of the defaults.
+    pub values: Vec<PathBuf>,
 }
 
 impl Render {
@@ -202,6 +232,7 @@ impl Render {
             text,
             origins,
             report,
+            values: Vec::new(),
         }
     }
 
@@ -228,7 +259,7 @@ impl Render {
         let mut reports =
             relocate::relocate(&self.report, copy.files(), |l| self.origin(l), &rendered);
         reports.retain(|r| !r.units.is_empty() || !r.findings.is_empty());
-        // A finding only a test values file shows must say so: the defaults do not deploy it.
+        // A finding only a values file shows must say so: the defaults do not deploy it.
         if let Some(v) = &variant.values {
             for f in reports.iter_mut().flat_map(|r| r.findings.iter_mut()) {
                 f.message.push_str(&format!(" (Rendered with `{v}`.)"));
@@ -238,9 +269,14 @@ impl Render {
     }
 }
 
-/// A render that failed: a finding on the values file that was used, else on `Chart.yaml`.
-fn failed(chart: &Chart<'_>, values: Option<&str>, config: &Config, msg: String) -> FileReport {
-    let file = values.unwrap_or("Chart.yaml");
+/// A render that failed: a finding on the chart's values file that was used, else on
+/// `Chart.yaml`.
+fn failed(chart: &Chart<'_>, variant: &Variant, config: &Config, msg: String) -> FileReport {
+    let values = variant.values.as_deref();
+    let file = match (&variant.outside, values) {
+        (None, Some(v)) => v,
+        _ => "Chart.yaml",
+    };
     FileReport {
         path: format!("{}/{file}", chart.path),
         format: Format::Kubernetes,

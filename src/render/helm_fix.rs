@@ -30,6 +30,9 @@ pub struct Context<'a> {
     pub opts: &'a HelmOptions<'a>,
     /// Settings.
     pub config: &'a Config,
+    /// The values files the render the fixes are for was made with (the user's, when the
+    /// defaults do not render); probes and the verifying render go on top of them.
+    pub base: &'a [PathBuf],
 }
 
 /// A fix planned in `values.yaml` for one writable container.
@@ -140,7 +143,8 @@ fn merge_reached(all: &mut Vec<Reached>, found: Vec<Reached>) {
 fn probe_render(cx: &Context<'_>, probe: &str) -> Option<String> {
     let file: PathBuf = cx.copy.dir().join(".immutabot-probe.yaml");
     std::fs::write(&file, probe).ok()?;
-    let out = render(cx.helm, cx.copy, &[file], cx.opts).ok()?;
+    let values: Vec<PathBuf> = cx.base.iter().cloned().chain([file]).collect();
+    let out = render(cx.helm, cx.copy, &values, cx.opts).ok()?;
     Some(immutabot_core::render::helm_lines::strip(&out).0)
 }
 
@@ -196,9 +200,11 @@ fn verify(planned: &mut [ValuesFix], values: &str, cx: &Context<'_>) {
     }
     let (patched, _) = immutabot_core::patch::apply_all(values, fixes);
     let file = cx.copy.dir().join(".immutabot-verify.yaml");
-    let rendered = std::fs::write(&file, &patched)
-        .ok()
-        .and_then(|()| render(cx.helm, cx.copy, std::slice::from_ref(&file), cx.opts).ok());
+    let rendered = std::fs::write(&file, &patched).ok().and_then(|()| {
+        // The patched values.yaml stands for the defaults: the user's values go on top.
+        let values: Vec<PathBuf> = [file].into_iter().chain(cx.base.iter().cloned()).collect();
+        render(cx.helm, cx.copy, &values, cx.opts).ok()
+    });
     let after = rendered.map(|out| {
         let text = immutabot_core::render::helm_lines::strip(&out).0;
         crate::analyze::analyze(

@@ -199,6 +199,12 @@ fn message(stderr: &[u8]) -> String {
     let text = text.trim();
     let text = text.strip_prefix("Error: ").unwrap_or(text);
     let text = text.strip_prefix("error: ").unwrap_or(text);
+    // helm's hint names a flag of its own, which a user of ours cannot pass.
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.contains("Use --debug flag"))
+        .collect();
+    let text = kept.join("\n");
     if text.is_empty() {
         "exited unsuccessfully and printed nothing".to_string()
     } else {
