@@ -923,6 +923,47 @@ async fn a_values_key_that_decides_a_container_gets_the_suggestion_on_the_change
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_change_to_a_kustomize_base_is_checked_through_the_overlays_built_on_it(pool: PgPool) {
+    const BASE_DEPLOYMENT: &str = "deploy/ldap/base/deployment.yaml";
+    let h = harness(pool).await;
+    for (path, bytes) in tools::shared_files("kustomize/kustomize-example-ldap", "deploy/ldap") {
+        h.fake.set_file(REPO, HEAD, &path, bytes);
+    }
+    let after = std::fs::read_to_string(tools::shared(
+        "kustomize/kustomize-example-ldap/base/deployment.yaml",
+    ))
+    .unwrap();
+    let before = after.replacen("replicas: 1", "replicas: 2", 1);
+    assert_ne!(before, after);
+    h.pull_request(
+        HEAD,
+        vec![FileChange::modified(BASE_DEPLOYMENT, &before, &after)],
+        &[(BASE_DEPLOYMENT, &after)],
+    );
+    h.open().await;
+
+    assert_eq!(job_states(&h.pool).await, ["done"]);
+    let notes = h.annotations();
+    for overlay in ["production", "staging"] {
+        let path = format!("deploy/ldap/overlays/{overlay}/kustomization.yaml");
+        assert!(
+            notes
+                .iter()
+                .any(|(p, _, t)| p == &path && t.contains("writable")),
+            "the {overlay} overlay's container, where its patch goes: {notes:?}"
+        );
+    }
+    let units: i32 = sqlx::query_scalar("select units from checks")
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        units, 2,
+        "the base's Deployment as each overlay deploys it, not the base alone"
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn a_change_beside_a_chart_does_not_render_it(pool: PgPool) {
     let h = harness(pool).await;
     h.chart_at(HEAD);

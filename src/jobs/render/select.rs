@@ -111,6 +111,39 @@ pub fn deploy_roots(tree: &Tree, root: &Path) -> Vec<RenderUnit> {
     out
 }
 
+/// What to render for the kustomizations a change touches: a base is rendered through
+/// every deploy root of the tree that builds on it, as it deploys; a root stays itself.
+/// Needs the tree's kustomization files materialised under `root`.
+pub fn through_roots(touched: Vec<RenderUnit>, tree: &Tree, root: &Path) -> Vec<RenderUnit> {
+    let roots: Vec<(RenderUnit, Vec<PathBuf>)> = deploy_roots(tree, root)
+        .into_iter()
+        .filter(|u| u.kind == Kind::Kustomization)
+        .map(|u| {
+            let reached = discover::reached_folders(&root.join(&u.path));
+            (u, reached)
+        })
+        .collect();
+    let mut out = BTreeSet::new();
+    for u in touched {
+        if u.kind != Kind::Kustomization {
+            out.insert(u);
+            continue;
+        }
+        let dir = discover::lexical(&root.join(&u.path));
+        let via: Vec<&RenderUnit> = roots
+            .iter()
+            .filter(|(r, reached)| r != &u && reached.contains(&dir))
+            .map(|(r, _)| r)
+            .collect();
+        if via.is_empty() {
+            out.insert(u);
+        } else {
+            out.extend(via.into_iter().cloned());
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// The kustomization files of a tree (what [`deploy_roots`] needs materialised).
 pub fn kustomization_files(tree: &Tree) -> impl Iterator<Item = &TreeEntry> {
     tree.entries

@@ -13,6 +13,8 @@ use crate::review::summary::Note;
 
 /// Charts and kustomizations one review renders; the rest are named in the check run.
 pub const MAX_RENDERS: usize = 20;
+/// Kustomization files one review reads to find the overlays that build on a changed base.
+const MAX_KUSTOMIZATION_FILES: usize = 200;
 
 /// Renders what the request touches and adds the reports to `analysed`.
 pub async fn render<F: ChangeRequest>(
@@ -31,7 +33,6 @@ pub async fn render<F: ChangeRequest>(
     if units.is_empty() {
         return Ok(());
     }
-    note_limits(&tree, &mut units, &mut input.notes);
     let mut ws = match Workspace::new() {
         Ok(ws) => ws,
         Err(e) => {
@@ -45,6 +46,14 @@ pub async fn render<F: ChangeRequest>(
         }
     };
     let blobs = FromRequest(forge);
+    if units.iter().any(|u| u.kind == select::Kind::Kustomization) {
+        // A change to a base is checked as it deploys: through the overlays built on it.
+        for e in select::kustomization_files(&tree).take(MAX_KUSTOMIZATION_FILES) {
+            ws.fetch(&blobs, e).await?;
+        }
+        units = select::through_roots(units, &tree, ws.root());
+    }
+    note_limits(&tree, &mut units, &mut input.notes);
     let config = &input.config;
     let rendered =
         render::render_units(&blobs, &tree, &mut ws, &units, renderers, config, true).await?;
