@@ -591,15 +591,15 @@ mod tests {
 
     #[test]
     fn wrapper_lists_target_and_asks_for_both_annotations() {
-        let w = wrapper("../../work/a/b");
+        let w = wrapper("../../srv/a/b");
         assert_eq!(
             w,
-            "resources:\n- \"../../work/a/b\"\nbuildMetadata: [originAnnotations, transformerAnnotations]\n"
+            "resources:\n- \"../../srv/a/b\"\nbuildMetadata: [originAnnotations, transformerAnnotations]\n"
         );
         let s = parse(&w);
         let root = s.docs[0].unwrap();
         let res = s.get(root, "resources").unwrap().1;
-        assert_eq!(s.scalar(s.items(res)[0]), Some("../../work/a/b"));
+        assert_eq!(s.scalar(s.items(res)[0]), Some("../../srv/a/b"));
     }
 
     const REMOTE: &str = "\
