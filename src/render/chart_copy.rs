@@ -17,11 +17,28 @@ pub struct ChartCopy {
     files: Vec<String>,
     /// Chart-relative path → index in `files`.
     index: HashMap<String, u32>,
+    /// Whether template lines are marked.
+    marked: bool,
 }
 
 impl ChartCopy {
     /// Copies the chart at `dir` (reported as `path`), marking its templates.
     pub fn make(dir: &Path, path: &str) -> std::io::Result<ChartCopy> {
+        ChartCopy::with_marks(dir, path, true)
+    }
+
+    /// Copies the chart as it is: for a chart whose marked copy does not render (a template
+    /// construct the marks do not foresee), lines are then known by `# Source:` only.
+    pub fn plain(dir: &Path, path: &str) -> std::io::Result<ChartCopy> {
+        ChartCopy::with_marks(dir, path, false)
+    }
+
+    /// Whether template lines are marked.
+    pub fn is_marked(&self) -> bool {
+        self.marked
+    }
+
+    fn with_marks(dir: &Path, path: &str, marked: bool) -> std::io::Result<ChartCopy> {
         let tmp = tempfile::Builder::new()
             .prefix("immutabot-chart.")
             .tempdir()?;
@@ -29,6 +46,7 @@ impl ChartCopy {
             dir: tmp,
             files: vec![format!("{path}/Chart.yaml")],
             index: HashMap::from([("Chart.yaml".to_string(), 0)]),
+            marked,
         };
         let mut budget = MAX_CHART_BYTES;
         copy.copy_dir(dir, Path::new(""), path, &mut budget)?;
@@ -91,7 +109,8 @@ impl ChartCopy {
                 self.files.push(format!("{path}/{rel_str}"));
                 (self.files.len() - 1) as u32
             });
-            let marked = is_marked_template(&rel_str) && !included.contains(&rel_str);
+            let marked =
+                self.marked && is_marked_template(&rel_str) && !included.contains(&rel_str);
             match std::str::from_utf8(&bytes) {
                 Ok(text) if marked => std::fs::write(to, helm_lines::annotate(text, id))?,
                 _ => std::fs::write(to, bytes)?,

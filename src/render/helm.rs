@@ -58,7 +58,7 @@ pub fn check(chart: &Chart<'_>, opts: &HelmOptions<'_>, config: &Config) -> Vec<
     if let Some(reason) = unrenderable(chart.dir) {
         return vec![skipped(&format!("{}/Chart.yaml", chart.path), &reason)];
     }
-    let copy = match ChartCopy::make(chart.dir, chart.path) {
+    let mut copy = match ChartCopy::make(chart.dir, chart.path) {
         Ok(c) => c,
         Err(e) => {
             let defaults = Variant {
@@ -88,12 +88,26 @@ pub fn check(chart: &Chart<'_>, opts: &HelmOptions<'_>, config: &Config) -> Vec<
     // do not render (a required value).
     let mut defaults = None;
     for variant in all {
-        let values: Vec<PathBuf> = match (&variant.outside, &variant.values) {
-            (Some(p), _) => vec![p.clone()],
-            (None, Some(v)) => vec![copy.dir().join(v)],
-            (None, None) => Vec::new(),
+        let values_in = |copy: &ChartCopy| -> Vec<PathBuf> {
+            match (&variant.outside, &variant.values) {
+                (Some(p), _) => vec![p.clone()],
+                (None, Some(v)) => vec![copy.dir().join(v)],
+                (None, None) => Vec::new(),
+            }
         };
-        match render(helm, &copy, &values, opts) {
+        let mut values = values_in(&copy);
+        let rendered = render(helm, &copy, &values, opts).or_else(|msg| {
+            // The marks must never be why a chart does not render: try it as it is.
+            if !copy.is_marked() {
+                return Err(msg);
+            }
+            let plain = ChartCopy::plain(chart.dir, chart.path).map_err(|_| msg.clone())?;
+            let plain_values = values_in(&plain);
+            let out = render(helm, &plain, &plain_values, opts).map_err(|_| msg)?;
+            (copy, values) = (plain, plain_values);
+            Ok::<String, String>(out)
+        });
+        match rendered {
             Ok(out) => {
                 let mut r = Render::of(&out, &copy, chart, config);
                 reports.extend(r.relocated(&copy, chart, &variant));
