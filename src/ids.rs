@@ -226,9 +226,77 @@ impl fmt::Display for ProjectPath {
     }
 }
 
+/// A report owner: a GitHub user or organisation login, or a GitLab group path
+/// (`group[/subgroup...]`), validated as the forges allow them, so a token is never made for
+/// a name no forge has.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OwnerName(String);
+
+/// The longest full path GitLab allows; GitHub logins are at most 39 characters.
+const MAX_OWNER_LEN: usize = 255;
+
+impl OwnerName {
+    /// Parses an owner: parts of `A-Z a-z 0-9 . _ -` separated by `/`, none empty, `.` or
+    /// `..`, none starting with `-` or `.`, 255 characters in all at most.
+    pub fn parse(s: &str) -> Result<OwnerName, String> {
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && !p.starts_with(['-', '.'])
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        };
+        if s.len() <= MAX_OWNER_LEN && s.split('/').all(part_ok) {
+            Ok(OwnerName(s.to_string()))
+        } else {
+            Err(format!(
+                "not an owner name a forge allows: {s:?} (a GitHub login or a GitLab group path: letters, digits, `.`, `_`, `-`, groups separated by `/`, at most {MAX_OWNER_LEN} characters)"
+            ))
+        }
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for OwnerName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        OwnerName::parse(s)
+    }
+}
+
+impl fmt::Display for OwnerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owners_are_names_a_forge_allows() {
+        for ok in ["acme", "Acme-Corp", "top/sub/team", "a_b.c"] {
+            assert!(OwnerName::parse(ok).is_ok(), "{ok}");
+        }
+        let long = "a".repeat(300);
+        for bad in [
+            "",
+            "a\"b",
+            "50%",
+            "-lead",
+            ".hidden",
+            "a//b",
+            "a/../b",
+            "a b",
+            long.as_str(),
+        ] {
+            assert!(OwnerName::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn repo_names_are_safe_in_a_path() {

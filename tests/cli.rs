@@ -692,3 +692,28 @@ fn a_usage_or_io_error_prints_only_the_error() {
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
+
+#[test]
+fn a_token_is_never_made_for_an_owner_no_forge_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "a".repeat(300);
+    for owner in ["a\"b", "50%off", long.as_str()] {
+        let r = run(
+            dir.path(),
+            &[
+                "token",
+                "create",
+                "--owner",
+                owner,
+                "--database-url",
+                "postgres://127.0.0.1:1/none",
+            ],
+        );
+        assert_eq!(r.code, 2, "{owner}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("not an owner name a forge allows"),
+            "{}",
+            r.stderr
+        );
+    }
+}

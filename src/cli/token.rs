@@ -18,9 +18,9 @@ pub struct TokenArgs {
 pub enum TokenAction {
     /// Create a token that reads one owner's report; only its SHA-256 is stored.
     Create {
-        /// Organisation or user whose report the token reads.
+        /// Organisation or user (GitHub), or group path (GitLab), whose report the token reads.
         #[arg(long)]
-        owner: String,
+        owner: crate::ids::OwnerName,
         /// A note saying who or what uses the token.
         #[arg(long)]
         label: Option<String>,
@@ -84,7 +84,7 @@ pub fn run(args: &TokenArgs) -> u8 {
 async fn act(pool: &sqlx::PgPool, action: &TokenAction) -> anyhow::Result<u8> {
     match action {
         TokenAction::Create { owner, label, .. } => {
-            let t = tokens::create(pool, owner, label.as_deref()).await?;
+            let t = tokens::create(pool, owner.as_str(), label.as_deref()).await?;
             println!("{}", t.token);
             eprintln!(
                 "token {} reads the report of `{}`; it is shown only now (only its SHA-256 is stored).\n\
