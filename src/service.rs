@@ -75,6 +75,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         }),
     };
     let gitlab = gitlab_client(&settings)?;
+    migrate_before_listening(&pool, settings.migrate).await;
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("could not listen on {}", settings.bind))?;
@@ -182,6 +183,28 @@ async fn load_or_invite(setup: &Setup) {
         Err(e) => {
             error!(error = %format!("{e:#}"), "could not read the stored GitHub App credentials")
         }
+    }
+}
+
+/// How long a start waits for the database before it listens anyway.
+const MIGRATE_BEFORE_LISTENING: Duration = Duration::from_secs(30);
+
+/// Migrates, then listens: a delivery that arrives during migrations would only get a 503.
+/// A database that is down does not keep the server from answering: after
+/// [`MIGRATE_BEFORE_LISTENING`] it listens anyway (503 until the schema is there) and the
+/// background keeps trying.
+async fn migrate_before_listening(pool: &sqlx::PgPool, migrate: bool) {
+    if !migrate {
+        return;
+    }
+    match tokio::time::timeout(MIGRATE_BEFORE_LISTENING, crate::db::migrate(pool)).await {
+        Ok(Ok(())) => info!("database schema is current"),
+        Ok(Err(e)) => {
+            warn!(error = %format!("{e:#}"), "migrations failed; listening anyway, retrying in the background")
+        }
+        Err(_) => warn!(
+            "the database did not answer within 30 s; listening anyway, retrying in the background"
+        ),
     }
 }
 

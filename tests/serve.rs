@@ -223,6 +223,14 @@ async fn serve_migrates_answers_health_checks_and_stops_on_sigterm(pool: PgPool)
     // JSON logs, and no secret in them.
     let first = status.1.lines().next().unwrap_or("");
     assert!(first.starts_with('{'), "{first}");
+    // It migrates, then listens: no delivery meets a server without its schema.
+    let at = |needle: &str| status.1.lines().position(|l| l.contains(needle));
+    let (migrated, listening) = (at("database schema is current"), at("\"listening\""));
+    assert!(
+        migrated.is_some() && listening.is_some() && migrated < listening,
+        "{}",
+        status.1
+    );
     assert!(!status.1.contains("s3cret-value") && !status.1.contains("PRIVATE KEY"));
 }
 
