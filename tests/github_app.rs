@@ -964,6 +964,46 @@ async fn a_change_to_a_kustomize_base_is_checked_through_the_overlays_built_on_i
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_file_too_large_or_badly_named_costs_one_note_not_the_review(pool: PgPool) {
+    let h = harness(pool).await;
+    // 30 MB: more than one answer may hold (16 MiB).
+    let big = format!("# {}\n{DEPLOYMENT}", "x".repeat(30 * 1024 * 1024));
+    h.fake.set_file(REPO, HEAD, "big.yaml", big.into_bytes());
+    h.pull_request(
+        HEAD,
+        vec![
+            FileChange::added("big.yaml", "# a large file\n"),
+            FileChange::added("a/../evil.yaml", DEPLOYMENT),
+            FileChange::added("deploy/web.yaml", DEPLOYMENT),
+        ],
+        &[("deploy/web.yaml", DEPLOYMENT)],
+    );
+    h.open().await;
+
+    assert_eq!(job_states(&h.pool).await, ["done"]);
+    let comments: Vec<_> = h
+        .fake
+        .reviews(REPO, 2)
+        .into_iter()
+        .flat_map(|r| r.comments)
+        .collect();
+    let summary = h.summary();
+    assert!(
+        comments.iter().any(|c| c.path == "deploy/web.yaml"),
+        "the other file is still reviewed: {comments:?}\n{summary}"
+    );
+    assert!(
+        summary.contains("'big.yaml' was not checked") && summary.contains("larger than"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("'a/../evil.yaml' was not checked")
+            && summary.contains("unsafe file path"),
+        "{summary}"
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn a_change_beside_a_chart_does_not_render_it(pool: PgPool) {
     let h = harness(pool).await;
     h.chart_at(HEAD);

@@ -11,6 +11,30 @@ pub mod review;
 pub(crate) mod urls;
 
 use crate::ids::CommitSha;
+
+/// A file the forge cannot hand over as it is: too large for one answer, or a path that is
+/// not safe in a URL. It costs a review one note, not the job.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FileRefused(pub String);
+
+impl FileRefused {
+    /// Whether `e` is, or was caused by, a refused file (through the forges' error types).
+    pub fn is_cause_of(e: &anyhow::Error) -> bool {
+        let own = |e: &anyhow::Error| e.chain().any(|c| c.is::<FileRefused>());
+        if own(e) {
+            return true;
+        }
+        match (
+            e.downcast_ref::<github::GitHubError>(),
+            e.downcast_ref::<gitlab::GitLabError>(),
+        ) {
+            (Some(github::GitHubError::Other(inner)), _) => own(inner),
+            (_, Some(gitlab::GitLabError::Other(inner))) => own(inner),
+            _ => false,
+        }
+    }
+}
 use serde::{Deserialize, Serialize};
 
 /// How a file changed in a pull request.

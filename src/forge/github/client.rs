@@ -249,8 +249,8 @@ impl Core {
                 .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
                 .is_some_and(|n| n > MAX_BODY);
             if too_long {
-                return Err(Failure::Permanent(anyhow::anyhow!(
-                    "answer larger than {MAX_BODY} bytes"
+                return Err(Failure::Permanent(anyhow::Error::new(
+                    crate::forge::FileRefused(format!("answer larger than {MAX_BODY} bytes")),
                 )));
             }
             // axum (already a dependency) collects an http_body::Body with a size cap.

@@ -18,7 +18,8 @@ impl Installation {
         path: &str,
         commit: &CommitSha,
     ) -> Result<Option<Vec<u8>>, GitHubError> {
-        let encoded = encode_file_path(path).map_err(|e| GitHubError::Other(anyhow::anyhow!(e)))?;
+        let encoded = encode_file_path(path)
+            .map_err(|e| GitHubError::Other(anyhow::Error::new(crate::forge::FileRefused(e))))?;
         let url = self.repo_url(repo, &format!("/contents/{encoded}?ref={commit}"))?;
         let request = ApiRequest::get(url).accept(RAW);
         match self.send(&request).await {

@@ -369,7 +369,11 @@ impl GitLabClient {
 
 /// The body, refusing one larger than [`MAX_BODY`] before and while reading it.
 async fn read_capped(mut response: reqwest::Response) -> Result<Bytes, Failure> {
-    let too_long = || Failure::Permanent(anyhow::anyhow!("answer larger than {MAX_BODY} bytes"));
+    let too_long = || {
+        Failure::Permanent(anyhow::Error::new(crate::forge::FileRefused(format!(
+            "answer larger than {MAX_BODY} bytes"
+        ))))
+    };
     if response
         .content_length()
         .is_some_and(|n| n > MAX_BODY as u64)

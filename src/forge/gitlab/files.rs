@@ -111,7 +111,8 @@ impl GitLabClient {
         path: &str,
         at: &CommitSha,
     ) -> Result<Option<Vec<u8>>, GitLabError> {
-        let encoded = encode_path_component(path).map_err(GitLabError::other)?;
+        let encoded = encode_path_component(path)
+            .map_err(|e| GitLabError::Other(anyhow::Error::new(crate::forge::FileRefused(e))))?;
         let rest = format!("/repository/files/{encoded}/raw?ref={at}");
         let request = Request::get(self.project_url(project, &rest)?);
         match self.send(&request).await {

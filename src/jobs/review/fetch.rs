@@ -4,6 +4,7 @@
 use super::prefetched::Prefetched;
 use crate::analyze;
 use crate::config::Config;
+use crate::forge::FileRefused;
 use crate::forge::review::ChangeRequest;
 use crate::forge::{ChangedFile, FileStatus, PullRequest, ReviewThread};
 use crate::ids::CommitSha;
@@ -77,12 +78,17 @@ pub async fn inputs<F: ChangeRequest>(
         .collect();
     let mut fetched = Prefetched::default();
     for f in &reviewed {
-        match forge.file_at(&f.path, head).await? {
-            Some(bytes) => fetched.insert(f.path.clone(), bytes),
-            None => notes.push(Note::Text(format!(
+        match forge.file_at(&f.path, head).await {
+            Ok(Some(bytes)) => fetched.insert(f.path.clone(), bytes),
+            Ok(None) => notes.push(Note::Text(format!(
                 "`{}` could not be read at {head}.",
                 f.path
             ))),
+            // One file the forge will not hand over costs one note, not the review.
+            Err(e) if FileRefused::is_cause_of(&e) => {
+                notes.push(Note::Text(format!("`{}` was not checked: {e:#}.", f.path)))
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(Inputs {
