@@ -574,6 +574,35 @@ async fn a_review_whose_answer_was_lost_is_found_not_posted_again(pool: PgPool) 
     );
 }
 
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_check_run_whose_answer_was_lost_is_found_not_made_again(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    // GitHub makes the check run, then its front end answers 502.
+    h.fake.fail_next(
+        "POST",
+        "/repos/*/*/check-runs",
+        Fault::server_error(502).after_work(),
+        1,
+    );
+    h.send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    h.drain().await;
+
+    let runs = h.fake.check_runs(REPO);
+    assert_eq!(runs.len(), 1, "one check run for the head: {runs:?}");
+    assert_eq!(runs[0].status, "completed", "{runs:?}");
+    let calls: Vec<(String, u16)> = h
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path_only().ends_with("/check-runs"))
+        .map(|r| (r.method.clone(), r.status))
+        .collect();
+    assert_eq!(calls, [("POST".into(), 502), ("GET".into(), 200)]);
+}
+
 /// A `check_run` or `check_suite` `rerequested` delivery for `head`, on the fixtures'
 /// repository, with an empty `pull_requests` list as GitHub sends for fork pull requests.
 fn rerequested(event: &str, name: &str, head: &str) -> Vec<u8> {

@@ -22,6 +22,19 @@ struct NewCheckRun<'a> {
     head_sha: &'a str,
     status: &'static str,
     started_at: String,
+    /// Ours alone: how a run whose answer was lost is found again.
+    external_id: &'a str,
+}
+
+#[derive(Deserialize)]
+struct ListedCheckRuns {
+    check_runs: Vec<ListedCheckRun>,
+}
+
+#[derive(Deserialize)]
+struct ListedCheckRun {
+    id: i64,
+    external_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -90,22 +103,70 @@ fn timestamp() -> String {
 }
 
 impl Installation {
-    /// Starts the `immutabot` check run on `head`, in progress.
+    /// Starts the `immutabot` check run on `head`, in progress. Made at most once: when an
+    /// attempt's effect is unknown (no answer, a 5xx), the head's runs are read before trying
+    /// again, and the run carrying this attempt's `external_id` counts as made.
     pub async fn create_check_run(
         &self,
         repo: &RepoName,
         head: &CommitSha,
     ) -> Result<CheckRunId, GitHubError> {
+        let key = format!("immutabot-{:016x}", fastrand::u64(..));
         let body = NewCheckRun {
             name: CHECK_NAME,
             head_sha: head.as_str(),
             status: "in_progress",
             started_at: timestamp(),
+            external_id: &key,
         };
         let url = self.repo_url(repo, "/check-runs")?;
-        let request = ApiRequest::write(http::Method::POST, url, &body)?;
-        let created: CreatedCheckRun = self.send(&request).await?.json(&request.what())?;
-        Ok(CheckRunId(created.id))
+        let request = ApiRequest::write(http::Method::POST, url, &body)?.no_blind_retry();
+        let attempts = self.core.policy.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let failure = match self.send(&request).await {
+                Ok(answer) => {
+                    let created: CreatedCheckRun = answer.json(&request.what())?;
+                    return Ok(CheckRunId(created.id));
+                }
+                Err(e) if super::pulls::effect_unknown(&e) => e,
+                Err(e) => return Err(e),
+            };
+            if let Some(id) = self.find_check_run(repo, head, &key).await? {
+                tracing::info!(
+                    run = id.0,
+                    "the check run was made although its answer was lost"
+                );
+                return Ok(id);
+            }
+            if attempt >= attempts {
+                return Err(failure);
+            }
+            metrics::counter!("immutabot_github_retries_total", "reason" => "check_run_not_made")
+                .increment(1);
+            tokio::time::sleep(super::retry::jittered(self.core.policy.backoff(attempt))).await;
+        }
+    }
+
+    /// Our check run on `head` that carries `key`.
+    async fn find_check_run(
+        &self,
+        repo: &RepoName,
+        head: &CommitSha,
+        key: &str,
+    ) -> Result<Option<CheckRunId>, GitHubError> {
+        let url = self.repo_url(
+            repo,
+            &format!("/commits/{head}/check-runs?check_name={CHECK_NAME}&per_page=100"),
+        )?;
+        let request = ApiRequest::get(url);
+        let listed: ListedCheckRuns = self.send(&request).await?.json(&request.what())?;
+        Ok(listed
+            .check_runs
+            .iter()
+            .find(|r| r.external_id.as_deref() == Some(key))
+            .map(|r| CheckRunId(r.id)))
     }
 
     /// Completes the run with its conclusion and output, annotations in batches of 50.

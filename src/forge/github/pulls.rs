@@ -98,7 +98,7 @@ struct ReviewJson {
 
 /// Whether GitHub may have acted on a request that failed: it never answered, or answered
 /// with a server error (GitHub's front end can fail after the back end has done the work).
-fn effect_unknown(e: &GitHubError) -> bool {
+pub(super) fn effect_unknown(e: &GitHubError) -> bool {
     match e {
         GitHubError::Other(_) => true,
         GitHubError::Status { status, .. } => *status >= 500,

@@ -142,6 +142,32 @@ pub async fn create(
     Ok(json_response(StatusCode::CREATED, answer))
 }
 
+/// `GET /repos/{owner}/{repo}/commits/{ref}/check-runs[?check_name=…]` → 200, newest first.
+pub async fn list_for_ref(
+    AxState(shared): AxState<Shared>,
+    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let mut st = shared.lock();
+    let full = format!("{owner}/{repo}");
+    auth::require_repo_token(&st, &headers, &full)?;
+    let name = query.get("check_name");
+    let runs: Vec<CheckRun> = st
+        .repo_mut(&full)
+        .check_runs
+        .iter()
+        .rev()
+        .filter(|r| r.head_sha == git_ref && name.is_none_or(|n| &r.name == n))
+        .cloned()
+        .collect();
+    let listed: Vec<Value> = runs.iter().map(|r| run_json(&st, &full, r)).collect();
+    Ok(json_response(
+        StatusCode::OK,
+        json!({"total_count": listed.len(), "check_runs": listed}),
+    ))
+}
+
 /// `PATCH /repos/{owner}/{repo}/check-runs/{id}` → 200; annotations append.
 pub async fn update(
     AxState(shared): AxState<Shared>,

@@ -75,6 +75,10 @@ pub fn router(shared: Shared, prefix: &str) -> Router {
         )
         .route("/repos/{owner}/{repo}/check-runs", post(checks::create))
         .route(
+            "/repos/{owner}/{repo}/commits/{ref}/check-runs",
+            get(checks::list_for_ref),
+        )
+        .route(
             "/repos/{owner}/{repo}/check-runs/{id}",
             patch(checks::update),
         )
