@@ -3,6 +3,7 @@
 
 use super::fetch::Inputs;
 use super::prefetched::Prefetched;
+use crate::analyze::Resolver;
 use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::Config;
 use crate::forge::review::ChangeRequest;
@@ -12,6 +13,8 @@ use crate::review::FileDiff;
 use crate::review::plan::ReviewFile;
 use anyhow::Context;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Files named by `extends` or override lookups that one review may fetch.
 const MAX_EXTRA_FILES: usize = 20;
@@ -71,25 +74,118 @@ pub async fn run<F: ChangeRequest>(
     Ok(Analysed { reports, sources })
 }
 
+/// How long the core may take over one file before the review goes on without it.
+pub const FILE_BUDGET: Duration = Duration::from_secs(10);
+
 async fn run_core(
     paths: Vec<String>,
     fetched: Prefetched,
     config: Config,
 ) -> anyhow::Result<(Vec<FileReport>, Prefetched)> {
-    tokio::task::spawn_blocking(move || {
-        let reports = paths
-            .iter()
-            .filter_map(|path| {
-                let bytes = fetched.get(path)?;
-                let report = analyze::analyze(path, bytes, &config, &fetched);
+    analyse_each(
+        paths,
+        fetched,
+        config,
+        FILE_BUDGET,
+        Arc::new(analyze::analyze),
+    )
+    .await
+}
+
+/// The analysis of one file, as the core does it (a seam for the budget's test).
+type Analysis = dyn Fn(&str, &[u8], &Config, &dyn Resolver) -> FileReport + Send + Sync;
+
+/// Each file on the blocking pool, within `budget`: a file that takes longer is reported as
+/// not analysed and the review goes on; its thread finishes on its own, the worker is free.
+async fn analyse_each(
+    paths: Vec<String>,
+    fetched: Prefetched,
+    config: Config,
+    budget: Duration,
+    analysis: Arc<Analysis>,
+) -> anyhow::Result<(Vec<FileReport>, Prefetched)> {
+    let shared = Arc::new((fetched, config));
+    let mut reports = Vec::new();
+    for path in paths {
+        let (s, a, p) = (shared.clone(), analysis.clone(), path.clone());
+        let task = tokio::task::spawn_blocking(move || {
+            let (fetched, config) = &*s;
+            let bytes = fetched.get(&p)?;
+            Some(a(&p, bytes, config, fetched))
+        });
+        match tokio::time::timeout(budget, task).await {
+            Ok(joined) => {
+                let Some(report) = joined.context("the analysis panicked")? else {
+                    continue;
+                };
                 // YAML that is neither Compose nor Kubernetes (CI files, lock files) is not ours.
                 let foreign = report.format == Format::Skipped
                     && report.skipped_reason.as_deref() == Some(NOT_RECOGNISED);
-                (!foreign).then_some(report)
-            })
+                if !foreign {
+                    reports.push(report);
+                }
+            }
+            Err(_) => reports.push(crate::render::skipped(
+                &path,
+                &format!("not analysed: took longer than {} s", budget.as_secs()),
+            )),
+        }
+    }
+    // A file still being analysed holds its share: then the review goes on with a copy.
+    let fetched = match Arc::try_unwrap(shared) {
+        Ok((fetched, _)) => fetched,
+        Err(shared) => shared.0.clone(),
+    };
+    Ok((reports, fetched))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use std::sync::mpsc;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_file_over_its_budget_is_reported_not_analysed_and_the_rest_go_on() {
+        let mut fetched = Prefetched::default();
+        for p in ["a.yaml", "slow.yaml", "b.yaml"] {
+            fetched.insert(p.into(), b"services:\n  web:\n    image: nginx\n".to_vec());
+        }
+        let (release, wait) = mpsc::channel::<()>();
+        let wait = Mutex::new(wait);
+        let analysis: Arc<Analysis> = Arc::new(move |path, bytes, config, resolver| {
+            if path == "slow.yaml" {
+                // Stands for a file the core spends minutes on: blocks until released.
+                let _ = wait.lock().unwrap().recv();
+            }
+            analyze::analyze(path, bytes, config, resolver)
+        });
+        let paths = vec!["a.yaml".into(), "slow.yaml".into(), "b.yaml".into()];
+        let (reports, back) = analyse_each(
+            paths,
+            fetched,
+            Config::default(),
+            Duration::from_secs(2),
+            analysis,
+        )
+        .await
+        .unwrap();
+        let _ = release.send(());
+        let shown: Vec<(&str, Option<&str>)> = reports
+            .iter()
+            .map(|r| (r.path.as_str(), r.skipped_reason.as_deref()))
             .collect();
-        (reports, fetched)
-    })
-    .await
-    .context("the analysis panicked")
+        assert_eq!(
+            shown,
+            [
+                ("a.yaml", None),
+                ("slow.yaml", Some("not analysed: took longer than 2 s")),
+                ("b.yaml", None),
+            ]
+        );
+        assert!(
+            back.get("b.yaml").is_some(),
+            "the files are kept for the next steps"
+        );
+    }
 }

@@ -36,6 +36,20 @@ impl Prefetched {
     }
 }
 
+impl Clone for Prefetched {
+    fn clone(&self) -> Prefetched {
+        let missing = self
+            .missing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        Prefetched {
+            files: self.files.clone(),
+            missing: Mutex::new(missing),
+        }
+    }
+}
+
 impl Resolver for Prefetched {
     fn read(&self, path: &str) -> Option<Vec<u8>> {
         match self.files.get(path) {
