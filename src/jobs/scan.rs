@@ -268,6 +268,15 @@ fn candidates(tree: &Tree, config: &Config) -> (Vec<(String, ObjectId)>, usize) 
     (picked, too_big)
 }
 
+/// How a file the core ran out of time on is reported.
+const NOT_ANALYSED: &str = "not analysed";
+
+fn is_not_analysed(r: &FileReport) -> bool {
+    r.skipped_reason
+        .as_deref()
+        .is_some_and(|s| s.starts_with(NOT_ANALYSED))
+}
+
 fn is_foreign(r: &FileReport) -> bool {
     r.format == Format::Skipped && r.skipped_reason.as_deref() == Some(NOT_RECOGNISED)
 }
@@ -290,7 +299,14 @@ async fn analyse<R: RepositoryFiles>(
         let mut wanted = BTreeSet::new();
         for (path, report, asked) in results {
             let missing: Vec<&String> = asked.iter().filter(|p| files.needs_fetch(p)).collect();
-            if missing.is_empty() {
+            if is_not_analysed(&report) {
+                // Out of time: final, and never cached (another scan may have more time).
+                done.push(Analysed {
+                    path,
+                    report,
+                    deps: None,
+                });
+            } else if missing.is_empty() {
                 let deps = asked
                     .iter()
                     .map(|p| (p.clone(), files.id_of(p).cloned()))
@@ -331,23 +347,40 @@ async fn analyse<R: RepositoryFiles>(
 
 type CoreResult = (String, FileReport, Vec<String>);
 
+/// Each file on the blocking pool within the review's per-file budget: a file that takes
+/// longer is stored as not analysed (and never cached), and the scan goes on.
 async fn run_core(
     paths: Vec<String>,
     files: TreeFiles,
     config: Config,
 ) -> anyhow::Result<(Vec<CoreResult>, TreeFiles)> {
-    tokio::task::spawn_blocking(move || {
-        let results = paths
-            .into_iter()
-            .filter_map(|path| {
-                let bytes = files.get(&path)?;
-                let resolver = Recording::new(&files);
-                let report = analyze::analyze(&path, bytes, &config, &resolver);
-                Some((path, report, resolver.asked()))
-            })
-            .collect();
-        (results, files)
-    })
-    .await
-    .context("the analysis panicked")
+    let budget = crate::jobs::review::FILE_BUDGET;
+    let shared = std::sync::Arc::new((files, config));
+    let mut results = Vec::new();
+    for path in paths {
+        let (s, p) = (shared.clone(), path.clone());
+        let task = tokio::task::spawn_blocking(move || {
+            let (files, config) = &*s;
+            let bytes = files.get(&p)?;
+            let resolver = Recording::new(files);
+            let report = analyze::analyze(&p, bytes, config, &resolver);
+            Some((p, report, resolver.asked()))
+        });
+        match tokio::time::timeout(budget, task).await {
+            Ok(joined) => results.extend(joined.context("the analysis panicked")?),
+            Err(_) => {
+                let reason = format!("{NOT_ANALYSED}: took longer than {} s", budget.as_secs());
+                results.push((
+                    path.clone(),
+                    crate::render::skipped(&path, &reason),
+                    Vec::new(),
+                ));
+            }
+        }
+    }
+    let files = match std::sync::Arc::try_unwrap(shared) {
+        Ok((files, _)) => files,
+        Err(shared) => shared.0.clone(),
+    };
+    Ok((results, files))
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 /// The commit's regular files by path, and the bytes of those fetched so far.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct TreeFiles {
     ids: HashMap<String, ObjectId>,
     bytes: HashMap<String, Vec<u8>>,
