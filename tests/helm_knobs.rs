@@ -15,27 +15,15 @@ use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const LINKERD: &[&str] = &[
-    "identityTrustAnchorsPEM=PLACEHOLDER-TRUST-ANCHORS-PEM",
-    "identity.issuer.tls.crtPEM=PLACEHOLDER-ISSUER-CRT-PEM",
-    "identity.issuer.tls.keyPEM=PLACEHOLDER-ISSUER-KEY-PEM",
-    "proxyInjector.externalSecret=true",
-    "proxyInjector.caBundle=PLACEHOLDER-CA-BUNDLE",
-    "profileValidator.externalSecret=true",
-    "profileValidator.caBundle=PLACEHOLDER-CA-BUNDLE",
-    "policyValidator.externalSecret=true",
-    "policyValidator.caBundle=PLACEHOLDER-CA-BUNDLE",
-];
-
-const CHARTS: &[(&str, &[&str])] = &[
-    ("external-secrets", &[]),
-    ("external-dns", &["policy=sync"]),
-    ("keda", &[]),
-    ("jenkins", &[]),
-    ("linkerd-control-plane", LINKERD),
-    ("vault", &[]),
-    ("tigera-operator", &[]),
-    ("hello-world", &[]),
+const CHARTS: &[&str] = &[
+    "external-secrets",
+    "external-dns",
+    "keda",
+    "jenkins",
+    "linkerd-control-plane",
+    "vault",
+    "tigera-operator",
+    "hello-world",
 ];
 
 struct Helm {
@@ -43,19 +31,25 @@ struct Helm {
 }
 
 impl Helm {
-    /// `helm template t CHART -f VALUES… --set …`, offline and without the user's settings.
-    fn render(&self, chart: &Path, values: &[&Path], set: &[&str]) -> Result<String, String> {
+    /// `helm template t CHART -f REQUIRED… -f VALUES…`, offline and without the user's
+    /// settings; `required` are the values the chart needs to render at all.
+    fn render(
+        &self,
+        chart: &Path,
+        values: &[&Path],
+        required: &[PathBuf],
+    ) -> Result<String, String> {
         let mut cmd = Command::new(tools::helm());
         cmd.env_clear()
             .env("HOME", self.home.path())
             .arg("template")
             .arg("t")
             .arg(chart);
-        for v in values {
+        for v in required {
             cmd.arg("-f").arg(v);
         }
-        for s in set {
-            cmd.arg("--set").arg(s);
+        for v in values {
+            cmd.arg("-f").arg(v);
         }
         let out = cmd.output().map_err(|e| e.to_string())?;
         if !out.status.success() {
@@ -74,7 +68,7 @@ impl Helm {
 /// Which knobs reach which containers: one render with string sentinels; when the render
 /// fails, one render per knob, and for a security context knob whose string the chart's
 /// schema rejects, a pair of boolean renders. Knobs whose probe breaks the chart are left out.
-fn probe(h: &Helm, chart: &Path, set: &[&str], knobs: &[Knob]) -> (Vec<Reached>, String) {
+fn probe(h: &Helm, chart: &Path, set: &[PathBuf], knobs: &[Knob]) -> (Vec<Reached>, String) {
     let p = h.write("probe.yaml", &probe_values(knobs));
     let e = match h.render(chart, &[&p], set) {
         Ok(out) => return (reached(&out), "one render".into()),
@@ -228,7 +222,7 @@ type Group = (usize, Option<usize>, Option<usize>);
 fn check_fix(
     h: &Helm,
     chart: &str,
-    set: &[&str],
+    set: &[PathBuf],
     knobs: &[Knob],
     g: Group,
     members: &[&Reached],
@@ -306,7 +300,9 @@ fn knobs_of_real_charts() {
     };
     let mut table = vec!["| chart | probe | workload | container | default ro | securityContext knob | volumes knob | mounts knob | values fix |".to_string(), "|---|---|---|---|---|---|---|---|---|".to_string()];
     let mut fixed_charts = Vec::new();
-    for &(chart, set) in CHARTS {
+    for &chart in CHARTS {
+        let set: Vec<PathBuf> = tools::required_values(chart).into_iter().collect();
+        let set = set.as_slice();
         let dir = tools::shared("charts").join(chart);
         let values = std::fs::read_to_string(dir.join("values.yaml")).unwrap();
         let knobs = candidates(&values);

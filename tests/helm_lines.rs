@@ -11,23 +11,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Values a chart needs to render at all (from each chart's CHART-SOURCE.md).
+/// What a render of `chart` is given besides the values it needs to render at all: a fixed
+/// jenkins password instead of `randAlphaNum`, or the two renders differ anyway.
 fn sets(chart: &str) -> &'static [&'static str] {
     match chart {
-        "external-dns" => &["policy=sync"],
-        "linkerd-control-plane" => &[
-            "identityTrustAnchorsPEM=PLACEHOLDER-TRUST-ANCHORS-PEM",
-            "identity.issuer.tls.crtPEM=PLACEHOLDER-ISSUER-CRT-PEM",
-            "identity.issuer.tls.keyPEM=PLACEHOLDER-ISSUER-KEY-PEM",
-            "proxyInjector.externalSecret=true",
-            "proxyInjector.caBundle=PLACEHOLDER-CA-BUNDLE",
-            "profileValidator.externalSecret=true",
-            "profileValidator.caBundle=PLACEHOLDER-CA-BUNDLE",
-            "policyValidator.externalSecret=true",
-            "policyValidator.caBundle=PLACEHOLDER-CA-BUNDLE",
-        ],
-        // Not needed to render: a fixed password instead of `randAlphaNum`, or the two renders
-        // differ anyway.
         "jenkins" => &["controller.admin.password=fixed-for-the-comparison"],
         _ => &[],
     }
@@ -128,6 +115,9 @@ fn render(chart: &str, dir: &Path, home: &Path) -> Result<String, String> {
         .arg("template")
         .arg("t")
         .arg(dir);
+    if let Some(v) = tools::required_values(chart) {
+        cmd.arg("-f").arg(v);
+    }
     for s in sets(chart) {
         cmd.arg("--set").arg(s);
     }

@@ -23,20 +23,6 @@ const CHARTS: [&str; 8] = [
     "vault",
 ];
 
-/// Values a chart needs to render at all (a schema-required value, placeholder certificates).
-fn required_values(chart: &str) -> Option<PathBuf> {
-    let file = match chart {
-        "external-dns" => "external-dns-policy.yaml",
-        "linkerd-control-plane" => "linkerd-identity.yaml",
-        _ => return None,
-    };
-    Some(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/render")
-            .join(file),
-    )
-}
-
 fn immutabot(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> (String, String, i32) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_immutabot"));
     cmd.current_dir(dir)
@@ -142,7 +128,7 @@ fn each_chart_finds_exactly_the_containers_that_helm_template_piped_finds() {
     let mut table = Vec::new();
     for chart in CHARTS {
         let dir = defaults_only(chart, tmp.path());
-        let values: Vec<PathBuf> = required_values(chart).into_iter().collect();
+        let values: Vec<PathBuf> = tools::required_values(chart).into_iter().collect();
         let mut args = vec!["--format", "json", chart];
         let v = values.first().map(|v| v.to_string_lossy().into_owned());
         if let Some(v) = &v {
@@ -297,7 +283,7 @@ fn chart_patches_rendered_again_fix_what_they_say_and_change_nothing_else() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join(chart);
         copy_tree(&tools::shared("charts").join(chart), &dir);
-        let mut values: Vec<PathBuf> = required_values(chart).into_iter().collect();
+        let mut values: Vec<PathBuf> = tools::required_values(chart).into_iter().collect();
         let pinned = tmp.path().join("pinned.yaml");
         // jenkins makes up its admin password on every render.
         std::fs::write(&pinned, "controller:\n  admin:\n    password: pinned\n").unwrap();

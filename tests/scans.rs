@@ -818,35 +818,12 @@ async fn installation_and_push_deliveries_queue_scans_in_their_transaction(pool:
     );
 }
 
-/// Every file of `../shared/<dir>` as (path in the repository, bytes).
-fn shared_tree(dir: &str) -> Vec<(String, Vec<u8>)> {
-    fn walk(root: &std::path::Path, p: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
-        for e in std::fs::read_dir(p).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-    let mut out = Vec::new();
-    walk(&root, &root.join(dir), &mut out);
-    out
-}
-
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn a_repository_of_real_charts_and_kustomizations_counts_no_phantom_units(pool: PgPool) {
     let h = harness(pool).await;
     let files: Vec<(String, Vec<u8>)> = ["charts", "kustomize"]
         .into_iter()
-        .flat_map(shared_tree)
+        .flat_map(|dir| tools::shared_files(dir, dir))
         .collect();
     for (path, bytes) in &files {
         h.fake.set_file(REPO, C1, path, bytes.clone());

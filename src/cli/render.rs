@@ -34,21 +34,9 @@ impl Rendering {
 /// The renderers to use: `--helm` / `--kubectl`, else `IMMUTABOT_HELM` / `IMMUTABOT_KUBECTL`,
 /// else `helm` / `kubectl` on `PATH`.
 pub fn tools(args: &CheckArgs) -> (Option<PathBuf>, Option<PathBuf>) {
-    // A path that names no file is a tool not found: the chart is skipped with a hint, the
-    // same as when it is not installed, rather than failing to render.
-    let find = |flag: &Option<PathBuf>, var: &str, name: &str| {
-        flag.clone()
-            .or_else(|| {
-                std::env::var_os(var)
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from)
-            })
-            .or_else(|| process::on_path(name))
-            .filter(|p| p.is_file())
-    };
     (
-        find(&args.helm, "IMMUTABOT_HELM", "helm"),
-        find(&args.kubectl, "IMMUTABOT_KUBECTL", "kubectl"),
+        process::find_tool(args.helm.as_deref(), "IMMUTABOT_HELM", "helm"),
+        process::find_tool(args.kubectl.as_deref(), "IMMUTABOT_KUBECTL", "kubectl"),
     )
 }
 

@@ -2,6 +2,7 @@
 
 use crate::analyze::is_candidate;
 use crate::config::Config;
+use crate::render::discover::lexical;
 use ignore::WalkBuilder;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -127,26 +128,11 @@ fn config_relative(p: &Path, opts: Options<'_>) -> String {
     } else {
         opts.cwd.join(p)
     };
-    let abs = normalize(&abs);
-    match abs.strip_prefix(normalize(opts.config_base)) {
+    let abs = lexical(&abs);
+    match abs.strip_prefix(lexical(opts.config_base)) {
         Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
         Err(_) => report_path(p, opts.cwd),
     }
-}
-
-/// Drops `.` components and folds `..` lexically (no symlinks are followed).
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

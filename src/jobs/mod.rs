@@ -1,5 +1,6 @@
 //! What workers do with the jobs they claim.
 
+pub mod budget;
 mod gitlab;
 pub mod render;
 pub mod review;

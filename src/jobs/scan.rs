@@ -7,6 +7,7 @@
 //! are neither fetched nor analysed as plain files, so each unit is counted once.
 
 use super::JobContext;
+use super::budget;
 use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::{self, Config};
 use crate::forge::github::GitHubRepository;
@@ -21,7 +22,6 @@ use crate::scan::files::{Recording, TreeFiles};
 use crate::scan::store::{self, Snapshot, Written};
 use crate::scan::{cache, snapshot};
 use crate::storage::{repositories, scans};
-use anyhow::Context;
 use std::collections::BTreeSet;
 use tracing::{Instrument, info};
 
@@ -268,15 +268,6 @@ fn candidates(tree: &Tree, config: &Config) -> (Vec<(String, ObjectId)>, usize) 
     (picked, too_big)
 }
 
-/// How a file the core ran out of time on is reported.
-const NOT_ANALYSED: &str = "not analysed";
-
-fn is_not_analysed(r: &FileReport) -> bool {
-    r.skipped_reason
-        .as_deref()
-        .is_some_and(|s| s.starts_with(NOT_ANALYSED))
-}
-
 fn is_foreign(r: &FileReport) -> bool {
     r.format == Format::Skipped && r.skipped_reason.as_deref() == Some(NOT_RECOGNISED)
 }
@@ -299,7 +290,7 @@ async fn analyse<R: RepositoryFiles>(
         let mut wanted = BTreeSet::new();
         for (path, report, asked) in results {
             let missing: Vec<&String> = asked.iter().filter(|p| files.needs_fetch(p)).collect();
-            if is_not_analysed(&report) {
+            if budget::is_out_of_time(&report) {
                 // Out of time: final, and never cached (another scan may have more time).
                 done.push(Analysed {
                     path,
@@ -347,40 +338,30 @@ async fn analyse<R: RepositoryFiles>(
 
 type CoreResult = (String, FileReport, Vec<String>);
 
-/// Each file on the blocking pool within the review's per-file budget: a file that takes
-/// longer is stored as not analysed (and never cached), and the scan goes on.
+/// Each file within the per-file budget: a file that takes longer is stored as not
+/// analysed (and never cached), and the scan goes on.
 async fn run_core(
     paths: Vec<String>,
     files: TreeFiles,
     config: Config,
 ) -> anyhow::Result<(Vec<CoreResult>, TreeFiles)> {
-    let budget = crate::jobs::review::FILE_BUDGET;
     let shared = std::sync::Arc::new((files, config));
+    let one = std::sync::Arc::new(|(files, config): &(TreeFiles, Config), path: &str| {
+        let bytes = files.get(path)?;
+        let resolver = Recording::new(files);
+        let report = analyze::analyze(path, bytes, config, &resolver);
+        Some((report, resolver.asked()))
+    });
     let mut results = Vec::new();
-    for path in paths {
-        let (s, p) = (shared.clone(), path.clone());
-        let task = tokio::task::spawn_blocking(move || {
-            let (files, config) = &*s;
-            let bytes = files.get(&p)?;
-            let resolver = Recording::new(files);
-            let report = analyze::analyze(&p, bytes, config, &resolver);
-            Some((p, report, resolver.asked()))
-        });
-        match tokio::time::timeout(budget, task).await {
-            Ok(joined) => results.extend(joined.context("the analysis panicked")?),
-            Err(_) => {
-                let reason = format!("{NOT_ANALYSED}: took longer than {} s", budget.as_secs());
-                results.push((
-                    path.clone(),
-                    crate::render::skipped(&path, &reason),
-                    Vec::new(),
-                ));
+    for (path, ran) in budget::each(&shared, paths, budget::FILE_BUDGET, one).await? {
+        match ran {
+            Some(Some((report, asked))) => results.push((path, report, asked)),
+            Some(None) => {}
+            None => {
+                let report = budget::out_of_time(&path, budget::FILE_BUDGET);
+                results.push((path, report, Vec::new()));
             }
         }
     }
-    let files = match std::sync::Arc::try_unwrap(shared) {
-        Ok((files, _)) => files,
-        Err(shared) => shared.0.clone(),
-    };
-    Ok((results, files))
+    Ok((results, std::sync::Arc::unwrap_or_clone(shared).0))
 }

@@ -128,9 +128,7 @@ pub fn local_references(text: &str) -> Vec<String> {
         };
         for item in s.items(seq) {
             if let Some(v) = s.scalar(*item)
-                && !v.contains("://")
-                && !v.contains("github.com/")
-                && !v.starts_with("git@")
+                && !immutabot_core::render::kustomize::is_remote(v)
             {
                 out.push(v.to_string());
             }

@@ -212,6 +212,20 @@ fn message(stderr: &[u8]) -> String {
     }
 }
 
+/// A renderer: `flag` when given, else the environment variable `var`, else `name` on
+/// `PATH`. A path that names no file is a tool not found (the chart is then reported as not
+/// rendered, with a hint), rather than one that fails to start.
+pub fn find_tool(flag: Option<&Path>, var: &str, name: &str) -> Option<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(|| {
+            std::env::var_os(var)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .or_else(|| on_path(name))
+        .filter(|p| p.is_file())
+}
+
 /// `name` found on `PATH`, as a shell would.
 pub fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;

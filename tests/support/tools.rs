@@ -62,3 +62,18 @@ pub fn shared_files(rel: &str, under: &str) -> Vec<(String, Vec<u8>)> {
         .map(|(p, b)| (format!("{under}/{p}"), b))
         .collect()
 }
+
+/// Values a shared chart needs to render at all (a schema-required value, placeholder
+/// certificates; see each chart's CHART-SOURCE.md), from `tests/data/render/`.
+pub fn required_values(chart: &str) -> Option<PathBuf> {
+    let file = match chart {
+        "external-dns" => "external-dns-policy.yaml",
+        "linkerd-control-plane" => "linkerd-identity.yaml",
+        _ => return None,
+    };
+    Some(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/render")
+            .join(file),
+    )
+}

@@ -1,6 +1,7 @@
 //! The `immutabot` check run: started when a review begins, completed with its annotations.
 
 use super::GitHubError;
+use super::answer::Answer;
 use super::client::ApiRequest;
 use super::installation::Installation;
 use crate::forge::{Annotation, CheckOutput, Conclusion};
@@ -121,32 +122,14 @@ impl Installation {
         };
         let url = self.repo_url(repo, "/check-runs")?;
         let request = ApiRequest::write(http::Method::POST, url, &body)?.no_blind_retry();
-        let attempts = self.core.policy.max_attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let failure = match self.send(&request).await {
-                Ok(answer) => {
-                    let created: CreatedCheckRun = answer.json(&request.what())?;
-                    return Ok(CheckRunId(created.id));
-                }
-                Err(e) if super::pulls::effect_unknown(&e) => e,
-                Err(e) => return Err(e),
-            };
-            if let Some(id) = self.find_check_run(repo, head, &key).await? {
-                tracing::info!(
-                    run = id.0,
-                    "the check run was made although its answer was lost"
-                );
-                return Ok(id);
-            }
-            if attempt >= attempts {
-                return Err(failure);
-            }
-            metrics::counter!("immutabot_github_retries_total", "reason" => "check_run_not_made")
-                .increment(1);
-            tokio::time::sleep(super::retry::jittered(self.core.policy.backoff(attempt))).await;
-        }
+        let made = |answer: Answer| {
+            let created: CreatedCheckRun = answer.json(&request.what())?;
+            Ok(CheckRunId(created.id))
+        };
+        self.create_once(&request, "check_run", made, || {
+            self.find_check_run(repo, head, &key)
+        })
+        .await
     }
 
     /// Our check run on `head` that carries `key`.

@@ -14,6 +14,7 @@ mod change;
 pub mod checks;
 mod client;
 mod contents;
+mod create_once;
 mod credentials;
 mod deliveries;
 mod error;

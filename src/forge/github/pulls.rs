@@ -1,6 +1,7 @@
 //! Pull requests: their state, their changed files, and posting one review.
 
 use super::GitHubError;
+use super::answer::Answer;
 use super::client::ApiRequest;
 use super::installation::Installation;
 use crate::forge::link::next_link;
@@ -94,16 +95,6 @@ struct ReviewJson {
     commit_id: Option<String>,
     #[serde(default)]
     body: Option<String>,
-}
-
-/// Whether GitHub may have acted on a request that failed: it never answered, or answered
-/// with a server error (GitHub's front end can fail after the back end has done the work).
-pub(super) fn effect_unknown(e: &GitHubError) -> bool {
-    match e {
-        GitHubError::Other(_) => true,
-        GitHubError::Status { status, .. } => *status >= 500,
-        _ => false,
-    }
 }
 
 /// A SHA from GitHub's answer, checked before it is ever put in a URL.
@@ -208,30 +199,11 @@ impl Installation {
         };
         let url = self.repo_url(repo, &format!("/pulls/{}/reviews", number.0))?;
         let request = ApiRequest::write(http::Method::POST, url, &review)?.no_blind_retry();
-        let attempts = self.core.policy.max_attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let failure = match self.send(&request).await {
-                Ok(answer) => return Ok(answer.json::<CreatedReview>(&request.what())?.id),
-                Err(e) if effect_unknown(&e) => e,
-                Err(e) => return Err(e),
-            };
-            if let Some(id) = self.find_review(repo, number, commit, key).await? {
-                tracing::info!(
-                    review = id,
-                    "the review was made although its answer was lost"
-                );
-                return Ok(id);
-            }
-            if attempt >= attempts {
-                return Err(failure);
-            }
-            tracing::debug!(attempt, error = %failure, "review not made; posting again");
-            metrics::counter!("immutabot_github_retries_total", "reason" => "review_not_made")
-                .increment(1);
-            tokio::time::sleep(super::retry::jittered(self.core.policy.backoff(attempt))).await;
-        }
+        let made = |answer: Answer| Ok(answer.json::<CreatedReview>(&request.what())?.id);
+        self.create_once(&request, "review", made, || {
+            self.find_review(repo, number, commit, key)
+        })
+        .await
     }
 
     /// The id of a review of `commit` on the pull request whose body carries `key`.

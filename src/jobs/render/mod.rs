@@ -57,15 +57,9 @@ impl Renderers {
 
     /// `IMMUTABOT_HELM` / `IMMUTABOT_KUBECTL`, else `helm` / `kubectl` on `PATH`.
     pub fn from_env() -> Renderers {
-        let find = |var: &str, name: &str| {
-            std::env::var_os(var)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-                .or_else(|| process::on_path(name))
-        };
         Renderers::new(
-            find("IMMUTABOT_HELM", "helm"),
-            find("IMMUTABOT_KUBECTL", "kubectl"),
+            process::find_tool(None, "IMMUTABOT_HELM", "helm"),
+            process::find_tool(None, "IMMUTABOT_KUBECTL", "kubectl"),
         )
     }
 

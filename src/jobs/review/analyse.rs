@@ -8,10 +8,10 @@ use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::Config;
 use crate::forge::review::ChangeRequest;
 use crate::ids::CommitSha;
+use crate::jobs::budget;
 use crate::model::{FileReport, Format};
 use crate::review::FileDiff;
 use crate::review::plan::ReviewFile;
-use anyhow::Context;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,9 +74,6 @@ pub async fn run<F: ChangeRequest>(
     Ok(Analysed { reports, sources })
 }
 
-/// How long the core may take over one file before the review goes on without it.
-pub const FILE_BUDGET: Duration = Duration::from_secs(10);
-
 async fn run_core(
     paths: Vec<String>,
     fetched: Prefetched,
@@ -86,7 +83,7 @@ async fn run_core(
         paths,
         fetched,
         config,
-        FILE_BUDGET,
+        budget::FILE_BUDGET,
         Arc::new(analyze::analyze),
     )
     .await
@@ -95,8 +92,8 @@ async fn run_core(
 /// The analysis of one file, as the core does it (a seam for the budget's test).
 type Analysis = dyn Fn(&str, &[u8], &Config, &dyn Resolver) -> FileReport + Send + Sync;
 
-/// Each file on the blocking pool, within `budget`: a file that takes longer is reported as
-/// not analysed and the review goes on; its thread finishes on its own, the worker is free.
+/// Each file within `budget`: a file that takes longer is reported as not analysed and the
+/// review goes on.
 async fn analyse_each(
     paths: Vec<String>,
     fetched: Prefetched,
@@ -105,38 +102,28 @@ async fn analyse_each(
     analysis: Arc<Analysis>,
 ) -> anyhow::Result<(Vec<FileReport>, Prefetched)> {
     let shared = Arc::new((fetched, config));
+    let one = Arc::new(
+        move |(fetched, config): &(Prefetched, Config), path: &str| {
+            let bytes = fetched.get(path)?;
+            Some(analysis(path, bytes, config, fetched))
+        },
+    );
     let mut reports = Vec::new();
-    for path in paths {
-        let (s, a, p) = (shared.clone(), analysis.clone(), path.clone());
-        let task = tokio::task::spawn_blocking(move || {
-            let (fetched, config) = &*s;
-            let bytes = fetched.get(&p)?;
-            Some(a(&p, bytes, config, fetched))
-        });
-        match tokio::time::timeout(budget, task).await {
-            Ok(joined) => {
-                let Some(report) = joined.context("the analysis panicked")? else {
-                    continue;
-                };
-                // YAML that is neither Compose nor Kubernetes (CI files, lock files) is not ours.
-                let foreign = report.format == Format::Skipped
-                    && report.skipped_reason.as_deref() == Some(NOT_RECOGNISED);
-                if !foreign {
-                    reports.push(report);
-                }
-            }
-            Err(_) => reports.push(crate::render::skipped(
-                &path,
-                &format!("not analysed: took longer than {} s", budget.as_secs()),
-            )),
+    for (path, ran) in budget::each(&shared, paths, budget, one).await? {
+        let report = match ran {
+            Some(Some(report)) => report,
+            Some(None) => continue,
+            None => budget::out_of_time(&path, budget),
+        };
+        // YAML that is neither Compose nor Kubernetes (CI files, lock files) is not ours.
+        let foreign = report.format == Format::Skipped
+            && report.skipped_reason.as_deref() == Some(NOT_RECOGNISED);
+        if !foreign {
+            reports.push(report);
         }
     }
     // A file still being analysed holds its share: then the review goes on with a copy.
-    let fetched = match Arc::try_unwrap(shared) {
-        Ok((fetched, _)) => fetched,
-        Err(shared) => shared.0.clone(),
-    };
-    Ok((reports, fetched))
+    Ok((reports, Arc::unwrap_or_clone(shared).0))
 }
 
 #[cfg(test)]

@@ -5,8 +5,6 @@
 //! differs between a GitHub pull request and a GitLab merge request.
 
 mod analyse;
-
-pub use analyse::FILE_BUDGET;
 mod charts;
 mod fetch;
 mod prefetched;
