@@ -80,6 +80,7 @@ async fn main() {
             gitlab: None,
             // The benchmark's pull request holds no chart: nothing is rendered.
             renderers: immutabot::jobs::render::Renderers::new(None, None),
+            in_flight: Default::default(),
         });
         let router = service::router(service::state(pool.clone()));
         let worker = Worker {

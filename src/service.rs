@@ -106,6 +106,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 github: app.clone(),
                 gitlab: gitlab.clone(),
                 renderers: jobs::render::Renderers::from_env(),
+                in_flight: Default::default(),
             });
             let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "immutabot".into());
             let mut tasks = Vec::new();

@@ -148,6 +148,7 @@ async fn harness_with(pool: PgPool, app_pool: PgPool, renderers: Renderers) -> H
         github: github.into(),
         gitlab: None,
         renderers,
+        in_flight: Default::default(),
     });
     Harness {
         fake,

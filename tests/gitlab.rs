@@ -94,6 +94,7 @@ async fn harness(pool: PgPool) -> Harness {
         github: immutabot::setup::live::LiveApp::default(),
         gitlab: Some(client),
         renderers: Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
+        in_flight: Default::default(),
     });
     Harness {
         fake,

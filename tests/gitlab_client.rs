@@ -493,6 +493,32 @@ async fn the_summary_note_is_edited_in_place() {
 }
 
 #[tokio::test]
+async fn a_summary_note_whose_answer_was_lost_is_found_not_posted_again() {
+    let (fake, client) = compose_mr().await;
+    let (p, iid) = ids();
+    let marker = "<!-- immutabot:summary -->";
+    fake.fail_next(
+        "POST",
+        "/projects/7/merge_requests/3/notes",
+        Fault::gitlab_error(502).after_work(),
+        1,
+    );
+    let id = client
+        .upsert_note(p, iid, marker, &format!("2 findings\n{marker}"))
+        .await
+        .unwrap();
+    let notes = fake.notes(P, IID);
+    assert_eq!(notes.len(), 1, "found, not posted again");
+    assert_eq!(notes[0].id, id.0);
+    let posts = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 1);
+}
+
+#[tokio::test]
 async fn a_repeated_status_transition_is_not_an_error() {
     let (fake, client) = compose_mr().await;
     let (p, _) = ids();

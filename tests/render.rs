@@ -501,7 +501,33 @@ fn a_chart_whose_render_never_ends_is_stopped_and_reported() {
     let (text, _, code) = immutabot(tmp.path(), &["--render-timeout", "2", "loop"], None);
     assert!(
         text.contains("loop/Chart.yaml:1:1: error[render-failed] `helm template` with its default values: did not finish within 2 s and was stopped")
-            || text.contains("printed more than 64 MiB and was stopped"),
+            || text.contains("printed more than 64 MiB and was stopped")
+            // helm builds the whole output in memory before printing it.
+            || text.contains("needed more than 2048 MiB of memory and was stopped"),
+        "{text}"
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_chart_whose_templates_build_gigabytes_in_memory_is_stopped_at_its_memory_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("bomb");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: bomb\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    // Doubling a string 32 times wants 4 GiB and prints nothing: only the memory bound stops it.
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "{{- $s := \"x\" }}\n{{- range until 32 }}{{ $s = print $s $s }}{{ end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  n: \"{{ len $s }}\"\n",
+    )
+    .unwrap();
+    let (text, _, code) = immutabot(tmp.path(), &["--render-timeout", "120", "bomb"], None);
+    assert!(
+        text.contains("bomb/Chart.yaml:1:1: error[render-failed] `helm template` with its default values: needed more than 2048 MiB of memory and was stopped"),
         "{text}"
     );
     assert_eq!(code, 1);

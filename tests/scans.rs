@@ -11,7 +11,7 @@ mod service;
 mod tools;
 
 use axum::http::StatusCode;
-use fake_github::{FakeGitHub, TEST_APP_KEY_PEM};
+use fake_github::{FakeGitHub, Fault, TEST_APP_KEY_PEM};
 use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
 use immutabot::jobs::JobContext;
 use immutabot::jobs::render::Renderers;
@@ -129,6 +129,7 @@ async fn harness(pool: PgPool) -> Harness {
         github: github.into(),
         gitlab: None,
         renderers: Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
+        in_flight: Default::default(),
     });
     Harness {
         fake,
@@ -903,4 +904,129 @@ async fn a_scan_renders_a_chart_once_and_counts_kustomize_overlays_not_their_bas
     // the base's resource) and the two overlays' kustomization files holding their patches.
     let paths: std::collections::BTreeSet<&str> = all.iter().map(|u| u.path.as_str()).collect();
     assert_eq!((files as usize, paths.len()), (4, 2), "{all:?}");
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn two_scans_at_once_fetch_and_analyse_a_shared_blob_once(pool: PgPool) {
+    let h = harness(pool).await;
+    h.commit(
+        REPO,
+        C1,
+        &[("deploy/web.yaml", DEPLOYMENT), ("compose.yaml", COMPOSE)],
+    );
+    h.commit(
+        SPACE,
+        C3,
+        &[
+            ("deploy/web.yaml", DEPLOYMENT),
+            ("k8s/job.yaml", "kind: Job\n"),
+        ],
+    );
+    // Both scans are queued before either runs, and a slow GitHub makes them overlap.
+    for (event, guid, payload) in [
+        ("installation", "inst", "installation/created"),
+        (
+            "installation_repositories",
+            "added",
+            "installation_repositories/added",
+        ),
+    ] {
+        assert_eq!(
+            h.send(event, guid, fixture(payload)).await,
+            StatusCode::ACCEPTED
+        );
+    }
+    h.fake.fail_next(
+        "GET",
+        "/repos/*/*/git/blobs/",
+        Fault::slow(Duration::from_millis(300)),
+        100,
+    );
+    h.fake.clear_requests();
+    let (w1, w2) = (
+        service::worker(h.ctx.clone(), "w1"),
+        service::worker(h.ctx.clone(), "w2"),
+    );
+    let (a, b) = tokio::join!(w1.step(), w2.step());
+    assert!(a.unwrap() && b.unwrap(), "each worker ran one scan");
+    h.drain().await;
+
+    let web = FakeGitHub::blob_id(DEPLOYMENT.as_bytes());
+    let fetched = h.blob_requests();
+    let shared = fetched.iter().filter(|p| p.contains(&web)).count();
+    assert_eq!(shared, 1, "the shared blob is fetched once: {fetched:?}");
+    assert_eq!(fetched.len(), 3, "and each other file once: {fetched:?}");
+    assert_eq!(
+        count(&h.pool, "select count(*) from blob_analyses").await,
+        3,
+        "one analysis per blob"
+    );
+    for repo in [REPO_ID, SPACE_ID] {
+        let all = units(&h.pool, repo).await;
+        assert!(
+            current(&all).contains(&("deploy/web.yaml", "Deployment/web", "false")),
+            "{repo}: {all:?}"
+        );
+    }
+    assert!(h.ctx.in_flight.is_empty(), "every claim was let go");
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_chart_past_the_render_budget_is_noted_and_keeps_its_units(pool: PgPool) {
+    let h = harness(pool).await;
+    let chart = tools::shared_files("charts/hello-world", "charts/hello-world");
+    for (path, bytes) in &chart {
+        h.fake.set_file(REPO, C1, path, bytes.clone());
+    }
+    h.fake.set_default_branch(REPO, "main", C1);
+    h.install().await;
+    let before = current(&units(&h.pool, REPO_ID).await)
+        .into_iter()
+        .map(|(p, w, s)| (p.to_string(), w.to_string(), s.to_string()))
+        .collect::<Vec<_>>();
+    assert_eq!(before.len(), 1, "{before:?}");
+
+    // The next commit is scanned by a process whose render budget is already spent.
+    for (path, bytes) in chart {
+        h.fake.set_file(REPO, C2, &path, bytes);
+    }
+    h.fake
+        .set_file(REPO, C2, "deploy/web.yaml", DEPLOYMENT.as_bytes().to_vec());
+    h.fake.set_default_branch(REPO, "main", C2);
+    let spent = Arc::new(JobContext {
+        pool: h.pool.clone(),
+        github: h.ctx.github.clone(),
+        gitlab: None,
+        renderers: h.ctx.renderers.clone().with_job_budget(Duration::ZERO),
+        in_flight: Default::default(),
+    });
+    let status = h.send("push", "push-1", push("refs/heads/main", C2)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    service::drain(&spent).await;
+
+    let s = scans(&h.pool, REPO_ID).await;
+    let (_, commit, state, _, n, _, writable) = s[1].clone();
+    assert_eq!((commit.as_str(), state.as_str()), (C2, "done"));
+    assert_eq!((n, writable), (2, 2), "the chart's unit is still counted");
+    let (note,): (Option<String>,) =
+        sqlx::query_as("select error from scans order by id desc limit 1")
+            .fetch_one(&h.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        note.as_deref(),
+        Some("1 file(s) or folder(s) were not analysed in time; their units keep their last state")
+    );
+    let all = units(&h.pool, REPO_ID).await;
+    let after = current(&all);
+    let chart_unit = (
+        before[0].0.as_str(),
+        before[0].1.as_str(),
+        before[0].2.as_str(),
+    );
+    assert!(
+        after.contains(&chart_unit),
+        "not closed as fixed: {after:?}"
+    );
+    assert!(after.contains(&("deploy/web.yaml", "Deployment/web", "false")));
 }

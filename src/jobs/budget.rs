@@ -1,38 +1,75 @@
-//! A time budget per analysed file: each analysis runs on the blocking pool, and one that
-//! takes longer than its budget is given up on (its thread finishes on its own), so the job
-//! and its worker go on with the other files.
+//! Time budgets for analysis: each file runs on the blocking pool within its own budget,
+//! and all of one job's files within the job's. A file over its budget is given up on (its
+//! thread finishes on its own), and once the job's budget is spent the files left are not
+//! started at all: the job and its worker go on, and the queue keeps flowing.
 
 use crate::model::FileReport;
 use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long the core may take over one file before the job goes on without it.
 pub const FILE_BUDGET: Duration = Duration::from_secs(10);
+/// How long the core may take over all of one job's files, per pass.
+pub const JOB_BUDGET: Duration = Duration::from_secs(120);
 
 /// How a file that ran out of time is reported (the start of its skipped reason).
 const NOT_ANALYSED: &str = "not analysed";
 
-/// `analyse(shared, path)` for each path in order, each within `budget`; `None` for a path
-/// that ran out of time.
+/// The budgets of one pass over a job's files.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Each file's.
+    pub file: Duration,
+    /// All files' together.
+    pub job: Duration,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget {
+            file: FILE_BUDGET,
+            job: JOB_BUDGET,
+        }
+    }
+}
+
+/// Why a file was not analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutOfTime {
+    /// It took longer than its own budget.
+    File(Duration),
+    /// The job's budget was spent before its turn.
+    Job(Duration),
+}
+
+/// `analyse(shared, path)` for each path in order, within `budget`.
 pub async fn each<S, T, F>(
     shared: &Arc<S>,
     paths: Vec<String>,
-    budget: Duration,
+    budget: Budget,
     analyse: Arc<F>,
-) -> anyhow::Result<Vec<(String, Option<T>)>>
+) -> anyhow::Result<Vec<(String, Result<T, OutOfTime>)>>
 where
     S: Send + Sync + 'static,
     T: Send + 'static,
     F: Fn(&S, &str) -> T + Send + Sync + 'static,
 {
+    let deadline = Instant::now() + budget.job;
     let mut out = Vec::with_capacity(paths.len());
     for path in paths {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            out.push((path, Err(OutOfTime::Job(budget.job))));
+            continue;
+        }
         let (s, a, p) = (shared.clone(), analyse.clone(), path.clone());
         let task = tokio::task::spawn_blocking(move || a(&s, &p));
-        let ran = match tokio::time::timeout(budget, task).await {
-            Ok(joined) => Some(joined.context("the analysis panicked")?),
-            Err(_) => None,
+        let ran = match tokio::time::timeout(budget.file.min(left), task).await {
+            Ok(joined) => Ok(joined.context("the analysis panicked")?),
+            Err(_) if left < budget.file => Err(OutOfTime::Job(budget.job)),
+            Err(_) => Err(OutOfTime::File(budget.file)),
         };
         out.push((path, ran));
     }
@@ -40,8 +77,14 @@ where
 }
 
 /// The report of a file that ran out of time.
-pub fn out_of_time(path: &str, budget: Duration) -> FileReport {
-    let reason = format!("{NOT_ANALYSED}: took longer than {} s", budget.as_secs());
+pub fn out_of_time(path: &str, why: OutOfTime) -> FileReport {
+    let reason = match why {
+        OutOfTime::File(d) => format!("{NOT_ANALYSED}: took longer than {} s", d.as_secs()),
+        OutOfTime::Job(d) => format!(
+            "{NOT_ANALYSED}: this job's files took longer than {} s together",
+            d.as_secs()
+        ),
+    };
     crate::render::skipped(path, &reason)
 }
 

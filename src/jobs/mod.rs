@@ -24,6 +24,8 @@ pub struct JobContext {
     pub gitlab: Option<crate::forge::gitlab::GitLabClient>,
     /// helm and kubectl, and the slots that bound how many renders run at once.
     pub renderers: render::Renderers,
+    /// Blob analyses under way in this process, so that concurrent scans share them.
+    pub in_flight: Arc<crate::scan::in_flight::InFlight>,
 }
 
 /// The worker handler that runs every kind of job.

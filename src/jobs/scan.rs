@@ -19,6 +19,8 @@ use crate::model::{FileReport, Format};
 use crate::queue::Outcome;
 use crate::queue::job::{ScanJob, scan_key_for};
 use crate::scan::files::{Recording, TreeFiles};
+use crate::scan::in_flight::{self, Turn};
+use crate::scan::snapshot::Unsettled;
 use crate::scan::store::{self, Snapshot, Written};
 use crate::scan::{cache, snapshot};
 use crate::storage::{repositories, scans};
@@ -34,6 +36,9 @@ const ROUNDS: usize = 4;
 const MAX_RENDERS: usize = 100;
 /// Kustomization files read per scan to tell deploy roots from bases.
 const MAX_KUSTOMIZATION_FILES: usize = 500;
+/// How long a scan waits for another scan's analysis of a blob it needs, before doing it
+/// itself.
+const WAIT_FOR_OTHERS: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// One file's fresh report and what it read: `None` when a file it asked for was not
 /// fetched, so the report must not be cached.
@@ -121,30 +126,31 @@ async fn scan_commit<R: RepositoryFiles>(
             analyze::MAX_FILE_BYTES >> 20
         ));
     }
-    let mut reports = Vec::new();
-    let mut misses = Vec::new();
-    for (path, id) in candidates {
-        let id_of = |p: &str| files.id_of(p).cloned();
-        match cache::lookup(&ctx.pool, &id, &path, &config_hash, id_of).await? {
-            Some(report) => reports.push(report),
-            None => misses.push((path, id)),
-        }
-    }
+    let (mut reports, misses) = from_cache(ctx, &files, candidates, &config_hash).await?;
     let hits = reports.len();
     metrics::counter!("immutabot_scan_files_total", "cache" => "hit").increment(hits as u64);
     metrics::counter!("immutabot_scan_files_total", "cache" => "miss")
         .increment(misses.len() as u64);
-    for (path, id) in &misses {
-        let bytes = forge.blob(id).await?;
-        files.insert(path.clone(), bytes);
+    // Blobs another scan in this process is analysing now are waited for, not done twice.
+    let (mine, theirs) = claim(ctx, misses, &config_hash);
+    let paths = mine.iter().map(|(path, _, _)| path.clone()).collect();
+    let (fresh, files) = fetch_and_analyse(ctx, forge, files, paths, &config, &config_hash).await?;
+    let mut analysed = fresh.len();
+    reports.extend(fresh);
+    drop(mine);
+    let (waited, still) = after_others(ctx, &files, theirs, &config_hash).await?;
+    reports.extend(waited);
+    if !still.is_empty() {
+        let (fresh, _) = fetch_and_analyse(ctx, forge, files, still, &config, &config_hash).await?;
+        analysed += fresh.len();
+        reports.extend(fresh);
     }
-    let paths = misses.iter().map(|(p, _)| p.clone()).collect();
-    let (analysed, files) = analyse(forge, files, paths, &config).await?;
-    for a in analysed {
-        if let (Some(deps), Some(id)) = (&a.deps, files.id_of(&a.path)) {
-            cache::store(&ctx.pool, id, &a.path, &config_hash, deps, &a.report).await?;
-        }
-        reports.push(a.report);
+    let unsettled = unsettled(&reports, &rendered.unrendered);
+    if !unsettled.is_empty() {
+        notes.push(format!(
+            "{} file(s) or folder(s) were not analysed in time; their units keep their last state",
+            unsettled.len()
+        ));
     }
     reports.extend(rendered.reports);
     // YAML that is neither Compose nor Kubernetes (CI files, lock files) is not ours.
@@ -164,6 +170,7 @@ async fn scan_commit<R: RepositoryFiles>(
             rows: &rows,
             counts,
             note: note.as_deref(),
+            unsettled: &unsettled,
         },
     )
     .await?;
@@ -177,10 +184,110 @@ async fn scan_commit<R: RepositoryFiles>(
             kept,
         } => {
             info!(%commit, files = counts.files, units = counts.units, cache_hits = hits,
-                analysed = misses.len(), inserted, closed, kept, "scan stored");
+                analysed, inserted, closed, kept, "scan stored");
             Ok(Outcome::Done)
         }
     }
+}
+
+/// What this scan could not look at: files out of time, units past the render budget.
+fn unsettled(plain: &[FileReport], unrendered: &[String]) -> Unsettled {
+    let mut out = Unsettled::default();
+    for r in plain.iter().filter(|r| budget::is_out_of_time(r)) {
+        out.file(&r.path);
+    }
+    for folder in unrendered {
+        out.folder(folder);
+    }
+    out
+}
+
+/// Reports found in the cache, and the files that must be fetched and analysed.
+async fn from_cache(
+    ctx: &JobContext,
+    files: &TreeFiles,
+    candidates: Vec<(String, ObjectId)>,
+    config_hash: &str,
+) -> anyhow::Result<(Vec<FileReport>, Vec<(String, ObjectId)>)> {
+    let mut reports = Vec::new();
+    let mut misses = Vec::new();
+    for (path, id) in candidates {
+        let id_of = |p: &str| files.id_of(p).cloned();
+        match cache::lookup(&ctx.pool, &id, &path, config_hash, id_of).await? {
+            Some(report) => reports.push(report),
+            None => misses.push((path, id)),
+        }
+    }
+    Ok((reports, misses))
+}
+
+type Claimed = Vec<(String, ObjectId, in_flight::Claim)>;
+type Waiting = Vec<(String, ObjectId, in_flight::Wait)>;
+
+/// Splits the misses into those this scan analyses and those another scan is analysing.
+fn claim(
+    ctx: &JobContext,
+    misses: Vec<(String, ObjectId)>,
+    config_hash: &str,
+) -> (Claimed, Waiting) {
+    let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+    for (path, id) in misses {
+        let key = in_flight::key(id.as_str(), &path, config_hash);
+        match ctx.in_flight.claim(key) {
+            Turn::Mine(c) => mine.push((path, id, c)),
+            Turn::Theirs(w) => theirs.push((path, id, w)),
+        }
+    }
+    if !theirs.is_empty() {
+        metrics::counter!("immutabot_scan_files_total", "cache" => "shared")
+            .increment(theirs.len() as u64);
+    }
+    (mine, theirs)
+}
+
+/// Waits (within [`WAIT_FOR_OTHERS`]) for the other scans' analyses, then reads the cache
+/// again: their reports, and the paths that must still be analysed here (the other scan
+/// gave up, or its report could not be cached).
+async fn after_others(
+    ctx: &JobContext,
+    files: &TreeFiles,
+    theirs: Waiting,
+    config_hash: &str,
+) -> anyhow::Result<(Vec<FileReport>, Vec<String>)> {
+    let mut candidates = Vec::with_capacity(theirs.len());
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_OTHERS;
+    for (path, id, wait) in theirs {
+        let _ = tokio::time::timeout_at(deadline, wait.done()).await;
+        candidates.push((path, id));
+    }
+    let (reports, misses) = from_cache(ctx, files, candidates, config_hash).await?;
+    Ok((reports, misses.into_iter().map(|(path, _)| path).collect()))
+}
+
+/// Fetches `paths`, analyses them and caches what may be cached.
+async fn fetch_and_analyse<R: RepositoryFiles>(
+    ctx: &JobContext,
+    forge: &R,
+    mut files: TreeFiles,
+    paths: Vec<String>,
+    config: &Config,
+    config_hash: &str,
+) -> anyhow::Result<(Vec<FileReport>, TreeFiles)> {
+    for path in &paths {
+        if let Some(id) = files.id_of(path).cloned() {
+            let bytes = forge.blob(&id).await?;
+            files.insert(path.clone(), bytes);
+        }
+    }
+    let (analysed, files) = analyse(forge, files, paths, config).await?;
+    let mut reports = Vec::with_capacity(analysed.len());
+    for a in analysed {
+        if let (Some(deps), Some(id)) = (&a.deps, files.id_of(&a.path)) {
+            cache::store(&ctx.pool, id, &a.path, config_hash, deps, &a.report).await?;
+        }
+        reports.push(a.report);
+    }
+    Ok((reports, files))
 }
 
 /// The commit's `.immutabot.yml` and its blob id; an invalid file is noted on the scan and
@@ -353,12 +460,12 @@ async fn run_core(
         Some((report, resolver.asked()))
     });
     let mut results = Vec::new();
-    for (path, ran) in budget::each(&shared, paths, budget::FILE_BUDGET, one).await? {
+    for (path, ran) in budget::each(&shared, paths, budget::Budget::default(), one).await? {
         match ran {
-            Some(Some((report, asked))) => results.push((path, report, asked)),
-            Some(None) => {}
-            None => {
-                let report = budget::out_of_time(&path, budget::FILE_BUDGET);
+            Ok(Some((report, asked))) => results.push((path, report, asked)),
+            Ok(None) => {}
+            Err(why) => {
+                let report = budget::out_of_time(&path, why);
                 results.push((path, report, Vec::new()));
             }
         }

@@ -19,13 +19,21 @@ pub struct Bounds {
     pub timeout: Duration,
     /// Bytes of standard output before the process group is killed.
     pub max_output: usize,
+    /// Address space each process of the render may map (`RLIMIT_AS`); Go's runtime turns
+    /// the limit into "out of memory", which is reported as such.
+    pub max_memory: u64,
 }
+
+/// The default [`Bounds::max_memory`]: helm and kubectl render large charts in a few
+/// hundred MiB, and two renders at once must leave the service its own memory.
+pub const MAX_RENDER_MEMORY: u64 = 2 * 1024 * 1024 * 1024;
 
 impl Default for Bounds {
     fn default() -> Bounds {
         Bounds {
             timeout: Duration::from_secs(60),
             max_output: 64 * 1024 * 1024,
+            max_memory: MAX_RENDER_MEMORY,
         }
     }
 }
@@ -39,6 +47,8 @@ pub enum RunError {
     TimedOut(Duration),
     /// It printed more than the bound and was killed.
     TooLarge(usize),
+    /// It ran out of its memory bound.
+    OutOfMemory(u64),
     /// It exited unsuccessfully; its own message.
     Failed(String),
 }
@@ -55,6 +65,13 @@ impl std::fmt::Display for RunError {
                     f,
                     "printed more than {} MiB and was stopped",
                     n / (1024 * 1024)
+                )
+            }
+            RunError::OutOfMemory(n) => {
+                write!(
+                    f,
+                    "needed more than {} MiB of memory and was stopped",
+                    n >> 20
                 )
             }
             RunError::Failed(msg) => f.write_str(msg),
@@ -84,6 +101,7 @@ pub fn run(
         .stderr(Stdio::piped())
         .process_group(0);
     clean_env(&mut cmd, home.path());
+    limit_memory(&mut cmd, bounds.max_memory);
     let mut child = cmd.spawn().map_err(|e| RunError::Spawn(e.to_string()))?;
     let group = child.id() as libc::pid_t;
     let over = Arc::new(AtomicBool::new(false));
@@ -105,8 +123,34 @@ pub fn run(
         Waited::TimedOut => Err(RunError::TimedOut(bounds.timeout)),
         Waited::TooLarge => Err(RunError::TooLarge(bounds.max_output)),
         Waited::Exited(ok) if ok => Ok(out),
+        Waited::Exited(_) if out_of_memory(&err) => Err(RunError::OutOfMemory(bounds.max_memory)),
         Waited::Exited(_) => Err(RunError::Failed(message(&err))),
     }
+}
+
+/// Caps the child's address space before it runs.
+fn limit_memory(cmd: &mut Command, bytes: u64) {
+    let limit = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: bytes as libc::rlim_t,
+    };
+    // SAFETY: between fork and exec only async-signal-safe calls are allowed; setrlimit is
+    // one, and nothing here allocates.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+}
+
+/// Whether a renderer's standard error says it ran out of memory (Go's runtime words).
+fn out_of_memory(stderr: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(stderr);
+    text.contains("out of memory") || text.contains("cannot allocate memory")
 }
 
 /// Nothing of the caller's environment: no tokens, no kubeconfig, no proxy settings of ours.
@@ -273,6 +317,7 @@ mod tests {
         let bounds = Bounds {
             timeout: Duration::from_millis(300),
             max_output: 1024,
+            ..Bounds::default()
         };
         // The grandchild holds stdout open: without killing the group, reading would hang.
         let r = sh("sleep 30 & sleep 30", bounds);
@@ -284,6 +329,7 @@ mod tests {
         let bounds = Bounds {
             timeout: Duration::from_secs(30),
             max_output: 1024 * 1024,
+            ..Bounds::default()
         };
         let r = sh("yes immutabot", bounds);
         assert_eq!(r, Err(RunError::TooLarge(bounds.max_output)));

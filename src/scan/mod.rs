@@ -4,5 +4,6 @@
 pub mod cache;
 pub mod enqueue;
 pub mod files;
+pub mod in_flight;
 pub mod snapshot;
 pub mod store;

@@ -79,6 +79,62 @@ pub struct Changes<'a> {
     pub insert: Vec<&'a UnitRow>,
     /// Rows left as they are.
     pub kept: usize,
+    /// Current rows of units this scan could not see (see [`Unsettled`]), left as they are.
+    pub carried: Vec<&'a CurrentRow>,
+}
+
+/// What a scan could not look at this time (a file out of time, a chart or kustomization
+/// past the job's render budget): a file path, or a folder ending in `/`. Their units keep
+/// their last state instead of counting as fixed.
+#[derive(Debug, Default, Clone)]
+pub struct Unsettled(Vec<String>);
+
+impl Unsettled {
+    /// A file whose units could not be seen.
+    pub fn file(&mut self, path: &str) {
+        self.0.push(path.to_string());
+    }
+
+    /// A folder (a chart's, a kustomization's) whose units could not be seen.
+    pub fn folder(&mut self, folder: &str) {
+        let folder = folder.trim_end_matches('/');
+        self.0.push(if folder.is_empty() {
+            String::new()
+        } else {
+            format!("{folder}/")
+        });
+    }
+
+    /// How many files and folders.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the scan saw everything.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether the unit keyed `unit_key` lies in what could not be seen.
+    fn covers(&self, unit_key: &str) -> bool {
+        let path = unit_key.split(KEY_SEPARATOR).next().unwrap_or_default();
+        self.0.iter().any(|p| {
+            p == path || (p.ends_with('/') || p.is_empty()) && path.starts_with(p.as_str())
+        })
+    }
+}
+
+impl Counts {
+    /// Counts one more unit in `state`.
+    pub fn add(&mut self, state: &str) {
+        self.units += 1;
+        match state {
+            "true" => self.read_only += 1,
+            "false" => self.writable += 1,
+            "suppressed" => self.suppressed += 1,
+            _ => self.unknown += 1,
+        }
+    }
 }
 
 fn state(r: ReadOnly) -> &'static str {
@@ -133,13 +189,7 @@ pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
                 unit_key.push_str(&format!("{sep}#{n}"));
             }
             let st = state(u.read_only);
-            match st {
-                "true" => counts.read_only += 1,
-                "false" => counts.writable += 1,
-                "suppressed" => counts.suppressed += 1,
-                _ => counts.unknown += 1,
-            }
-            counts.units += 1;
+            counts.add(st);
             rows.push(UnitRow {
                 unit_key,
                 path: r.path.clone(),
@@ -168,8 +218,13 @@ fn rendered_findings(reports: &[FileReport]) -> Vec<&crate::model::Finding> {
 }
 
 /// Compares the new rows with the current ones: unchanged rows are kept, changed rows are
-/// closed and inserted again, vanished rows are closed, new rows are inserted.
-pub fn changes<'a>(current: &[CurrentRow], new: &'a [UnitRow]) -> Changes<'a> {
+/// closed and inserted again, vanished rows are closed (unless the scan could not see them:
+/// those are carried), new rows are inserted.
+pub fn changes<'a>(
+    current: &'a [CurrentRow],
+    new: &'a [UnitRow],
+    unsettled: &Unsettled,
+) -> Changes<'a> {
     let mut by_key: HashMap<&str, &CurrentRow> = HashMap::new();
     let mut out = Changes::default();
     for row in current {
@@ -188,8 +243,15 @@ pub fn changes<'a>(current: &[CurrentRow], new: &'a [UnitRow]) -> Changes<'a> {
             None => out.insert.push(row),
         }
     }
-    out.close.extend(by_key.values().map(|r| r.id));
+    for row in by_key.into_values() {
+        if unsettled.covers(&row.unit_key) {
+            out.carried.push(row);
+        } else {
+            out.close.push(row.id);
+        }
+    }
     out.close.sort_unstable();
+    out.carried.sort_unstable_by_key(|r| r.id);
     out
 }
 
@@ -251,19 +313,34 @@ mod tests {
     fn only_what_changed_is_written() {
         let (before, _) = units(&[report(WRITABLE)]);
         let stored = current(&before);
-        let same = changes(&stored, &before);
+        let none = Unsettled::default();
+        let same = changes(&stored, &before, &none);
         assert_eq!((same.kept, same.close.len(), same.insert.len()), (2, 0, 0));
 
         let fixed = format!("{WRITABLE}    read_only: true\n");
         let (after, _) = units(&[report(&fixed)]);
-        let c = changes(&stored, &after);
+        let c = changes(&stored, &after, &none);
         assert_eq!(c.kept, 1, "{c:?}");
         assert_eq!(c.close.len(), 1);
         assert_eq!(c.insert.len(), 1);
         assert_eq!(c.insert[0].state, "true");
 
-        let gone = changes(&stored, &[]);
+        let gone = changes(&stored, &[], &none);
         assert_eq!((gone.close, gone.insert.len()), (vec![1, 2], 0));
+
+        // A file the scan could not look at keeps its units, whether named or in a folder.
+        for unseen in [
+            Unsettled(vec!["compose.yaml".into()]),
+            Unsettled(vec!["".into()]),
+        ] {
+            let c = changes(&stored, &[], &unseen);
+            assert!(c.close.is_empty(), "{c:?}");
+            assert_eq!(c.carried.len(), 2);
+        }
+        let mut elsewhere = Unsettled::default();
+        elsewhere.folder("charts/web");
+        elsewhere.file("compose.yml");
+        assert_eq!(changes(&stored, &[], &elsewhere).close, vec![1, 2]);
         assert_eq!(before[1].unit_key, after[1].unit_key);
     }
 }

@@ -2,7 +2,7 @@
 //! counts), so a report never sees half a scan. The scan row's own steps are in
 //! [`crate::storage::scans`].
 
-use super::snapshot::{self, Counts, UnitRow};
+use super::snapshot::{self, Counts, UnitRow, Unsettled};
 use crate::ids::JobId;
 use crate::storage::{self, jobs, scans};
 use anyhow::Context;
@@ -40,6 +40,8 @@ pub struct Snapshot<'a> {
     pub counts: Counts,
     /// A note kept on the scan (an invalid `.immutabot.yml`), if any.
     pub note: Option<&'a str>,
+    /// What the scan could not look at: its units keep their last state.
+    pub unsettled: &'a Unsettled,
 }
 
 /// Writes a snapshot in one transaction. Scans of one repository are serialised, and a scan
@@ -56,7 +58,11 @@ pub async fn write(pool: &PgPool, s: &Snapshot<'_>) -> anyhow::Result<Written> {
     let current = scans::current_units(&mut tx, s.repo_id)
         .await
         .context("reading the current unit states")?;
-    let changes = snapshot::changes(&current, s.rows);
+    let changes = snapshot::changes(&current, s.rows, s.unsettled);
+    let mut counts = s.counts;
+    for row in &changes.carried {
+        counts.add(&row.state);
+    }
     scans::close_units(&mut tx, &changes.close, s.scan_id)
         .await
         .context("closing unit states")?;
@@ -65,13 +71,13 @@ pub async fn write(pool: &PgPool, s: &Snapshot<'_>) -> anyhow::Result<Written> {
             .await
             .context("inserting unit states")?;
     }
-    scans::finish(&mut tx, s.scan_id, s.counts, s.note)
+    scans::finish(&mut tx, s.scan_id, counts, s.note)
         .await
         .context("finishing the scan")?;
     tx.commit().await.context("committing the snapshot")?;
     Ok(Written::Stored {
         inserted: changes.insert.len(),
         closed: changes.close.len(),
-        kept: changes.kept,
+        kept: changes.kept + changes.carried.len(),
     })
 }

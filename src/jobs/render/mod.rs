@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 pub use workspace::Workspace;
 
@@ -39,9 +40,15 @@ pub struct Renderers {
     pub kubectl: Option<PathBuf>,
     /// Time and output budget of one render (the CLI's defaults).
     pub bounds: Bounds,
+    /// Time all of one job's renders may take together; units after it are noted, not
+    /// rendered, so that a repository of many slow charts cannot hold a worker for hours.
+    pub job_budget: Duration,
     /// Renders running at once, across every job of the process.
     slots: Arc<Semaphore>,
 }
+
+/// The default [`Renderers::job_budget`].
+pub const JOB_RENDER_BUDGET: Duration = Duration::from_secs(300);
 
 impl Renderers {
     /// These binaries, the default bounds, and one render per available core.
@@ -51,6 +58,7 @@ impl Renderers {
             helm,
             kubectl,
             bounds: Bounds::default(),
+            job_budget: JOB_RENDER_BUDGET,
             slots: Arc::new(Semaphore::new(cores.max(1))),
         }
     }
@@ -61,6 +69,12 @@ impl Renderers {
             process::find_tool(None, "IMMUTABOT_HELM", "helm"),
             process::find_tool(None, "IMMUTABOT_KUBECTL", "kubectl"),
         )
+    }
+
+    /// The same renderers with another budget for all of one job's renders.
+    pub fn with_job_budget(mut self, budget: Duration) -> Renderers {
+        self.job_budget = budget;
+        self
     }
 
     /// The same renderers with another budget per render.
@@ -85,6 +99,8 @@ pub struct Rendered {
     pub sources: Vec<String>,
     /// Repository paths a render stands for: their plain reports are dropped.
     pub claimed: HashSet<String>,
+    /// Folders of the units left unrendered when the job's render budget was spent.
+    pub unrendered: Vec<String>,
 }
 
 impl Rendered {
@@ -118,7 +134,18 @@ pub async fn render_units<B: Blobs>(
 ) -> anyhow::Result<Rendered> {
     let mut reports = Vec::new();
     let mut claimed = HashSet::new();
+    let mut unrendered = Vec::new();
+    let deadline = Instant::now() + renderers.job_budget;
     for unit in units {
+        if Instant::now() >= deadline {
+            let why = format!(
+                "not analysed: this job's renders took longer than {} s",
+                renderers.job_budget.as_secs()
+            );
+            reports.push(skipped(&unit.own_file(tree), &why));
+            unrendered.push(unit.path.clone());
+            continue;
+        }
         let files = match ws.materialise(blobs, tree, unit).await? {
             Ok(files) => files,
             Err(too_big) => {
@@ -142,6 +169,7 @@ pub async fn render_units<B: Blobs>(
         reports,
         sources,
         claimed,
+        unrendered,
     })
 }
 

@@ -14,7 +14,6 @@ use crate::review::FileDiff;
 use crate::review::plan::ReviewFile;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Files named by `extends` or override lookups that one review may fetch.
 const MAX_EXTRA_FILES: usize = 20;
@@ -83,7 +82,7 @@ async fn run_core(
         paths,
         fetched,
         config,
-        budget::FILE_BUDGET,
+        budget::Budget::default(),
         Arc::new(analyze::analyze),
     )
     .await
@@ -98,7 +97,7 @@ async fn analyse_each(
     paths: Vec<String>,
     fetched: Prefetched,
     config: Config,
-    budget: Duration,
+    budget: budget::Budget,
     analysis: Arc<Analysis>,
 ) -> anyhow::Result<(Vec<FileReport>, Prefetched)> {
     let shared = Arc::new((fetched, config));
@@ -111,9 +110,9 @@ async fn analyse_each(
     let mut reports = Vec::new();
     for (path, ran) in budget::each(&shared, paths, budget, one).await? {
         let report = match ran {
-            Some(Some(report)) => report,
-            Some(None) => continue,
-            None => budget::out_of_time(&path, budget),
+            Ok(Some(report)) => report,
+            Ok(None) => continue,
+            Err(why) => budget::out_of_time(&path, why),
         };
         // YAML that is neither Compose nor Kubernetes (CI files, lock files) is not ours.
         let foreign = report.format == Format::Skipped
@@ -131,6 +130,7 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
     use std::sync::mpsc;
+    use std::time::Duration;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_file_over_its_budget_is_reported_not_analysed_and_the_rest_go_on() {
@@ -152,8 +152,11 @@ mod tests {
             paths,
             fetched,
             Config::default(),
-            Duration::from_secs(2),
-            analysis,
+            budget::Budget {
+                file: Duration::from_secs(2),
+                job: Duration::from_secs(600),
+            },
+            analysis.clone(),
         )
         .await
         .unwrap();
@@ -174,5 +177,22 @@ mod tests {
             back.get("b.yaml").is_some(),
             "the files are kept for the next steps"
         );
+
+        // Once the job's budget is spent, the files after are not started.
+        let paths = vec!["slow.yaml".into(), "a.yaml".into()];
+        let job = budget::Budget {
+            file: Duration::from_secs(600),
+            job: Duration::from_secs(2),
+        };
+        let (reports, _) = analyse_each(paths, back, Config::default(), job, analysis)
+            .await
+            .unwrap();
+        let _ = release.send(());
+        let shown: Vec<Option<&str>> = reports
+            .iter()
+            .map(|r| r.skipped_reason.as_deref())
+            .collect();
+        let spent = "not analysed: this job's files took longer than 2 s together";
+        assert_eq!(shown, [Some(spent), Some(spent)]);
     }
 }

@@ -94,6 +94,19 @@ impl Fault {
         self
     }
 
+    /// The real answer, `delay` late (a slow GitHub, to make two clients overlap).
+    pub fn slow(delay: Duration) -> Fault {
+        Fault {
+            status: 0,
+            ..Fault::message(200, "").delayed(delay)
+        }
+    }
+
+    /// Whether this fault only delays the real answer.
+    pub fn is_slow_only(&self) -> bool {
+        self.status == 0
+    }
+
     pub fn delayed(mut self, delay: Duration) -> Fault {
         self.delay = Some(delay);
         self

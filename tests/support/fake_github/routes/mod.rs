@@ -234,6 +234,10 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
         (fault, spent)
     };
     let mut response = match fault {
+        Some(f) if f.is_slow_only() => {
+            tokio::time::sleep(f.delay.unwrap_or_default()).await;
+            next.run(req).await
+        }
         Some(f) => {
             // The work is done, then its answer is lost (GitHub's front end failing after the
             // back end acted).
