@@ -42,6 +42,23 @@ pub fn unreachable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether `e` means the database could not be reached or dropped the connection, rather
+/// than refusing one statement: then the next statement fails the same way until it is back.
+pub fn connection_class(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        // Class 08 (connection exception), 57P01-57P03 (shutting down, starting up).
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|c| {
+                c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+            }) =>
+        {
+            true
+        }
+        _ => unreachable(e),
+    }
+}
+
 /// Says which database could not be reached and why, without the password. The pool only
 /// knows that it "timed out while waiting for an open connection" (the connect error behind
 /// it, such as a refused connection, is dropped), so then one direct connection brings the

@@ -90,6 +90,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         let stop_rx = stop_rx.clone();
         let migrate = settings.migrate;
         let workers = settings.workers;
+        let timing = Timing {
+            lease: settings.job_lease,
+            ..Timing::default()
+        };
         let interval = settings.reconcile_interval;
         let rescan = settings.rescan_interval;
         let retention = settings.retention;
@@ -114,7 +118,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 let worker = Worker {
                     pool: pool.clone(),
                     name: format!("{host}/{}/{i}", std::process::id()),
-                    timing: Timing::default(),
+                    timing,
                     handler: jobs::handler(ctx.clone()),
                     wake: wake.clone(),
                 };

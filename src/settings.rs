@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// Jobs run at once by this process.
     #[arg(long, env = "IMMUTABOT_WORKERS", default_value = "4")]
     pub workers: String,
+    /// Seconds a worker's claim on a job lasts without renewal: a job whose process died is
+    /// taken again by another this long after its last renewal.
+    #[arg(long, env = "IMMUTABOT_JOB_LEASE", default_value = "120")]
+    pub job_lease: String,
     /// Do not apply database migrations on start (run `immutabot migrate` yourself).
     #[arg(long, env = "IMMUTABOT_NO_MIGRATE")]
     pub no_migrate: bool,
@@ -140,6 +144,8 @@ pub struct Settings {
     pub web_url: String,
     /// Concurrent jobs.
     pub workers: usize,
+    /// A job claim's lease.
+    pub job_lease: Duration,
     /// Apply migrations on start.
     pub migrate: bool,
     /// Log format.
@@ -234,6 +240,20 @@ impl ServeArgs {
                     )
                 }),
         );
+        let job_lease = take(
+            &mut errors,
+            self.job_lease
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (3..=86_400).contains(n))
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    format!(
+                        "IMMUTABOT_JOB_LEASE `{}` is not a number of seconds from 3 to 86400",
+                        self.job_lease
+                    )
+                }),
+        );
         let reconcile = take(&mut errors,
             self.reconcile_interval
                 .parse::<u64>()
@@ -269,6 +289,7 @@ impl ServeArgs {
             api_url,
             web_url,
             workers,
+            job_lease,
             reconcile,
             rescan,
             retention,
@@ -282,6 +303,7 @@ impl ServeArgs {
                 Some(api_url),
                 Some(web_url),
                 Some(workers),
+                Some(job_lease),
                 Some(reconcile_interval),
                 Some(rescan_interval),
                 Some(retention),
@@ -294,6 +316,7 @@ impl ServeArgs {
                 api_url,
                 web_url,
                 workers,
+                job_lease,
                 migrate: !self.no_migrate,
                 log_format: self.log_format,
                 reconcile_interval,
@@ -547,6 +570,7 @@ mod tests {
             github_private_key: Some("not a key".into()),
             github_webhook_secret: None,
             workers: "0".into(),
+            job_lease: "1".into(),
             github_api_url: "ftp://x".into(),
             rescan_interval: "5".into(),
             retention_days: "3".into(),
@@ -560,6 +584,7 @@ mod tests {
             "not an RSA key in PEM form",
             "GITHUB_WEBHOOK_SECRET is not set",
             "IMMUTABOT_WORKERS `0`",
+            "IMMUTABOT_JOB_LEASE `1`",
             "GITHUB_API_URL `ftp://x`",
             "IMMUTABOT_RESCAN_INTERVAL `5`",
             "IMMUTABOT_RETENTION_DAYS `3`",
@@ -596,6 +621,7 @@ mod tests {
         };
         assert_eq!(webhook_secrets, &vec![b"new".to_vec(), b"old".to_vec()]);
         assert_eq!(s.rescan_interval, Duration::from_secs(86400));
+        assert_eq!(s.job_lease, Duration::from_secs(120));
         assert_eq!(rescan_interval("0"), Ok(Duration::ZERO));
         assert_eq!(s.retention, Some(Duration::from_secs(30 * 86_400)));
         assert_eq!(retention("0"), Ok(None));

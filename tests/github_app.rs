@@ -732,16 +732,7 @@ async fn a_newer_push_before_posting_supersedes_the_review(pool: PgPool) {
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn a_delivery_refused_while_the_database_was_down_is_redelivered_after(pool: PgPool) {
     // The service reaches this test's database through a relay the test cuts and restores.
-    let opts = pool.connect_options();
-    let target = tokio::net::lookup_host(format!("{}:{}", opts.get_host(), opts.get_port()))
-        .await
-        .unwrap()
-        .next()
-        .unwrap();
-    let proxy = pg_proxy::PgProxy::start(target).await;
-    let app_pool = sqlx::postgres::PgPoolOptions::new()
-        .acquire_timeout(Duration::from_secs(2))
-        .connect_lazy_with((*opts).clone().host("127.0.0.1").port(proxy.addr().port()));
+    let (proxy, app_pool) = pg_proxy::in_front_of(&pool, Duration::from_secs(2)).await;
     let h = harness_on(pool, app_pool.clone()).await;
     let (files, contents) = opened_files();
     h.pull_request(HEAD, files, &contents);

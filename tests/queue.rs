@@ -1,6 +1,9 @@
 //! The job queue on a real Postgres: claims are exclusive, leases expire, failures back off
 //! and end dead with their error, never dropped.
 
+#[path = "support/pg_proxy.rs"]
+mod pg_proxy;
+
 use immutabot::ids::{CommitSha, InstallationId, PrNumber, RepoId, RepoName};
 use immutabot::queue::job::{ForgeRepo, Job, ReviewJob};
 use immutabot::queue::worker::{Handler, Timing, Worker};
@@ -265,4 +268,33 @@ async fn retention_deletes_old_finished_work_and_keeps_what_is_live_or_recent(po
             .unwrap(),
         Pruned::default()
     );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn an_outcome_the_database_was_down_for_is_recorded_once_it_is_back(pool: PgPool) {
+    let (proxy, via) = pg_proxy::in_front_of(&pool, Duration::from_secs(1)).await;
+    let proxy = Arc::new(proxy);
+    let id = add(&pool).await;
+    // The database goes away while the job runs, and comes back a moment after it ended.
+    let handler: Handler = {
+        let proxy = proxy.clone();
+        Arc::new(move |_job| {
+            let proxy = proxy.clone();
+            Box::pin(async move {
+                proxy.stop();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    proxy.resume().await;
+                });
+                Outcome::Done
+            })
+        })
+    };
+    // A lease far longer than the test: the outcome must not wait for it.
+    let lease = Duration::from_secs(600);
+    let w = worker(&via, "w1", handler, lease);
+    let started = std::time::Instant::now();
+    assert!(w.step().await.unwrap());
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert_eq!(state_of(&pool, id).await.0, "done");
 }

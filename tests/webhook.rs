@@ -9,7 +9,7 @@ mod service;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use service::{count, delivery, fixture, router, state, with_head};
+use service::{count, delivery, fixture, numbered, router, state, with_head};
 use sqlx::PgPool;
 use std::sync::atomic::Ordering;
 use tower::ServiceExt;
@@ -259,17 +259,7 @@ async fn installation_events_record_the_account_and_its_repositories(pool: PgPoo
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn with_the_database_down_the_answer_is_503_and_the_loss_is_flagged(pool: PgPool) {
     // The same test database, reached through a relay the test can cut.
-    let opts = pool.connect_options();
-    let target = format!("{}:{}", opts.get_host(), opts.get_port());
-    let target = tokio::net::lookup_host(target)
-        .await
-        .unwrap()
-        .next()
-        .unwrap();
-    let proxy = pg_proxy::PgProxy::start(target).await;
-    let via = sqlx::postgres::PgPoolOptions::new()
-        .acquire_timeout(std::time::Duration::from_secs(2))
-        .connect_lazy_with((*opts).clone().host("127.0.0.1").port(proxy.addr().port()));
+    let (proxy, via) = pg_proxy::in_front_of(&pool, std::time::Duration::from_secs(2)).await;
     let st = state(via);
     let app = router(st.clone());
     proxy.stop();
@@ -417,4 +407,111 @@ async fn one_batch_statement_answers_each_delivery_as_one_by_one_would(pool: PgP
             .await
             .unwrap();
     assert_eq!(config, ["plan_cache_mode=force_custom_plan"]);
+}
+
+/// Sends every request at once; the statuses in order, and how long the last answer took.
+async fn all_at_once(
+    app: &axum::Router,
+    requests: Vec<Request<Body>>,
+) -> (Vec<StatusCode>, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let sends: Vec<_> = requests
+        .into_iter()
+        .map(|req| {
+            let app = app.clone();
+            tokio::spawn(async move { send(&app, req).await.0 })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for s in sends {
+        statuses.push(s.await.unwrap());
+    }
+    (statuses, started.elapsed())
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn with_the_database_gone_every_delivery_in_flight_is_refused_at_once(pool: PgPool) {
+    // The pool would wait 30 s for a connection; intake must not, for any delivery.
+    let (proxy, via) = pg_proxy::in_front_of(&pool, std::time::Duration::from_secs(30)).await;
+    let st = state(via);
+    let app = router(st.clone());
+    // Pooled connections that the cut breaks, as in a real outage.
+    let (status, _) = send(&app, delivery("pull_request", "before", numbered(100))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    proxy.stop();
+    let requests = (1..=40)
+        .map(|n| delivery("pull_request", &format!("d-{n}"), numbered(n)))
+        .collect();
+    let (statuses, took) = all_at_once(&app, requests).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{statuses:?}"
+    );
+    // One by one behind the pool's timeout this took 40 × 30 s; a generous bound that only
+    // catches that.
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    assert!(st.lost_deliveries.load(Ordering::SeqCst));
+
+    // Back as soon as the database answers: the refused deliveries, sent again, are recorded
+    // once each (none was held and recorded behind GitHub's back).
+    proxy.resume().await;
+    let requests = (1..=40)
+        .map(|n| delivery("pull_request", &format!("d-{n}"), numbered(n)))
+        .collect();
+    let (statuses, _) = all_at_once(&app, requests).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::ACCEPTED),
+        "{statuses:?}"
+    );
+    assert_eq!(count(&pool, "select count(*) from jobs").await, 41);
+    assert_eq!(count(&pool, "select count(*) from deliveries").await, 41);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_gitlab_delivery_with_the_database_gone_is_refused_at_once(pool: PgPool) {
+    let (proxy, via) = pg_proxy::in_front_of(&pool, std::time::Duration::from_secs(30)).await;
+    let mut st = state(via);
+    st.gitlab = Some(immutabot::server::gitlab_webhook::GitLabHook {
+        secrets: std::sync::Arc::new(vec![b"gl-secret".to_vec()]),
+        web_url: "https://gitlab.example.com".into(),
+    });
+    let app = router(st);
+    let merge_request = |n: u64| {
+        let path = format!(
+            "{}/tests/data/payloads/gitlab/gitlab-merge-request-event.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        v["object_attributes"]["iid"] = n.into();
+        v["object_attributes"]["action"] = "open".into();
+        v["object_attributes"]["last_commit"]["id"] = format!("{n:040x}").into();
+        Request::post("/webhooks/gitlab")
+            .header("content-type", "application/json")
+            .header("x-gitlab-event", "Merge Request Hook")
+            .header("x-gitlab-token", "gl-secret")
+            .header("idempotency-key", format!("gl-{n}"))
+            .body(Body::from(serde_json::to_vec(&v).unwrap()))
+            .unwrap()
+    };
+    let (status, _) = send(&app, merge_request(100)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    proxy.stop();
+    let (statuses, took) = all_at_once(&app, (1..=20).map(merge_request).collect()).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{statuses:?}"
+    );
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    proxy.resume().await;
+    let (statuses, _) = all_at_once(&app, (1..=20).map(merge_request).collect()).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::ACCEPTED),
+        "{statuses:?}"
+    );
+    assert_eq!(count(&pool, "select count(*) from jobs").await, 21);
 }

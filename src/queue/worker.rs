@@ -11,6 +11,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
 use tracing::{Instrument, info, warn};
 
+/// First wait before recording an outcome again after the database was unreachable.
+const BOOKKEEPING_FIRST_RETRY: Duration = Duration::from_millis(100);
+/// Longest wait between tries: the outcome is recorded within this of the database's return.
+const BOOKKEEPING_MAX_RETRY: Duration = Duration::from_secs(2);
+
 /// What runs a claimed job. Errors are outcomes, never panics across the worker.
 pub type Handler = Arc<dyn Fn(Task) -> Pin<Box<dyn Future<Output = Outcome> + Send>> + Send + Sync>;
 
@@ -91,7 +96,7 @@ impl Worker {
             Ok(task) => self.run_leased(task).instrument(span.clone()).await,
         };
         let kind = job.kind.clone();
-        let state = finish(&self.pool, &job, &self.name, &outcome).await?;
+        let state = self.record(&job, &outcome).await?;
         let elapsed = started.elapsed().as_secs_f64();
         let label = state.clone().unwrap_or_else(|| "lost".to_string());
         metrics::histogram!("immutabot_job_duration_seconds", "kind" => kind.clone())
@@ -105,6 +110,24 @@ impl Worker {
             _ => info!(state = %label, seconds = elapsed, "job finished"),
         });
         Ok(true)
+    }
+
+    /// Records the outcome. While the database is unreachable it tries again, with backoff,
+    /// until it is back: the job is not left `running` until its lease runs out in a process
+    /// that is alive. (Another worker that took it meanwhile makes the answer `None`.)
+    async fn record(&self, job: &Claimed, outcome: &Outcome) -> sqlx::Result<Option<String>> {
+        let mut delay = BOOKKEEPING_FIRST_RETRY;
+        loop {
+            match finish(&self.pool, job, &self.name, outcome).await {
+                Err(e) if crate::db::connection_class(&e) => {
+                    warn!(error = %e, retry_in_ms = delay.as_millis() as u64,
+                        "could not record the job's outcome; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(BOOKKEEPING_MAX_RETRY);
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn run_leased(&self, task: Task) -> Outcome {

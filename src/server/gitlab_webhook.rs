@@ -93,7 +93,14 @@ pub async fn gitlab(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
         event,
         action: intake::action_of(parsed),
     };
-    match intake::record(&s.pool, &delivery, &job).await {
+    // During an outage, answer at once rather than queue for a connection.
+    let outage = s.intake.outage();
+    let recorded = if outage.available().await {
+        intake::record(outage, &delivery, &job).await
+    } else {
+        Err(crate::webhook::outage::unavailable())
+    };
+    match recorded {
         Ok(outcome) => {
             info!(delivery = %guid, event, outcome = outcome.label(), "GitLab delivery recorded");
             if let Intake::Queued(_) = outcome {
@@ -113,6 +120,7 @@ pub async fn gitlab(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
         Err(e) => {
             // A 5xx only pauses the hook for a while; GitLab lists the delivery as failed under
             // the hook's recent events, where it can be sent again. Nothing is stored.
+            outage.note(&e);
             warn!(error = %e, "could not store the GitLab delivery; answering 503");
             answer(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -62,6 +62,17 @@ pub async fn github(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
         event = event_name,
         action = action.as_deref().unwrap_or("")
     );
+    // During an outage, answer at once rather than queue for a connection (see
+    // `webhook::outage`): GitHub records the delivery as failed, the reconciler asks again.
+    let outage = s.intake.outage();
+    if !outage.available().await {
+        return refused(
+            &s,
+            &span,
+            event_name,
+            &crate::webhook::outage::unavailable(),
+        );
+    }
     let _enter = span.enter();
     let delivery = Delivery {
         guid,
@@ -74,7 +85,7 @@ pub async fn github(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
             // Signed by GitHub but unreadable: keep a record so it is not silently lost.
             let why = e.to_string();
             warn!(error = %why, "signed delivery could not be read");
-            let stored = intake::record_invalid(&s.pool, &delivery, &why)
+            let stored = intake::record_invalid(outage, &delivery, &why)
                 .await
                 .is_ok();
             let status = if stored {
@@ -88,7 +99,7 @@ pub async fn github(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
     drop(_enter);
     let recorded = match &parsed {
         Event::Review(r) => s.intake.record(&delivery, r).await,
-        other => intake::record(&s.pool, &delivery, other).await,
+        other => intake::record(outage, &delivery, other).await,
     };
     match recorded {
         Ok(outcome) => {
@@ -109,17 +120,22 @@ pub async fn github(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
             )
         }
         Err(e) => {
-            // GitHub shows the delivery as failed; the reconciler asks for it again once the
-            // database is back.
-            s.lost_deliveries.store(true, Ordering::SeqCst);
-            let _enter = span.enter();
-            warn!(error = %e, "could not store the delivery; answering 503");
-            answer(
-                StatusCode::SERVICE_UNAVAILABLE,
-                event_name,
-                "database_unavailable",
-                "database unavailable; the delivery will be requested again\n".into(),
-            )
+            outage.note(&e);
+            refused(&s, &span, event_name, &e)
         }
     }
+}
+
+/// 503: the delivery could not be stored. GitHub shows it as failed; the reconciler asks for
+/// it again once the database is back.
+fn refused(s: &AppState, span: &tracing::Span, event: &str, e: &sqlx::Error) -> Response {
+    s.lost_deliveries.store(true, Ordering::SeqCst);
+    let _enter = span.enter();
+    warn!(error = %e, "could not store the delivery; answering 503");
+    answer(
+        StatusCode::SERVICE_UNAVAILABLE,
+        event,
+        "database_unavailable",
+        "database unavailable; the delivery will be requested again\n".into(),
+    )
 }

@@ -3,12 +3,13 @@
 //! project's group; intake answers within GitLab's timeout without calling GitLab.
 
 use super::intake::Intake;
+use super::outage::Outage;
 use crate::forge::gitlab::webhook::GitLabEvent;
 use crate::ids::{PrNumber, ProjectPath};
 use crate::queue::job::{ForgeRepo, ReviewJob, ScanJob};
 use crate::queue::{self, Job};
 use crate::storage::deliveries::{self, DeliveryRow};
-use sqlx::PgPool;
+use sqlx::Connection;
 
 /// The headers that identify a GitLab delivery.
 #[derive(Debug, Clone)]
@@ -21,9 +22,11 @@ pub struct GitLabDelivery<'a> {
     pub action: Option<&'a str>,
 }
 
-/// Records a delivery and queues its job, atomically.
-pub async fn record(pool: &PgPool, d: &GitLabDelivery<'_>, job: &Job) -> sqlx::Result<Intake> {
-    let mut tx = pool.begin().await?;
+/// Records a delivery and queues its job, atomically; the connection comes from `db`, within
+/// intake's bound.
+pub async fn record(db: &Outage, d: &GitLabDelivery<'_>, job: &Job) -> sqlx::Result<Intake> {
+    let mut conn = db.acquire().await?;
+    let mut tx = conn.begin().await?;
     let row = DeliveryRow {
         guid: d.guid,
         event: d.event,

@@ -1,6 +1,7 @@
 //! Recording a delivery: the delivery row, the facts it carries, and its job, in one
 //! transaction. Once this commits, the delivery may be acknowledged: nothing can be lost.
 
+use super::outage::Outage;
 use crate::forge::github::webhook::event::{Event, Installation, Repo, ReviewRequest, ScanRequest};
 use crate::forge::github::webhook::rerun::RerunRequest;
 use crate::ids::{CommitSha, Forge, InstallationId, JobId, PrNumber, RepoId};
@@ -9,7 +10,7 @@ use crate::queue::{self};
 use crate::storage::deliveries::{self, DeliveryRow, ReviewIntake};
 use crate::storage::repositories::{self, InstallationRow, RepoRow};
 use crate::storage::{Tx, checks};
-use sqlx::PgPool;
+use sqlx::Connection;
 
 /// What became of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +53,7 @@ pub struct Delivery<'a> {
 
 /// Records a signed delivery we could not read, so that it is kept rather than dropped.
 /// `false` when the delivery id was already recorded.
-pub async fn record_invalid(pool: &PgPool, d: &Delivery<'_>, why: &str) -> sqlx::Result<bool> {
+pub async fn record_invalid(db: &Outage, d: &Delivery<'_>, why: &str) -> sqlx::Result<bool> {
     let row = DeliveryRow {
         guid: d.guid,
         event: d.event,
@@ -62,15 +63,18 @@ pub async fn record_invalid(pool: &PgPool, d: &Delivery<'_>, why: &str) -> sqlx:
         outcome: "invalid",
         detail: Some(why),
     };
-    deliveries::insert(pool, &row).await
+    let mut conn = db.acquire().await?;
+    deliveries::insert(&mut *conn, &row).await
 }
 
-/// Records a delivery and does what its event asks, atomically.
-pub async fn record(pool: &PgPool, d: &Delivery<'_>, event: &Event) -> sqlx::Result<Intake> {
+/// Records a delivery and does what its event asks, atomically; the connection comes from
+/// `db`, within intake's bound.
+pub async fn record(db: &Outage, d: &Delivery<'_>, event: &Event) -> sqlx::Result<Intake> {
+    let mut conn = db.acquire().await?;
     if let Event::Review(r) = event {
-        return review_in_one_round_trip(pool, d, r).await;
+        return review_in_one_round_trip(&mut *conn, d, r).await;
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let about = About::of(event);
     if !deliveries::insert(&mut *tx, &about.row(d)).await? {
         return Ok(Intake::Duplicate);

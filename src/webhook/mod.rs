@@ -4,3 +4,4 @@
 pub mod batch;
 pub mod gitlab;
 pub mod intake;
+pub mod outage;

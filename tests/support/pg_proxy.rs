@@ -13,6 +13,25 @@ pub struct PgProxy {
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
+/// A relay in front of `pool`'s database, and a lazy pool that reaches it through the relay
+/// with this acquire timeout.
+pub async fn in_front_of(
+    pool: &sqlx::PgPool,
+    acquire_timeout: std::time::Duration,
+) -> (PgProxy, sqlx::PgPool) {
+    let opts = pool.connect_options();
+    let target = tokio::net::lookup_host(format!("{}:{}", opts.get_host(), opts.get_port()))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = PgProxy::start(target).await;
+    let via = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(acquire_timeout)
+        .connect_lazy_with((*opts).clone().host("127.0.0.1").port(proxy.addr().port()));
+    (proxy, via)
+}
+
 impl PgProxy {
     /// Starts relaying 127.0.0.1:<free port> to `target`.
     pub async fn start(target: SocketAddr) -> PgProxy {

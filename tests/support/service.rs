@@ -67,6 +67,15 @@ pub fn with_head(body: &[u8], head: &str) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
+/// The opened pull request of the fixtures as pull request `n`, its head `n` in hex.
+pub fn numbered(n: u64) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(&fixture("pull_request/opened")).unwrap();
+    v["number"] = n.into();
+    v["pull_request"]["number"] = n.into();
+    v["pull_request"]["head"]["sha"] = format!("{n:040x}").into();
+    serde_json::to_vec(&v).unwrap()
+}
+
 /// Counts rows of a table.
 pub async fn count(pool: &PgPool, sql: &'static str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();

@@ -19,6 +19,8 @@ pub struct Fault {
     pub delay: Option<Duration>,
     /// Carry the request out first, then answer with this fault instead of the real answer.
     pub after_work: bool,
+    /// Only `delay`, then the real answer: a slow forge, not a failing one.
+    pub pass: bool,
 }
 
 impl Fault {
@@ -33,6 +35,16 @@ impl Fault {
             body: serde_json::json!({ "message": message }).to_string(),
             delay: None,
             after_work: false,
+            pass: false,
+        }
+    }
+
+    /// The real answer, `delay` late.
+    pub fn slow(delay: Duration) -> Fault {
+        Fault {
+            delay: Some(delay),
+            pass: true,
+            ..Fault::message(200, "")
         }
     }
 
@@ -94,19 +106,6 @@ impl Fault {
         self
     }
 
-    /// The real answer, `delay` late (a slow GitHub, to make two clients overlap).
-    pub fn slow(delay: Duration) -> Fault {
-        Fault {
-            status: 0,
-            ..Fault::message(200, "").delayed(delay)
-        }
-    }
-
-    /// Whether this fault only delays the real answer.
-    pub fn is_slow_only(&self) -> bool {
-        self.status == 0
-    }
-
     pub fn delayed(mut self, delay: Duration) -> Fault {
         self.delay = Some(delay);
         self
@@ -125,6 +124,37 @@ impl Fault {
             }
         }
         r
+    }
+}
+
+/// Faults at random: each request that no scripted rule takes gets, with probability
+/// `ratio`, one of `faults` (picked at random); seeded, so a run can be repeated.
+#[derive(Debug)]
+pub struct RandomFaults {
+    pub ratio: f64,
+    pub faults: Vec<Fault>,
+    rng: fastrand::Rng,
+    /// Faults given so far.
+    pub given: usize,
+}
+
+impl RandomFaults {
+    pub fn new(ratio: f64, seed: u64, faults: Vec<Fault>) -> RandomFaults {
+        RandomFaults {
+            ratio,
+            faults,
+            rng: fastrand::Rng::with_seed(seed),
+            given: 0,
+        }
+    }
+
+    /// The fault for the next request, if it gets one.
+    pub fn pick(&mut self) -> Option<Fault> {
+        if self.faults.is_empty() || self.rng.f64() >= self.ratio {
+            return None;
+        }
+        self.given += 1;
+        Some(self.faults[self.rng.usize(..self.faults.len())].clone())
     }
 }
 

@@ -47,7 +47,7 @@ use chrono::Utc;
 
 pub use auth::{TEST_APP_KEY_PEM, make_jwt, valid_jwt};
 pub use diff::github_patch;
-pub use faults::Fault;
+pub use faults::{Fault, RandomFaults};
 pub use hooks::signature;
 pub use routes::app::MANIFEST_WEBHOOK_SECRET;
 pub use state::{
@@ -340,6 +340,18 @@ impl FakeGitHub {
             .faults
             .push(FaultRule::new(method, pattern, fault, times));
         self
+    }
+
+    /// From now on, a random share of the requests no scripted rule takes get a fault (see
+    /// `RandomFaults`); `None` stops it.
+    pub fn fail_randomly(&self, faults: Option<RandomFaults>) -> &Self {
+        self.lock().random_faults = faults;
+        self
+    }
+
+    /// Faults given at random so far.
+    pub fn random_faults_given(&self) -> usize {
+        self.lock().random_faults.as_ref().map_or(0, |r| r.given)
     }
 
     /// The PR's files list answers 404 the next `times` times (a brand-new PR on GitHub).

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::diff;
-use super::faults::FaultRule;
+use super::faults::{FaultRule, RandomFaults};
 
 /// The login GitHub shows for comments made with an installation token of the App.
 pub const BOT_LOGIN: &str = "immutabot[bot]";
@@ -241,6 +241,7 @@ pub struct State {
     pub next_id: u64,
     pub thread_page_size: usize,
     pub faults: Vec<FaultRule>,
+    pub random_faults: Option<RandomFaults>,
     pub requests: Vec<RequestRecord>,
     pub deliveries: Vec<Delivery>,
     pub webhook_url: Option<String>,
@@ -265,6 +266,7 @@ impl State {
             next_id: 1,
             thread_page_size: 100,
             faults: Vec::new(),
+            random_faults: None,
             requests: Vec::new(),
             deliveries: Vec::new(),
             webhook_url: None,

@@ -37,7 +37,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-pub use faults::Fault;
+pub use faults::{Fault, RandomFaults};
 pub use state::{CommitStatus, Diff, Discussion, MergeRequest, Note, RequestRecord};
 
 use faults::FaultRule;
@@ -273,6 +273,18 @@ impl FakeGitLab {
             .faults
             .push(FaultRule::new(method, pattern, fault, times));
         self
+    }
+
+    /// From now on, a random share of the requests no scripted rule takes get a fault (see
+    /// the fake GitHub's `RandomFaults`); `None` stops it.
+    pub fn fail_randomly(&self, faults: Option<RandomFaults>) -> &Self {
+        self.lock().random_faults = faults;
+        self
+    }
+
+    /// Faults given at random so far.
+    pub fn random_faults_given(&self) -> usize {
+        self.lock().random_faults.as_ref().map_or(0, |r| r.given)
     }
 
     // ---- inspectors ----

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use super::faults::FaultRule;
+use super::faults::{FaultRule, RandomFaults};
 
 /// One line of the request log.
 #[derive(Debug, Clone)]
@@ -109,6 +109,7 @@ pub struct State {
     pub projects: BTreeMap<i64, Project>,
     pub requests: Vec<RequestRecord>,
     pub faults: Vec<FaultRule>,
+    pub random_faults: Option<RandomFaults>,
     pub next_id: i64,
 }
 

@@ -229,13 +229,16 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
             .map(|r| {
                 r.remaining -= 1;
                 r.fault.clone()
-            });
+            })
+            .or_else(|| st.random_faults.as_mut().and_then(|r| r.pick()));
         let spent = rate_limit(&mut st, resource).remaining == 0;
         (fault, spent)
     };
     let mut response = match fault {
-        Some(f) if f.is_slow_only() => {
-            tokio::time::sleep(f.delay.unwrap_or_default()).await;
+        Some(f) if f.pass => {
+            if let Some(d) = f.delay {
+                tokio::time::sleep(d).await;
+            }
             next.run(req).await
         }
         Some(f) => {

@@ -173,9 +173,14 @@ fn take_fault(state: &mut State, method: &str, path: &str) -> Option<Fault> {
         r.remaining > 0
             && (r.method == "*" || r.method == method)
             && faults::matches(&r.pattern, bare)
-    })?;
-    rule.remaining -= 1;
-    Some(rule.fault.clone())
+    });
+    match rule {
+        Some(rule) => {
+            rule.remaining -= 1;
+            Some(rule.fault.clone())
+        }
+        None => state.random_faults.as_mut().and_then(|r| r.pick()),
+    }
 }
 
 /// Every request: the token first (401 before anything else, faults included), then a
@@ -207,6 +212,12 @@ async fn around(AxState(shared): AxState<Shared>, req: Request, next: Next) -> R
     };
     let response = match (authorized, fault) {
         (false, _) => error(StatusCode::UNAUTHORIZED, "401 Unauthorized").into_response(),
+        (true, Some(f)) if f.pass => {
+            if let Some(d) = f.delay {
+                tokio::time::sleep(d).await;
+            }
+            next.run(req).await
+        }
         (true, Some(f)) => {
             if f.after_work {
                 next.run(req).await;
