@@ -49,7 +49,12 @@ impl TokenCache {
         let mut slot = self.slot.lock().await;
         if slot
             .as_ref()
-            .is_some_and(|t| t.secret.expose_secret() == refused.expose_secret())
+            .is_some_and(|t| {
+                crate::auth::constant_time::eq(
+                    t.secret.expose_secret().as_bytes(),
+                    refused.expose_secret().as_bytes(),
+                )
+            })
         {
             *slot = None;
         }
