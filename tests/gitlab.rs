@@ -310,7 +310,10 @@ async fn a_whole_review_at_trace_level_logs_no_secret(pool: PgPool) {
         assert!(log.contains(target), "nothing from {target} was captured");
     }
     assert!(
-        h.fake.requests().iter().all(|r| r.token.as_deref() == Some(TOKEN)),
+        h.fake
+            .requests()
+            .iter()
+            .all(|r| r.token.as_deref() == Some(TOKEN)),
         "every GitLab call carried the token"
     );
     log_capture::assert_absent(

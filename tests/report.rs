@@ -399,12 +399,18 @@ async fn a_token_reads_no_lookalike_owner_and_no_wildcard(pool: PgPool) {
     ] {
         let a = get(&app, uri, Some(&acme)).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{uri}");
-        assert!(!a.body.contains("leak") && !a.body.contains("underscore"), "{uri}");
+        assert!(
+            !a.body.contains("leak") && !a.body.contains("underscore"),
+            "{uri}"
+        );
     }
     for uri in ["/report/acme", "/report/acme.csv", "/api/report/acme"] {
         let a = get(&app, uri, Some(&acme)).await;
         assert_eq!(a.status, StatusCode::OK, "{uri}");
-        assert!(!a.body.contains("leak") && !a.body.contains("underscore"), "{uri}");
+        assert!(
+            !a.body.contains("leak") && !a.body.contains("underscore"),
+            "{uri}"
+        );
     }
     // `acme_` is a legal GitLab group: its token reads it and its subgroup, and no more.
     let underscore = tokens::create(&pool, "acme_", None).await.unwrap().token;
@@ -413,7 +419,9 @@ async fn a_token_reads_no_lookalike_owner_and_no_wildcard(pool: PgPool) {
     assert!(a.body.contains("underscore-own") && a.body.contains("underscore-sub"));
     assert!(!a.body.contains("leak"), "{}", a.body);
     assert_eq!(
-        get(&app, "/api/report/acme", Some(&underscore)).await.status,
+        get(&app, "/api/report/acme", Some(&underscore))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 }
@@ -427,7 +435,12 @@ async fn a_cookie_from_one_owners_link_never_opens_another_owners_page(pool: PgP
     let cookie = a.headers[header::SET_COOKIE].to_str().unwrap();
     let pair = cookie.split(';').next().unwrap().to_string();
     // ...but it reads only what the token reads.
-    for uri in ["/report/other", "/report/other.csv", "/api/report/other", "/report/other/secret-repo"] {
+    for uri in [
+        "/report/other",
+        "/report/other.csv",
+        "/api/report/other",
+        "/report/other/secret-repo",
+    ] {
         let res = app
             .clone()
             .oneshot(

@@ -42,7 +42,11 @@ fuzz_target!(|data: &[u8]| {
         ),
     }
     if parsed.is_ok() || event_name != "pull_request" {
-        assert_eq!(action, event::action_of(body), "action read twice, differently");
+        assert_eq!(
+            action,
+            event::action_of(body),
+            "action read twice, differently"
+        );
     }
     if let Ok(ev) = parsed {
         check_event(&ev);

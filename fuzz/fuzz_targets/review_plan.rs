@@ -49,7 +49,11 @@ fuzz_target!(|data: &[u8]| {
         None => (rest, &[][..]),
     };
     let (head, diff) = if derived {
-        let patch = git_diff(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b), radius);
+        let patch = git_diff(
+            &String::from_utf8_lossy(a),
+            &String::from_utf8_lossy(b),
+            radius,
+        );
         let diff = FileDiff::parse(&patch)
             .unwrap_or_else(|e| panic!("a git-style diff does not parse: {e}\n{patch}"));
         (b, Some(diff))
@@ -83,11 +87,18 @@ fn check(p: &Plan, file: &ReviewFile<'_>, max_comments: usize) {
         let diff = file.patch.expect("a comment on a file without a diff");
         let line = comment.line as usize;
         let hunk = diff.hunk_of(line);
-        assert!(hunk.is_some(), "comment on line {line}, which no hunk shows");
+        assert!(
+            hunk.is_some(),
+            "comment on line {line}, which no hunk shows"
+        );
         if let Some(start) = comment.start_line {
             let start = start as usize;
             assert!(start < line, "start_line {start} not before line {line}");
-            assert_eq!(diff.hunk_of(start), hunk, "lines {start}..={line} span hunks");
+            assert_eq!(
+                diff.hunk_of(start),
+                hunk,
+                "lines {start}..={line} span hunks"
+            );
         }
         if planned.placement == Placement::Suggestion {
             let finding = file
@@ -114,9 +125,15 @@ fn check_suggestion(
 ) {
     let start = comment.start_line.unwrap_or(comment.line) as usize;
     let end = comment.line as usize;
-    assert_eq!((start, end), (fix.start_line, fix.end_line.max(fix.start_line)));
+    assert_eq!(
+        (start, end),
+        (fix.start_line, fix.end_line.max(fix.start_line))
+    );
     let block = fence::fenced("suggestion", &fix.replacement);
-    assert!(comment.body.contains(&block), "the suggestion block is not in the comment");
+    assert!(
+        comment.body.contains(&block),
+        "the suggestion block is not in the comment"
+    );
     let ours = immutabot::patch::apply(source, fix).expect("a suggested fix applies");
     let content = fix.replacement.replace("\r\n", "\n");
     let github = github_apply(source, start, end, &content)
@@ -150,7 +167,10 @@ fn git_diff(old: &str, new: &str, radius: usize) -> String {
     let ops = capture_diff_slices(Algorithm::Myers, &old, &new);
     let mut out = String::new();
     for group in group_diff_ops(ops, radius) {
-        let (first, last) = (group[0].as_tag_tuple(), group[group.len() - 1].as_tag_tuple());
+        let (first, last) = (
+            group[0].as_tag_tuple(),
+            group[group.len() - 1].as_tag_tuple(),
+        );
         let range = |start: usize, end: usize| match end - start {
             0 => format!("{start},0"),
             1 => format!("{}", start + 1),

@@ -72,7 +72,10 @@ pub fn assert_absent(log: &str, secrets: &[(&str, &str)]) {
     for (name, value) in secrets {
         assert!(!value.is_empty(), "{name}: an empty secret proves nothing");
         let seen = sightings(log, value);
-        assert!(seen.is_empty(), "the {name} appears in the logs:\n{seen:#?}");
+        assert!(
+            seen.is_empty(),
+            "the {name} appears in the logs:\n{seen:#?}"
+        );
     }
 }
 

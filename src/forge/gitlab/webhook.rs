@@ -5,9 +5,9 @@
 //! an [`GitLabEvent::Ignored`] (answered 2xx), and only a bad token or a payload we cannot
 //! read is an error.
 
+use crate::auth::constant_time;
 use crate::ids::{CommitSha, MergeRequestIid, ProjectId};
 use serde::Deserialize;
-use crate::auth::constant_time;
 
 /// What a delivery asks of us.
 #[derive(Debug, Clone, PartialEq, Eq)]
