@@ -31,8 +31,8 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             // Line 0 means "unknown"; otherwise the line must exist (one past the end is the
-            // end of the input).
-            let lines = text.split('\n').count();
+            // end of the input). Lines as YAML counts them: a lone `\r` breaks a line too.
+            let lines = text.replace("\r\n", "\n").split(['\n', '\r']).count();
             assert!(
                 e.line <= lines + 1,
                 "error line {} past the text's {lines} lines: {e}",
