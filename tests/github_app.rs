@@ -4,6 +4,8 @@
 
 #[path = "support/fake_github/mod.rs"]
 mod fake_github;
+#[path = "support/log_capture.rs"]
+mod log_capture;
 #[path = "support/pg_proxy.rs"]
 mod pg_proxy;
 #[path = "support/service.rs"]
@@ -13,7 +15,7 @@ mod service;
 mod tools;
 
 use axum::http::StatusCode;
-use fake_github::{FakeGitHub, Fault, FileChange, TEST_APP_KEY_PEM};
+use fake_github::{Auth, FakeGitHub, Fault, FileChange, TEST_APP_KEY_PEM};
 use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
 use immutabot::jobs::JobContext;
 use immutabot::jobs::render::Renderers;
@@ -274,6 +276,55 @@ async fn an_opened_pull_request_gets_a_check_run_and_one_review_with_suggestions
         .await,
         2
     );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_whole_review_at_trace_level_logs_no_secret(pool: PgPool) {
+    let logs = log_capture::capture();
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    // A forged delivery too: the refusal must not echo what it compared against.
+    let mut forged = delivery("pull_request", "d-forged", fixture("pull_request/opened"));
+    forged
+        .headers_mut()
+        .insert("x-hub-signature-256", "sha256=00".parse().unwrap());
+    let refused = h.router.clone().oneshot(forged).await.unwrap().status();
+    assert_eq!(refused, StatusCode::UNAUTHORIZED);
+    let opened = h
+        .send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    assert_eq!(opened, StatusCode::ACCEPTED);
+    h.drain().await;
+    assert_eq!(h.fake.reviews(REPO, 2).len(), 1, "the review was posted");
+
+    let log = logs.text();
+    // The capture really holds the service's and the dependencies' debug output.
+    for target in ["immutabot::", "sqlx::", "octocrab", "hyper"] {
+        assert!(log.contains(target), "nothing from {target} was captured");
+    }
+    let tokens: Vec<String> = h
+        .fake
+        .requests()
+        .into_iter()
+        .filter_map(|r| match r.auth {
+            Auth::Token(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    assert!(!tokens.is_empty(), "the review used installation tokens");
+    let pem = std::fs::read_to_string(TEST_APP_KEY_PEM).unwrap();
+    let key_lines = log_capture::pem_body_lines(&pem);
+    let mut secrets = vec![
+        ("webhook secret", service::SECRET),
+        ("private key header", "PRIVATE KEY"),
+        ("installation token prefix", "ghs_"),
+    ];
+    secrets.extend(tokens.iter().map(|t| ("installation token", t.as_str())));
+    secrets.extend(key_lines.iter().map(|l| ("private key", l.as_str())));
+    log_capture::assert_absent(&log, &secrets);
+    let jwts = log_capture::jwt_like(&log);
+    assert!(jwts.is_empty(), "JWTs in the logs: {jwts:?}");
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]

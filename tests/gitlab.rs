@@ -5,6 +5,9 @@
 
 #[path = "support/fake_gitlab/mod.rs"]
 mod fake_gitlab;
+#[path = "support/log_capture.rs"]
+#[allow(dead_code)]
+mod log_capture;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
@@ -284,6 +287,47 @@ async fn an_opened_merge_request_gets_one_discussion_per_finding_whose_suggestio
     );
     assert_eq!(h.fake.notes(PROJECT, IID).len(), 1, "one summary note");
     assert_eq!(count(&h.pool, "select count(*) from checks").await, 1);
+}
+
+#[sqlx::test]
+async fn a_whole_review_at_trace_level_logs_no_secret(pool: PgPool) {
+    let logs = log_capture::capture();
+    let h = harness(pool).await;
+    // A wrong token first: the refusal must not echo what it compared against.
+    let wrong = h
+        .send(
+            "Merge Request Hook",
+            "not-the-secret",
+            merge_request_event("open", HEAD, None),
+        )
+        .await;
+    assert_eq!(wrong, StatusCode::UNAUTHORIZED);
+    h.open_and_review().await;
+    assert_eq!(h.discussions().len(), 2, "the review was posted");
+
+    let log = logs.text();
+    // The capture really holds the service's and the dependencies' debug output.
+    for target in ["immutabot::", "sqlx::", "reqwest", "hyper"] {
+        assert!(log.contains(target), "nothing from {target} was captured");
+    }
+    assert!(
+        h.fake
+            .requests()
+            .iter()
+            .all(|r| r.token.as_deref() == Some(TOKEN)),
+        "every GitLab call carried the token"
+    );
+    log_capture::assert_absent(
+        &log,
+        &[
+            ("GitLab webhook secret", SECRET),
+            ("GitLab token", TOKEN),
+            ("GitLab token prefix", "glpat-"),
+            ("GitHub webhook secret", service::SECRET),
+        ],
+    );
+    let jwts = log_capture::jwt_like(&log);
+    assert!(jwts.is_empty(), "JWTs in the logs: {jwts:?}");
 }
 
 #[sqlx::test]

@@ -362,6 +362,104 @@ async fn a_token_never_reads_another_owners_report(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_token_reads_no_lookalike_owner_and_no_wildcard(pool: PgPool) {
+    let (app, acme, _) = setup(&pool).await;
+    // Owners a prefix match or an unescaped LIKE (`_`, `%`, which GitLab group paths and
+    // URLs can hold) would let one of these tokens see.
+    sqlx::query(
+        "insert into repositories (id, installation_id, owner, name, default_branch, private) values
+           (30, 2, 'Acme-Corp', 'leak-a', 'main', true),
+           (31, 2, 'AcmeX', 'leak-b', 'main', true)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into repositories (forge, forge_id, owner, name, private) values
+           ('gitlab', 7, 'acme_', 'underscore-own', true),
+           ('gitlab', 8, 'acme_/sub', 'underscore-sub', true),
+           ('gitlab', 9, 'acmex/sub', 'leak-c', true),
+           ('gitlab', 10, 'acme-corp/sub', 'leak-d', true)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    for uri in [
+        "/report/acme-corp",
+        "/report/acmex.csv",
+        "/report/acme_",
+        "/report/acme%25",
+        "/report/a_me/leak-a",
+        "/api/report/acme-corp",
+        "/api/report/acme_",
+        "/api/report/acme%25",
+        "/api/report/%25",
+        "/api/report/acme/leak-a",
+        "/api/report/acme/sub%2Fleak-c",
+    ] {
+        let a = get(&app, uri, Some(&acme)).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(
+            !a.body.contains("leak") && !a.body.contains("underscore"),
+            "{uri}"
+        );
+    }
+    for uri in ["/report/acme", "/report/acme.csv", "/api/report/acme"] {
+        let a = get(&app, uri, Some(&acme)).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}");
+        assert!(
+            !a.body.contains("leak") && !a.body.contains("underscore"),
+            "{uri}"
+        );
+    }
+    // `acme_` is a legal GitLab group: its token reads it and its subgroup, and no more.
+    let underscore = tokens::create(&pool, "acme_", None).await.unwrap().token;
+    let a = get(&app, "/api/report/acme_", Some(&underscore)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("underscore-own") && a.body.contains("underscore-sub"));
+    assert!(!a.body.contains("leak"), "{}", a.body);
+    assert_eq!(
+        get(&app, "/api/report/acme", Some(&underscore))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_cookie_from_one_owners_link_never_opens_another_owners_page(pool: PgPool) {
+    let (app, acme, _) = setup(&pool).await;
+    // The link names another owner: the token is valid, so the cookie is set...
+    let a = get(&app, &format!("/report/other?token={acme}"), None).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let cookie = a.headers[header::SET_COOKIE].to_str().unwrap();
+    let pair = cookie.split(';').next().unwrap().to_string();
+    // ...but it reads only what the token reads.
+    for uri in [
+        "/report/other",
+        "/report/other.csv",
+        "/api/report/other",
+        "/report/other/secret-repo",
+    ] {
+        let res = app
+            .clone()
+            .oneshot(
+                Request::get(uri)
+                    .header(header::COOKIE, &pair)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{uri}");
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("secret"), "{uri}");
+    }
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn a_browser_link_with_a_token_becomes_a_cookie(pool: PgPool) {
     let (app, token, _) = setup(&pool).await;
     let a = get(&app, &format!("/report/acme?token={token}"), None).await;

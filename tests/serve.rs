@@ -351,6 +351,11 @@ async fn a_newcomer_sets_up_the_app_from_the_manifest_without_a_restart(pool: Pg
     let path = link.trim_start_matches(&public).to_string();
     // Without the token from the log, nobody can register an App in our name.
     assert_eq!(get(&addr, "/setup").await.unwrap().0, 403);
+    let token = path.split("token=").nth(1).unwrap();
+    assert_eq!(token.len(), 32, "16 random bytes in hex: {token}");
+    let last = if token.ends_with('0') { '1' } else { '0' };
+    let near_miss = format!("/setup?token={}{last}", &token[..token.len() - 1]);
+    assert_eq!(get(&addr, &near_miss).await.unwrap().0, 403);
 
     // 2. The page's button posts the manifest to GitHub.
     let (status, html) = get(&addr, &path).await.unwrap();

@@ -53,7 +53,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
             .extension()
             .and_then(|x| x.to_str())
             .is_some_and(|x| matches!(x, "yaml" | "yml" | "json" | "sed"))
-            || p.starts_with(manifest().join("fuzz/seeds"))
+            || p.starts_with(manifest().join("fuzz/seeds/analyze"))
         {
             out.push(p);
         }
@@ -76,13 +76,13 @@ fn real_files_match_the_full_parser() {
         "examples",
         "tests/fixtures",
         "tests/data",
-        "fuzz/seeds",
+        "fuzz/seeds/analyze",
     ] {
         files_under(&root.join(dir), &mut files);
     }
     assert!(files.len() > 600, "only {} files found", files.len());
     let mut accepted = 0;
-    let seeds = root.join("fuzz/seeds");
+    let seeds = root.join("fuzz/seeds/analyze");
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
         // A fuzz seed's first byte picks the fuzz target's path; the rest is the file.

@@ -6,6 +6,7 @@
 pub mod live;
 pub mod vault;
 
+use crate::auth::constant_time;
 use crate::forge::github::{GitHubApp, GitHubSettings, convert_manifest};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -43,11 +44,18 @@ pub struct Setup {
     pub state: String,
 }
 
-/// A random hex string of `bytes` bytes.
+/// A random hex string of `bytes` bytes from the operating system's generator: the setup
+/// token and `state` guard who may register the App, so they must not be guessable (a
+/// seeded fast generator holds 64 bits of state at most, whatever the length).
 pub fn random_hex(bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", fastrand::u8(..)))
-        .collect()
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).expect("the operating system gives random bytes");
+    hex::encode(buf)
+}
+
+/// Whether a query parameter carries exactly `secret`, compared in constant time.
+fn is_secret(given: Option<&str>, secret: &str) -> bool {
+    given.is_some_and(|g| constant_time::eq(g.as_bytes(), secret.as_bytes()))
 }
 
 /// GitHub's web root for an API root: `api.github.com` → `github.com`, `HOST/api/v3` → `HOST`.
@@ -119,7 +127,7 @@ pub async fn start(State(setup): State<Arc<Setup>>, Query(q): Query<StartQuery>)
     if setup.live.is_set_up() {
         return (StatusCode::GONE, "the GitHub App is already set up\n").into_response();
     }
-    if q.token.as_deref() != Some(setup.token.as_str()) {
+    if !is_secret(q.token.as_deref(), &setup.token) {
         return (
             StatusCode::FORBIDDEN,
             "open the /setup link printed in the service's log\n",
@@ -164,7 +172,7 @@ pub async fn callback(State(setup): State<Arc<Setup>>, Query(q): Query<CallbackQ
     if setup.live.is_set_up() {
         return (StatusCode::GONE, "the GitHub App is already set up\n").into_response();
     }
-    if q.state.as_deref() != Some(setup.state.as_str()) {
+    if !is_secret(q.state.as_deref(), &setup.state) {
         warn!("setup callback with a wrong state refused");
         return (
             StatusCode::FORBIDDEN,

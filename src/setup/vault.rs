@@ -43,7 +43,11 @@ pub fn parse_key(hex_key: &str) -> Result<[u8; 32], String> {
 /// Seals and stores the credentials (one App per installation of immutabot).
 pub async fn store(pool: &PgPool, key: &[u8; 32], c: &AppCredentials) -> anyhow::Result<()> {
     let cipher = ChaCha20Poly1305::new(Key::from_slice(key));
-    let nonce_bytes: [u8; 12] = std::array::from_fn(|_| fastrand::u8(..));
+    // A nonce must never repeat under one key: from the operating system, not a seeded
+    // fast generator.
+    let mut nonce_bytes = [0u8; 12];
+    getrandom::fill(&mut nonce_bytes)
+        .map_err(|e| anyhow::anyhow!("the operating system gave no random bytes: {e}"))?;
     let plain = serde_json::to_vec(&Sealed {
         private_key: c.private_key.expose_secret().to_string(),
         webhook_secret: c.webhook_secret.expose_secret().to_string(),

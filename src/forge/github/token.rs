@@ -47,10 +47,12 @@ impl TokenCache {
     /// Forgets `refused` after a 401, unless another request already replaced it.
     pub(crate) async fn invalidate(&self, refused: &SecretString) {
         let mut slot = self.slot.lock().await;
-        if slot
-            .as_ref()
-            .is_some_and(|t| t.secret.expose_secret() == refused.expose_secret())
-        {
+        if slot.as_ref().is_some_and(|t| {
+            crate::auth::constant_time::eq(
+                t.secret.expose_secret().as_bytes(),
+                refused.expose_secret().as_bytes(),
+            )
+        }) {
             *slot = None;
         }
     }

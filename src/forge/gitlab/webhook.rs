@@ -5,9 +5,9 @@
 //! an [`GitLabEvent::Ignored`] (answered 2xx), and only a bad token or a payload we cannot
 //! read is an error.
 
+use crate::auth::constant_time;
 use crate::ids::{CommitSha, MergeRequestIid, ProjectId};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 /// What a delivery asks of us.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,21 +197,10 @@ fn sha(text: &str) -> Result<CommitSha, MalformedPayload> {
 }
 
 /// Whether `X-Gitlab-Token` is one of the accepted secrets (several while rotating). GitLab
-/// sends the secret itself, so both sides are hashed first and compared in constant time:
+/// sends the secret itself, so the comparison is constant-time ([`constant_time::any_eq`]):
 /// neither the position of a difference nor the secret's length shows in the timing.
 pub fn token_matches(given: Option<&[u8]>, secrets: &[Vec<u8>]) -> bool {
-    let Some(given) = given else {
-        return false;
-    };
-    let given = Sha256::digest(given);
-    secrets.iter().fold(false, |matched, secret| {
-        let secret = Sha256::digest(secret);
-        let difference = given
-            .iter()
-            .zip(secret.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        matched | (difference == 0)
-    })
+    given.is_some_and(|given| constant_time::any_eq(given, secrets))
 }
 
 /// What makes two deliveries the same: `X-Gitlab-Event-UUID` when GitLab sent one, else the
