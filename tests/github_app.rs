@@ -1146,3 +1146,40 @@ async fn a_render_that_runs_out_of_time_is_a_render_failed_finding_not_a_failed_
         "{notes:?}"
     );
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_check_run_whose_record_was_lost_is_found_by_the_next_attempt_not_made_again(
+    pool: PgPool,
+) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    h.send("pull_request", "d-open", fixture("pull_request/opened"))
+        .await;
+    // The first attempt makes its check run, then fails on the file list...
+    h.fake.fail_next(
+        "GET",
+        "/repos/*/*/pulls/*/files",
+        Fault::server_error(500),
+        100,
+    );
+    h.drain().await;
+    assert_eq!(h.fake.check_runs(REPO).len(), 1);
+    // ...and the database lost the write that recorded the run (it went away in between).
+    sqlx::query("update checks set check_run_id = null")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    sqlx::query("update jobs set run_after = now()")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    h.fake.clear_faults();
+    h.drain().await;
+    assert_eq!(
+        h.fake.check_runs(REPO).len(),
+        1,
+        "one check run on the head"
+    );
+    assert_eq!(h.fake.reviews(REPO, 2).len(), 1);
+}

@@ -69,6 +69,20 @@ pub trait ChangeRequest: Sync {
         existing: Option<StatusId>,
     ) -> impl Future<Output = anyhow::Result<StatusId>> + Send;
 
+    /// As [`start_status`](Self::start_status), for a check whose status an earlier attempt
+    /// may have made without recording it (`maybe_made`): `key` marks the status, and finds
+    /// it then. A forge whose status is found by commit and name needs no more.
+    fn start_status_once(
+        &self,
+        head: &CommitSha,
+        existing: Option<StatusId>,
+        key: &str,
+        maybe_made: bool,
+    ) -> impl Future<Output = anyhow::Result<StatusId>> + Send {
+        let _ = (key, maybe_made);
+        self.start_status(head, existing)
+    }
+
     /// Posts the inline comments of one review of `head`; `body` introduces them and `key`
     /// identifies this exact review, so a retry after a lost answer does not post it twice.
     fn post_comments(

@@ -59,7 +59,7 @@ pub async fn start_check(
     number: i64,
     head_sha: &str,
     rerun: bool,
-) -> sqlx::Result<(i64, Option<i64>)> {
+) -> sqlx::Result<StartedCheck> {
     let pr: (i64,) = sqlx::query_as(
         "insert into pull_requests (repository_id, number, head_sha) values ($1, $2, $3)
          on conflict (repository_id, number) do update set head_sha = excluded.head_sha
@@ -70,7 +70,8 @@ pub async fn start_check(
     .bind(head_sha)
     .fetch_one(pool)
     .await?;
-    sqlx::query_as(
+    // `xmax = 0` only on a row this statement inserted.
+    let (id, check_run, inserted, started_us): (i64, Option<i64>, bool, i64) = sqlx::query_as(
         "insert into checks (repository_id, pull_request_id, head_sha) values ($1, $2, $3)
          on conflict (pull_request_id, head_sha) do update set
              started_at = case when $4 and checks.finished_at is not null
@@ -78,14 +79,36 @@ pub async fn start_check(
              check_run_id = case when $4 and checks.finished_at is not null
                                  then null else checks.check_run_id end,
              finished_at = case when $4 then null else checks.finished_at end
-         returning id, check_run_id",
+         returning id, check_run_id, xmax = 0,
+                   (extract(epoch from started_at) * 1000000)::bigint",
     )
     .bind(repo_id)
     .bind(pr.0)
     .bind(head_sha)
     .bind(rerun)
     .fetch_one(pool)
-    .await
+    .await?;
+    Ok(StartedCheck {
+        id,
+        check_run,
+        key: format!("immutabot-{id}-{started_us}"),
+        maybe_made: !inserted,
+    })
+}
+
+/// A check as a review attempt starts it.
+#[derive(Debug, Clone)]
+pub struct StartedCheck {
+    /// The check's id.
+    pub id: i64,
+    /// The check run recorded for it.
+    pub check_run: Option<i64>,
+    /// Marks the check run made for this check (until a re-run starts it over), so that one
+    /// made by an earlier attempt whose record was lost can be found.
+    pub key: String,
+    /// The check existed before this attempt: a check run may have been made for it without
+    /// being recorded (the database went away in between).
+    pub maybe_made: bool,
 }
 
 /// Remembers the check run created for a check.

@@ -77,6 +77,26 @@ impl ChangeRequest for GitHubPullRequest {
         Ok(StatusId(run.0))
     }
 
+    async fn start_status_once(
+        &self,
+        head: &CommitSha,
+        existing: Option<StatusId>,
+        key: &str,
+        maybe_made: bool,
+    ) -> anyhow::Result<StatusId> {
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+        let installation = &self.installation;
+        if maybe_made && let Some(run) = installation.find_check_run(&self.repo, head, key).await? {
+            return Ok(StatusId(run.0));
+        }
+        let run = installation
+            .create_check_run_with_key(&self.repo, head, key)
+            .await?;
+        Ok(StatusId(run.0))
+    }
+
     async fn post_comments(
         &self,
         head: &CommitSha,

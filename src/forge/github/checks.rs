@@ -113,12 +113,23 @@ impl Installation {
         head: &CommitSha,
     ) -> Result<CheckRunId, GitHubError> {
         let key = format!("immutabot-{:016x}", fastrand::u64(..));
+        self.create_check_run_with_key(repo, head, &key).await
+    }
+
+    /// [`create_check_run`](Self::create_check_run) with the caller's `external_id`, by
+    /// which a later attempt can find the run.
+    pub async fn create_check_run_with_key(
+        &self,
+        repo: &RepoName,
+        head: &CommitSha,
+        key: &str,
+    ) -> Result<CheckRunId, GitHubError> {
         let body = NewCheckRun {
             name: CHECK_NAME,
             head_sha: head.as_str(),
             status: "in_progress",
             started_at: timestamp(),
-            external_id: &key,
+            external_id: key,
         };
         let url = self.repo_url(repo, "/check-runs")?;
         let request = ApiRequest::write(http::Method::POST, url, &body)?.no_blind_retry();
@@ -127,13 +138,13 @@ impl Installation {
             Ok(CheckRunId(created.id))
         };
         self.create_once(&request, "check_run", made, || {
-            self.find_check_run(repo, head, &key)
+            self.find_check_run(repo, head, key)
         })
         .await
     }
 
     /// Our check run on `head` that carries `key`.
-    async fn find_check_run(
+    pub async fn find_check_run(
         &self,
         repo: &RepoName,
         head: &CommitSha,

@@ -26,7 +26,7 @@ pub async fn start<F: ChangeRequest>(
     forge: &F,
     target: &Target,
 ) -> anyhow::Result<Check> {
-    let (id, existing) = history::start_check(
+    let started = history::start_check(
         pool,
         target.repo_id,
         target.number.0,
@@ -34,12 +34,17 @@ pub async fn start<F: ChangeRequest>(
         target.rerun,
     )
     .await?;
-    let existing = existing.map(StatusId);
-    let status = forge.start_status(&target.head, existing).await?;
+    let existing = started.check_run.map(StatusId);
+    let status = forge
+        .start_status_once(&target.head, existing, &started.key, started.maybe_made)
+        .await?;
     if existing.is_none() {
-        history::set_check_run(pool, id, status.0).await?;
+        history::set_check_run(pool, started.id, status.0).await?;
     }
-    Ok(Check { id, status })
+    Ok(Check {
+        id: started.id,
+        status,
+    })
 }
 
 /// Records a check that a newer head made moot.

@@ -342,6 +342,14 @@ impl FakeGitHub {
         self
     }
 
+    /// Drops every scripted fault still waiting, and stops random ones.
+    pub fn clear_faults(&self) -> &Self {
+        let mut st = self.lock();
+        st.faults.clear();
+        st.random_faults = None;
+        self
+    }
+
     /// From now on, a random share of the requests no scripted rule takes get a fault (see
     /// `RandomFaults`); `None` stops it.
     pub fn fail_randomly(&self, faults: Option<RandomFaults>) -> &Self {
@@ -368,6 +376,21 @@ impl FakeGitHub {
             RateLimit {
                 limit: 5000,
                 remaining,
+                reset,
+            },
+        );
+        self
+    }
+
+    /// A larger (or smaller) hourly allowance for a resource, all of it left: what an
+    /// installation on a big organisation gets (GitHub: up to 12,500 an hour).
+    pub fn set_rate_limit_allowance(&self, resource: &str, limit: u64) -> &Self {
+        let reset = Utc::now().timestamp() + 3600;
+        self.lock().rate_limits.insert(
+            resource.into(),
+            RateLimit {
+                limit,
+                remaining: limit,
                 reset,
             },
         );
