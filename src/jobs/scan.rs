@@ -8,6 +8,7 @@
 
 use super::JobContext;
 use super::budget;
+use super::memory::Budget;
 use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::{self, Config};
 use crate::forge::github::GitHubRepository;
@@ -22,7 +23,7 @@ use crate::scan::files::{Recording, TreeFiles};
 use crate::scan::store::{self, Snapshot, Written};
 use crate::scan::{cache, snapshot};
 use crate::storage::{repositories, scans};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use tracing::{Instrument, info};
 
 /// Files read for `extends` and override lookups, beyond the scanned files, per scan.
@@ -134,12 +135,21 @@ async fn scan_commit<R: RepositoryFiles>(
     metrics::counter!("immutabot_scan_files_total", "cache" => "hit").increment(hits as u64);
     metrics::counter!("immutabot_scan_files_total", "cache" => "miss")
         .increment(misses.len() as u64);
+    let mut budget = Budget::scan();
+    let sizes: HashMap<&str, u64> = tree
+        .entries
+        .iter()
+        .filter_map(|e| Some((e.path.as_str(), e.size?)))
+        .collect();
+    misses.retain(|(path, _)| budget.admit(path, sizes.get(path.as_str()).copied()));
     for (path, id) in &misses {
         let bytes = forge.blob(id).await?;
+        budget.hold(bytes.len());
         files.insert(path.clone(), bytes);
     }
     let paths = misses.iter().map(|(p, _)| p.clone()).collect();
-    let (analysed, files) = analyse(forge, files, paths, &config).await?;
+    let (analysed, files) = analyse(forge, files, paths, &config, &mut budget).await?;
+    notes.extend(budget.note());
     for a in analysed {
         if let (Some(deps), Some(id)) = (&a.deps, files.id_of(&a.path)) {
             cache::store(&ctx.pool, id, &a.path, &config_hash, deps, &a.report).await?;
@@ -279,6 +289,7 @@ async fn analyse<R: RepositoryFiles>(
     mut files: TreeFiles,
     paths: Vec<String>,
     config: &Config,
+    budget: &mut Budget,
 ) -> anyhow::Result<(Vec<Analysed>, TreeFiles)> {
     let mut pending = paths;
     let mut done = Vec::new();
@@ -326,7 +337,11 @@ async fn analyse<R: RepositoryFiles>(
                 break;
             }
             if let Some(id) = files.id_of(&path).cloned() {
+                if !budget.admit(&path, None) {
+                    break;
+                }
                 let bytes = forge.blob(&id).await?;
+                budget.hold(bytes.len());
                 files.insert(path, bytes);
                 extra += 1;
             }
