@@ -1030,7 +1030,11 @@ async fn a_file_too_large_or_badly_named_costs_one_note_not_the_review(pool: PgP
             && summary.contains("unsafe file path"),
         "{summary}"
     );
-    assert_eq!(summary.matches("was not checked").count(), 2, "one note each: {summary}");
+    assert_eq!(
+        summary.matches("was not checked").count(),
+        2,
+        "one note each: {summary}"
+    );
     let run = &h.fake.check_runs(REPO)[0];
     assert_eq!(run.status, "completed", "{summary}");
 }
@@ -1068,8 +1072,17 @@ async fn file_names_with_spaces_unicode_and_url_characters_are_fetched_as_named(
         .collect();
     let expected: std::collections::BTreeSet<String> =
         ODD_NAMES.iter().map(|p| p.to_string()).collect();
-    assert_eq!(commented, expected, "each file fetched by its own name and reviewed\n{}", h.summary());
-    assert!(!h.summary().contains("could not be read"), "{}", h.summary());
+    assert_eq!(
+        commented,
+        expected,
+        "each file fetched by its own name and reviewed\n{}",
+        h.summary()
+    );
+    assert!(
+        !h.summary().contains("could not be read"),
+        "{}",
+        h.summary()
+    );
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
@@ -1083,24 +1096,46 @@ async fn a_pull_request_of_3000_files_is_reviewed_within_the_jobs_budget(pool: P
         h.fake.set_file(REPO, HEAD, path, text.as_bytes().to_vec());
         files.push(FileChange::added(path, text));
     }
-    h.fake.add_pull_request(REPO, 2, BASE, "master", HEAD, files);
+    h.fake
+        .add_pull_request(REPO, 2, BASE, "master", HEAD, files);
     h.open().await;
 
     assert_eq!(job_states(&h.pool).await, ["done"]);
     let summary = h.summary();
     let budget = immutabot::jobs::memory::REVIEW_FILES;
     assert!(
-        summary.contains(&format!("{} file(s) were not checked: one job checks at most {budget} files", 3000 - budget)),
+        summary.contains(&format!(
+            "{} file(s) were not checked: one job checks at most {budget} files",
+            3000 - budget
+        )),
         "{summary}"
     );
-    assert!(summary.contains("GitHub lists at most 3000 changed files"), "{summary}");
-    let comments: Vec<_> = h.fake.reviews(REPO, 2).into_iter().flat_map(|r| r.comments).collect();
-    assert!(comments.iter().any(|c| c.path == "deploy/f0000.yaml"), "{comments:?}");
+    assert!(
+        summary.contains("GitHub lists at most 3000 changed files"),
+        "{summary}"
+    );
+    let comments: Vec<_> = h
+        .fake
+        .reviews(REPO, 2)
+        .into_iter()
+        .flat_map(|r| r.comments)
+        .collect();
+    assert!(
+        comments.iter().any(|c| c.path == "deploy/f0000.yaml"),
+        "{comments:?}"
+    );
     // Bounded calls: the 30 pages of the list, one fetch per admitted file, and a few more.
     let requests = h.fake.requests();
-    let fetches = requests.iter().filter(|r| r.path.contains("/contents/deploy/")).count();
+    let fetches = requests
+        .iter()
+        .filter(|r| r.path.contains("/contents/deploy/"))
+        .count();
     assert_eq!(fetches, budget, "no file past the budget is fetched");
-    assert!(requests.len() <= budget + 30 + 20, "{} calls", requests.len());
+    assert!(
+        requests.len() <= budget + 30 + 20,
+        "{} calls",
+        requests.len()
+    );
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
@@ -1183,13 +1218,33 @@ async fn urls_in_a_payload_are_never_followed(pool: PgPool) {
     let trap = service::Tripwire::start().await;
     let mut payload: serde_json::Value =
         serde_json::from_slice(&fixture("pull_request/opened")).unwrap();
-    trap.aim(&mut payload, &["https://api.github.com", "https://github.com"]);
-    assert!(payload.to_string().matches(&trap.url).count() > 50, "the payload's URLs all point at the listener");
-    let status = h.send("pull_request", "d-elsewhere", serde_json::to_vec(&payload).unwrap()).await;
+    trap.aim(
+        &mut payload,
+        &["https://api.github.com", "https://github.com"],
+    );
+    assert!(
+        payload.to_string().matches(&trap.url).count() > 50,
+        "the payload's URLs all point at the listener"
+    );
+    let status = h
+        .send(
+            "pull_request",
+            "d-elsewhere",
+            serde_json::to_vec(&payload).unwrap(),
+        )
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     h.drain().await;
 
     assert_eq!(job_states(&h.pool).await, ["done"]);
-    assert_eq!(h.fake.reviews(REPO, 2).len(), 1, "reviewed through the configured API");
-    assert_eq!(trap.connections(), 0, "no connection to where the payload pointed");
+    assert_eq!(
+        h.fake.reviews(REPO, 2).len(),
+        1,
+        "reviewed through the configured API"
+    );
+    assert_eq!(
+        trap.connections(),
+        0,
+        "no connection to where the payload pointed"
+    );
 }

@@ -681,7 +681,10 @@ async fn odd_file_names_are_fetched_as_named_and_a_traversal_or_a_huge_file_cost
     h.fake
         .add_merge_request(PROJECT, IID, (BASE, BASE, HEAD), diffs);
     let open = merge_request_event("open", HEAD, None);
-    assert_eq!(h.send("Merge Request Hook", SECRET, open).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        h.send("Merge Request Hook", SECRET, open).await,
+        StatusCode::ACCEPTED
+    );
     h.drain().await;
 
     assert_eq!(
@@ -691,14 +694,25 @@ async fn odd_file_names_are_fetched_as_named_and_a_traversal_or_a_huge_file_cost
     let discussed: std::collections::BTreeSet<String> = h
         .discussions()
         .iter()
-        .filter_map(|d| d.position.as_ref()?["new_path"].as_str().map(str::to_string))
+        .filter_map(|d| {
+            d.position.as_ref()?["new_path"]
+                .as_str()
+                .map(str::to_string)
+        })
         .collect();
-    let expected: std::collections::BTreeSet<String> = ODD_NAMES[..8].iter().map(|p| p.to_string()).collect();
+    let expected: std::collections::BTreeSet<String> =
+        ODD_NAMES[..8].iter().map(|p| p.to_string()).collect();
     assert_eq!(discussed, expected, "each file fetched by its own name");
     let notes = h.fake.notes(PROJECT, IID);
     let summary = &notes[0].body;
-    assert!(summary.contains("evil.yaml") && summary.contains("unsafe file path"), "{summary}");
-    assert!(summary.contains("big.yaml") && summary.contains("larger than"), "{summary}");
+    assert!(
+        summary.contains("evil.yaml") && summary.contains("unsafe file path"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("big.yaml") && summary.contains("larger than"),
+        "{summary}"
+    );
     assert!(!summary.contains("could not be read"), "{summary}");
 }
 
@@ -710,21 +724,29 @@ async fn urls_in_a_gitlab_payload_are_never_followed(pool: PgPool) {
     let mut open = merge_request_event("open", HEAD, None);
     trap.aim(&mut open, &["http://", "https://"]);
     assert!(open.to_string().contains(&trap.url));
-    assert_eq!(h.send("Merge Request Hook", SECRET, open).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        h.send("Merge Request Hook", SECRET, open).await,
+        StatusCode::ACCEPTED
+    );
     h.drain().await;
 
     assert_eq!(
         count(&h.pool, "select count(*) from jobs where state = 'done'").await,
         1
     );
-    assert!(!h.discussions().is_empty(), "reviewed through the configured API");
-    assert_eq!(trap.connections(), 0, "no connection to where the payload pointed");
+    assert!(
+        !h.discussions().is_empty(),
+        "reviewed through the configured API"
+    );
+    assert_eq!(
+        trap.connections(),
+        0,
+        "no connection to where the payload pointed"
+    );
 }
 
 #[sqlx::test]
-async fn oversize_and_malformed_bodies_get_a_clear_4xx_are_recorded_and_lose_nothing(
-    pool: PgPool,
-) {
+async fn oversize_and_malformed_bodies_get_a_clear_4xx_are_recorded_and_lose_nothing(pool: PgPool) {
     let h = harness(pool).await;
     let post = |body: Vec<u8>, key: Option<&str>| {
         let mut r = Request::post("/webhooks/gitlab")
@@ -736,11 +758,16 @@ async fn oversize_and_malformed_bodies_get_a_clear_4xx_are_recorded_and_lose_not
         }
         r.body(Body::from(body)).unwrap()
     };
-    let answer = |req| async {
-        let res = h.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
-        (status, String::from_utf8_lossy(&body).into_owned())
+    let answer = |req: Request<Body>| {
+        let router = h.router.clone();
+        async move {
+            let res = router.oneshot(req).await.unwrap();
+            let status = res.status();
+            let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
     };
     let (status, _) = answer(post(vec![b' '; 26 * 1024 * 1024], None)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -767,7 +794,11 @@ async fn oversize_and_malformed_bodies_get_a_clear_4xx_are_recorded_and_lose_not
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
     assert_eq!(
-        count(&h.pool, "select count(*) from deliveries where outcome = 'invalid'").await,
+        count(
+            &h.pool,
+            "select count(*) from deliveries where outcome = 'invalid'"
+        )
+        .await,
         6
     );
     // And the work behind them still flows.

@@ -382,7 +382,14 @@ async fn hostile_report_paths_get_no_5xx_and_no_other_owners_data(pool: PgPool) 
     ];
     let mut uris = Vec::new();
     for o in owners {
-        for form in ["/report/{o}", "/report/{o}.csv", "/api/report/{o}", "/api/report/{o}/shop", "/report/acme/{o}", "/api/report/acme/{o}"] {
+        for form in [
+            "/report/{o}",
+            "/report/{o}.csv",
+            "/api/report/{o}",
+            "/api/report/{o}/shop",
+            "/report/acme/{o}",
+            "/api/report/acme/{o}",
+        ] {
             uris.push(form.replace("{o}", o));
         }
     }
@@ -394,7 +401,11 @@ async fn hostile_report_paths_get_no_5xx_and_no_other_owners_data(pool: PgPool) 
     ]);
     for uri in &uris {
         let a = get(&app, uri, Some(&acme)).await;
-        assert!(a.status.is_client_error() || a.status.is_success(), "{uri}: {}", a.status);
+        assert!(
+            a.status.is_client_error() || a.status.is_success(),
+            "{uri}: {}",
+            a.status
+        );
         assert!(
             !a.body.contains("secret-repo") && !a.body.contains("leak"),
             "{uri}: another owner's data\n{}",

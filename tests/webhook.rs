@@ -87,7 +87,11 @@ async fn a_body_over_25_mb_gets_413(pool: PgPool) {
     assert!(text.contains("length limit"), "says why: {text}");
     assert_eq!(count(&pool, "select count(*) from deliveries").await, 0);
     // Nothing lost: the next delivery is taken as usual.
-    let (status, _) = send(&app, delivery("pull_request", "d-next", fixture("pull_request/opened"))).await;
+    let (status, _) = send(
+        &app,
+        delivery("pull_request", "d-next", fixture("pull_request/opened")),
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED);
 }
 
@@ -159,7 +163,11 @@ async fn a_signed_but_unreadable_payload_is_recorded_not_dropped(pool: PgPool) {
         assert!(!text.trim().is_empty(), "{guid}: says why");
     }
     assert_eq!(
-        count(&pool, "select count(*) from deliveries where outcome = 'invalid'").await,
+        count(
+            &pool,
+            "select count(*) from deliveries where outcome = 'invalid'"
+        )
+        .await,
         7
     );
     // And a good delivery right after is queued as usual.

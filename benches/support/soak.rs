@@ -257,7 +257,9 @@ fn start_serve(s: &Settings, api_url: &str) -> std::process::Child {
 async fn wait_ready(port: u16) {
     for _ in 0..300 {
         if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)).await {
-            let req = format!("GET /readyz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+            let req = format!(
+                "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+            );
             let mut answer = String::new();
             if s.write_all(req.as_bytes()).await.is_ok()
                 && s.read_to_string(&mut answer).await.is_ok()
@@ -341,9 +343,11 @@ async fn main() {
         (started + Duration::from_secs(1)).into(),
         Duration::from_secs(1),
     );
+    // A sample that took longer than a second (a saturated database) is not made up for.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let deadline = started + Duration::from_secs(s.seconds + s.drain_seconds);
     let mut last_sent = 0;
-    for second in 1.. {
+    loop {
         tick.tick().await;
         let mut this = Vec::new();
         let mut non_2xx = 0;
@@ -375,7 +379,8 @@ async fn main() {
         t.answered += this.len() as u64;
         writeln!(
             csv,
-            "{second},{},{},{},{non_2xx},{:.2},{:.2},{queued},{running},{},{rss},{}",
+            "{:.1},{},{},{},{non_2xx},{:.2},{:.2},{queued},{running},{},{rss},{}",
+            started.elapsed().as_secs_f64(),
             if loading { "load" } else { "drain" },
             sent_now - last_sent,
             this.len(),
@@ -418,7 +423,12 @@ fn summary(s: &Settings, t: &Totals, drained_after: f64, left: i64, dead: i64) {
     let mut lat = t.latencies.clone();
     lat.sort();
     let duplicates = t.reviewed.values().filter(|&&c| c > 1).count();
-    let lost = t.sent.saturating_sub(t.reviewed.len() as u64);
+    // Not reviewed and not queued either: lost. Still queued when the drain time ran out is
+    // said apart.
+    let lost = t
+        .sent
+        .saturating_sub(t.reviewed.len() as u64)
+        .saturating_sub(left.max(0) as u64);
     let ok: u64 = t
         .statuses
         .iter()
@@ -446,7 +456,7 @@ fn summary(s: &Settings, t: &Totals, drained_after: f64, left: i64, dead: i64) {
         lat.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
     );
     println!(
-        "reviews: {} pull requests reviewed, duplicates {duplicates}, lost {lost}, dead review jobs {dead}, jobs left {left}; drained {drained_after:.1} s after the load stopped; GitHub calls per review {:.1}",
+        "reviews: {} pull requests reviewed, duplicates {duplicates}, lost {lost}, dead review jobs {dead}, still queued {left}; drained {drained_after:.1} s after the load stopped; GitHub calls per review {:.1}",
         t.reviewed.len(),
         t.requests_to_github as f64 / t.reviewed.len().max(1) as f64,
     );

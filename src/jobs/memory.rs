@@ -62,6 +62,12 @@ impl Budget {
         true
     }
 
+    /// Whether anything more may be fetched, without naming a path in the note (for files
+    /// the analysis asks for, which may not exist).
+    pub fn has_room(&self) -> bool {
+        self.files < self.max_files && self.bytes < self.max_bytes
+    }
+
     /// Counts the bytes of an admitted file once they are in hand.
     pub fn hold(&mut self, bytes: usize) {
         self.bytes += bytes as u64;
@@ -104,8 +110,13 @@ mod tests {
     #[test]
     fn files_past_the_count_are_left_out_and_named() {
         let mut b = Budget::new(2, 1 << 30);
-        let admitted: Vec<bool> = (0..9).map(|i| b.admit(&format!("f{i}.yaml"), None)).collect();
-        assert_eq!(admitted, [true, true, false, false, false, false, false, false, false]);
+        let admitted: Vec<bool> = (0..9)
+            .map(|i| b.admit(&format!("f{i}.yaml"), None))
+            .collect();
+        assert_eq!(
+            admitted,
+            [true, true, false, false, false, false, false, false, false]
+        );
         assert_eq!(
             b.note().unwrap(),
             "7 file(s) were not checked: one job checks at most 2 files and 1024 MiB; \
@@ -118,7 +129,10 @@ mod tests {
         let mut b = Budget::new(100, 10 << 20);
         assert!(b.admit("a.yaml", None));
         b.hold(6 << 20);
-        assert!(!b.admit("big.yaml", Some(5 << 20)), "would cross the budget");
+        assert!(
+            !b.admit("big.yaml", Some(5 << 20)),
+            "would cross the budget"
+        );
         assert!(b.admit("small.yaml", Some(1 << 20)));
         b.hold(4 << 20);
         assert!(!b.admit("late.yaml", None), "the budget is spent");

@@ -337,7 +337,7 @@ async fn analyse<R: RepositoryFiles>(
                 break;
             }
             if let Some(id) = files.id_of(&path).cloned() {
-                if !budget.admit(&path, None) {
+                if !budget.has_room() || !budget.admit(&path, None) {
                     break;
                 }
                 let bytes = forge.blob(&id).await?;

@@ -60,7 +60,10 @@ pub async fn record_invalid(
     use sha2::Digest;
     let guid = match uuid.map(str::trim).filter(|u| !u.is_empty()) {
         Some(uuid) => format!("gitlab:{uuid}"),
-        None => format!("gitlab:invalid:{}", hex::encode(&sha2::Sha256::digest(body)[..16])),
+        None => format!(
+            "gitlab:invalid:{}",
+            hex::encode(&sha2::Sha256::digest(body)[..16])
+        ),
     };
     let row = DeliveryRow {
         guid: &guid,

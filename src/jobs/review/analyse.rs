@@ -62,7 +62,7 @@ pub async fn run<F: ChangeRequest>(
             break reports;
         }
         for path in missing.into_iter().take(MAX_EXTRA_FILES) {
-            if !input.budget.admit(&path, None) {
+            if !input.budget.has_room() || !input.budget.admit(&path, None) {
                 fetched.insert_absent(path);
                 continue;
             }

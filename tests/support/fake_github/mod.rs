@@ -469,9 +469,12 @@ impl FakeGitHub {
             })
             .map(|p| (p.number, p.reviews.len(), p.head_sha.clone()))
             .collect();
-        let heads: std::collections::BTreeSet<&str> = finished.iter().map(|(_, _, h)| h.as_str()).collect();
-        r.check_runs.retain(|c| !heads.contains(c.head_sha.as_str()));
-        r.files.retain(|(git_ref, _), _| !heads.contains(git_ref.as_str()));
+        let heads: std::collections::BTreeSet<&str> =
+            finished.iter().map(|(_, _, h)| h.as_str()).collect();
+        r.check_runs
+            .retain(|c| !heads.contains(c.head_sha.as_str()));
+        r.files
+            .retain(|(git_ref, _), _| !heads.contains(git_ref.as_str()));
         for (number, _, _) in &finished {
             r.pulls.remove(number);
         }
