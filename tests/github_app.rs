@@ -1038,8 +1038,8 @@ async fn a_change_to_a_kustomize_base_is_checked_through_the_overlays_built_on_i
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn a_file_too_large_or_badly_named_costs_one_note_not_the_review(pool: PgPool) {
     let h = harness(pool).await;
-    // 30 MB: more than one answer may hold (16 MiB).
-    let big = format!("# {}\n{DEPLOYMENT}", "x".repeat(30 * 1024 * 1024));
+    // 50 MB: more than one answer may hold (16 MiB), twice GitHub's own webhook limit.
+    let big = format!("# {}\n{DEPLOYMENT}", "x".repeat(50 * 1024 * 1024));
     h.fake.set_file(REPO, HEAD, "big.yaml", big.into_bytes());
     h.pull_request(
         HEAD,
@@ -1072,6 +1072,112 @@ async fn a_file_too_large_or_badly_named_costs_one_note_not_the_review(pool: PgP
         summary.contains("'a/../evil.yaml' was not checked")
             && summary.contains("unsafe file path"),
         "{summary}"
+    );
+    assert_eq!(
+        summary.matches("was not checked").count(),
+        2,
+        "one note each: {summary}"
+    );
+    let run = &h.fake.check_runs(REPO)[0];
+    assert_eq!(run.status, "completed", "{summary}");
+}
+
+/// Names a repository may hold that are special in a URL or a shell.
+const ODD_NAMES: [&str; 8] = [
+    "deploy/with space.yaml",
+    "deploy/ünïcödé-✓.yaml",
+    "deploy/a#b.yaml",
+    "deploy/a?b=c&d.yaml",
+    "deploy/100%.yaml",
+    "deploy/50%25.yaml",
+    "deploy/a+b.yaml",
+    "deploy/semi;colon'quote\".yaml",
+];
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn file_names_with_spaces_unicode_and_url_characters_are_fetched_as_named(pool: PgPool) {
+    let h = harness(pool).await;
+    let files = ODD_NAMES
+        .iter()
+        .map(|p| FileChange::added(p, DEPLOYMENT))
+        .collect();
+    let contents: Vec<(&str, &str)> = ODD_NAMES.iter().map(|p| (*p, DEPLOYMENT)).collect();
+    h.pull_request(HEAD, files, &contents);
+    h.open().await;
+
+    assert_eq!(job_states(&h.pool).await, ["done"]);
+    let commented: std::collections::BTreeSet<String> = h
+        .fake
+        .reviews(REPO, 2)
+        .into_iter()
+        .flat_map(|r| r.comments)
+        .map(|c| c.path)
+        .collect();
+    let expected: std::collections::BTreeSet<String> =
+        ODD_NAMES.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        commented,
+        expected,
+        "each file fetched by its own name and reviewed\n{}",
+        h.summary()
+    );
+    assert!(
+        !h.summary().contains("could not be read"),
+        "{}",
+        h.summary()
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_pull_request_of_3000_files_is_reviewed_within_the_jobs_budget(pool: PgPool) {
+    let h = harness(pool).await;
+    // 3,000 changed manifests, the most GitHub lists; the first is writable, the rest not.
+    let paths: Vec<String> = (0..3000).map(|i| format!("deploy/f{i:04}.yaml")).collect();
+    let mut files = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        let text = if i == 0 { DEPLOYMENT } else { COMPOSE_BEFORE };
+        h.fake.set_file(REPO, HEAD, path, text.as_bytes().to_vec());
+        files.push(FileChange::added(path, text));
+    }
+    h.fake
+        .add_pull_request(REPO, 2, BASE, "master", HEAD, files);
+    h.open().await;
+
+    assert_eq!(job_states(&h.pool).await, ["done"]);
+    let summary = h.summary();
+    let budget = immutabot::jobs::memory::REVIEW_FILES;
+    assert!(
+        summary.contains(&format!(
+            "{} file(s) were not checked: one job checks at most {budget} files",
+            3000 - budget
+        )),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("GitHub lists at most 3000 changed files"),
+        "{summary}"
+    );
+    let comments: Vec<_> = h
+        .fake
+        .reviews(REPO, 2)
+        .into_iter()
+        .flat_map(|r| r.comments)
+        .collect();
+    assert!(
+        comments.iter().any(|c| c.path == "deploy/f0000.yaml"),
+        "{comments:?}"
+    );
+    // Bounded calls: the 30 pages of the list, one fetch per admitted file, and a few more.
+    let requests = h.fake.requests();
+    let fetches = requests
+        .iter()
+        .filter(|r| r.path.contains("/contents/deploy/"))
+        .count();
+    assert_eq!(fetches, budget, "no file past the budget is fetched");
+    assert!(
+        requests.len() <= budget + 30 + 20,
+        "{} calls",
+        requests.len()
     );
 }
 
@@ -1182,4 +1288,43 @@ async fn a_check_run_whose_record_was_lost_is_found_by_the_next_attempt_not_made
         "one check run on the head"
     );
     assert_eq!(h.fake.reviews(REPO, 2).len(), 1);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn urls_in_a_payload_are_never_followed(pool: PgPool) {
+    let h = harness(pool).await;
+    let (files, contents) = opened_files();
+    h.pull_request(HEAD, files, &contents);
+    let trap = service::Tripwire::start().await;
+    let mut payload: serde_json::Value =
+        serde_json::from_slice(&fixture("pull_request/opened")).unwrap();
+    trap.aim(
+        &mut payload,
+        &["https://api.github.com", "https://github.com"],
+    );
+    assert!(
+        payload.to_string().matches(&trap.url).count() > 50,
+        "the payload's URLs all point at the listener"
+    );
+    let status = h
+        .send(
+            "pull_request",
+            "d-elsewhere",
+            serde_json::to_vec(&payload).unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    h.drain().await;
+
+    assert_eq!(job_states(&h.pool).await, ["done"]);
+    assert_eq!(
+        h.fake.reviews(REPO, 2).len(),
+        1,
+        "reviewed through the configured API"
+    );
+    assert_eq!(
+        trap.connections(),
+        0,
+        "no connection to where the payload pointed"
+    );
 }

@@ -695,3 +695,161 @@ async fn a_merge_request_changing_a_charts_values_renders_it_into_the_summary(po
         .unwrap();
     assert_eq!(units, 1, "the chart's one container, rendered once");
 }
+
+/// Names a repository may hold that are special in a URL or a shell.
+const ODD_NAMES: [&str; 9] = [
+    "deploy/with space.yaml",
+    "deploy/ünïcödé-✓.yaml",
+    "deploy/a#b.yaml",
+    "deploy/a?b=c&d.yaml",
+    "deploy/100%.yaml",
+    "deploy/50%25.yaml",
+    "deploy/a+b.yaml",
+    "deploy/semi;colon'quote\".yaml",
+    "deploy/a/../evil.yaml",
+];
+
+#[sqlx::test]
+async fn odd_file_names_are_fetched_as_named_and_a_traversal_or_a_huge_file_costs_one_note(
+    pool: PgPool,
+) {
+    let h = harness(pool).await;
+    let mut diffs = Vec::new();
+    for path in ODD_NAMES {
+        h.fake.set_file(PROJECT, HEAD, path, COMPOSE);
+        diffs.push(Diff::added(path, COMPOSE));
+    }
+    // 50 MB: more than one answer may hold (16 MiB).
+    let big = format!("# {}\n{COMPOSE}", "x".repeat(50 * 1024 * 1024));
+    h.fake.set_file(PROJECT, HEAD, "big.yaml", big.as_str());
+    diffs.push(Diff::added("big.yaml", "# a large file\n"));
+    h.fake
+        .add_merge_request(PROJECT, IID, (BASE, BASE, HEAD), diffs);
+    let open = merge_request_event("open", HEAD, None);
+    assert_eq!(
+        h.send("Merge Request Hook", SECRET, open).await,
+        StatusCode::ACCEPTED
+    );
+    h.drain().await;
+
+    assert_eq!(
+        count(&h.pool, "select count(*) from jobs where state = 'done'").await,
+        1
+    );
+    let discussed: std::collections::BTreeSet<String> = h
+        .discussions()
+        .iter()
+        .filter_map(|d| {
+            d.position.as_ref()?["new_path"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    let expected: std::collections::BTreeSet<String> =
+        ODD_NAMES[..8].iter().map(|p| p.to_string()).collect();
+    assert_eq!(discussed, expected, "each file fetched by its own name");
+    let notes = h.fake.notes(PROJECT, IID);
+    let summary = &notes[0].body;
+    assert!(
+        summary.contains("evil.yaml") && summary.contains("unsafe file path"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("big.yaml") && summary.contains("larger than"),
+        "{summary}"
+    );
+    assert!(!summary.contains("could not be read"), "{summary}");
+}
+
+#[sqlx::test]
+async fn urls_in_a_gitlab_payload_are_never_followed(pool: PgPool) {
+    let h = harness(pool).await;
+    h.merge_request();
+    let trap = service::Tripwire::start().await;
+    let mut open = merge_request_event("open", HEAD, None);
+    trap.aim(&mut open, &["http://", "https://"]);
+    assert!(open.to_string().contains(&trap.url));
+    assert_eq!(
+        h.send("Merge Request Hook", SECRET, open).await,
+        StatusCode::ACCEPTED
+    );
+    h.drain().await;
+
+    assert_eq!(
+        count(&h.pool, "select count(*) from jobs where state = 'done'").await,
+        1
+    );
+    assert!(
+        !h.discussions().is_empty(),
+        "reviewed through the configured API"
+    );
+    assert_eq!(
+        trap.connections(),
+        0,
+        "no connection to where the payload pointed"
+    );
+}
+
+#[sqlx::test]
+async fn oversize_and_malformed_bodies_get_a_clear_4xx_are_recorded_and_lose_nothing(pool: PgPool) {
+    let h = harness(pool).await;
+    let post = |body: Vec<u8>, key: Option<&str>| {
+        let mut r = Request::post("/webhooks/gitlab")
+            .header("content-type", "application/json")
+            .header("x-gitlab-event", "Merge Request Hook")
+            .header("x-gitlab-token", SECRET);
+        if let Some(k) = key {
+            r = r.header("idempotency-key", k);
+        }
+        r.body(Body::from(body)).unwrap()
+    };
+    let answer = |req: Request<Body>| {
+        let router = h.router.clone();
+        async move {
+            let res = router.oneshot(req).await.unwrap();
+            let status = res.status();
+            let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let (status, _) = answer(post(vec![b' '; 26 * 1024 * 1024], None)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let good = serde_json::to_vec(&merge_request_event("open", HEAD, None)).unwrap();
+    let mut deep = "[".repeat(100_000).into_bytes();
+    deep.extend("]".repeat(100_000).bytes());
+    let mut wrong_types = merge_request_event("open", HEAD, None);
+    wrong_types["object_attributes"]["iid"] = "twelve".into();
+    let malformed: Vec<(&str, Vec<u8>)> = vec![
+        ("k-cut", good[..good.len() / 2].to_vec()),
+        ("k-text", b"not json at all".to_vec()),
+        ("k-deep", deep),
+        ("k-types", serde_json::to_vec(&wrong_types).unwrap()),
+        ("k-binary", vec![0xff, 0xfe, 0x00, 0x01]),
+    ];
+    for (key, body) in malformed {
+        let (status, text) = answer(post(body, Some(key))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{key}: {text}");
+        assert!(!text.trim().is_empty(), "{key}: says why");
+    }
+    // The same broken body without a key twice: recorded once.
+    for _ in 0..2 {
+        let (status, _) = answer(post(b"{".to_vec(), None)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from deliveries where outcome = 'invalid'"
+        )
+        .await,
+        6
+    );
+    // And the work behind them still flows.
+    h.open_and_review().await;
+    assert_eq!(
+        count(&h.pool, "select count(*) from jobs where state = 'done'").await,
+        1
+    );
+}

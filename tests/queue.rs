@@ -298,3 +298,62 @@ async fn an_outcome_the_database_was_down_for_is_recorded_once_it_is_back(pool: 
     assert!(started.elapsed() < Duration::from_secs(60));
     assert_eq!(state_of(&pool, id).await.0, "done");
 }
+
+/// The node types of a plan, depth first.
+fn node_types(plan: &serde_json::Value, out: &mut Vec<String>) {
+    if let Some(t) = plan["Node Type"].as_str() {
+        out.push(t.to_string());
+    }
+    for child in plan["Plans"].as_array().into_iter().flatten() {
+        node_types(child, out);
+    }
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_claim_probes_its_indexes_however_long_the_queue(pool: PgPool) {
+    // A backlog: 20,000 queued jobs, and 5,000 that ran (dead index entries at the head).
+    sqlx::query(
+        "insert into jobs (kind, payload, state, run_after)
+         select 'review_pull_request', '{}', case when n <= 5000 then 'done' else 'queued' end,
+                now() - interval '1 hour' + n * interval '1 ms'
+           from generate_series(1, 25000) n",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("analyze jobs").execute(&pool).await.unwrap();
+    let (plan,): (serde_json::Value,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "explain (format json) {}",
+        immutabot::storage::jobs::CLAIM
+    )))
+    .bind("w")
+    .bind(60.0f64)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let mut nodes = Vec::new();
+    node_types(&plan[0]["Plan"], &mut nodes);
+    assert!(
+        !nodes
+            .iter()
+            .any(|n| n == "Sort" || n.starts_with("Bitmap") || n == "Seq Scan"),
+        "a claim must not read every queued job: {nodes:?}"
+    );
+    // And it takes the oldest ready job; a job whose lease ran out comes before it.
+    let first = queue::claim(&pool, "w", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.id, 5001);
+    sqlx::query(
+        "update jobs set state = 'running', locked_until = now() - interval '1 s' where id = 24000",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let next = queue::claim(&pool, "w", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.id, 24000, "the dead worker's job first");
+}

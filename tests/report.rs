@@ -460,6 +460,64 @@ async fn a_cookie_from_one_owners_link_never_opens_another_owners_page(pool: PgP
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn hostile_report_paths_get_no_5xx_and_no_other_owners_data(pool: PgPool) {
+    let (app, acme, _) = setup(&pool).await;
+    let owners = [
+        "other'--",
+        "other'%20or%20'1'='1",
+        "acme'%20or%201=1--",
+        "acme%27%3B%20drop%20table%20jobs%3B--",
+        "other%00",
+        "%2e%2e",
+        "..%2fother",
+        "acme%2F..%2Fother",
+        "%25",
+        "acme%5C..%5Cother",
+        "_",
+        "%",
+        "acme*",
+        "ac%25me",
+    ];
+    let mut uris = Vec::new();
+    for o in owners {
+        for form in [
+            "/report/{o}",
+            "/report/{o}.csv",
+            "/api/report/{o}",
+            "/api/report/{o}/shop",
+            "/report/acme/{o}",
+            "/api/report/acme/{o}",
+        ] {
+            uris.push(form.replace("{o}", o));
+        }
+    }
+    uris.extend([
+        "/report/acme/..".to_string(),
+        "/report/acme/../other".to_string(),
+        "/api/report/acme/..%2F..%2Fother%2Fsecret-repo".to_string(),
+        "/report/acme/shop%3Fowner=other".to_string(),
+    ]);
+    for uri in &uris {
+        let a = get(&app, uri, Some(&acme)).await;
+        assert!(
+            a.status.is_client_error() || a.status.is_success(),
+            "{uri}: {}",
+            a.status
+        );
+        assert!(
+            !a.body.contains("secret-repo") && !a.body.contains("leak"),
+            "{uri}: another owner's data\n{}",
+            a.body
+        );
+    }
+    let jobs: i64 = sqlx::query_scalar("select count(*) from jobs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(jobs >= 0, "the jobs table is still there");
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn a_browser_link_with_a_token_becomes_a_cookie(pool: PgPool) {
     let (app, token, _) = setup(&pool).await;
     let a = get(&app, &format!("/report/acme?token={token}"), None).await;

@@ -82,9 +82,17 @@ async fn a_bad_signature_is_refused_and_nothing_is_stored(pool: PgPool) {
 async fn a_body_over_25_mb_gets_413(pool: PgPool) {
     let app = router(state(pool.clone()));
     let big = vec![b' '; 25 * 1024 * 1024 + 1];
-    let (status, _) = send(&app, delivery("pull_request", "d-big", big)).await;
+    let (status, text) = send(&app, delivery("pull_request", "d-big", big)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(text.contains("length limit"), "says why: {text}");
     assert_eq!(count(&pool, "select count(*) from deliveries").await, 0);
+    // Nothing lost: the next delivery is taken as usual.
+    let (status, _) = send(
+        &app,
+        delivery("pull_request", "d-next", fixture("pull_request/opened")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
@@ -135,6 +143,37 @@ async fn a_signed_but_unreadable_payload_is_recorded_not_dropped(pool: PgPool) {
         .await,
         1
     );
+    // Other ways a signed body can be broken: each a 400 that says why, each recorded.
+    let good = fixture("pull_request/opened");
+    let mut deep = "[".repeat(100_000).into_bytes();
+    deep.extend("]".repeat(100_000).bytes());
+    let mut wrong_types: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    wrong_types["pull_request"]["number"] = "two".into();
+    let broken: Vec<(&str, Vec<u8>)> = vec![
+        ("d-cut", good[..good.len() / 2].to_vec()),
+        ("d-text", b"not json at all".to_vec()),
+        ("d-deep", deep),
+        ("d-types", serde_json::to_vec(&wrong_types).unwrap()),
+        ("d-binary", vec![0xff, 0xfe, 0x00, 0x01]),
+        ("d-empty", Vec::new()),
+    ];
+    for (guid, body) in broken {
+        let (status, text) = send(&app, delivery("pull_request", guid, body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{guid}: {text}");
+        assert!(!text.trim().is_empty(), "{guid}: says why");
+    }
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from deliveries where outcome = 'invalid'"
+        )
+        .await,
+        7
+    );
+    // And a good delivery right after is queued as usual.
+    let (status, _) = send(&app, delivery("pull_request", "d-good", good)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(count(&pool, "select count(*) from jobs").await, 1);
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]

@@ -41,6 +41,12 @@ pub trait ChangeRequest: Sync {
     /// The request as it is now: head, base, open or not.
     fn current(&self) -> impl Future<Output = anyhow::Result<PullRequest>> + Send;
 
+    /// The most changed files the forge lists for one request, if it has such a limit: a
+    /// list that long may have been cut short.
+    fn listed_files_cap(&self) -> Option<usize> {
+        None
+    }
+
     /// Every changed file, with its hunks when the forge gives them.
     fn changed_files(&self) -> impl Future<Output = anyhow::Result<Vec<ChangedFile>>> + Send;
 

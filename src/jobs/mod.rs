@@ -2,6 +2,7 @@
 
 pub mod budget;
 mod gitlab;
+pub mod memory;
 pub mod render;
 pub mod review;
 pub mod scan;

@@ -8,6 +8,7 @@
 
 use super::JobContext;
 use super::budget;
+use super::memory::Budget as Memory;
 use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::{self, Config};
 use crate::forge::github::GitHubRepository;
@@ -24,7 +25,7 @@ use crate::scan::snapshot::Unsettled;
 use crate::scan::store::{self, Snapshot, Written};
 use crate::scan::{cache, snapshot};
 use crate::storage::{repositories, scans};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use tracing::{Instrument, info};
 
 /// Files read for `extends` and override lookups, beyond the scanned files, per scan.
@@ -126,29 +127,40 @@ async fn scan_commit<R: RepositoryFiles>(
             analyze::MAX_FILE_BYTES >> 20
         ));
     }
-    let (mut reports, misses) = from_cache(ctx, &files, candidates, &config_hash).await?;
+    let (mut reports, mut misses) = from_cache(ctx, &files, candidates, &config_hash).await?;
     let hits = reports.len();
     metrics::counter!("immutabot_scan_files_total", "cache" => "hit").increment(hits as u64);
     metrics::counter!("immutabot_scan_files_total", "cache" => "miss")
         .increment(misses.len() as u64);
+    // What one scan may hold: files past it are named in the note, not fetched.
+    let mut memory = Memory::scan();
+    let sizes: HashMap<&str, u64> = tree
+        .entries
+        .iter()
+        .filter_map(|e| Some((e.path.as_str(), e.size?)))
+        .collect();
+    misses.retain(|(path, _)| memory.admit(path, sizes.get(path.as_str()).copied()));
     // Blobs another scan in this process is analysing now are waited for, not done twice.
     let (mine, theirs) = claim(ctx, misses, &config_hash);
     let paths = mine.iter().map(|(path, _, _)| path.clone()).collect();
-    let (fresh, files) = fetch_and_analyse(ctx, forge, files, paths, &config, &config_hash).await?;
+    let (fresh, files) =
+        fetch_and_analyse(ctx, forge, files, paths, &config, &config_hash, &mut memory).await?;
     let mut analysed = fresh.len();
     reports.extend(fresh);
     drop(mine);
     let (waited, still) = after_others(ctx, &files, theirs, &config_hash).await?;
     reports.extend(waited);
     if !still.is_empty() {
-        let (fresh, _) = fetch_and_analyse(ctx, forge, files, still, &config, &config_hash).await?;
+        let (fresh, _) =
+            fetch_and_analyse(ctx, forge, files, still, &config, &config_hash, &mut memory).await?;
         analysed += fresh.len();
         reports.extend(fresh);
     }
-    let unsettled = unsettled(&reports, &rendered.unrendered);
+    notes.extend(memory.note());
+    let unsettled = unsettled(&reports, &rendered.unrendered, memory.left_out());
     if !unsettled.is_empty() {
         notes.push(format!(
-            "{} file(s) or folder(s) were not analysed in time; their units keep their last state",
+            "{} file(s) or folder(s) were not analysed in time or within the scan's memory budget; their units keep their last state",
             unsettled.len()
         ));
     }
@@ -190,9 +202,13 @@ async fn scan_commit<R: RepositoryFiles>(
     }
 }
 
-/// What this scan could not look at: files out of time, units past the render budget.
-fn unsettled(plain: &[FileReport], unrendered: &[String]) -> Unsettled {
+/// What this scan could not look at: files out of time or past the memory budget, units
+/// past the render budget.
+fn unsettled(plain: &[FileReport], unrendered: &[String], left_out: &[String]) -> Unsettled {
     let mut out = Unsettled::default();
+    for path in left_out {
+        out.file(path);
+    }
     for r in plain.iter().filter(|r| budget::is_out_of_time(r)) {
         out.file(&r.path);
     }
@@ -272,14 +288,16 @@ async fn fetch_and_analyse<R: RepositoryFiles>(
     paths: Vec<String>,
     config: &Config,
     config_hash: &str,
+    memory: &mut Memory,
 ) -> anyhow::Result<(Vec<FileReport>, TreeFiles)> {
     for path in &paths {
         if let Some(id) = files.id_of(path).cloned() {
             let bytes = forge.blob(&id).await?;
+            memory.hold(bytes.len());
             files.insert(path.clone(), bytes);
         }
     }
-    let (analysed, files) = analyse(forge, files, paths, config).await?;
+    let (analysed, files) = analyse(forge, files, paths, config, memory).await?;
     let mut reports = Vec::with_capacity(analysed.len());
     for a in analysed {
         if let (Some(deps), Some(id)) = (&a.deps, files.id_of(&a.path)) {
@@ -386,6 +404,7 @@ async fn analyse<R: RepositoryFiles>(
     mut files: TreeFiles,
     paths: Vec<String>,
     config: &Config,
+    memory: &mut Memory,
 ) -> anyhow::Result<(Vec<Analysed>, TreeFiles)> {
     let mut pending = paths;
     let mut done = Vec::new();
@@ -433,7 +452,11 @@ async fn analyse<R: RepositoryFiles>(
                 break;
             }
             if let Some(id) = files.id_of(&path).cloned() {
+                if !memory.has_room() || !memory.admit(&path, None) {
+                    break;
+                }
                 let bytes = forge.blob(&id).await?;
+                memory.hold(bytes.len());
                 files.insert(path, bytes);
                 extra += 1;
             }

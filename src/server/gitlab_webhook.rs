@@ -11,6 +11,7 @@ use crate::webhook::gitlab::{self as intake, GitLabDelivery};
 use crate::webhook::intake::Intake;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use std::sync::Arc;
@@ -32,8 +33,24 @@ fn event_name(headers: &HeaderMap) -> &str {
         .unwrap_or("unknown")
 }
 
+/// The delivery's own id: `Idempotency-Key` stays the same when GitLab sends an event
+/// again; older instances send only `X-Gitlab-Event-UUID`.
+fn uuid(headers: &HeaderMap) -> Option<&str> {
+    header(headers, "idempotency-key")
+        .or_else(|| header(headers, "x-gitlab-event-uuid"))
+        .filter(|g| g.len() <= 100 && g.bytes().all(|b| b.is_ascii_graphic()))
+}
+
 /// Handles one delivery.
-pub async fn gitlab(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn gitlab(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return super::webhook::unread_body("gitlab", e),
+    };
     let Some(hook) = &s.gitlab else {
         return answer(
             StatusCode::NOT_FOUND,
@@ -71,20 +88,20 @@ pub async fn gitlab(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
         }
         Ok((_, None)) => return answer(StatusCode::OK, event, "ignored", "ignored\n".into()),
         Err(why) => {
+            // Sent with GitLab's token but unreadable: keep a record so it is not lost.
             warn!(event, error = %why, "GitLab delivery could not be read");
-            return answer(
-                StatusCode::BAD_REQUEST,
-                event,
-                "invalid",
-                format!("{why}\n"),
-            );
+            let stored = intake::record_invalid(&s.pool, uuid(&headers), event, &body, &why)
+                .await
+                .is_ok();
+            let status = if stored {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            return answer(status, event, "invalid", format!("{why}\n"));
         }
     };
-    // `Idempotency-Key` stays the same when GitLab sends an event again; older instances
-    // send only `X-Gitlab-Event-UUID`.
-    let uuid = header(&headers, "idempotency-key")
-        .or_else(|| header(&headers, "x-gitlab-event-uuid"))
-        .filter(|g| g.len() <= 100 && g.bytes().all(|b| b.is_ascii_graphic()));
+    let uuid = uuid(&headers);
     let Some(guid) = webhook::dedupe_key(uuid, parsed) else {
         return answer(StatusCode::OK, event, "ignored", "ignored\n".into());
     };

@@ -36,7 +36,7 @@ async fn owner_page(
         Some(o) => (o.to_string(), true),
         None => (owner, false),
     };
-    if !grant.covers(&owner) {
+    if !grant.covers(&owner) || !nameable(&owner) {
         return not_found();
     }
     match queries::owner_report(&state.pool, &owner, Utc::now()).await {
@@ -55,7 +55,7 @@ async fn repository_page(
     Extension(grant): Extension<Grant>,
     Path((owner, repo)): Path<(String, String)>,
 ) -> Response {
-    if !grant.covers(&owner) {
+    if !grant.covers(&owner) || !nameable(&repo) {
         return not_found();
     }
     match queries::repository_report(&state.pool, &owner, &repo, web_roots(&state)).await {
@@ -69,7 +69,7 @@ async fn owner_json(
     Extension(grant): Extension<Grant>,
     Path(owner): Path<String>,
 ) -> Response {
-    if !grant.covers(&owner) {
+    if !grant.covers(&owner) || !nameable(&owner) {
         return not_found();
     }
     match queries::owner_report(&state.pool, &owner, Utc::now()).await {
@@ -83,7 +83,7 @@ async fn repository_json(
     Extension(grant): Extension<Grant>,
     Path((owner, repo)): Path<(String, String)>,
 ) -> Response {
-    if !grant.covers(&owner) {
+    if !grant.covers(&owner) || !nameable(&repo) {
         return not_found();
     }
     match queries::repository_report(&state.pool, &owner, &repo, web_roots(&state)).await {
@@ -124,6 +124,12 @@ fn no_store(mut res: Response) -> Response {
         HeaderValue::from_static("private, no-store"),
     );
     res
+}
+
+/// Whether a path segment could name an owner or repository on some forge: none allows a
+/// control character, and Postgres refuses a NUL in text (a 503 before this check).
+fn nameable(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 255 && !name.chars().any(char::is_control)
 }
 
 fn not_found() -> Response {

@@ -6,6 +6,7 @@ use crate::forge::github::webhook::signature;
 use crate::webhook::intake::{self, Delivery, Intake};
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::Ordering;
@@ -29,9 +30,30 @@ pub(super) fn answer(
     (status, text).into_response()
 }
 
+/// A body the server would not read (over [`super::MAX_BODY`], or cut off): nothing of it can
+/// be verified or stored, so it is answered with its own status, counted and logged.
+pub(super) fn unread_body(forge: &'static str, e: BytesRejection) -> Response {
+    let status = e.status();
+    let outcome = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "too_large"
+    } else {
+        "unreadable_body"
+    };
+    warn!(forge, status = status.as_u16(), error = %e.body_text(), "webhook body refused");
+    answer(status, "unknown", outcome, format!("{}\n", e.body_text()))
+}
+
 /// Handles one delivery. The signature is checked over the raw bytes before anything is
 /// parsed or stored; the answer goes out as soon as the delivery's transaction commits.
-pub async fn github(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn github(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return unread_body("github", e),
+    };
     let sig = headers.get("x-hub-signature-256").map(|v| v.as_bytes());
     if !signature::verify(&s.live.secrets(), sig, &body) {
         warn!("webhook with a missing or wrong signature refused");

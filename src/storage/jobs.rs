@@ -81,28 +81,38 @@ impl Claimed {
     }
 }
 
+/// Claims the next job: a job whose lease ran out (its worker died) first, else the oldest
+/// ready one. Each is one ordered probe of its partial index, which stops at the first row
+/// it can lock. Written as one `or` over both states, the plan was a bitmap scan that read
+/// and sorted every queued job on every claim: 43 ms per claim with 12,000 queued, so a
+/// backlog made claims slower, which grew the backlog (the soak of issue 13).
+pub const CLAIM: &str = "update jobs j
+    set state = 'running', attempts = j.attempts + 1, locked_by = $1,
+        locked_until = now() + make_interval(secs => $2),
+        started_at = coalesce(j.started_at, now())
+   from (select coalesce(
+           (select id from jobs
+             where state = 'running' and locked_until < now()
+             order by locked_until
+             limit 1
+             for update skip locked),
+           (select id from jobs
+             where state = 'queued' and run_after <= now()
+             order by run_after, id
+             limit 1
+             for update skip locked)) as id) next
+  where j.id = next.id
+returning j.id, j.kind, j.payload, j.delivery_guid, j.attempts, j.max_attempts,
+          extract(epoch from (now() - j.created_at))::float8 as waited_secs";
+
 /// Claims the next runnable job for `worker`, leasing it for `lease`: a queued job whose time
 /// has come, or a running job whose lease ran out (its worker died).
 pub async fn claim(pool: &PgPool, worker: &str, lease: Duration) -> sqlx::Result<Option<Claimed>> {
-    sqlx::query_as(
-        "update jobs j
-            set state = 'running', attempts = j.attempts + 1, locked_by = $1,
-                locked_until = now() + make_interval(secs => $2),
-                started_at = coalesce(j.started_at, now())
-           from (select id from jobs
-                  where (state = 'queued' and run_after <= now())
-                     or (state = 'running' and locked_until < now())
-                  order by run_after, id
-                  limit 1
-                  for update skip locked) next
-          where j.id = next.id
-      returning j.id, j.kind, j.payload, j.delivery_guid, j.attempts, j.max_attempts,
-                extract(epoch from (now() - j.created_at))::float8 as waited_secs",
-    )
-    .bind(worker)
-    .bind(lease.as_secs_f64())
-    .fetch_optional(pool)
-    .await
+    sqlx::query_as(CLAIM)
+        .bind(worker)
+        .bind(lease.as_secs_f64())
+        .fetch_optional(pool)
+        .await
 }
 
 /// Extends a held lease; `false` when the job is no longer ours.

@@ -9,7 +9,7 @@ use crate::ids::{PrNumber, ProjectPath};
 use crate::queue::job::{ForgeRepo, ReviewJob, ScanJob};
 use crate::queue::{self, Job};
 use crate::storage::deliveries::{self, DeliveryRow};
-use sqlx::Connection;
+use sqlx::{Connection, PgPool};
 
 /// The headers that identify a GitLab delivery.
 #[derive(Debug, Clone)]
@@ -48,6 +48,36 @@ pub async fn record(db: &Outage, d: &GitLabDelivery<'_>, job: &Job) -> sqlx::Res
         Some(id) => Intake::Queued(id),
         None => Intake::AlreadyQueued,
     })
+}
+
+/// Records a delivery with GitLab's token that we could not read, so that it is kept rather
+/// than dropped: under its `Idempotency-Key` when it has one, else under a digest of its
+/// body (the same bad body sent again is one row). `false` when it was recorded before.
+pub async fn record_invalid(
+    pool: &PgPool,
+    uuid: Option<&str>,
+    event: &str,
+    body: &[u8],
+    why: &str,
+) -> sqlx::Result<bool> {
+    use sha2::Digest;
+    let guid = match uuid.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(uuid) => format!("gitlab:{uuid}"),
+        None => format!(
+            "gitlab:invalid:{}",
+            hex::encode(&sha2::Sha256::digest(body)[..16])
+        ),
+    };
+    let row = DeliveryRow {
+        guid: &guid,
+        event,
+        action: None,
+        installation: None,
+        repository: None,
+        outcome: "invalid",
+        detail: Some(why),
+    };
+    deliveries::insert(pool, &row).await
 }
 
 /// The job an event asks for; `None` for an event we ignore, an error for a project path

@@ -101,3 +101,53 @@ pub async fn drain(ctx: &Arc<JobContext>) {
     let w = worker(ctx.clone(), "w1");
     while w.step().await.unwrap() {}
 }
+
+/// A TCP listener on loopback that counts the connections made to it: point a payload's
+/// URLs at it to prove the service never follows them.
+pub struct Tripwire {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    hits: Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Tripwire {
+    /// Listens on a free port of 127.0.0.1.
+    pub async fn start() -> Tripwire {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = hits.clone();
+        let task = tokio::spawn(async move {
+            while listener.accept().await.is_ok() {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        Tripwire { url, hits, task }
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Every string of `v` that starts with one of `hosts` now starts with this listener.
+    pub fn aim(&self, v: &mut serde_json::Value, hosts: &[&str]) {
+        match v {
+            serde_json::Value::String(s) => {
+                if let Some(h) = hosts.iter().find(|h| s.starts_with(**h)) {
+                    *s = format!("{}{}", self.url, &s[h.len()..]);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| self.aim(i, hosts)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|i| self.aim(i, hosts)),
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Tripwire {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -39,6 +39,10 @@ impl ChangeRequest for GitHubPullRequest {
             .await?)
     }
 
+    fn listed_files_cap(&self) -> Option<usize> {
+        Some(super::pulls::MAX_FILES)
+    }
+
     async fn changed_files(&self) -> anyhow::Result<Vec<ChangedFile>> {
         Ok(self
             .installation

@@ -10,7 +10,7 @@ use crate::ids::{CommitSha, PrNumber, RepoName};
 use serde::{Deserialize, Serialize};
 
 /// GitHub lists at most 3000 files of a pull request.
-const MAX_FILES: usize = 3000;
+pub const MAX_FILES: usize = 3000;
 /// Bounds the page walk even if a server ignored `per_page` or looped its links.
 const MAX_FILE_PAGES: usize = 100;
 /// GitHub briefly answers 404 for the files of a just-opened pull request (Atlantis saw it).

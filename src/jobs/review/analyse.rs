@@ -6,12 +6,14 @@ use super::prefetched::Prefetched;
 use crate::analyze::Resolver;
 use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::Config;
+use crate::forge::FileRefused;
 use crate::forge::review::ChangeRequest;
 use crate::ids::CommitSha;
 use crate::jobs::budget;
 use crate::model::{FileReport, Format};
 use crate::review::FileDiff;
 use crate::review::plan::ReviewFile;
+use crate::review::summary::Note;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -59,12 +61,29 @@ pub async fn run<F: ChangeRequest>(
             break reports;
         }
         for path in missing.into_iter().take(MAX_EXTRA_FILES) {
-            match forge.file_at(&path, head).await? {
-                Some(bytes) => fetched.insert(path, bytes),
-                None => fetched.insert_absent(path),
+            if !input.budget.has_room() || !input.budget.admit(&path, None) {
+                fetched.insert_absent(path);
+                continue;
+            }
+            match forge.file_at(&path, head).await {
+                Ok(Some(bytes)) => {
+                    input.budget.hold(bytes.len());
+                    fetched.insert(path, bytes)
+                }
+                Ok(None) => fetched.insert_absent(path),
+                // A file another one refers to that the forge will not hand over is read
+                // as absent (the core then says it could not be read), not a failed review.
+                Err(e) if FileRefused::is_cause_of(&e) => {
+                    input
+                        .notes
+                        .push(Note::Text(format!("`{path}` was not read: {e:#}.")));
+                    fetched.insert_absent(path)
+                }
+                Err(e) => return Err(e),
             }
         }
     };
+    input.notes.extend(input.budget.note().map(Note::Text));
     let sources = reports
         .iter()
         .map(|r| String::from_utf8_lossy(fetched.get(&r.path).unwrap_or_default()).into_owned())

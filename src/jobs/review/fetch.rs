@@ -8,6 +8,7 @@ use crate::forge::FileRefused;
 use crate::forge::review::ChangeRequest;
 use crate::forge::{ChangedFile, FileStatus, PullRequest, ReviewThread};
 use crate::ids::CommitSha;
+use crate::jobs::memory::Budget;
 use crate::review::FileDiff;
 use crate::review::marker;
 use crate::review::summary::Note;
@@ -31,6 +32,8 @@ pub struct Inputs {
     pub diffs: HashMap<String, FileDiff>,
     /// Things the summary must say.
     pub notes: Vec<Note>,
+    /// What the review may still fetch: files the analysis asks for come out of it too.
+    pub budget: Budget,
 }
 
 /// The request if it is still open at `head`; otherwise why this review is stale.
@@ -56,6 +59,12 @@ pub async fn inputs<F: ChangeRequest>(
 ) -> anyhow::Result<Inputs> {
     let files = forge.changed_files().await?;
     let mut notes = Vec::new();
+    if let Some(cap) = forge.listed_files_cap().filter(|&cap| files.len() >= cap) {
+        notes.push(Note::Text(format!(
+            "{} lists at most {cap} changed files of a pull request: files past them were not checked.",
+            forge.forge_name()
+        )));
+    }
     let config = base_config(forge, &request.base_sha, &mut notes).await?;
     if files
         .iter()
@@ -77,9 +86,16 @@ pub async fn inputs<F: ChangeRequest>(
         .filter(|f| analyze::is_candidate(&f.path) && !config.is_ignored(&f.path))
         .collect();
     let mut fetched = Prefetched::default();
+    let mut budget = Budget::review();
     for f in &reviewed {
+        if !budget.admit(&f.path, None) {
+            continue;
+        }
         match forge.file_at(&f.path, head).await {
-            Ok(Some(bytes)) => fetched.insert(f.path.clone(), bytes),
+            Ok(Some(bytes)) => {
+                budget.hold(bytes.len());
+                fetched.insert(f.path.clone(), bytes)
+            }
             Ok(None) => notes.push(Note::Text(format!(
                 "`{}` could not be read at {head}.",
                 f.path
@@ -91,6 +107,11 @@ pub async fn inputs<F: ChangeRequest>(
             Err(e) => return Err(e),
         }
     }
+    let left_out: HashSet<&str> = budget.left_out().iter().map(String::as_str).collect();
+    let reviewed = reviewed
+        .into_iter()
+        .filter(|f| !left_out.contains(f.path.as_str()))
+        .collect();
     Ok(Inputs {
         config,
         reviewed,
@@ -98,6 +119,7 @@ pub async fn inputs<F: ChangeRequest>(
         fetched,
         diffs,
         notes,
+        budget,
     })
 }
 

@@ -33,9 +33,11 @@ pub fn blob_id(bytes: &[u8]) -> String {
 
 /// The files set at `commit`, by path.
 pub fn files_at<'a>(repo: &'a Repo, commit: &str) -> BTreeMap<&'a str, &'a [u8]> {
+    // Files are ordered by (ref, path): one commit's files are one range, found without
+    // walking every other commit's (a load run holds thousands).
     repo.files
-        .iter()
-        .filter(|((r, _), _)| r == commit)
+        .range((commit.to_string(), String::new())..)
+        .take_while(|((r, _), _)| r == commit)
         .map(|((_, p), b)| (p.as_str(), b.as_slice()))
         .collect()
 }
@@ -95,6 +97,12 @@ fn build(files: &BTreeMap<&str, &[u8]>, prefix: &str, out: &mut Vec<Node>) -> St
 /// The folder with id (or commit) `sha` in any commit of the repository: its path prefix
 /// (`""` for a root, `dir/` otherwise) and every entry of that commit's tree.
 pub fn find_tree(repo: &Repo, sha: &str) -> Option<(String, String, Vec<Node>)> {
+    // A commit's own tree, without building every other commit's first.
+    let own = files_at(repo, sha);
+    if !own.is_empty() {
+        let (root, nodes) = tree(&own);
+        return Some((root, String::new(), nodes));
+    }
     let mut commits: Vec<&str> = repo.files.keys().map(|(r, _)| r.as_str()).collect();
     commits.sort_unstable();
     commits.dedup();

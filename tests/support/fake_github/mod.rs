@@ -481,6 +481,42 @@ impl FakeGitHub {
         self.lock().repo_mut(repo).check_runs.clone()
     }
 
+    /// Forgets what a long load run no longer needs, so the fake's memory and its linear
+    /// lookups stay flat: every pull request of `repo` that has a review and whose head's
+    /// check runs are all completed (with its files at that head and those check runs), and
+    /// the request log. Returns each forgotten pull request's number and review count, and
+    /// how many logged requests were dropped.
+    pub fn forget_reviewed(&self, repo: &str) -> (Vec<(u64, usize)>, usize) {
+        let mut st = self.lock();
+        let dropped = std::mem::take(&mut st.requests).len();
+        let r = st.repo_mut(repo);
+        let finished: Vec<(u64, usize, String)> = r
+            .pulls
+            .values()
+            .filter(|p| !p.reviews.is_empty())
+            .filter(|p| {
+                let mut runs = r.check_runs.iter().filter(|c| c.head_sha == p.head_sha);
+                let mut any = false;
+                runs.all(|c| {
+                    any = true;
+                    c.status == "completed"
+                }) && any
+            })
+            .map(|p| (p.number, p.reviews.len(), p.head_sha.clone()))
+            .collect();
+        let heads: std::collections::BTreeSet<&str> =
+            finished.iter().map(|(_, _, h)| h.as_str()).collect();
+        r.check_runs
+            .retain(|c| !heads.contains(c.head_sha.as_str()));
+        r.files
+            .retain(|(git_ref, _), _| !heads.contains(git_ref.as_str()));
+        for (number, _, _) in &finished {
+            r.pulls.remove(number);
+        }
+        let counts = finished.into_iter().map(|(n, c, _)| (n, c)).collect();
+        (counts, dropped)
+    }
+
     /// Deliveries, oldest first (the API lists them newest first).
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.lock().deliveries.clone()

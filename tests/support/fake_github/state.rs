@@ -52,7 +52,7 @@ pub struct Repo {
     pub full_name: String,
     pub id: u64,
     /// (ref, path) → bytes; a ref is whatever string the test used (usually a commit SHA).
-    pub files: HashMap<(String, String), Vec<u8>>,
+    pub files: BTreeMap<(String, String), Vec<u8>>,
     pub pulls: BTreeMap<u64, PullRequest>,
     pub check_runs: Vec<CheckRun>,
     /// `main` unless a test says otherwise.
