@@ -10,7 +10,7 @@ import csv
 import math
 import sys
 
-WIDTH, PANEL_H, LEFT, RIGHT, TOP, GAP = 900, 170, 70, 20, 40, 45
+WIDTH, PANEL_H, LEFT, RIGHT, TOP, GAP = 900, 170, 70, 20, 56, 45
 
 
 def read(path):
