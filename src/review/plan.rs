@@ -36,6 +36,9 @@ pub enum AnnotationReason {
     NoPatch,
     /// The review already holds the most comments we post at once.
     CommentLimit,
+    /// The file breaks lines with a lone carriage return: YAML (and so the finding) counts
+    /// it as a line break, the forge's diff does not, so no line number can be trusted there.
+    LoneCarriageReturn,
 }
 
 /// Where a finding went.
@@ -202,6 +205,11 @@ impl Plan {
         let anchor = place::anchor(file.patch, finding);
         let placement = match anchor {
             _ if !in_diff => Placement::Annotation(AnnotationReason::OutsideDiff),
+            // A suggestion there would replace other lines than the fix's (found by
+            // fuzz/fuzz_targets/review_plan.rs).
+            _ if has_lone_cr(file.source) => {
+                Placement::Annotation(AnnotationReason::LoneCarriageReturn)
+            }
             Anchor::NoPatch => Placement::Annotation(AnnotationReason::NoPatch),
             Anchor::NoDiffLine => Placement::Annotation(AnnotationReason::NoDiffLine),
             _ if already_open.contains(print) => return (in_diff, Placement::AlreadyOpen),
@@ -261,6 +269,14 @@ fn comment(
         body,
     };
     (comment, placement)
+}
+
+/// Whether `text` holds a `\r` that is not part of `\r\n`.
+fn has_lone_cr(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
 }
 
 fn count(findings: &[PlannedFinding], fail_on: Severity) -> Counts {

@@ -165,6 +165,9 @@ fn placement_text(p: Placement) -> &'static str {
         Placement::Annotation(AnnotationReason::NoDiffLine) => "annotation (no diff line)",
         Placement::Annotation(AnnotationReason::NoPatch) => "annotation (no diff from GitHub)",
         Placement::Annotation(AnnotationReason::CommentLimit) => "annotation (comment limit)",
+        Placement::Annotation(AnnotationReason::LoneCarriageReturn) => {
+            "annotation (lone carriage returns: lines differ from the diff's)"
+        }
         Placement::Suppressed => "suppressed",
     }
 }

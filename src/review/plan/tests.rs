@@ -269,3 +269,34 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_file_with_lone_carriage_returns_gets_no_suggestion() {
+    // YAML counts the lone `\r` as a line break, GitHub's diff does not: a suggestion on
+    // "line 3" would replace GitHub's line 2 (found by fuzz/fuzz_targets/review_plan.rs).
+    let r = report(vec![finding(3, 3, Some((3, 3)))]);
+    let diff = FileDiff::parse("@@ -0,0 +1,4 @@\n+a\n+b\r c\n+d\n+e\n").unwrap();
+    let source = "a\nb\r c\nd\ne\n";
+    let files = [ReviewFile {
+        report: &r,
+        source,
+        patch: Some(&diff),
+    }];
+    let p = plan(&files, &Config::default(), &HashSet::new(), 30);
+    assert!(p.comments.is_empty(), "{:?}", p.comments);
+    assert_eq!(
+        placements(&p),
+        [(
+            true,
+            Placement::Annotation(AnnotationReason::LoneCarriageReturn)
+        )]
+    );
+    // CRLF line ends are line ends everywhere: those files keep their suggestions.
+    let crlf = "a\r\nb\r\nc\r\nd\r\n";
+    let files = [ReviewFile {
+        source: crlf,
+        ..files[0]
+    }];
+    let p = plan(&files, &Config::default(), &HashSet::new(), 30);
+    assert_eq!(placements(&p), [(true, Placement::Suggestion)]);
+}
