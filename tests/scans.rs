@@ -1015,7 +1015,9 @@ async fn a_chart_past_the_render_budget_is_noted_and_keeps_its_units(pool: PgPoo
             .unwrap();
     assert_eq!(
         note.as_deref(),
-        Some("1 file(s) or folder(s) were not analysed in time or within the scan's memory budget; their units keep their last state")
+        Some(
+            "1 file(s) or folder(s) were not analysed in time or within the scan's memory budget; their units keep their last state"
+        )
     );
     let all = units(&h.pool, REPO_ID).await;
     let after = current(&all);
