@@ -18,6 +18,7 @@
 
 #[path = "../../tests/support/fake_github/mod.rs"]
 mod fake_github;
+mod soak_heap;
 
 use fake_github::{FakeGitHub, FileChange, TEST_APP_KEY_PEM};
 use sqlx::PgPool;
@@ -286,7 +287,12 @@ struct Totals {
     rss_last_loaded: u64,
     rss_peak: u64,
     depth_peak: i64,
+    /// (second, heap) every `HEAP_EVERY` seconds of load and once after the drain.
+    heap: Vec<(u64, soak_heap::Heap)>,
 }
+
+/// How often the heap is read under load: gdb stops the process for about 0.1 s each time.
+const HEAP_EVERY: u64 = 60;
 
 #[tokio::main]
 async fn main() {
@@ -375,6 +381,19 @@ async fn main() {
             t.rss_last_loaded = rss;
         }
         t.rss_peak = t.rss_peak.max(rss);
+        let second = started.elapsed().as_secs();
+        if loading
+            && second > 0
+            && second.is_multiple_of(HEAP_EVERY)
+            && t.heap.last().is_none_or(|h| h.0 != second)
+        {
+            let (log, pid) = (s.serve_log.clone(), pid);
+            if let Ok(Some(h)) =
+                tokio::task::spawn_blocking(move || soak_heap::read(pid, &log)).await
+            {
+                t.heap.push((second, h));
+            }
+        }
         t.depth_peak = t.depth_peak.max(queued + running);
         t.answered += this.len() as u64;
         writeln!(
@@ -405,6 +424,9 @@ async fn main() {
         }
     }
     let drained_after = started.elapsed().as_secs_f64() - s.seconds as f64;
+    if let Some(h) = soak_heap::read(pid, &s.serve_log) {
+        t.heap.push((started.elapsed().as_secs(), h));
+    }
     let (queued, running) = queue_depth(&pool).await;
     // Review jobs only: the service's own periodic scan of the repository finds no default
     // branch in the fake and is dead at once, which says nothing of the load.
@@ -467,4 +489,16 @@ fn summary(s: &Settings, t: &Totals, drained_after: f64, left: i64, dead: i64) {
         t.rss_peak / 1024,
         t.depth_peak
     );
+    if t.heap.is_empty() {
+        println!("heap: not read (no gdb on PATH, or it could not attach)");
+    }
+    for (second, h) in &t.heap {
+        println!(
+            "heap at {second} s: in use {:.1} MB, from the system {:.1} MB; {} threads, {} open files",
+            h.in_use as f64 / 1e6,
+            h.system as f64 / 1e6,
+            h.threads,
+            h.fds
+        );
+    }
 }

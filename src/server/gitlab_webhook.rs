@@ -5,7 +5,7 @@
 //! is answered 200, before anything is stored.
 
 use super::AppState;
-use super::webhook::{answer, header};
+use super::webhook::{answer, header, invalid};
 use crate::forge::gitlab::webhook::{self, GitLabEvent};
 use crate::webhook::gitlab::{self as intake, GitLabDelivery};
 use crate::webhook::intake::Intake;
@@ -90,15 +90,8 @@ pub async fn gitlab(
         Err(why) => {
             // Sent with GitLab's token but unreadable: keep a record so it is not lost.
             warn!(event, error = %why, "GitLab delivery could not be read");
-            let stored = intake::record_invalid(&s.pool, uuid(&headers), event, &body, &why)
-                .await
-                .is_ok();
-            let status = if stored {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            return answer(status, event, "invalid", format!("{why}\n"));
+            let stored = intake::record_invalid(&s.pool, uuid(&headers), event, &body, &why).await;
+            return invalid(stored.is_ok(), event, &why.to_string());
         }
     };
     let uuid = uuid(&headers);

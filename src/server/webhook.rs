@@ -30,6 +30,18 @@ pub(super) fn answer(
     (status, text).into_response()
 }
 
+/// The answer to a signed delivery that could not be read: 400 once its record is kept (the
+/// sender must not retry it as it is), 503 when even that failed, so the forge retries and
+/// nothing is lost.
+pub(super) fn invalid(stored: bool, event: &str, why: &str) -> Response {
+    let status = if stored {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    answer(status, event, "invalid", format!("{why}\n"))
+}
+
 /// A body the server would not read (over [`super::MAX_BODY`], or cut off): nothing of it can
 /// be verified or stored, so it is answered with its own status, counted and logged.
 pub(super) fn unread_body(forge: &'static str, e: BytesRejection) -> Response {
@@ -107,15 +119,8 @@ pub async fn github(
             // Signed by GitHub but unreadable: keep a record so it is not silently lost.
             let why = e.to_string();
             warn!(error = %why, "signed delivery could not be read");
-            let stored = intake::record_invalid(outage, &delivery, &why)
-                .await
-                .is_ok();
-            let status = if stored {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            return answer(status, event_name, "invalid", format!("{why}\n"));
+            let stored = intake::record_invalid(outage, &delivery, &why).await;
+            return invalid(stored.is_ok(), event_name, &why);
         }
     };
     drop(_enter);
