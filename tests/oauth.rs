@@ -215,6 +215,13 @@ async fn sign_in(w: &World, browser: &mut Browser, login: &str, owner: &str) -> 
     browser.get(&w.app, &callback).await
 }
 
+/// What a person reads on a page: its `<main>`.
+fn main_of(body: &str) -> &str {
+    let start = body.find("<main>").expect("a page with <main>");
+    let end = body.find("</main>").expect("a page with </main>");
+    body[start..end + "</main>".len()].trim()
+}
+
 fn query_value(uri: &str, key: &str) -> String {
     let query = uri.split_once('?').map_or("", |(_, q)| q);
     form_urlencoded::parse(query.as_bytes())
@@ -241,6 +248,7 @@ async fn a_member_signs_in_and_reads_the_organisations_report(pool: PgPool) {
         page.body
     );
     assert!(!page.body.contains("shop"), "no report data before sign-in");
+    insta::assert_snapshot!("sign_in_page", main_of(&page.body));
 
     // The link: to GitHub, with the client, the callback, read:org and a fresh state.
     w.github.sign_in_as("octocat");
@@ -348,6 +356,7 @@ async fn a_non_member_is_refused_with_a_clear_page(pool: PgPool) {
         refused.body
     );
     assert!(refused.set_cookie("immutabot_session").is_none());
+    insta::assert_snapshot!("not_a_member_page", main_of(&refused.body));
     assert!(!refused.body.contains("shop"));
     assert_eq!(
         browser.get(&w.app, "/report/acme").await.status,
@@ -468,9 +477,13 @@ async fn a_session_for_one_organisation_does_not_open_another(pool: PgPool) {
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{uri}");
         // The sign-in link names the path asked for; no report data comes with it.
         let body = a.body.replace(&uri.replace('/', "%2F"), "");
-        assert!(!body.contains("secret-repo") && !body.contains("<table"), "{uri}: {body}");
+        assert!(
+            !body.contains("secret-repo") && !body.contains("<table"),
+            "{uri}: {body}"
+        );
     }
     let page = browser.get(&w.app, "/report/other").await;
+    insta::assert_snapshot!("signed_in_for_another_owner_page", main_of(&page.body));
     assert!(
         page.body
             .contains("You are signed in as octocat, but not for other"),
