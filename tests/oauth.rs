@@ -725,3 +725,33 @@ async fn signing_in_at_trace_level_logs_no_secret(pool: PgPool) {
         "the sign-in itself is logged"
     );
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_code_github_refuses_is_a_clear_refusal(pool: PgPool) {
+    let w = world(&pool).await;
+    w.github.sign_in_as("octocat");
+    let mut browser = Browser::default();
+    let callback = start(&w, &mut browser, "acme").await;
+    // Someone else spends the code first (or it expired): GitHub answers 200 with an error.
+    let spent = reqwest::Client::new()
+        .post(format!("{}/login/oauth/access_token", w.github.web_url()))
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}&code={}",
+            query_value(&callback, "code")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spent.status().as_u16(), 200);
+    let a = browser.get(&w.app, &callback).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert!(
+        a.body
+            .contains("GitHub refused the sign-in (bad_verification_code). Try again."),
+        "{}",
+        a.body
+    );
+    assert!(a.set_cookie("immutabot_session").is_none());
+}
