@@ -152,6 +152,7 @@ async fn main() -> anyhow::Result<()> {
         metrics: immutabot::telemetry::metrics(),
         forge_web_url: "https://github.com".into(),
         gitlab: None,
+        sign_in: None,
     });
 
     println!("\n| What | min ms | median ms | p95 ms | bytes |\n|---|--:|--:|--:|--:|");

@@ -1,11 +1,13 @@
 //! `immutabot serve`: the webhook server, the workers, the reconciler, the periodic rescan
 //! and retention, in one process.
 
+use crate::forge::github::oauth::{GitHubOAuth, OAuthSettings};
 use crate::forge::github::{GitHubApp, GitHubSettings};
 use crate::forge::gitlab::{GitLabClient, GitLabSettings};
 use crate::jobs::{self, JobContext};
 use crate::queue::worker::{Timing, Worker};
 use crate::server::gitlab_webhook::GitLabHook;
+use crate::server::oauth::SignIn;
 use crate::server::{self, AppState};
 use crate::settings::{AppSource, Settings};
 use crate::setup::Setup;
@@ -58,6 +60,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         // GitLab only: the GitHub endpoint stays unconfigured.
         None => None,
     };
+    let sign_in = sign_in(&settings)?;
     let wake = Arc::new(Notify::new());
     let lost = Arc::new(AtomicBool::new(false));
     let state = AppState {
@@ -73,6 +76,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             secrets: Arc::new(g.webhook_secrets.clone()),
             web_url: g.url.as_str().into(),
         }),
+        sign_in,
     };
     let gitlab = gitlab_client(&settings)?;
     migrate_before_listening(&pool, settings.migrate).await;
@@ -164,6 +168,29 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         warn!("workers did not stop within 60 s; their jobs will be retried after the lease");
     }
     Ok(())
+}
+
+/// "Sign in with GitHub" for the report, when its settings are there: GitHub's OAuth
+/// endpoints on the same web and API roots as the App's.
+fn sign_in(settings: &Settings) -> anyhow::Result<Option<Arc<SignIn>>> {
+    let Some(config) = &settings.sign_in else {
+        return Ok(None);
+    };
+    let github = GitHubOAuth::new(OAuthSettings {
+        web_url: settings.web_url.clone(),
+        api_url: settings.api_url.clone(),
+        client_id: config.client_id.clone(),
+        client_secret: config.client_secret.clone(),
+        timeout: Duration::from_secs(10),
+    })
+    .context("could not set up signing in with GitHub")?;
+    info!(client_id = %config.client_id, "report sign-in with GitHub enabled");
+    Ok(Some(Arc::new(SignIn {
+        github,
+        key: config.session_key.clone(),
+        public_url: config.public_url.clone(),
+        lifetime: config.lifetime,
+    })))
 }
 
 /// Setup mode: use the credentials `/setup` stored earlier, or say where to create them.

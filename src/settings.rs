@@ -91,6 +91,32 @@ pub struct ServeArgs {
     /// The GitLab webhook's secret token; several, comma-separated, while rotating.
     #[arg(long, env = "GITLAB_WEBHOOK_SECRET", hide_env_values = true)]
     pub gitlab_webhook_secret: Option<String>,
+    /// Client id of the GitHub OAuth App the report's "Sign in with GitHub" uses.
+    #[arg(long, env = "IMMUTABOT_GITHUB_CLIENT_ID")]
+    pub github_client_id: Option<String>,
+    /// That OAuth App's client secret.
+    #[arg(long, env = "IMMUTABOT_GITHUB_CLIENT_SECRET", hide_env_values = true)]
+    pub github_client_secret: Option<String>,
+    /// Key sealing the report's session cookies: at least 32 bytes (`openssl rand -hex 32`).
+    #[arg(long, env = "IMMUTABOT_SESSION_KEY", hide_env_values = true)]
+    pub session_key: Option<String>,
+    /// Seconds a sign-in covers an organisation before its membership is checked again.
+    #[arg(long, env = "IMMUTABOT_SESSION_LIFETIME", default_value = "28800")]
+    pub session_lifetime: String,
+}
+
+/// Signing in to the report with GitHub, when configured.
+pub struct SignInConfig {
+    /// The OAuth App's client id.
+    pub client_id: String,
+    /// Its client secret.
+    pub client_secret: SecretString,
+    /// Seals the session cookies.
+    pub session_key: crate::auth::session::SessionKey,
+    /// This service's public URL (GitHub sends the browser back to `/oauth/callback` there).
+    pub public_url: String,
+    /// How long a membership check holds.
+    pub lifetime: Duration,
 }
 
 /// How to reach GitLab, when it is configured.
@@ -158,6 +184,8 @@ pub struct Settings {
     pub retention: Option<Duration>,
     /// Pacing of writes per installation.
     pub write_interval: Duration,
+    /// "Sign in with GitHub" for the report, when configured.
+    pub sign_in: Option<SignInConfig>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -281,6 +309,7 @@ impl ServeArgs {
                     )
                 }),
         );
+        let sign_in = self.sign_in(&mut errors);
         match (
             database_url,
             bind,
@@ -323,9 +352,73 @@ impl ServeArgs {
                 rescan_interval,
                 retention,
                 write_interval,
+                sign_in: sign_in.flatten(),
             }),
             _ => Err(errors),
         }
+    }
+
+    /// "Sign in with GitHub": all of client id, secret, session key and public URL, or none
+    /// (`Some(None)`); `None` when something is wrong (said in `errors`).
+    fn sign_in(&self, errors: &mut Vec<String>) -> Option<Option<SignInConfig>> {
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+        let (id, secret) = (
+            given(&self.github_client_id),
+            given(&self.github_client_secret),
+        );
+        if !id && !secret {
+            return Some(None);
+        }
+        let before = errors.len();
+        if !id || !secret {
+            errors.push("set both IMMUTABOT_GITHUB_CLIENT_ID and IMMUTABOT_GITHUB_CLIENT_SECRET for signing in with GitHub, or neither".into());
+        }
+        let key = match self.session_key.as_deref().map(str::trim) {
+            None | Some("") => {
+                errors.push("IMMUTABOT_SESSION_KEY is not set: signing in with GitHub needs it to seal session cookies (at least 32 bytes, e.g. openssl rand -hex 32)".into());
+                None
+            }
+            Some(k) => take(
+                errors,
+                crate::auth::session::SessionKey::from_secret(k.as_bytes()),
+            ),
+        };
+        let public_url = match self.public_url.as_deref().map(str::trim) {
+            Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+                Some(u.trim_end_matches('/').to_string())
+            }
+            _ => {
+                errors.push("IMMUTABOT_PUBLIC_URL must be set to this service's public http(s) URL for signing in with GitHub (the OAuth App's callback is IMMUTABOT_PUBLIC_URL/oauth/callback)".into());
+                None
+            }
+        };
+        let lifetime = take(
+            errors,
+            self.session_lifetime
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (300..=604_800).contains(n))
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    format!(
+                        "IMMUTABOT_SESSION_LIFETIME `{}` is not a number of seconds from 300 to 604800",
+                        self.session_lifetime
+                    )
+                }),
+        );
+        if errors.len() > before {
+            return None;
+        }
+        Some(Some(SignInConfig {
+            client_id: self.github_client_id.clone()?.trim().to_string(),
+            client_secret: SecretString::from(
+                self.github_client_secret.clone()?.trim().to_string(),
+            ),
+            session_key: key?,
+            public_url: public_url?,
+            lifetime: lifetime?,
+        }))
     }
 
     /// The GitHub App's credentials: from the environment, or sealed ones through `/setup`.
@@ -690,6 +783,54 @@ mod tests {
             "{e:?}"
         );
         assert!(!e.join("\n").contains("a b"), "a secret was echoed");
+    }
+
+    #[test]
+    fn sign_in_needs_every_part_and_echoes_no_secret() {
+        let with =
+            |id: Option<&str>, secret: Option<&str>, key: Option<&str>, url: Option<&str>| {
+                ServeArgs {
+                    github_client_id: id.map(Into::into),
+                    github_client_secret: secret.map(Into::into),
+                    session_key: key.map(Into::into),
+                    public_url: url.map(Into::into),
+                    ..gitlab_only(None, Some("t"), Some("s"))
+                }
+            };
+        let key = "k".repeat(32);
+        let s = with(
+            Some("Iv1.x"),
+            Some("shh"),
+            Some(&key),
+            Some("https://bot.example.com/"),
+        )
+        .settings()
+        .unwrap();
+        let sign_in = s.sign_in.unwrap();
+        assert_eq!(sign_in.public_url, "https://bot.example.com");
+        assert_eq!(sign_in.lifetime, Duration::from_secs(28_800));
+        assert!(
+            with(None, None, None, None)
+                .settings()
+                .unwrap()
+                .sign_in
+                .is_none()
+        );
+        let errors = with(Some("Iv1.x"), None, Some("short-secret"), None)
+            .settings()
+            .unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].contains("set both IMMUTABOT_GITHUB_CLIENT_ID"));
+        assert!(errors[1].starts_with("IMMUTABOT_SESSION_KEY must be at least 32 bytes"));
+        assert!(errors[2].starts_with("IMMUTABOT_PUBLIC_URL must be set"));
+        let errors = with(Some("Iv1.x"), Some("shh"), None, Some("https://b.example"))
+            .settings()
+            .unwrap_err();
+        assert!(
+            errors[0].starts_with("IMMUTABOT_SESSION_KEY is not set"),
+            "{errors:?}"
+        );
+        assert!(!errors.join("\n").contains("short-secret") && !errors.join("\n").contains("shh"));
     }
 
     #[test]

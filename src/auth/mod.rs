@@ -1,5 +1,7 @@
-//! Who may read the compliance report (bearer tokens, one owner each), and comparing
-//! secrets in constant time.
+//! Who may read the compliance report (bearer tokens, one owner each; sessions after
+//! signing in with GitHub), and comparing secrets in constant time.
 
 pub mod constant_time;
+pub mod return_path;
+pub mod session;
 pub mod tokens;

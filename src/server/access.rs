@@ -1,13 +1,17 @@
-//! The credential in front of `/report` and `/api`: a bearer token, or the cookie a browser
-//! got for one.
+//! The credential in front of `/report` and `/api`: a bearer token, the cookie a browser
+//! got for one, or a session after signing in with GitHub (`super::oauth`).
 //!
 //! A browser cannot send an `Authorization` header when someone opens a link, so
 //! `?token=…` is accepted once: the answer is a redirect to the same page without it that
 //! sets an HttpOnly, SameSite=Strict cookie. The token then leaves the address bar, the
 //! history and any access log after that first request.
+//!
+//! Order: an `Authorization` header decides alone (scripts get what they always got); then a
+//! session that covers the owner in the path; then the token cookie. Without any, a report
+//! page answers 401 with a "Sign in with GitHub" link when sign-in is configured.
 
 use super::AppState;
-use crate::auth::tokens;
+use crate::auth::{session, tokens};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -44,15 +48,26 @@ pub async fn require_token(
         let path = req.uri().path().to_string();
         return exchange_for_cookie(&state, &path, https, &token).await;
     }
-    let Some(token) = bearer(req.headers()).or_else(|| cookie(req.headers())) else {
-        return unauthorized("send Authorization: Bearer <token> (immutabot token create)");
+    let header_token = bearer(req.headers());
+    if header_token.is_none()
+        && let Some(owner) = session_owner(&state, req.headers(), req.uri().path())
+    {
+        req.extensions_mut().insert(Grant { owner });
+        return next.run(req).await;
+    }
+    let Some(token) = header_token.or_else(|| cookie(req.headers())) else {
+        return unauthorized_page(
+            &state,
+            &req,
+            "send Authorization: Bearer <token> (immutabot token create)",
+        );
     };
     match tokens::owner_of(&state.pool, &token).await {
         Ok(Some(owner)) => {
             req.extensions_mut().insert(Grant { owner });
             next.run(req).await
         }
-        Ok(None) => unauthorized("unknown or revoked token"),
+        Ok(None) => unauthorized_page(&state, &req, "unknown or revoked token"),
         Err(e) => {
             tracing::error!(error = %e, "token lookup failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
@@ -83,6 +98,50 @@ async fn exchange_for_cookie(state: &AppState, path: &str, https: bool, token: &
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+/// The owner in the path when the request's session covers it, as the session names it.
+fn session_owner(state: &AppState, headers: &HeaderMap, path: &str) -> Option<String> {
+    let sign_in = state.sign_in.as_deref()?;
+    let owner = owner_in_path(path)?;
+    let now = chrono::Utc::now().timestamp();
+    let session = session::session(&sign_in.key, headers, now)?;
+    session.covers(owner, now).map(str::to_string)
+}
+
+/// The owner segment of `/report/{owner}[.csv][/…]` or `/api/report/{owner}[/…]`, as sent
+/// (percent-encoded names are no GitHub login, so they match no session).
+fn owner_in_path(path: &str) -> Option<&str> {
+    let rest = path
+        .strip_prefix("/report/")
+        .or_else(|| path.strip_prefix("/api/report/"))?;
+    let first = rest.split('/').next()?;
+    Some(first.strip_suffix(".csv").unwrap_or(first))
+}
+
+/// 401: for a report page with sign-in configured, the page with the sign-in link (the
+/// bearer challenge kept); otherwise the plain answer scripts have always had.
+fn unauthorized_page(state: &AppState, req: &Request, why: &'static str) -> Response {
+    let path = req.uri().path();
+    let owner = path
+        .starts_with("/report/")
+        .then(|| owner_in_path(path))
+        .flatten()
+        .filter(|o| super::oauth::login_like(o));
+    match (state.sign_in.as_deref(), owner) {
+        (Some(sign_in), Some(owner)) => {
+            let now = chrono::Utc::now().timestamp();
+            let login = session::session(&sign_in.key, req.headers(), now).map(|s| s.login);
+            let why = match &login {
+                Some(login) => format!(
+                    "You are signed in as {login}, but not for {owner}: sign in again to have your membership of {owner} checked."
+                ),
+                None => "Sign in to read it.".to_string(),
+            };
+            super::sign_in_pages::sign_in(owner, path, &why, login.as_deref())
+        }
+        _ => unauthorized(why),
+    }
 }
 
 fn unauthorized(why: &'static str) -> Response {
@@ -124,6 +183,15 @@ fn query_token(query: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_owner_is_the_first_segment_of_a_report_path() {
+        assert_eq!(owner_in_path("/report/acme"), Some("acme"));
+        assert_eq!(owner_in_path("/report/acme.csv"), Some("acme"));
+        assert_eq!(owner_in_path("/report/acme/shop"), Some("acme"));
+        assert_eq!(owner_in_path("/api/report/Acme/shop"), Some("Acme"));
+        assert_eq!(owner_in_path("/reports/acme"), None);
+    }
 
     #[test]
     fn credentials_are_read_from_header_cookie_and_query() {

@@ -3,8 +3,10 @@
 
 pub mod access;
 pub mod gitlab_webhook;
+pub mod oauth;
 mod ops;
 mod report;
+mod sign_in_pages;
 mod webhook;
 
 use axum::Router;
@@ -42,6 +44,8 @@ pub struct AppState {
     pub forge_web_url: Arc<str>,
     /// The GitLab endpoint's secrets, when GitLab is configured.
     pub gitlab: Option<gitlab_webhook::GitLabHook>,
+    /// Signing in to the report with GitHub, when configured.
+    pub sign_in: Option<Arc<oauth::SignIn>>,
 }
 
 /// The service's router.
@@ -60,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .merge(report::routes(state.clone()))
+        .merge(oauth::routes())
         .with_state(state);
     match setup {
         Some(setup) => router.merge(

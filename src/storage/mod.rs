@@ -14,6 +14,7 @@ pub mod report;
 pub mod repositories;
 pub mod scans;
 pub mod schema;
+pub mod sign_in_states;
 pub mod tokens;
 
 /// A transaction on the service's database.

@@ -28,6 +28,7 @@ pub fn state(pool: PgPool) -> AppState {
         metrics: immutabot::telemetry::metrics(),
         forge_web_url: "https://github.com".into(),
         gitlab: None,
+        sign_in: None,
     }
 }
 

@@ -23,6 +23,7 @@ mod graphql;
 mod installation;
 mod jwt;
 mod manifest;
+pub mod oauth;
 mod pulls;
 mod repositories;
 mod repository_files;

@@ -249,6 +249,8 @@ pub struct State {
     pub rate_limits: BTreeMap<String, RateLimit>,
     /// Codes GitHub hands to the App manifest flow's redirect; each converts once.
     pub manifest_codes: BTreeSet<String>,
+    /// The OAuth App, its users and their organisations (`routes/oauth.rs`).
+    pub oauth: super::routes::oauth::OAuthState,
 }
 
 impl State {
@@ -272,6 +274,7 @@ impl State {
             webhook_url: None,
             webhook_secret: String::new(),
             rate_limits: BTreeMap::new(),
+            oauth: Default::default(),
         }
     }
 

@@ -5,6 +5,7 @@ pub mod app;
 mod checks;
 mod git;
 mod graphql;
+pub mod oauth;
 mod repos;
 mod reviews;
 
@@ -85,7 +86,9 @@ pub fn router(shared: Shared, prefix: &str) -> Router {
         .route(
             "/repos/{owner}/{repo}/pulls/{number}/reviews",
             post(reviews::create).get(reviews::list),
-        );
+        )
+        .route("/user", get(oauth::user))
+        .route("/user/memberships/orgs/{org}", get(oauth::membership));
     let graphql = post(graphql::graphql);
     let app = if prefix.is_empty() {
         api.route("/graphql", graphql)
@@ -95,7 +98,8 @@ pub fn router(shared: Shared, prefix: &str) -> Router {
             .nest(prefix, api)
             .route(&graphql_path(prefix), graphql)
     };
-    app.fallback(not_found)
+    app.merge(oauth::web())
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), around))
         .with_state(shared)
 }
