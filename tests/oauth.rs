@@ -28,6 +28,7 @@ use immutabot::auth::tokens;
 use immutabot::forge::github::oauth::{GitHubOAuth, OAuthSettings};
 use immutabot::server::oauth::SignIn;
 use secrecy::SecretString;
+use service::Answer;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -77,12 +78,6 @@ async fn world(pool: &PgPool) -> World {
         app: service::router(state),
         github,
     }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
 }
 
 impl Answer {
@@ -153,22 +148,9 @@ impl Browser {
         if let Some(cookies) = self.header_for(uri) {
             req = req.header(header::COOKIE, cookies);
         }
-        let res = app
-            .clone()
-            .oneshot(req.body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        self.store(&headers);
-        Answer {
-            status,
-            headers,
-            body: String::from_utf8(bytes.to_vec()).unwrap(),
-        }
+        let answer = service::send(app, req.body(Body::empty()).unwrap()).await;
+        self.store(&answer.headers);
+        answer
     }
 }
 

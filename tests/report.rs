@@ -13,36 +13,17 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use immutabot::auth::tokens;
 use serde_json::{Value, json};
+use service::Answer;
 use sqlx::PgPool;
 use std::process::Command;
 use tower::ServiceExt;
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
 
 async fn get(app: &axum::Router, uri: &str, token: Option<&str>) -> Answer {
     let mut req = Request::get(uri);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
+    service::send(app, req.body(Body::empty()).unwrap()).await
 }
 
 async fn setup(pool: &PgPool) -> (axum::Router, String, report_seed::Seeded) {

@@ -13,6 +13,29 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// What the router answered, its body read as text.
+pub struct Answer {
+    pub status: axum::http::StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+/// Sends `req` through `app` and reads the whole answer.
+pub async fn send(app: &axum::Router, req: Request<Body>) -> Answer {
+    use tower::ServiceExt;
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
 /// The webhook secret of every test.
 pub const SECRET: &str = "test-webhook-secret";
 
