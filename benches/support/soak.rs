@@ -2,7 +2,8 @@
 //! against the fake GitHub (in this process), fed signed `pull_request` deliveries at a fixed
 //! rate for a fixed time. Every second it writes one CSV line: deliveries sent and answered,
 //! that second's p50/p99 intake latency, queue depth (queued and running jobs, from SQL),
-//! reviews posted, and the serve process's resident memory. At the end it waits for the queue
+//! reviews posted, and the serve process's resident memory and heap (bytes in use and held from
+//! the system, from its `/metrics`). At the end it waits for the queue
 //! to drain and prints a summary: nothing lost, nothing repeated. Used by `scripts/soak`.
 //!
 //! Settings come from the environment (`scripts/soak` sets them): `SOAK_BIN` (the `immutabot`
@@ -287,11 +288,11 @@ struct Totals {
     rss_last_loaded: u64,
     rss_peak: u64,
     depth_peak: i64,
-    /// (second, heap) every `HEAP_EVERY` seconds of load and once after the drain.
+    /// (second, heap) at the first second, every `HEAP_EVERY` seconds of load and after the drain.
     heap: Vec<(u64, soak_heap::Heap)>,
 }
 
-/// How often the heap is read under load: gdb stops the process for about 0.1 s each time.
+/// How often the summary shows the heap (the CSV has it every second).
 const HEAP_EVERY: u64 = 60;
 
 #[tokio::main]
@@ -341,7 +342,7 @@ async fn main() {
     let mut csv = std::fs::File::create(&s.csv).expect("CSV file");
     writeln!(
         csv,
-        "second,phase,sent,answered,non_2xx,p50_ms,p99_ms,queued,running,reviews_total,rss_kb,load1"
+        "second,phase,sent,answered,non_2xx,p50_ms,p99_ms,queued,running,reviews_total,rss_kb,load1,heap_in_use_kb,heap_system_kb"
     )
     .unwrap();
     let mut t = Totals::default();
@@ -382,23 +383,17 @@ async fn main() {
         }
         t.rss_peak = t.rss_peak.max(rss);
         let second = started.elapsed().as_secs();
-        if loading
-            && second > 0
-            && second.is_multiple_of(HEAP_EVERY)
-            && t.heap.last().is_none_or(|h| h.0 != second)
+        let heap = soak_heap::read(pid, s.port).await;
+        if let Some(h) = heap
+            && (second == 1 || (loading && second.is_multiple_of(HEAP_EVERY)))
         {
-            let (log, pid) = (s.serve_log.clone(), pid);
-            if let Ok(Some(h)) =
-                tokio::task::spawn_blocking(move || soak_heap::read(pid, &log)).await
-            {
-                t.heap.push((second, h));
-            }
+            t.heap.push((second, h));
         }
         t.depth_peak = t.depth_peak.max(queued + running);
         t.answered += this.len() as u64;
         writeln!(
             csv,
-            "{:.1},{},{},{},{non_2xx},{:.2},{:.2},{queued},{running},{},{rss},{}",
+            "{:.1},{},{},{},{non_2xx},{:.2},{:.2},{queued},{running},{},{rss},{},{},{}",
             started.elapsed().as_secs_f64(),
             if loading { "load" } else { "drain" },
             sent_now - last_sent,
@@ -407,6 +402,8 @@ async fn main() {
             percentile(&this, 0.99),
             t.reviewed.len(),
             load1(),
+            heap.map_or(String::new(), |h| (h.in_use / 1024).to_string()),
+            heap.map_or(String::new(), |h| (h.system / 1024).to_string()),
         )
         .unwrap();
         csv.flush().unwrap();
@@ -424,7 +421,7 @@ async fn main() {
         }
     }
     let drained_after = started.elapsed().as_secs_f64() - s.seconds as f64;
-    if let Some(h) = soak_heap::read(pid, &s.serve_log) {
+    if let Some(h) = soak_heap::read(pid, s.port).await {
         t.heap.push((started.elapsed().as_secs(), h));
     }
     let (queued, running) = queue_depth(&pool).await;
@@ -490,7 +487,7 @@ fn summary(s: &Settings, t: &Totals, drained_after: f64, left: i64, dead: i64) {
         t.depth_peak
     );
     if t.heap.is_empty() {
-        println!("heap: not read (no gdb on PATH, or it could not attach)");
+        println!("heap: not read (/metrics has no heap gauges: not glibc?)");
     }
     for (second, h) in &t.heap {
         println!(

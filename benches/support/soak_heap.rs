@@ -1,11 +1,12 @@
-//! The serve process's heap as glibc's allocator sees it, read from outside: `gdb` attaches for
-//! a moment and calls `malloc_stats()`, which prints to the process's own standard error (the
-//! serve log). "in use" is what the program holds; "system" is what the allocator got from the
-//! kernel. RSS alone cannot tell a leak (in use grows) from an allocator that keeps freed pages
-//! in its arenas (system grows, in use does not).
+//! The serve process's heap as glibc's allocator sees it, read from its own `/metrics`
+//! (`immutabot_heap_in_use_bytes`, `immutabot_heap_system_bytes`; src/server/heap.rs). "in use"
+//! is what the program holds; "system" is what the allocator got from the kernel. RSS alone
+//! cannot tell a leak (in use grows) from an allocator that keeps freed pages in its arenas
+//! (system grows, in use does not). An earlier version attached gdb to call `malloc_stats()`:
+//! that stopped the service for 2 to 30 s each time and showed in the latency as stalls.
 
-use std::io::{Read, Seek, SeekFrom};
-use std::process::{Command, Stdio};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// One reading of the heap.
 #[derive(Debug, Clone, Copy)]
@@ -20,37 +21,24 @@ pub struct Heap {
     pub fds: u64,
 }
 
-/// Reads the heap of `pid`, whose standard error goes to `log`; `None` without gdb.
-pub fn read(pid: u32, log: &str) -> Option<Heap> {
-    let before = std::fs::metadata(log).ok()?.len();
-    let ok = Command::new("gdb")
-        .args(["-batch", "-nx", "-p", &pid.to_string(), "-ex"])
-        .arg("call (void) malloc_stats()")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .ok()?
-        .success();
-    if !ok {
-        return None;
-    }
+/// Reads the heap of the serve process `pid` listening on `port`; `None` when `/metrics` has
+/// no heap gauges (not glibc) or did not answer.
+pub async fn read(pid: u32, port: u16) -> Option<Heap> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let req =
+        format!("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.ok()?;
     let mut text = String::new();
-    let mut f = std::fs::File::open(log).ok()?;
-    f.seek(SeekFrom::Start(before)).ok()?;
-    f.read_to_string(&mut text).ok()?;
-    let total = &text[text.rfind("Total (incl. mmap):")?..];
-    let field = |name: &str| -> Option<u64> {
-        let at = total.find(name)? + name.len();
-        total[at..]
-            .trim_start_matches([' ', '='])
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
+    s.read_to_string(&mut text).await.ok()?;
+    let gauge = |name: &str| -> Option<u64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map(|v| v as u64)
     };
     Some(Heap {
-        system: field("system bytes")?,
-        in_use: field("in use bytes")?,
+        system: gauge("immutabot_heap_system_bytes")?,
+        in_use: gauge("immutabot_heap_in_use_bytes")?,
         threads: status_field(pid, "Threads:"),
         fds: std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count() as u64),
     })

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Renders the CSV written by the soak example (benches/support/soak.rs) as one SVG with three
 panels sharing the time axis: queue depth (queued + running jobs), intake latency (p50 and p99
-of each second, logarithmic), and the serve process's resident memory. Standard library only.
+of each second, logarithmic), and the serve process's memory (resident, and the heap in use and
+held from the system when the CSV has them). Standard library only.
 
     scripts/support/soak_plot.py target/soak.csv docs/img/soak.svg "title"
 """
@@ -102,6 +103,9 @@ def main():
     depth = [(t, q + r) for (t, q), (_, r) in zip(series(rows, "queued"), series(rows, "running"))]
     p50, p99 = series(rows, "p50_ms"), series(rows, "p99_ms")
     rss = series(rows, "rss_kb", 1 / 1024)
+    has_heap = bool(rows) and "heap_in_use_kb" in rows[0]
+    heap_used = series(rows, "heap_in_use_kb", 1 / 1024) if has_heap else []
+    heap_system = series(rows, "heap_system_kb", 1 / 1024) if has_heap else []
 
     panels = []
     d_max = nice_max(max([v for _, v in depth] + [1]))
@@ -124,10 +128,13 @@ def main():
     p.line(p99, "#d62728", "p99", 1)
     panels.append(p)
 
-    r_max = nice_max(max([v for _, v in rss] + [1]))
-    p = Panel(2, t_max, "Resident memory of immutabot serve", "MB", y_max=r_max)
+    r_max = nice_max(max([v for _, v in rss + heap_system] + [1]))
+    p = Panel(2, t_max, "Memory of immutabot serve", "MB", y_max=r_max)
     p.frame([r_max * i / 4 for i in range(5)])
     p.line(rss, "#9467bd", "RSS", 0)
+    if heap_used:
+        p.line(heap_system, "#ff7f0e", "heap from the system", 1)
+        p.line(heap_used, "#8c564b", "heap in use", 2)
     panels.append(p)
 
     height = TOP + 3 * (PANEL_H + GAP) + 10

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod gitlab_webhook;
+mod heap;
 pub mod oauth;
 mod ops;
 mod report;

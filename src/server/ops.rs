@@ -26,13 +26,15 @@ pub async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Prometheus text format. The queue depth is read at scrape time, so it is exact.
+/// Prometheus text format. The queue depth and the heap are read at scrape time, so they are
+/// exact.
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     if let Ok(Ok(depth)) =
         tokio::time::timeout(Duration::from_secs(2), crate::queue::depth(&s.pool)).await
     {
         metrics::gauge!("immutabot_queue_depth").set(depth as f64);
     }
+    super::heap::record();
     (
         [("content-type", "text/plain; version=0.0.4")],
         s.metrics.render(),
