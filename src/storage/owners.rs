@@ -7,9 +7,14 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 /// Whether unit row `u` belongs to team `$2`: case-insensitive (GitHub's names are), and
-/// the no-owner group is the units whose file no CODEOWNERS line covers.
-const TEAM_MATCHES: &str = "(($2::text = '(no owner)' and cardinality(u.owners) = 0)
-     or exists (select 1 from unnest(u.owners) o where lower(o) = lower($2::text)))";
+/// the no-owner group is the units whose file no CODEOWNERS line covers. A macro, so that
+/// the statements stay literals.
+macro_rules! team_matches {
+    () => {
+        "(($2::text = '(no owner)' and cardinality(u.owners) = 0)
+          or exists (select 1 from unnest(u.owners) o where lower(o) = lower($2::text)))"
+    };
+}
 
 /// One team's current units.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -74,15 +79,16 @@ pub async fn team_repository_counts(
     ids: &[i64],
     team: &str,
 ) -> sqlx::Result<Vec<TeamRepositoryRow>> {
-    sqlx::query_as(&format!(
+    sqlx::query_as(concat!(
         "select u.repository_id, count(*) as units,
                 count(*) filter (where u.state = 'true') as read_only,
                 count(*) filter (where u.state = 'suppressed') as suppressed,
                 count(*) filter (where u.state = 'false') as writable,
                 count(*) filter (where u.state = 'unknown') as unknown
          from unit_states u
-         where u.repository_id = any($1) and u.valid_to is null and {TEAM_MATCHES}
-         group by u.repository_id"
+         where u.repository_id = any($1) and u.valid_to is null and ",
+        team_matches!(),
+        " group by u.repository_id"
     ))
     .bind(ids)
     .bind(team)
@@ -96,11 +102,12 @@ pub async fn team_unit_rules(
     ids: &[i64],
     team: &str,
 ) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as(&format!(
+    sqlx::query_as(concat!(
         "select rule, count(*) from unit_states u cross join unnest(u.rules) as rule
          where u.repository_id = any($1) and u.valid_to is null and cardinality(u.rules) > 0
-           and {TEAM_MATCHES}
-         group by rule"
+           and ",
+        team_matches!(),
+        " group by rule"
     ))
     .bind(ids)
     .bind(team)
