@@ -5,6 +5,9 @@
 
 #[path = "support/fake_github/mod.rs"]
 mod fake_github;
+#[path = "support/fake_gitlab/mod.rs"]
+#[allow(dead_code)]
+mod fake_gitlab;
 #[path = "support/scan_harness.rs"]
 mod scan_harness;
 #[path = "support/service.rs"]
@@ -453,4 +456,100 @@ async fn the_fix_target_is_a_setting(pool: PgPool) {
         .unwrap();
     let csv = String::from_utf8_lossy(&out.stdout);
     assert!(csv.contains("Acme,shop,false,1,1,0,0,0,1.0000,"), "{csv}");
+}
+
+/// GitLab's CODEOWNERS, with sections: the platform default, an Operations section with
+/// default owners, and an optional Security section that excludes the test fixtures.
+const GITLAB_CODEOWNERS: &str = "\
+* @acme/platform
+
+[Operations] @acme/ops
+/deploy/
+
+^[Security][2] @acme/security
+*.yaml
+!deploy/test/
+";
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_gitlab_codeowners_with_sections_gives_the_union_of_its_sections(pool: PgPool) {
+    use immutabot::forge::gitlab::{GitLabClient, GitLabSettings};
+    use immutabot::server::gitlab_webhook::GitLabHook;
+    use secrecy::SecretString;
+    use std::sync::Arc;
+
+    const TOKEN: &str = "glpat-immutabot-test";
+    const SECRET: &str = "gitlab-webhook-secret";
+    const PROJECT: i64 = 4580910;
+    const HEAD: &str = "3333333333333333333333333333333333333333";
+    let fake = fake_gitlab::FakeGitLab::start().await;
+    fake.add_token(TOKEN, "group_7_bot_1")
+        .add_project(PROJECT, "acme/shop", "main");
+    fake.set_branch(PROJECT, "main", HEAD)
+        .set_file(PROJECT, HEAD, ".gitlab/CODEOWNERS", "* @acme/ignored\n")
+        .set_file(PROJECT, HEAD, "docs/CODEOWNERS", GITLAB_CODEOWNERS)
+        .set_file(PROJECT, HEAD, "deploy/web.yaml", &deployment("web"))
+        .set_file(PROJECT, HEAD, "deploy/test/fixture.yaml", &deployment("fixture"))
+        .set_file(PROJECT, HEAD, "compose.yaml", COMPOSE);
+    let client = GitLabClient::new(GitLabSettings::new(
+        fake.url(),
+        SecretString::from(TOKEN.to_string()),
+    ))
+    .unwrap();
+    let mut state = service::state(pool.clone());
+    state.gitlab = Some(GitLabHook {
+        secrets: Arc::new(vec![SECRET.as_bytes().to_vec()]),
+        web_url: fake.url().into(),
+    });
+    let router = service::router(state);
+    let ctx = Arc::new(immutabot::jobs::JobContext {
+        pool: pool.clone(),
+        github: immutabot::setup::live::LiveApp::default(),
+        gitlab: Some(client),
+        renderers: immutabot::jobs::render::Renderers::new(None, None),
+        in_flight: Default::default(),
+    });
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/payloads/gitlab/push.json");
+    let mut push: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    push["project_id"] = PROJECT.into();
+    push["project"]["id"] = PROJECT.into();
+    push["project"]["path_with_namespace"] = "acme/shop".into();
+    push["project"]["default_branch"] = "main".into();
+    push["ref"] = "refs/heads/main".into();
+    push["after"] = HEAD.into();
+    let req = Request::post("/webhooks/gitlab")
+        .header("content-type", "application/json")
+        .header("x-gitlab-event", "Push Hook")
+        .header("x-gitlab-token", SECRET)
+        .body(Body::from(serde_json::to_vec(&push).unwrap()))
+        .unwrap();
+    assert_eq!(service::send(&router, req).await.status, StatusCode::ACCEPTED);
+    service::drain(&ctx).await;
+
+    let owners: Vec<(String, Vec<String>)> = sqlx::query_as(
+        "select path || ':' || workload, owners from unit_states where valid_to is null order by 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let owners: Vec<(&str, String)> = owners
+        .iter()
+        .map(|(u, o)| (u.as_str(), o.join(" ")))
+        .collect();
+    assert_eq!(
+        owners,
+        [
+            ("compose.yaml:db", "@acme/platform @acme/security".to_string()),
+            ("compose.yaml:worker", "@acme/platform @acme/security".to_string()),
+            (
+                "deploy/test/fixture.yaml:Deployment/fixture",
+                "@acme/platform @acme/ops".to_string()
+            ),
+            (
+                "deploy/web.yaml:Deployment/web",
+                "@acme/platform @acme/ops @acme/security".to_string()
+            ),
+        ],
+        "GitLab reads docs/CODEOWNERS before .gitlab/CODEOWNERS"
+    );
 }
