@@ -78,16 +78,38 @@ fn table_text(html: &str, id: &str) -> String {
     let mut out = String::new();
     for row in table.split("<tr").skip(1) {
         let cells: Vec<String> = row
-            .split(['<', '>'])
-            .enumerate()
-            .filter(|(i, _)| i % 2 == 0)
-            .map(|(_, t)| t.trim().to_string())
+            .replace("</th>", "</td>")
+            .split("</td>")
+            .map(|cell| {
+                strip_tags(cell)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .filter(|t| !t.is_empty())
             .collect();
         out.push_str(&cells.join(" | "));
         out.push('\n');
     }
     out.replace("&#x2f;", "/").replace("&#x40;", "@")
+}
+
+/// The text of an HTML fragment, tags left out.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 async fn scanned(pool: PgPool) -> (ScanHarness, String) {
@@ -139,7 +161,10 @@ async fn codeowners_decides_the_team_figures(pool: PgPool) {
         "most writable first, (no owner) last among equals"
     );
     assert_eq!(v["team"], Value::Null);
-    assert_eq!(v["repositories"][0]["owners"], json!(["@acme/ops", "@acme/platform", "@acme/web"]));
+    assert_eq!(
+        v["repositories"][0]["owners"],
+        json!(["@acme/ops", "@acme/platform", "@acme/web"])
+    );
 
     // The line that did not parse is on the scan, with its number.
     let (note,): (Option<String>,) =
@@ -157,7 +182,12 @@ async fn codeowners_decides_the_team_figures(pool: PgPool) {
     let page = get(&h.router, "/report/codertocat", &token).await;
     assert_eq!(page.status, StatusCode::OK);
     insta::assert_snapshot!("team_table", table_text(&page.body, "teams"));
-    assert!(page.body.contains(r#"<a href="?team=%40acme%2Fops">@acme/ops</a>"#), "{}", page.body);
+    assert!(
+        page.body
+            .contains(r#"<a href="?team=%40acme%2Fops">@acme/ops</a>"#),
+        "{}",
+        page.body
+    );
 
     // Units carry their owners.
     let r = json_of(&h.router, "/api/report/codertocat/hello-world", &token).await;
@@ -181,29 +211,67 @@ async fn codeowners_decides_the_team_figures(pool: PgPool) {
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn the_team_filter_narrows_the_page_the_json_and_the_csv(pool: PgPool) {
     let (h, token) = scanned(pool).await;
-    let v = json_of(&h.router, "/api/report/codertocat?team=@ACME/platform", &token).await;
+    let v = json_of(
+        &h.router,
+        "/api/report/codertocat?team=@ACME/platform",
+        &token,
+    )
+    .await;
     assert_eq!(v["team"], "@ACME/platform");
     let s = &v["summary"];
-    assert_eq!((&s["units"], &s["read_only"], &s["writable"]), (&json!(2), &json!(1), &json!(1)));
+    assert_eq!(
+        (&s["units"], &s["read_only"], &s["writable"]),
+        (&json!(2), &json!(1), &json!(1))
+    );
     assert_eq!(v["teams"].as_array().unwrap().len(), 1);
     assert_eq!(v["teams"][0]["team"], "@acme/platform");
     assert_eq!(v["repositories"][0]["units"], 2);
 
-    let none = json_of(&h.router, "/api/report/codertocat?team=(no%20owner)", &token).await;
+    let none = json_of(
+        &h.router,
+        "/api/report/codertocat?team=(no%20owner)",
+        &token,
+    )
+    .await;
     assert_eq!(none["summary"]["units"], 1);
-    let nobody = json_of(&h.router, "/api/report/codertocat?team=@acme/nobody", &token).await;
+    let nobody = json_of(
+        &h.router,
+        "/api/report/codertocat?team=@acme/nobody",
+        &token,
+    )
+    .await;
     assert_eq!(nobody["repositories"], json!([]));
     assert_eq!(nobody["summary"]["units"], 0);
 
-    let csv = get(&h.router, "/report/codertocat.csv?team=%40acme%2Fops", &token).await;
+    let csv = get(
+        &h.router,
+        "/report/codertocat.csv?team=%40acme%2Fops",
+        &token,
+    )
+    .await;
     let lines: Vec<&str> = csv.body.split_terminator("\r\n").collect();
     assert!(lines[0].ends_with(",owners"));
-    assert!(lines[1].starts_with("Codertocat,Hello-World,false,1,0,0,1,0,0.0000,"), "{}", lines[1]);
-    assert!(lines[1].ends_with(",'@acme/ops @acme/platform @acme/web"), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with("Codertocat,Hello-World,false,1,0,0,1,0,0.0000,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].ends_with(",'@acme/ops @acme/platform @acme/web"),
+        "{}",
+        lines[1]
+    );
 
     let page = get(&h.router, "/report/codertocat?team=%40acme%2Fops", &token).await;
-    assert!(page.body.contains(r#"<strong id="team-filter">"#), "the page says it is narrowed");
-    assert_eq!(table_text(&page.body, "teams").lines().count(), 2, "the header and ops");
+    assert!(
+        page.body.contains(r#"<strong id="team-filter">"#),
+        "the page says it is narrowed"
+    );
+    assert_eq!(
+        table_text(&page.body, "teams").lines().count(),
+        2,
+        "the header and ops"
+    );
 
     let bad = get(&h.router, "/api/report/codertocat?team=%07", &token).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
@@ -213,7 +281,10 @@ async fn the_team_filter_narrows_the_page_the_json_and_the_csv(pool: PgPool) {
 async fn a_codeowners_change_alone_re_tags_the_current_units(pool: PgPool) {
     let (h, token) = scanned(pool).await;
     let files = [
-        (".github/CODEOWNERS", "* @acme/platform\n/deploy/ @acme/sre\n".to_string()),
+        (
+            ".github/CODEOWNERS",
+            "* @acme/platform\n/deploy/ @acme/sre\n".to_string(),
+        ),
         ("deploy/web.yaml", deployment("web")),
         ("deploy/api.yaml", deployment("api")),
         ("compose.yaml", COMPOSE.to_string()),
@@ -239,7 +310,11 @@ async fn a_codeowners_change_alone_re_tags_the_current_units(pool: PgPool) {
     .fetch_one(&h.pool)
     .await
     .unwrap();
-    assert_eq!((versions, current), (5 + 3, 5), "web, api and old changed owners");
+    assert_eq!(
+        (versions, current),
+        (5 + 3, 5),
+        "web, api and old changed owners"
+    );
     let (first,): (i64,) = sqlx::query_as(
         "select count(distinct valid_from_scan) from unit_states
           where repository_id = $1 and valid_to is null and path = 'compose.yaml'",
@@ -303,13 +378,45 @@ async fn seed_history(pool: &PgPool) -> DateTime<Utc> {
     .await
     .unwrap();
     // (key, state, owners, severity, from scan, from, to scan, to)
-    let rows: [(&str, &str, &[&str], Option<&str>, i64, i64, Option<(i64, i64)>); 14] = [
-        ("a", "false", &["@acme/ops"], Some("error"), 100, 100, Some((101, 90))),
+    let rows: [(
+        &str,
+        &str,
+        &[&str],
+        Option<&str>,
+        i64,
+        i64,
+        Option<(i64, i64)>,
+    ); 14] = [
+        (
+            "a",
+            "false",
+            &["@acme/ops"],
+            Some("error"),
+            100,
+            100,
+            Some((101, 90)),
+        ),
         ("a", "true", &["@acme/ops"], None, 101, 90, None),
-        ("b", "false", &["@acme/ops"], Some("error"), 100, 100, Some((102, 40))),
+        (
+            "b",
+            "false",
+            &["@acme/ops"],
+            Some("error"),
+            100,
+            100,
+            Some((102, 40)),
+        ),
         ("b", "true", &["@acme/ops"], None, 102, 40, None),
         ("c", "false", &[], Some("error"), 100, 100, Some((101, 90))),
-        ("c", "false", &["@acme/web"], Some("error"), 101, 90, Some((103, 1))),
+        (
+            "c",
+            "false",
+            &["@acme/web"],
+            Some("error"),
+            101,
+            90,
+            Some((103, 1)),
+        ),
         ("c", "true", &["@acme/web"], None, 103, 1, None),
         ("d", "false", &["@acme/ops"], Some("warning"), 102, 40, None),
         ("e", "false", &[], Some("error"), 103, 1, None),
@@ -360,11 +467,17 @@ async fn time_to_fix_has_known_medians_percentiles_and_overdue_units(pool: PgPoo
 
     // Errors: a (10 days), b (60), c (99, across its re-tag) are fixed; f and g are not.
     let error = &t["by_severity"][0];
-    assert_eq!((&error["severity"], &error["fixed"], &error["overdue"]), (&json!("error"), &json!(3), &json!(0)));
+    assert_eq!(
+        (&error["severity"], &error["fixed"], &error["overdue"]),
+        (&json!("error"), &json!(3), &json!(0))
+    );
     close(&error["median_hours"], 60.0 * 24.0);
     close(&error["p90_hours"], 1440.0 + (2376.0 - 1440.0) * 0.8);
     let warning = &t["by_severity"][1];
-    assert_eq!((&warning["fixed"], &warning["overdue"]), (&json!(0), &json!(1)));
+    assert_eq!(
+        (&warning["fixed"], &warning["overdue"]),
+        (&json!(0), &json!(1))
+    );
     assert_eq!(warning["median_hours"], Value::Null);
 
     let team = |name: &str| {
@@ -386,8 +499,18 @@ async fn time_to_fix_has_known_medians_percentiles_and_overdue_units(pool: PgPoo
     let overdue = v["overdue_units"].as_array().unwrap();
     assert_eq!(overdue.len(), 1, "{overdue:?}");
     assert_eq!(
-        (&overdue[0]["path"], &overdue[0]["days_writable"], &overdue[0]["owners"], &overdue[0]["severity"]),
-        (&json!("d.yaml"), &json!(40), &json!(["@acme/ops"]), &json!("warning"))
+        (
+            &overdue[0]["path"],
+            &overdue[0]["days_writable"],
+            &overdue[0]["owners"],
+            &overdue[0]["severity"]
+        ),
+        (
+            &json!("d.yaml"),
+            &json!(40),
+            &json!(["@acme/ops"]),
+            &json!("warning")
+        )
     );
 
     // The team table joins the current counts with the times.
@@ -406,16 +529,23 @@ async fn time_to_fix_has_known_medians_percentiles_and_overdue_units(pool: PgPoo
         .collect();
     assert_eq!(
         rows,
-        [("@acme/ops", 4, 1, 1), ("(no owner)", 2, 1, 0), ("@acme/web", 1, 0, 0)]
+        [
+            ("@acme/ops", 4, 1, 1),
+            ("(no owner)", 2, 1, 0),
+            ("@acme/web", 1, 0, 0)
+        ]
     );
 
     let page = get(&app, "/report/acme", &token).await;
-    insta::assert_snapshot!("time_to_fix_tables", format!(
-        "{}\n{}\n{}",
-        table_text(&page.body, "teams"),
-        table_text(&page.body, "time-to-fix"),
-        table_text(&page.body, "overdue"),
-    ));
+    insta::assert_snapshot!(
+        "time_to_fix_tables",
+        format!(
+            "{}\n{}\n{}",
+            table_text(&page.body, "teams"),
+            table_text(&page.body, "time-to-fix"),
+            table_text(&page.body, "overdue"),
+        )
+    );
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
@@ -427,7 +557,11 @@ async fn the_fix_target_is_a_setting(pool: PgPool) {
     let app = service::router(state);
     let v = json_of(&app, "/api/report/acme", &token).await;
     assert_eq!(v["time_to_fix"]["target_days"], 50);
-    assert_eq!(v["overdue_units"], json!([]), "d has been writable for 40 days only");
+    assert_eq!(
+        v["overdue_units"],
+        json!([]),
+        "d has been writable for 40 days only"
+    );
 
     // `immutabot report --team` reads the same, without the server.
     let opts = pool.connect_options();
@@ -444,7 +578,12 @@ async fn the_fix_target_is_a_setting(pool: PgPool) {
         .env("IMMUTABOT_FIX_TARGET_DAYS", "30")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["team"], "@acme/ops");
     assert_eq!(v["summary"]["units"], 4);
@@ -488,8 +627,13 @@ async fn a_gitlab_codeowners_with_sections_gives_the_union_of_its_sections(pool:
     fake.set_branch(PROJECT, "main", HEAD)
         .set_file(PROJECT, HEAD, ".gitlab/CODEOWNERS", "* @acme/ignored\n")
         .set_file(PROJECT, HEAD, "docs/CODEOWNERS", GITLAB_CODEOWNERS)
-        .set_file(PROJECT, HEAD, "deploy/web.yaml", &deployment("web"))
-        .set_file(PROJECT, HEAD, "deploy/test/fixture.yaml", &deployment("fixture"))
+        .set_file(PROJECT, HEAD, "deploy/web.yaml", deployment("web"))
+        .set_file(
+            PROJECT,
+            HEAD,
+            "deploy/test/fixture.yaml",
+            deployment("fixture"),
+        )
         .set_file(PROJECT, HEAD, "compose.yaml", COMPOSE);
     let client = GitLabClient::new(GitLabSettings::new(
         fake.url(),
@@ -509,7 +653,10 @@ async fn a_gitlab_codeowners_with_sections_gives_the_union_of_its_sections(pool:
         renderers: immutabot::jobs::render::Renderers::new(None, None),
         in_flight: Default::default(),
     });
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/payloads/gitlab/push.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/payloads/gitlab/push.json"
+    );
     let mut push: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     push["project_id"] = PROJECT.into();
     push["project"]["id"] = PROJECT.into();
@@ -523,7 +670,10 @@ async fn a_gitlab_codeowners_with_sections_gives_the_union_of_its_sections(pool:
         .header("x-gitlab-token", SECRET)
         .body(Body::from(serde_json::to_vec(&push).unwrap()))
         .unwrap();
-    assert_eq!(service::send(&router, req).await.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        service::send(&router, req).await.status,
+        StatusCode::ACCEPTED
+    );
     service::drain(&ctx).await;
 
     let owners: Vec<(String, Vec<String>)> = sqlx::query_as(
@@ -539,8 +689,14 @@ async fn a_gitlab_codeowners_with_sections_gives_the_union_of_its_sections(pool:
     assert_eq!(
         owners,
         [
-            ("compose.yaml:db", "@acme/platform @acme/security".to_string()),
-            ("compose.yaml:worker", "@acme/platform @acme/security".to_string()),
+            (
+                "compose.yaml:db",
+                "@acme/platform @acme/security".to_string()
+            ),
+            (
+                "compose.yaml:worker",
+                "@acme/platform @acme/security".to_string()
+            ),
             (
                 "deploy/test/fixture.yaml:Deployment/fixture",
                 "@acme/platform @acme/ops".to_string()

@@ -354,9 +354,15 @@ async fn read_owners<R: RepositoryFiles>(
     else {
         return Ok(CodeOwners::default());
     };
-    let size = tree.entries.iter().find(|e| e.path == path).and_then(|e| e.size);
+    let size = tree
+        .entries
+        .iter()
+        .find(|e| e.path == path)
+        .and_then(|e| e.size);
     if size.is_some_and(|n| n > owners::MAX_BYTES as u64) {
-        notes.push(format!("{path} is over 3 MB and was not read; units have no owner"));
+        notes.push(format!(
+            "{path} is over 3 MB and was not read; units have no owner"
+        ));
         return Ok(CodeOwners::default());
     }
     let bytes = forge.blob(&id).await?;

@@ -48,7 +48,8 @@ pub struct OwnerReport {
     /// One row per rule that has current units or open pull-request findings.
     pub rules: Vec<RuleRow>,
     /// Pull-request activity over the last [`WINDOW_DAYS`] days.
-    pub pull_requests: PullRequestActivity,    /// The team the report is narrowed to (`?team=`), if any.
+    pub pull_requests: PullRequestActivity,
+    /// The team the report is narrowed to (`?team=`), if any.
     pub team: Option<String>,
     /// One row per owner of current units (CODEOWNERS), `(no owner)` included.
     pub teams: Vec<TeamRow>,

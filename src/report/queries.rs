@@ -309,7 +309,12 @@ async fn ownership(
         counts.retain(|c| c.team.eq_ignore_ascii_case(team));
         episodes.retain(|e| teams::in_team(&e.owners, team));
     }
-    let name = |id: i64| repos.iter().find(|r| r.id == id).map(|r| r.row.name.clone());
+    let name = |id: i64| {
+        repos
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.row.name.clone())
+    };
     let (mut time_to_fix, overdue_units) =
         teams::time_to_fix(&episodes, view.fix_target_days, now, name);
     if let Some(team) = view.team {

@@ -75,7 +75,7 @@ pub fn time_to_fix(
         let hours = e
             .fixed_at
             .map(|t| (t - e.first_seen).num_seconds() as f64 / 3600.0);
-        let mut count = |t: &mut Tally| {
+        let count = |t: &mut Tally| {
             t.hours.extend(hours);
             t.overdue += i64::from(late);
         };
@@ -98,8 +98,12 @@ pub fn time_to_fix(
         }
     }
     overdue.sort_by(|a, b| {
-        (a.writable_since, &a.repository, &a.path, a.line)
-            .cmp(&(b.writable_since, &b.repository, &b.path, b.line))
+        (a.writable_since, &a.repository, &a.path, a.line).cmp(&(
+            b.writable_since,
+            &b.repository,
+            &b.path,
+            b.line,
+        ))
     });
     let mut severities: Vec<SeverityTimes> = by_severity
         .into_iter()
@@ -108,7 +112,12 @@ pub fn time_to_fix(
             times: t.times(),
         })
         .collect();
-    let order = |s: &str| SEVERITIES.iter().position(|x| *x == s).unwrap_or(SEVERITIES.len());
+    let order = |s: &str| {
+        SEVERITIES
+            .iter()
+            .position(|x| *x == s)
+            .unwrap_or(SEVERITIES.len())
+    };
     severities.sort_by_key(|s| order(&s.severity));
     let teams = by_team
         .into_iter()
@@ -203,6 +212,9 @@ mod tests {
         let sev: Vec<&str> = t.by_severity.iter().map(|s| s.severity.as_str()).collect();
         assert_eq!(sev, ["error", "warning"]);
         assert_eq!(overdue.len(), 1);
-        assert_eq!((overdue[0].days_writable, overdue[0].path.as_str()), (50, "p10.yaml"));
+        assert_eq!(
+            (overdue[0].days_writable, overdue[0].path.as_str()),
+            (50, "p10.yaml")
+        );
     }
 }

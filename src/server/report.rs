@@ -35,7 +35,11 @@ struct TeamQuery {
 impl TeamQuery {
     /// The view it asks for; `Err` answers a team no forge could name.
     fn view(&self, state: &AppState) -> Result<View<'_>, Response> {
-        let team = self.team.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let team = self
+            .team
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
         if team.is_some_and(|t| !nameable(t)) {
             return Err((StatusCode::BAD_REQUEST, "not a team name\n").into_response());
         }

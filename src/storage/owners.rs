@@ -50,7 +50,10 @@ pub async fn team_counts(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<TeamCou
 }
 
 /// Each repository's owners: every owner of its current units, sorted.
-pub async fn repository_owners(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<(i64, Vec<String>)>> {
+pub async fn repository_owners(
+    pool: &PgPool,
+    ids: &[i64],
+) -> sqlx::Result<Vec<(i64, Vec<String>)>> {
     sqlx::query_as(
         "select u.repository_id, array_agg(distinct o order by o)
          from unit_states u cross join lateral unnest(u.owners) as o

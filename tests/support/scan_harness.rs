@@ -76,7 +76,8 @@ impl ScanHarness {
     /// A commit of the repository with these files, made the head of `main`.
     pub fn commit(&self, sha: &str, files: &[(&str, &str)]) {
         for (path, text) in files {
-            self.fake.set_file(REPO, sha, path, text.as_bytes().to_vec());
+            self.fake
+                .set_file(REPO, sha, path, text.as_bytes().to_vec());
         }
         self.fake.set_default_branch(REPO, "main", sha);
     }

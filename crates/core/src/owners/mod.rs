@@ -113,7 +113,11 @@ impl CodeOwners {
 
 impl Section {
     fn owners_of(&self, path: &str) -> &[String] {
-        if self.entries.iter().any(|e| e.exclude && e.pattern.matches(path)) {
+        if self
+            .entries
+            .iter()
+            .any(|e| e.exclude && e.pattern.matches(path))
+        {
             return &[];
         }
         self.entries

@@ -36,7 +36,10 @@ enum Token {
     /// `?`: one character but `/`.
     One,
     /// `[...]`: one character in (or, negated, not in) the ranges.
-    Class { negated: bool, ranges: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
     /// `**/`: zero or more whole folders.
     Folders,
     /// A trailing `/**`'s `**`: anything.
@@ -82,7 +85,11 @@ impl Pattern {
         let mut owns_contents = folders_only;
         for (i, segment) in segments.iter().enumerate() {
             if *segment == "**" {
-                tokens.push(if i == last { Token::Rest } else { Token::Folders });
+                tokens.push(if i == last {
+                    Token::Rest
+                } else {
+                    Token::Folders
+                });
                 continue;
             }
             let before = tokens.len();
@@ -160,7 +167,9 @@ fn segment_tokens(segment: &str, classes: bool, out: &mut Vec<Token>) -> Result<
     let mut chars = segment.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => out.push(Token::Char(chars.next().ok_or(PatternError::TrailingEscape)?)),
+            '\\' => out.push(Token::Char(
+                chars.next().ok_or(PatternError::TrailingEscape)?,
+            )),
             '*' => {
                 // `a**b` is two stars, which is one.
                 if out.last() != Some(&Token::Star) {
@@ -254,14 +263,19 @@ mod tests {
         // `docs/*`: files directly in `docs`, not nested ones.
         assert!(m("docs/*", "docs/getting-started.md"));
         assert!(!m("docs/*", "docs/build-app/troubleshooting.md"));
-        assert!(!m("docs/*", "src/docs/a.md"), "a `/` inside anchors the pattern");
+        assert!(
+            !m("docs/*", "src/docs/a.md"),
+            "a `/` inside anchors the pattern"
+        );
         // `apps/`: an `apps` folder anywhere.
         assert!(m("apps/", "apps/a.yaml") && m("apps/", "x/apps/y/a.yaml"));
         assert!(!m("apps/", "apps"), "a file named apps is not the folder");
         // `/docs/`: the root `docs` folder and everything below it.
         assert!(m("/docs/", "docs/a/b.md") && !m("/docs/", "src/docs/b.md"));
         // `**/logs`: any `logs` folder.
-        assert!(m("**/logs", "logs/a") && m("**/logs", "build/logs/a") && m("**/logs", "a/b/logs/c"));
+        assert!(
+            m("**/logs", "logs/a") && m("**/logs", "build/logs/a") && m("**/logs", "a/b/logs/c")
+        );
         // `/build/logs/`: only that one.
         assert!(m("/build/logs/", "build/logs/x.log") && !m("/build/logs/", "a/build/logs/x"));
         // A plain name matches a file or a folder of that name anywhere.
@@ -283,8 +297,14 @@ mod tests {
     #[test]
     fn bad_patterns_are_errors() {
         assert_eq!(Pattern::parse("/", true), Err(PatternError::Empty));
-        assert_eq!(Pattern::parse("a[b", true), Err(PatternError::UnclosedClass));
-        assert_eq!(Pattern::parse("a\\", true), Err(PatternError::TrailingEscape));
+        assert_eq!(
+            Pattern::parse("a[b", true),
+            Err(PatternError::UnclosedClass)
+        );
+        assert_eq!(
+            Pattern::parse("a\\", true),
+            Err(PatternError::TrailingEscape)
+        );
         assert_eq!(Pattern::parse("[ab].yaml", false), Err(PatternError::Range));
     }
 

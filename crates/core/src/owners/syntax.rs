@@ -86,24 +86,36 @@ fn entry(line: &str, syntax: Syntax, defaults: &[String]) -> Result<Entry, Strin
 /// A GitLab header: `[Name]`, `^[Name]`, `[Name][2]`, each with optional default owners.
 fn header(line: &str) -> Result<(String, Vec<String>), String> {
     let rest = line.strip_prefix('^').unwrap_or(line);
-    let rest = rest.strip_prefix('[').ok_or("a section header starts with `[`")?;
-    let end = rest.find(']').ok_or("the section name is not closed by `]`")?;
+    let rest = rest
+        .strip_prefix('[')
+        .ok_or("a section header starts with `[`")?;
+    let end = rest
+        .find(']')
+        .ok_or("the section name is not closed by `]`")?;
     let name = rest[..end].trim();
     if name.is_empty() {
         return Err("the section has no name".into());
     }
     let mut after = &rest[end + 1..];
     if let Some(count) = after.strip_prefix('[') {
-        let close = count.find(']').ok_or("the approval count is not closed by `]`")?;
+        let close = count
+            .find(']')
+            .ok_or("the approval count is not closed by `]`")?;
         if count[..close].trim().parse::<u32>().is_err() {
-            return Err(format!("`{}` is not a number of approvals", &count[..close]));
+            return Err(format!(
+                "`{}` is not a number of approvals",
+                &count[..close]
+            ));
         }
         after = &count[close + 1..];
     }
     let mut owners = Vec::new();
     for w in words(after)? {
         if !is_owner(&w, Syntax::GitLab) {
-            return Err(format!("`{w}` is not an owner ({})", owner_forms(Syntax::GitLab)));
+            return Err(format!(
+                "`{w}` is not an owner ({})",
+                owner_forms(Syntax::GitLab)
+            ));
         }
         owners.push(w);
     }
@@ -120,7 +132,11 @@ fn words(line: &str) -> Result<Vec<String>, String> {
         match c {
             '\\' => {
                 word.push('\\');
-                word.push(chars.next().ok_or(PatternError::TrailingEscape.to_string())?);
+                word.push(
+                    chars
+                        .next()
+                        .ok_or(PatternError::TrailingEscape.to_string())?,
+                );
             }
             '#' if word.is_empty() => break,
             c if c.is_whitespace() => {
@@ -148,8 +164,7 @@ fn owner_forms(syntax: Syntax) -> &'static str {
 fn is_owner(word: &str, syntax: Syntax) -> bool {
     let name_ok = |s: &str| {
         !s.is_empty()
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
     if let Some(name) = word.strip_prefix('@') {

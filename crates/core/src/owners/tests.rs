@@ -5,10 +5,7 @@ fn owners(file: &CodeOwners, path: &str) -> String {
 }
 
 fn errors(file: &CodeOwners) -> String {
-    file.errors()
-        .iter()
-        .map(|e| format!("{e}\n"))
-        .collect()
+    file.errors().iter().map(|e| format!("{e}\n")).collect()
 }
 
 const GITHUB: &str = "\
@@ -71,11 +68,19 @@ fn gitlab_sections_are_a_union_and_each_section_keeps_its_last_match() {
 
 #[test]
 fn locations_follow_each_forge() {
-    let present = ["CODEOWNERS", "docs/CODEOWNERS", ".github/CODEOWNERS", ".gitlab/CODEOWNERS"];
+    let present = [
+        "CODEOWNERS",
+        "docs/CODEOWNERS",
+        ".github/CODEOWNERS",
+        ".gitlab/CODEOWNERS",
+    ];
     let exists = |p: &str| present.contains(&p);
     assert_eq!(Syntax::GitHub.locate(exists), Some(".github/CODEOWNERS"));
     assert_eq!(Syntax::GitLab.locate(exists), Some("CODEOWNERS"));
-    assert_eq!(Syntax::GitHub.locate(|p| p == "docs/CODEOWNERS"), Some("docs/CODEOWNERS"));
+    assert_eq!(
+        Syntax::GitHub.locate(|p| p == "docs/CODEOWNERS"),
+        Some("docs/CODEOWNERS")
+    );
     assert_eq!(Syntax::GitLab.locate(|_| false), None);
 }
 
