@@ -3,10 +3,12 @@
 //! JSON, CSV, `immutabot report --team`), and a hand-seeded unit history gives known
 //! medians, 90th percentiles and overdue units.
 
+// Both fakes share the diff and fault helpers, as in tests/faults.rs.
+#![allow(clippy::duplicate_mod)]
+
 #[path = "support/fake_github/mod.rs"]
 mod fake_github;
 #[path = "support/fake_gitlab/mod.rs"]
-#[allow(dead_code)]
 mod fake_gitlab;
 #[path = "support/scan_harness.rs"]
 mod scan_harness;
@@ -335,7 +337,19 @@ async fn a_codeowners_change_alone_re_tags_the_current_units(pool: PgPool) {
     assert_eq!(v["overdue_units"], json!([]));
 }
 
-/// `now - days` (and hours), for the seeded history.
+/// A seeded unit row: key, state, owners, severity, valid from (scan, days ago), valid to
+/// (scan, days ago).
+type SeedRow = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    Option<&'static str>,
+    i64,
+    i64,
+    Option<(i64, i64)>,
+);
+
+/// `now - days`, for the seeded history.
 fn ago(now: DateTime<Utc>, days: i64) -> DateTime<Utc> {
     now - Duration::days(days)
 }
@@ -377,16 +391,7 @@ async fn seed_history(pool: &PgPool) -> DateTime<Utc> {
     .execute(pool)
     .await
     .unwrap();
-    // (key, state, owners, severity, from scan, from, to scan, to)
-    let rows: [(
-        &str,
-        &str,
-        &[&str],
-        Option<&str>,
-        i64,
-        i64,
-        Option<(i64, i64)>,
-    ); 14] = [
+    let rows: [SeedRow; 14] = [
         (
             "a",
             "false",

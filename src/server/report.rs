@@ -33,17 +33,17 @@ struct TeamQuery {
 }
 
 impl TeamQuery {
-    /// The view it asks for; `Err` answers a team no forge could name.
-    fn view(&self, state: &AppState) -> Result<View<'_>, Response> {
+    /// The view it asks for; `None` for a team no forge could name.
+    fn view(&self, state: &AppState) -> Option<View<'_>> {
         let team = self
             .team
             .as_deref()
             .map(str::trim)
             .filter(|t| !t.is_empty());
         if team.is_some_and(|t| !nameable(t)) {
-            return Err((StatusCode::BAD_REQUEST, "not a team name\n").into_response());
+            return None;
         }
-        Ok(View {
+        Some(View {
             team,
             fix_target_days: state.fix_target_days,
         })
@@ -64,9 +64,8 @@ async fn owner_page(
     if !grant.covers(&owner) || !nameable(&owner) {
         return not_found();
     }
-    let view = match query.view(&state) {
-        Ok(v) => v,
-        Err(res) => return res,
+    let Some(view) = query.view(&state) else {
+        return (StatusCode::BAD_REQUEST, "not a team name\n").into_response();
     };
     match queries::owner_report_with(&state.pool, &owner, Utc::now(), view).await {
         Ok(r) if as_csv => with_headers(
@@ -102,9 +101,8 @@ async fn owner_json(
     if !grant.covers(&owner) || !nameable(&owner) {
         return not_found();
     }
-    let view = match query.view(&state) {
-        Ok(v) => v,
-        Err(res) => return res,
+    let Some(view) = query.view(&state) else {
+        return (StatusCode::BAD_REQUEST, "not a team name\n").into_response();
     };
     match queries::owner_report_with(&state.pool, &owner, Utc::now(), view).await {
         Ok(r) => no_store(Json(r).into_response()),
