@@ -153,6 +153,7 @@ async fn main() -> anyhow::Result<()> {
         forge_web_url: "https://github.com".into(),
         gitlab: None,
         sign_in: None,
+        fix_target_days: 30,
     });
 
     println!("\n| What | min ms | median ms | p95 ms | bytes |\n|---|--:|--:|--:|--:|");

@@ -6,7 +6,8 @@
 //! forges, queue, database, report.
 
 pub use immutabot_core::{
-    analyze, config, inventory, knowledge, model, output, patch, rules, suppress, template, yaml,
+    analyze, config, inventory, knowledge, model, output, owners, patch, rules, suppress, template,
+    yaml,
 };
 
 #[cfg(feature = "service")]

@@ -77,6 +77,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             web_url: g.url.as_str().into(),
         }),
         sign_in,
+        fix_target_days: settings.fix_target_days,
     };
     let gitlab = gitlab_client(&settings)?;
     migrate_before_listening(&pool, settings.migrate).await;

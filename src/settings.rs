@@ -103,6 +103,10 @@ pub struct ServeArgs {
     /// Seconds a sign-in covers an organisation before its membership is checked again.
     #[arg(long, env = "IMMUTABOT_SESSION_LIFETIME", default_value = "28800")]
     pub session_lifetime: String,
+    /// Days a unit may stay writable on its default branch before the report lists it as
+    /// overdue.
+    #[arg(long, env = "IMMUTABOT_FIX_TARGET_DAYS", default_value = "30")]
+    pub fix_target_days: String,
 }
 
 /// Signing in to the report with GitHub, when configured.
@@ -186,6 +190,8 @@ pub struct Settings {
     pub write_interval: Duration,
     /// "Sign in with GitHub" for the report, when configured.
     pub sign_in: Option<SignInConfig>,
+    /// The report's time-to-fix target, in days.
+    pub fix_target_days: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -310,6 +316,7 @@ impl ServeArgs {
                 }),
         );
         let sign_in = self.sign_in(&mut errors);
+        let fix_target_days = take(&mut errors, fix_target_days(&self.fix_target_days));
         match (
             database_url,
             bind,
@@ -353,6 +360,7 @@ impl ServeArgs {
                 retention,
                 write_interval,
                 sign_in: sign_in.flatten(),
+                fix_target_days: fix_target_days.unwrap_or(30),
             }),
             _ => Err(errors),
         }
@@ -612,6 +620,17 @@ fn retention(text: &str) -> Result<Option<Duration>, String> {
     }
 }
 
+/// The report's time-to-fix target: 1 to 3650 days.
+pub fn fix_target_days(text: &str) -> Result<u32, String> {
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|d| (1..=3650).contains(d))
+        .ok_or_else(|| {
+            format!("IMMUTABOT_FIX_TARGET_DAYS `{text}` is not a number of days from 1 to 3650")
+        })
+}
+
 fn take<T>(errors: &mut Vec<String>, r: Result<T, String>) -> Option<T> {
     r.map_err(|e| errors.push(e)).ok()
 }
@@ -667,6 +686,7 @@ mod tests {
             github_api_url: "ftp://x".into(),
             rescan_interval: "5".into(),
             retention_days: "3".into(),
+            fix_target_days: "0".into(),
             ..parse(&[])
         };
         let errors = a.settings().unwrap_err();
@@ -681,6 +701,7 @@ mod tests {
             "GITHUB_API_URL `ftp://x`",
             "IMMUTABOT_RESCAN_INTERVAL `5`",
             "IMMUTABOT_RETENTION_DAYS `3`",
+            "IMMUTABOT_FIX_TARGET_DAYS `0`",
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
         }
@@ -706,6 +727,7 @@ mod tests {
         };
         let s = a.settings().unwrap();
         assert_eq!(s.api_url, "https://ghe.example.com/api/v3");
+        assert_eq!(s.fix_target_days, 30);
         let Some(AppSource::Env {
             webhook_secrets, ..
         }) = &s.app

@@ -46,6 +46,11 @@ async fn a_person_sees_the_figures_the_chart_and_sorts_the_table(pool: PgPool) {
     gen_report::generate(&pool, &shape, 1, Utc::now())
         .await
         .unwrap();
+    // Three teams own the repositories, as CODEOWNERS would have said at scan time.
+    sqlx::query("update unit_states set owners = array['@acme/team-' || (repository_id % 3)]")
+        .execute(&pool)
+        .await
+        .unwrap();
     let expected = queries::owner_report(&pool, "acme", Utc::now())
         .await
         .unwrap();
@@ -89,6 +94,16 @@ async fn a_person_sees_the_figures_the_chart_and_sorts_the_table(pool: PgPool) {
     assert_eq!(expected.summary.counts.units, 12 * 24);
     let repos = browser.find("#fig-repositories").await;
     assert_eq!(browser.text(&repos).await, "12");
+
+    // The team table: one row per team, in the report's order.
+    let teams = strings(
+        &browser
+            .execute("return Array.from(document.querySelectorAll('#teams tbody tr td:first-child a')).map(a => a.textContent)")
+            .await,
+    );
+    let expected_teams: Vec<String> = expected.teams.iter().map(|t| t.team.clone()).collect();
+    assert_eq!(teams, expected_teams);
+    assert_eq!(teams.len(), 3);
 
     // The chart is drawn: a line through one dot per week, with a real on-screen length.
     assert_eq!(

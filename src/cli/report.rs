@@ -1,6 +1,6 @@
 //! `immutabot report OWNER[/REPO]`: the compliance report from the database, no server.
 
-use crate::report::queries::{self, ReportError, WebRoots};
+use crate::report::queries::{self, ReportError, View, WebRoots};
 use crate::report::{csv, html};
 use crate::settings;
 use anyhow::Context;
@@ -37,6 +37,13 @@ pub struct ReportArgs {
     /// GitLab's web root, for links to files of GitLab projects.
     #[arg(long, env = "GITLAB_URL", default_value = settings::GITLAB_DEFAULT_URL)]
     pub gitlab_url: String,
+    /// Only the units this CODEOWNERS owner has (`@org/team`, a user, or `(no owner)`).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Days a unit may stay writable before it is listed as overdue.
+    #[arg(long, env = "IMMUTABOT_FIX_TARGET_DAYS", default_value = "30",
+          value_parser = |s: &str| settings::fix_target_days(s))]
+    pub fix_target_days: u32,
 }
 
 /// Prints the report; 0 when printed, 1 when the owner is unknown or the database failed.
@@ -98,7 +105,11 @@ async fn render(args: &ReportArgs, url: &str) -> anyhow::Result<String> {
             ReportFormat::Csv => anyhow::bail!("--format csv is for owner reports only"),
         },
         None => {
-            let r = queries::owner_report(&pool, &args.target, Utc::now())
+            let view = View {
+                team: args.team.as_deref(),
+                fix_target_days: args.fix_target_days,
+            };
+            let r = queries::owner_report_with(&pool, &args.target, Utc::now(), view)
                 .await
                 .map_err(named)?;
             match args.format {

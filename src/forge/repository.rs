@@ -2,11 +2,14 @@
 //! once in `jobs::scan`; each forge implements it in its own module.
 
 use super::{ObjectId, Tree};
-use crate::ids::CommitSha;
+use crate::ids::{CommitSha, Forge};
 use std::future::Future;
 
 /// One repository's files on one forge, with the credentials to read them.
 pub trait RepositoryFiles: Sync {
+    /// Which forge this is: its CODEOWNERS syntax and locations.
+    fn forge(&self) -> Forge;
+
     /// The default branch and its head commit.
     fn default_branch_head(
         &self,

@@ -17,6 +17,7 @@ use crate::forge::{ObjectId, Tree};
 use crate::ids::{CommitSha, Forge, JobId};
 use crate::jobs::render::{self, Blobs, Rendered, Workspace, select};
 use crate::model::{FileReport, Format};
+use crate::owners::{self, CodeOwners, Syntax};
 use crate::queue::Outcome;
 use crate::queue::job::{ScanJob, scan_key_for};
 use crate::scan::files::{Recording, TreeFiles};
@@ -117,6 +118,7 @@ async fn scan_commit<R: RepositoryFiles>(
     }
     let (config, config_blob) = read_config(forge, &mut files, &mut notes).await?;
     let config_hash = cache::config_hash(config_blob.as_ref());
+    let codeowners = read_owners(forge, &files, &tree, &mut notes).await?;
 
     let rendered = render_tree(ctx, forge, &tree, &config, &mut notes).await?;
     let (mut candidates, too_big) = candidates(&tree, &config);
@@ -169,7 +171,8 @@ async fn scan_commit<R: RepositoryFiles>(
     reports.retain(|r| !is_foreign(r));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
 
-    let (rows, counts) = snapshot::units(&reports);
+    let (mut rows, counts) = snapshot::units(&reports);
+    snapshot::assign_owners(&mut rows, &codeowners);
     let note = (!notes.is_empty()).then(|| notes.join("; "));
     let key = scan_key_for(Forge::GitHub, repo_id);
     let written = store::write(
@@ -328,6 +331,51 @@ async fn read_config<R: RepositoryFiles>(
             Ok((Config::default(), None))
         }
     }
+}
+
+/// CODEOWNERS lines named in a scan's note; the rest are counted.
+const MAX_OWNER_ERRORS: usize = 5;
+
+/// The commit's CODEOWNERS, found where its forge looks; lines it could not read are noted
+/// on the scan (and ignored, as the forge ignores them). None, or one too large: no owners.
+async fn read_owners<R: RepositoryFiles>(
+    forge: &R,
+    files: &TreeFiles,
+    tree: &Tree,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<CodeOwners> {
+    let syntax = match forge.forge() {
+        Forge::GitHub => Syntax::GitHub,
+        Forge::GitLab => Syntax::GitLab,
+    };
+    let Some((path, id)) = syntax
+        .locate(|p| files.id_of(p).is_some())
+        .and_then(|p| Some((p, files.id_of(p)?.clone())))
+    else {
+        return Ok(CodeOwners::default());
+    };
+    let size = tree
+        .entries
+        .iter()
+        .find(|e| e.path == path)
+        .and_then(|e| e.size);
+    if size.is_some_and(|n| n > owners::MAX_BYTES as u64) {
+        notes.push(format!(
+            "{path} is over 3 MB and was not read; units have no owner"
+        ));
+        return Ok(CodeOwners::default());
+    }
+    let bytes = forge.blob(&id).await?;
+    let parsed = CodeOwners::parse(&String::from_utf8_lossy(&bytes), syntax);
+    let errors = parsed.errors();
+    for e in errors.iter().take(MAX_OWNER_ERRORS) {
+        notes.push(format!("{path} {e}: the line was ignored"));
+    }
+    if errors.len() > MAX_OWNER_ERRORS {
+        let more = errors.len() - MAX_OWNER_ERRORS;
+        notes.push(format!("{path}: {more} more line(s) were ignored"));
+    }
+    Ok(parsed)
 }
 
 /// Renders every chart and kustomization deploy root of the tree (charts with their

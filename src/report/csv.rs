@@ -1,10 +1,11 @@
-//! The report as CSV: one line per repository (RFC 4180, header first), for spreadsheets.
+//! The report as CSV: one line per repository (RFC 4180, header first), for spreadsheets;
+//! `owners` lists the CODEOWNERS owners of its units, separated by spaces.
 
 use super::OwnerReport;
 use std::fmt::Write;
 
 /// The column names, in order.
-pub const HEADER: &str = "owner,repository,private,units,read_only,suppressed,writable,unknown,read_only_share,last_scan_at,last_commit,open_pull_request_findings";
+pub const HEADER: &str = "owner,repository,private,units,read_only,suppressed,writable,unknown,read_only_share,last_scan_at,last_commit,open_pull_request_findings,owners";
 
 /// One line per repository, in name order, CRLF line ends as RFC 4180 asks.
 pub fn repositories(r: &OwnerReport) -> String {
@@ -15,7 +16,7 @@ pub fn repositories(r: &OwnerReport) -> String {
         let c = &row.counts;
         let _ = write!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
             field(&r.owner),
             field(&row.name),
             row.private,
@@ -29,6 +30,8 @@ pub fn repositories(r: &OwnerReport) -> String {
             row.last_scan_at.map_or(String::new(), |t| t.to_rfc3339()),
             row.last_commit.as_deref().map_or(String::new(), field),
             row.open_pull_request_findings,
+            // Space-separated: CODEOWNERS' own separator, and never in an owner's name.
+            field(&row.owners.join(" ")),
         );
     }
     out

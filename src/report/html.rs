@@ -1,7 +1,7 @@
 //! The report as HTML: askama templates under `templates/report/`, styles and the table
 //! sorting script inline, so the page loads nothing from the network and prints as is.
 
-use super::{OwnerReport, RepositoryReport, RepositoryRow, chart};
+use super::{FixTimes, OwnerReport, RepositoryReport, RepositoryRow, chart};
 use askama::Template;
 use chrono::{DateTime, Utc};
 
@@ -25,6 +25,41 @@ struct RowView {
     open: i64,
 }
 
+/// One row of the team table, formatted.
+struct TeamView {
+    team: String,
+    /// `?team=…`: the owner page narrowed to this team.
+    href: String,
+    units: i64,
+    writable: i64,
+    repositories: i64,
+    median: String,
+    median_sort: String,
+    p90: String,
+    p90_sort: String,
+    overdue: i64,
+}
+
+/// One severity's time to fix, formatted.
+struct SeverityView {
+    severity: String,
+    fixed: i64,
+    median: String,
+    p90: String,
+    overdue: i64,
+}
+
+/// One overdue unit, formatted.
+struct OverdueView {
+    repository: String,
+    href: String,
+    path: String,
+    line: i32,
+    unit: String,
+    owners: String,
+    days: i64,
+}
+
 #[derive(Template)]
 #[template(path = "report/owner.html")]
 struct OwnerPage<'a> {
@@ -36,6 +71,10 @@ struct OwnerPage<'a> {
     chart: String,
     rows: Vec<RowView>,
     median: String,
+    teams: Vec<TeamView>,
+    severities: Vec<SeverityView>,
+    overdue: Vec<OverdueView>,
+    target_days: u32,
 }
 
 #[derive(Template)]
@@ -97,7 +136,95 @@ pub fn owner_page(r: &OwnerReport) -> String {
             .pull_requests
             .median_hours_to_fix
             .map_or("—".to_string(), hours),
+        teams: team_views(r),
+        severities: severity_views(r),
+        overdue: overdue_views(r),
+        target_days: r.time_to_fix.target_days,
     })
+}
+
+/// A duration in hours as the page shows it, or a dash.
+fn duration(h: Option<f64>) -> String {
+    h.map_or("—".to_string(), hours)
+}
+
+/// The value the sorting script compares: unknown durations last.
+fn duration_sort(h: Option<f64>) -> String {
+    h.map_or("1e12".to_string(), |h| format!("{h:.3}"))
+}
+
+fn team_views(r: &OwnerReport) -> Vec<TeamView> {
+    r.teams
+        .iter()
+        .map(|t| {
+            let FixTimes {
+                median_hours: median,
+                p90_hours: p90,
+                ..
+            } = t.times;
+            TeamView {
+                href: format!("?team={}", query_value(&t.team)),
+                team: t.team.clone(),
+                units: t.units,
+                writable: t.writable,
+                repositories: t.repositories,
+                median: duration(median),
+                median_sort: duration_sort(median),
+                p90: duration(p90),
+                p90_sort: duration_sort(p90),
+                overdue: t.times.overdue,
+            }
+        })
+        .collect()
+}
+
+fn severity_views(r: &OwnerReport) -> Vec<SeverityView> {
+    r.time_to_fix
+        .by_severity
+        .iter()
+        .map(|s| SeverityView {
+            severity: s.severity.clone(),
+            fixed: s.times.fixed,
+            median: duration(s.times.median_hours),
+            p90: duration(s.times.p90_hours),
+            overdue: s.times.overdue,
+        })
+        .collect()
+}
+
+fn overdue_views(r: &OwnerReport) -> Vec<OverdueView> {
+    r.overdue_units
+        .iter()
+        .map(|u| OverdueView {
+            href: format!("{}/{}", path_segment(&r.owner), path_segment(&u.repository)),
+            repository: u.repository.clone(),
+            path: u.path.clone(),
+            line: u.line,
+            unit: match &u.container {
+                Some(c) => format!("{} / {c}", u.workload),
+                None => u.workload.clone(),
+            },
+            owners: if u.owners.is_empty() {
+                crate::owners::NO_OWNER.to_string()
+            } else {
+                u.owners.join(" ")
+            },
+            days: u.days_writable,
+        })
+        .collect()
+}
+
+/// A query-string value, percent-encoded except for unreserved characters.
+fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// One repository's page: every writable unit with its link and patch.

@@ -10,6 +10,7 @@ pub mod csv;
 pub mod html;
 pub mod links;
 pub mod queries;
+pub mod teams;
 pub mod trend;
 
 use crate::model::Fix;
@@ -48,6 +49,14 @@ pub struct OwnerReport {
     pub rules: Vec<RuleRow>,
     /// Pull-request activity over the last [`WINDOW_DAYS`] days.
     pub pull_requests: PullRequestActivity,
+    /// The team the report is narrowed to (`?team=`), if any.
+    pub team: Option<String>,
+    /// One row per owner of current units (CODEOWNERS), `(no owner)` included.
+    pub teams: Vec<TeamRow>,
+    /// Time from first seen writable to fixed on the default branch.
+    pub time_to_fix: TimeToFix,
+    /// Units writable for longer than the target, oldest first.
+    pub overdue_units: Vec<OverdueUnit>,
 }
 
 /// Unit counts of one or more scans.
@@ -133,6 +142,8 @@ pub struct RepositoryRow {
     pub last_commit: Option<String>,
     /// Findings still open on open pull requests.
     pub open_pull_request_findings: i64,
+    /// Owners (CODEOWNERS) of its current units, sorted.
+    pub owners: Vec<String>,
 }
 
 /// How many units break one rule.
@@ -199,4 +210,92 @@ pub struct WritableUnit {
     pub url: String,
     /// The suggested patch, when one can be made safely.
     pub fix: Option<Fix>,
+    /// Its file's owners (CODEOWNERS), in the file's order.
+    pub owners: Vec<String>,
+}
+
+/// Time to fix of one group: fixes counted, their median and 90th percentile, and the
+/// units of the group writable for longer than the target.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FixTimes {
+    /// Writable stretches that ended read-only on the default branch.
+    pub fixed: i64,
+    /// Median hours from first seen writable to fixed; `null` without fixes.
+    pub median_hours: Option<f64>,
+    /// 90th percentile of the same, in hours.
+    pub p90_hours: Option<f64>,
+    /// Units writable now for longer than the target.
+    pub overdue: i64,
+}
+
+/// Time to fix of one severity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeverityTimes {
+    /// `error`, `warning`, `info` (`(unrated)` for history stored before severities).
+    pub severity: String,
+    /// Its figures.
+    #[serde(flatten)]
+    pub times: FixTimes,
+}
+
+/// Time to fix of one team.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamTimes {
+    /// The owner, or `(no owner)`.
+    pub team: String,
+    /// Its figures.
+    #[serde(flatten)]
+    pub times: FixTimes,
+}
+
+/// Time to fix on default branches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TimeToFix {
+    /// The target (`IMMUTABOT_FIX_TARGET_DAYS`): units writable longer are overdue.
+    pub target_days: u32,
+    /// Per severity: error, warning, info.
+    pub by_severity: Vec<SeverityTimes>,
+    /// Per team, by name.
+    pub by_team: Vec<TeamTimes>,
+}
+
+/// One team's row of the per-team table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamRow {
+    /// The owner as CODEOWNERS writes it (`@org/team`, a user, an email), or `(no owner)`.
+    pub team: String,
+    /// Current units it owns.
+    pub units: i64,
+    /// Of those, read-only.
+    pub read_only: i64,
+    /// Writable or undecided.
+    pub writable: i64,
+    /// Repositories holding them.
+    pub repositories: i64,
+    /// Its time to fix.
+    #[serde(flatten)]
+    pub times: FixTimes,
+}
+
+/// A unit writable on its default branch for longer than the target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverdueUnit {
+    /// Repository name.
+    pub repository: String,
+    /// File path.
+    pub path: String,
+    /// Line.
+    pub line: i32,
+    /// Workload.
+    pub workload: String,
+    /// Container.
+    pub container: Option<String>,
+    /// Owners (CODEOWNERS).
+    pub owners: Vec<String>,
+    /// Highest severity of its findings.
+    pub severity: String,
+    /// When a scan first saw it writable.
+    pub writable_since: DateTime<Utc>,
+    /// Whole days since.
+    pub days_writable: i64,
 }

@@ -3,11 +3,11 @@
 //! The SQL is in [`crate::storage::report`]. Every query is scoped by the ids of the owner's
 //! repositories, which the first query looks up; the rest run concurrently on the pool.
 
-use super::trend;
 use super::{
-    Counts, OwnerReport, PullRequestActivity, RepositoryReport, RepositoryRow, RuleRow,
-    SHAPE_VERSION, Summary, WINDOW_DAYS, WritableUnit, links,
+    Counts, OverdueUnit, OwnerReport, PullRequestActivity, RepositoryReport, RepositoryRow,
+    RuleRow, SHAPE_VERSION, Summary, TeamRow, TimeToFix, WINDOW_DAYS, WritableUnit, links,
 };
+use super::{teams, trend};
 use crate::ids::Forge;
 use crate::model::Fix;
 use crate::rules::RuleId;
@@ -33,6 +33,27 @@ struct Repo {
     forge: Forge,
     owner: String,
     row: RepositoryRow,
+}
+
+/// How an owner's report is narrowed and judged.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    /// Only the units this team owns (`@org/team`, or `(no owner)`), when set.
+    pub team: Option<&'a str>,
+    /// Units writable longer than this many days are overdue.
+    pub fix_target_days: u32,
+}
+
+/// `IMMUTABOT_FIX_TARGET_DAYS`' default.
+pub const DEFAULT_FIX_TARGET_DAYS: u32 = 30;
+
+impl Default for View<'_> {
+    fn default() -> Self {
+        View {
+            team: None,
+            fix_target_days: DEFAULT_FIX_TARGET_DAYS,
+        }
+    }
 }
 
 /// The forges' web roots, for links to files.
@@ -96,13 +117,22 @@ fn repo_of(forge: Forge, r: RepoScanRow) -> Repo {
             last_scan_at: r.finished_at,
             last_commit: r.commit_sha,
             open_pull_request_findings: r.open_findings,
+            owners: Vec::new(),
         },
     }
 }
 
-/// Units per rule on default branches, and open pull-request findings per rule.
-async fn rules(pool: &PgPool, ids: &[i64]) -> Result<Vec<RuleRow>, ReportError> {
-    let units = storage::report::unit_rules(pool, ids).await?;
+/// Units per rule on default branches (of `team`'s units, when set), and open
+/// pull-request findings per rule.
+async fn rules(
+    pool: &PgPool,
+    ids: &[i64],
+    team: Option<&str>,
+) -> Result<Vec<RuleRow>, ReportError> {
+    let units = match team {
+        Some(team) => storage::owners::team_unit_rules(pool, ids, team).await?,
+        None => storage::report::unit_rules(pool, ids).await?,
+    };
     let open = storage::report::open_finding_rules(pool, ids).await?;
     let mut by_rule: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for (rule, n) in units {
@@ -146,24 +176,53 @@ async fn activity(
     })
 }
 
-/// The owner's report as of `now`.
+/// The owner's report as of `now`, every team, the default fix target.
 pub async fn owner_report(
     pool: &PgPool,
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<OwnerReport, ReportError> {
-    let repos = repositories(pool, owner, None).await?;
+    owner_report_with(pool, owner, now, View::default()).await
+}
+
+/// The owner's report as of `now`, narrowed to `view.team` when set: its repositories,
+/// their counts, the rules, the team table and the time to fix then cover only that team's
+/// units (the weekly trend and pull-request activity stay the owner's: scans and pull
+/// requests have no owner).
+pub async fn owner_report_with(
+    pool: &PgPool,
+    owner: &str,
+    now: DateTime<Utc>,
+    view: View<'_>,
+) -> Result<OwnerReport, ReportError> {
+    let mut repos = repositories(pool, owner, None).await?;
     let Some(first) = repos.first() else {
         return Err(ReportError::NotFound);
     };
     let owner = first.owner.clone();
+    let all_ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
+    if let Some(team) = view.team {
+        narrow_to_team(pool, &mut repos, &all_ids, team).await?;
+    }
     let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
-    let (weeks, before, rules, pull_requests) = tokio::try_join!(
-        async { Ok::<_, ReportError>(trend::weekly_cached(pool, &ids, now).await?) },
-        async { Ok(trend::at(pool, &ids, now - Duration::days(WINDOW_DAYS)).await?) },
-        rules(pool, &ids),
-        activity(pool, &ids, now),
+    let (weeks, before, rules, pull_requests, ownership) = tokio::try_join!(
+        async { Ok::<_, ReportError>(trend::weekly_cached(pool, &all_ids, now).await?) },
+        async { Ok(trend::at(pool, &all_ids, now - Duration::days(WINDOW_DAYS)).await?) },
+        rules(pool, &ids, view.team),
+        activity(pool, &all_ids, now),
+        ownership(pool, &repos, now, view),
     )?;
+    let Ownership {
+        teams,
+        time_to_fix,
+        overdue_units,
+        repository_owners,
+    } = ownership;
+    for r in &mut repos {
+        if let Some((_, owners)) = repository_owners.iter().find(|(id, _)| *id == r.id) {
+            r.row.owners = owners.clone();
+        }
+    }
     let mut counts = Counts::default();
     for r in &repos {
         counts.add(&r.row.counts);
@@ -191,6 +250,83 @@ pub async fn owner_report(
         repositories: repos.into_iter().map(|r| r.row).collect(),
         rules,
         pull_requests,
+        team: view.team.map(str::to_string),
+        teams,
+        time_to_fix,
+        overdue_units,
+    })
+}
+
+/// Keeps the repositories where `team` owns current units, each with the counts of those
+/// units only.
+async fn narrow_to_team(
+    pool: &PgPool,
+    repos: &mut Vec<Repo>,
+    ids: &[i64],
+    team: &str,
+) -> Result<(), ReportError> {
+    let counts = storage::owners::team_repository_counts(pool, ids, team).await?;
+    repos.retain_mut(|r| {
+        let Some(c) = counts.iter().find(|c| c.repository_id == r.id) else {
+            return false;
+        };
+        let c = c.counts;
+        r.row.counts = Counts {
+            units: c.units,
+            read_only: c.read_only,
+            suppressed: c.suppressed,
+            writable: c.writable,
+            unknown: c.unknown,
+        };
+        r.row.read_only_share = r.row.counts.share();
+        true
+    });
+    Ok(())
+}
+
+/// The report's ownership parts.
+struct Ownership {
+    teams: Vec<TeamRow>,
+    time_to_fix: TimeToFix,
+    overdue_units: Vec<OverdueUnit>,
+    repository_owners: Vec<(i64, Vec<String>)>,
+}
+
+/// The team table, time to fix and overdue units of `repos` (of `view.team`, when set).
+async fn ownership(
+    pool: &PgPool,
+    repos: &[Repo],
+    now: DateTime<Utc>,
+    view: View<'_>,
+) -> Result<Ownership, ReportError> {
+    let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
+    let (mut counts, mut episodes, repository_owners) = tokio::try_join!(
+        storage::owners::team_counts(pool, &ids),
+        storage::owners::episodes(pool, &ids),
+        storage::owners::repository_owners(pool, &ids),
+    )?;
+    if let Some(team) = view.team {
+        counts.retain(|c| c.team.eq_ignore_ascii_case(team));
+        episodes.retain(|e| teams::in_team(&e.owners, team));
+    }
+    let name = |id: i64| {
+        repos
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.row.name.clone())
+    };
+    let (mut time_to_fix, overdue_units) =
+        teams::time_to_fix(&episodes, view.fix_target_days, now, name);
+    if let Some(team) = view.team {
+        time_to_fix
+            .by_team
+            .retain(|t| t.team.eq_ignore_ascii_case(team));
+    }
+    Ok(Ownership {
+        teams: teams::team_rows(counts, &time_to_fix),
+        time_to_fix,
+        overdue_units,
+        repository_owners,
     })
 }
 
@@ -236,6 +372,7 @@ pub async fn repository_report(
             state: u.state,
             rules: u.rules,
             commit: u.commit_sha,
+            owners: u.owners,
         })
         .collect();
     Ok(RepositoryReport {

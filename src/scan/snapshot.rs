@@ -2,7 +2,8 @@
 //! changed against the rows currently valid (kept, closed, inserted), so that storage grows
 //! with what changed and not with the size of the organisation.
 
-use crate::model::{FileReport, ReadOnly};
+use crate::model::{FileReport, ReadOnly, Severity};
+use crate::owners::CodeOwners;
 use crate::rules::RuleId;
 use std::collections::{BTreeSet, HashMap};
 
@@ -32,6 +33,10 @@ pub struct UnitRow {
     pub rules: Vec<String>,
     /// The writable-root finding's patch (`model::Fix` as JSON).
     pub fix: Option<serde_json::Value>,
+    /// Its file's owners from CODEOWNERS, in the file's order (empty: no owner).
+    pub owners: Vec<String>,
+    /// The highest severity of its unsuppressed findings (`error`, `warning`, `info`).
+    pub severity: Option<&'static str>,
 }
 
 /// A row currently valid (`valid_to is null`), as read back from the database.
@@ -51,6 +56,10 @@ pub struct CurrentRow {
     pub rules: Vec<String>,
     /// Fix.
     pub fix: Option<serde_json::Value>,
+    /// Owners.
+    pub owners: Vec<String>,
+    /// Severity.
+    pub severity: Option<String>,
 }
 
 /// Per-scan counts, what the trend reads.
@@ -167,11 +176,13 @@ pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
             let mine = |w: &Option<String>, c: &Option<String>| {
                 w.as_deref() == Some(u.workload.as_str()) && *c == u.container
             };
-            let rules: BTreeSet<String> = findings
-                .iter()
-                .filter(|f| f.suppressed.is_none() && mine(&f.workload, &f.container))
-                .map(|f| f.rule.clone())
-                .collect();
+            let open = || {
+                findings
+                    .iter()
+                    .filter(|f| f.suppressed.is_none() && mine(&f.workload, &f.container))
+            };
+            let rules: BTreeSet<String> = open().map(|f| f.rule.clone()).collect();
+            let severity = open().map(|f| f.severity).max();
             let fix = findings
                 .iter()
                 .filter(|f| mine(&f.workload, &f.container))
@@ -200,10 +211,19 @@ pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
                 state: st,
                 rules: rules.into_iter().collect(),
                 fix,
+                owners: Vec::new(),
+                severity: severity.map(Severity::as_str),
             });
         }
     }
     (rows, counts)
+}
+
+/// Tags every row with the owners CODEOWNERS gives its file.
+pub fn assign_owners(rows: &mut [UnitRow], owners: &CodeOwners) {
+    for row in rows {
+        row.owners = owners.owners_of(&row.path);
+    }
 }
 
 /// Every finding of the renders. Rendered workloads are named as deployed (release name,
@@ -261,6 +281,9 @@ fn same(old: &CurrentRow, new: &UnitRow) -> bool {
         && old.image == new.image
         && old.rules == new.rules
         && old.fix == new.fix
+        // A CODEOWNERS change alone re-tags the unit with a new row version.
+        && old.owners == new.owners
+        && old.severity.as_deref() == new.severity
 }
 
 #[cfg(test)]
@@ -291,6 +314,8 @@ mod tests {
                 state: r.state.to_string(),
                 rules: r.rules.clone(),
                 fix: r.fix.clone(),
+                owners: r.owners.clone(),
+                severity: r.severity.map(str::to_string),
             })
             .collect()
     }

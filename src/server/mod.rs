@@ -47,6 +47,8 @@ pub struct AppState {
     pub gitlab: Option<gitlab_webhook::GitLabHook>,
     /// Signing in to the report with GitHub, when configured.
     pub sign_in: Option<Arc<oauth::SignIn>>,
+    /// Units writable longer than this many days are overdue in the report.
+    pub fix_target_days: u32,
 }
 
 /// The service's router.

@@ -4,9 +4,9 @@
 
 use super::AppState;
 use super::access::{self, Grant};
-use crate::report::queries::{self, ReportError, WebRoots};
+use crate::report::queries::{self, ReportError, View, WebRoots};
 use crate::report::{csv, html};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -26,10 +26,35 @@ pub fn routes(state: AppState) -> Router<AppState> {
 /// Content Security Policy of the pages: inline style and script only, nothing fetched.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/// `?team=@org/team`: the owner's report narrowed to one team's units.
+#[derive(Debug, serde::Deserialize)]
+struct TeamQuery {
+    team: Option<String>,
+}
+
+impl TeamQuery {
+    /// The view it asks for; `None` for a team no forge could name.
+    fn view(&self, state: &AppState) -> Option<View<'_>> {
+        let team = self
+            .team
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        if team.is_some_and(|t| !nameable(t)) {
+            return None;
+        }
+        Some(View {
+            team,
+            fix_target_days: state.fix_target_days,
+        })
+    }
+}
+
 async fn owner_page(
     State(state): State<AppState>,
     Extension(grant): Extension<Grant>,
     Path(owner): Path<String>,
+    Query(query): Query<TeamQuery>,
 ) -> Response {
     // `/report/acme.csv` lands here: GitHub logins never contain a dot, so the suffix is ours.
     let (owner, as_csv) = match owner.strip_suffix(".csv") {
@@ -39,7 +64,10 @@ async fn owner_page(
     if !grant.covers(&owner) || !nameable(&owner) {
         return not_found();
     }
-    match queries::owner_report(&state.pool, &owner, Utc::now()).await {
+    let Some(view) = query.view(&state) else {
+        return (StatusCode::BAD_REQUEST, "not a team name\n").into_response();
+    };
+    match queries::owner_report_with(&state.pool, &owner, Utc::now(), view).await {
         Ok(r) if as_csv => with_headers(
             csv::repositories(&r),
             "text/csv; charset=utf-8",
@@ -68,11 +96,15 @@ async fn owner_json(
     State(state): State<AppState>,
     Extension(grant): Extension<Grant>,
     Path(owner): Path<String>,
+    Query(query): Query<TeamQuery>,
 ) -> Response {
     if !grant.covers(&owner) || !nameable(&owner) {
         return not_found();
     }
-    match queries::owner_report(&state.pool, &owner, Utc::now()).await {
+    let Some(view) = query.view(&state) else {
+        return (StatusCode::BAD_REQUEST, "not a team name\n").into_response();
+    };
+    match queries::owner_report_with(&state.pool, &owner, Utc::now(), view).await {
         Ok(r) => no_store(Json(r).into_response()),
         Err(e) => error(e),
     }

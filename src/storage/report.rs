@@ -180,13 +180,15 @@ pub struct UnitLinkRow {
     pub commit_sha: String,
     /// The stored patch.
     pub fix: Option<serde_json::Value>,
+    /// Its file's owners (CODEOWNERS).
+    pub owners: Vec<String>,
 }
 
 /// One repository's current writable and unknown units, by path and line.
 pub async fn writable_units(pool: &PgPool, repo_id: i64) -> sqlx::Result<Vec<UnitLinkRow>> {
     sqlx::query_as(
         "select u.path, u.line, u.workload, u.container, u.image, u.state, u.rules,
-                s.commit_sha, u.fix
+                s.commit_sha, u.fix, u.owners
          from unit_states u join scans s on s.id = u.valid_from_scan
          where u.repository_id = $1 and u.valid_to is null and u.state in ('false', 'unknown')
          order by u.path, u.line, u.workload, u.container nulls first",

@@ -62,7 +62,7 @@ pub async fn drop_unfinished(tx: &mut Tx<'_>, scan_id: i64) -> sqlx::Result<()> 
 /// The repository's current unit states, locked until the transaction ends.
 pub async fn current_units(tx: &mut Tx<'_>, repo_id: i64) -> sqlx::Result<Vec<CurrentRow>> {
     sqlx::query_as(
-        "select id, unit_key, line, image, state, rules, fix from unit_states
+        "select id, unit_key, line, image, state, rules, fix, owners, severity from unit_states
           where repository_id = $1 and valid_to is null for update",
     )
     .bind(repo_id)
@@ -89,8 +89,8 @@ pub async fn insert_unit(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "insert into unit_states (repository_id, unit_key, path, line, workload, container,
-             image, state, rules, fix, valid_from_scan, valid_from)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())",
+             image, state, rules, fix, valid_from_scan, valid_from, owners, severity)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13)",
     )
     .bind(repo_id)
     .bind(&row.unit_key)
@@ -103,6 +103,8 @@ pub async fn insert_unit(
     .bind(&row.rules)
     .bind(&row.fix)
     .bind(scan_id)
+    .bind(&row.owners)
+    .bind(row.severity)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -52,6 +52,7 @@ pub fn state(pool: PgPool) -> AppState {
         forge_web_url: "https://github.com".into(),
         gitlab: None,
         sign_in: None,
+        fix_target_days: 30,
     }
 }
 

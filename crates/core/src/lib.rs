@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod knowledge;
 pub mod model;
 pub mod output;
+pub mod owners;
 pub mod patch;
 pub mod render;
 pub mod rules;

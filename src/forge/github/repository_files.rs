@@ -3,7 +3,7 @@
 use super::Installation;
 use crate::forge::repository::RepositoryFiles;
 use crate::forge::{ObjectId, Tree};
-use crate::ids::{CommitSha, RepoName};
+use crate::ids::{CommitSha, Forge, RepoName};
 
 /// One repository, read with an installation's token.
 pub struct GitHubRepository {
@@ -19,6 +19,10 @@ impl GitHubRepository {
 }
 
 impl RepositoryFiles for GitHubRepository {
+    fn forge(&self) -> Forge {
+        Forge::GitHub
+    }
+
     async fn default_branch_head(&self) -> anyhow::Result<(String, CommitSha)> {
         Ok(self.installation.default_branch_head(&self.repo).await?)
     }

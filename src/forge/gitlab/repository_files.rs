@@ -3,7 +3,7 @@
 use super::GitLabClient;
 use crate::forge::repository::RepositoryFiles;
 use crate::forge::{ObjectId, Tree};
-use crate::ids::{CommitSha, ProjectId};
+use crate::ids::{CommitSha, Forge, ProjectId};
 
 /// One project, read with the client's token.
 pub struct GitLabProject {
@@ -19,6 +19,10 @@ impl GitLabProject {
 }
 
 impl RepositoryFiles for GitLabProject {
+    fn forge(&self) -> Forge {
+        Forge::GitLab
+    }
+
     async fn default_branch_head(&self) -> anyhow::Result<(String, CommitSha)> {
         Ok(self.client.default_branch_head(self.project).await?)
     }

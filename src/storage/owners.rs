@@ -1,0 +1,186 @@
+//! Ownership reads for the report: current units per team (CODEOWNERS owners stored on each
+//! unit row), each repository's owners, counts narrowed to one team, and the writable
+//! episodes of every unit, from which time to fix is computed.
+
+use super::report::CountsRow;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+/// Whether unit row `u` belongs to team `$2`: case-insensitive (GitHub's names are), and
+/// the no-owner group is the units whose file no CODEOWNERS line covers. A macro, so that
+/// the statements stay literals.
+macro_rules! team_matches {
+    () => {
+        "(($2::text = '(no owner)' and cardinality(u.owners) = 0)
+          or exists (select 1 from unnest(u.owners) o where lower(o) = lower($2::text)))"
+    };
+}
+
+/// One team's current units.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TeamCountRow {
+    /// `@org/team`, a user, an email, or `(no owner)`.
+    pub team: String,
+    /// Units.
+    pub units: i64,
+    /// Read-only units.
+    pub read_only: i64,
+    /// Writable or undecided units.
+    pub writable: i64,
+    /// Repositories holding the team's units.
+    pub repositories: i64,
+}
+
+/// Current units per owner (a unit with two owners counts for each), with `(no owner)`.
+pub async fn team_counts(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<TeamCountRow>> {
+    sqlx::query_as(
+        "select team, count(*) as units,
+                count(*) filter (where u.state = 'true') as read_only,
+                count(*) filter (where u.state in ('false', 'unknown')) as writable,
+                count(distinct u.repository_id) as repositories
+         from unit_states u
+         cross join lateral unnest(case when cardinality(u.owners) = 0
+                                        then array['(no owner)'] else u.owners end) as team
+         where u.repository_id = any($1) and u.valid_to is null
+         group by team",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
+/// Each repository's owners: every owner of its current units, sorted.
+pub async fn repository_owners(
+    pool: &PgPool,
+    ids: &[i64],
+) -> sqlx::Result<Vec<(i64, Vec<String>)>> {
+    sqlx::query_as(
+        "select u.repository_id, array_agg(distinct o order by o)
+         from unit_states u cross join lateral unnest(u.owners) as o
+         where u.repository_id = any($1) and u.valid_to is null
+         group by u.repository_id",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
+/// One repository's counts over the current units of `team`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TeamRepositoryRow {
+    /// Repository row id.
+    pub repository_id: i64,
+    /// Its counts over the team's units.
+    #[sqlx(flatten)]
+    pub counts: CountsRow,
+}
+
+/// Per repository, the counts of the current units `team` owns (repositories without any
+/// are left out).
+pub async fn team_repository_counts(
+    pool: &PgPool,
+    ids: &[i64],
+    team: &str,
+) -> sqlx::Result<Vec<TeamRepositoryRow>> {
+    sqlx::query_as(concat!(
+        "select u.repository_id, count(*) as units,
+                count(*) filter (where u.state = 'true') as read_only,
+                count(*) filter (where u.state = 'suppressed') as suppressed,
+                count(*) filter (where u.state = 'false') as writable,
+                count(*) filter (where u.state = 'unknown') as unknown
+         from unit_states u
+         where u.repository_id = any($1) and u.valid_to is null and ",
+        team_matches!(),
+        " group by u.repository_id"
+    ))
+    .bind(ids)
+    .bind(team)
+    .fetch_all(pool)
+    .await
+}
+
+/// Current units of `team` per rule, as (rule, units).
+pub async fn team_unit_rules(
+    pool: &PgPool,
+    ids: &[i64],
+    team: &str,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(concat!(
+        "select rule, count(*) from unit_states u cross join unnest(u.rules) as rule
+         where u.repository_id = any($1) and u.valid_to is null and cardinality(u.rules) > 0
+           and ",
+        team_matches!(),
+        " group by rule"
+    ))
+    .bind(ids)
+    .bind(team)
+    .fetch_all(pool)
+    .await
+}
+
+/// One stretch of time a unit was writable on its default branch: from the first row
+/// version that saw it writable to the scan that saw it read-only (or still open).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EpisodeRow {
+    /// Repository row id.
+    pub repository_id: i64,
+    /// File path (as of the episode's last row version).
+    pub path: String,
+    /// Line.
+    pub line: i32,
+    /// Workload.
+    pub workload: String,
+    /// Container.
+    pub container: Option<String>,
+    /// Owners as of the episode's last row version.
+    pub owners: Vec<String>,
+    /// Severity as of the episode's last row version.
+    pub severity: Option<String>,
+    /// When a scan first saw it writable.
+    pub first_seen: DateTime<Utc>,
+    /// When a scan saw it read-only; `None` while it is writable.
+    pub fixed_at: Option<DateTime<Utc>>,
+}
+
+/// Every writable episode that was fixed (the next row version of the unit is read-only,
+/// from the very scan that closed the writable one) or is still open. Episodes that ended
+/// otherwise (the unit was deleted, suppressed, or became undecided) are neither. Row
+/// versions that only re-tag a writable unit (new owners, a moved line) continue its episode.
+pub async fn episodes(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<EpisodeRow>> {
+    sqlx::query_as(
+        "with history as (
+             select u.id, u.repository_id, u.unit_key, u.state, u.valid_from, u.valid_to,
+                    u.valid_from_scan, u.valid_to_scan,
+                    lag(u.state) over w as prev_state,
+                    lag(u.valid_to_scan) over w as prev_to_scan,
+                    lead(u.state) over w as next_state,
+                    lead(u.valid_from_scan) over w as next_from_scan
+             from unit_states u
+             where u.repository_id = any($1)
+             window w as (partition by u.repository_id, u.unit_key order by u.valid_from, u.id)
+         ),
+         writable as (
+             select *, sum(case when prev_state = 'false' and prev_to_scan = valid_from_scan
+                                then 0 else 1 end)
+                       over (partition by repository_id, unit_key order by valid_from, id)
+                       as episode
+             from history where state = 'false'
+         ),
+         episodes as (
+             select min(valid_from) as first_seen,
+                    (array_agg(id order by valid_from desc, id desc))[1] as last_id
+             from writable group by repository_id, unit_key, episode
+         )
+         select u.repository_id, u.path, u.line, u.workload, u.container, u.owners,
+                u.severity, e.first_seen,
+                case when w.valid_to is not null then w.valid_to end as fixed_at
+         from episodes e
+         join writable w on w.id = e.last_id
+         join unit_states u on u.id = e.last_id
+         where w.valid_to is null
+            or (w.next_state = 'true' and w.next_from_scan = w.valid_to_scan)",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
