@@ -5,14 +5,14 @@
 
 use super::trend;
 use super::{
-    Counts, OwnerReport, PullRequestActivity, RepositoryReport, RepositoryRow, RuleRow,
+    Counts, Exemption, ExemptionStatus, OwnerReport, PullRequestActivity, RepositoryReport, RepositoryRow, RuleRow,
     SHAPE_VERSION, Summary, WINDOW_DAYS, WritableUnit, links,
 };
 use crate::ids::Forge;
 use crate::model::Fix;
 use crate::rules::RuleId;
 use crate::storage::{self, report::RepoScanRow};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 
@@ -164,6 +164,7 @@ pub async fn owner_report(
         rules(pool, &ids),
         activity(pool, &ids, now),
     )?;
+    let exemptions = exemptions(pool, &repos, None, now.date_naive()).await?;
     let mut counts = Counts::default();
     for r in &repos {
         counts.add(&r.row.counts);
@@ -191,7 +192,50 @@ pub async fn owner_report(
         repositories: repos.into_iter().map(|r| r.row).collect(),
         rules,
         pull_requests,
+        exemptions,
     })
+}
+
+/// The repositories' exemptions as of `today`, with links when `web` is given.
+async fn exemptions(
+    pool: &PgPool,
+    repos: &[Repo],
+    web: Option<WebRoots<'_>>,
+    today: NaiveDate,
+) -> Result<Vec<Exemption>, ReportError> {
+    let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
+    let rows = storage::exemptions::current(pool, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|e| {
+            let repo = repos.iter().find(|r| r.id == e.repository_id)?;
+            let days_left = e.expires.map(|d| (d - today).num_days());
+            Some(Exemption {
+                repository: repo.row.name.clone(),
+                url: web.map(|web| link(repo, web, &e.commit_sha, &e.path, e.line)),
+                status: exemption_status(days_left),
+                days_left,
+                path: e.path,
+                line: e.line,
+                workload: e.workload,
+                container: e.container,
+                kind: e.kind,
+                reason: e.reason,
+                expires: e.expires,
+                // TODO(merge): the owners helper fills this from unit_states.owners.
+                owners: Vec::new(),
+            })
+        })
+        .collect())
+}
+
+/// Expired after its last day; expiring within [`crate::expiry::SOON_DAYS`] days of it.
+fn exemption_status(days_left: Option<i64>) -> ExemptionStatus {
+    match days_left {
+        Some(d) if d < 0 => ExemptionStatus::Expired,
+        Some(d) if d <= crate::expiry::SOON_DAYS => ExemptionStatus::Expiring,
+        _ => ExemptionStatus::Active,
+    }
 }
 
 /// A unit's file and line on its forge's web interface.
@@ -238,10 +282,13 @@ pub async fn repository_report(
             commit: u.commit_sha,
         })
         .collect();
+    let today = Utc::now().date_naive();
+    let exemptions = exemptions(pool, std::slice::from_ref(&repo), Some(web), today).await?;
     Ok(RepositoryReport {
         version: SHAPE_VERSION,
         owner: repo.owner,
         repository: repo.row,
         writable_units,
+        exemptions,
     })
 }

@@ -2,7 +2,7 @@
 //! changed against the rows currently valid (kept, closed, inserted), so that storage grows
 //! with what changed and not with the size of the organisation.
 
-use crate::model::{FileReport, ReadOnly};
+use crate::model::{FileReport, ReadOnly, SuppressionKind};
 use crate::rules::RuleId;
 use std::collections::{BTreeSet, HashMap};
 
@@ -32,6 +32,19 @@ pub struct UnitRow {
     pub rules: Vec<String>,
     /// The writable-root finding's patch (`model::Fix` as JSON).
     pub fix: Option<serde_json::Value>,
+    /// The exemption that covers the unit, or covered it until it expired.
+    pub exempt: Option<Exempt>,
+}
+
+/// A unit's exemption as stored (`unit_states.exempt_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exempt {
+    /// `comment`, `annotation` or `config`.
+    pub kind: &'static str,
+    /// The reason given.
+    pub reason: String,
+    /// Its last day, when it has one.
+    pub expires: Option<chrono::NaiveDate>,
 }
 
 /// A row currently valid (`valid_to is null`), as read back from the database.
@@ -51,6 +64,12 @@ pub struct CurrentRow {
     pub rules: Vec<String>,
     /// Fix.
     pub fix: Option<serde_json::Value>,
+    /// Exemption kind.
+    pub exempt_kind: Option<String>,
+    /// Exemption reason.
+    pub exempt_reason: Option<String>,
+    /// Exemption's last day.
+    pub exempt_expires: Option<chrono::NaiveDate>,
 }
 
 /// Per-scan counts, what the trend reads.
@@ -178,6 +197,7 @@ pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
                 .filter(|f| f.rule == RuleId::WritableRootFilesystem.as_str())
                 .find_map(|f| f.fix.as_ref())
                 .and_then(|fix| serde_json::to_value(fix).ok());
+            let exempt = exemption(&findings, &mine);
             let container = u.container.clone().unwrap_or_default();
             let sep = KEY_SEPARATOR;
             let mut unit_key = format!("{}{sep}{}{sep}{container}", r.path, u.workload);
@@ -200,11 +220,44 @@ pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
                 state: st,
                 rules: rules.into_iter().collect(),
                 fix,
+                exempt,
             });
         }
     }
     (rows, counts)
 }
+
+/// The unit's exemption, live or lapsed: its writable-root finding's first, else another's.
+fn exemption(
+    findings: &[&crate::model::Finding],
+    mine: &dyn Fn(&Option<String>, &Option<String>) -> bool,
+) -> Option<Exempt> {
+    let writable_first = |f: &&&crate::model::Finding| f.rule != RuleId::WritableRootFilesystem.as_str();
+    let mut own: Vec<&&crate::model::Finding> = findings
+        .iter()
+        .filter(|f| mine(&f.workload, &f.container))
+        .collect();
+    own.sort_by_key(writable_first);
+    let s = own
+        .into_iter()
+        .find_map(|f| f.suppressed.as_ref().or(f.expired.as_ref()))?;
+    Some(Exempt {
+        kind: match s.kind {
+            SuppressionKind::Comment => "comment",
+            SuppressionKind::Annotation => "annotation",
+            SuppressionKind::Config => "config",
+        },
+        reason: s.reason.clone(),
+        expires: s.expires.and_then(|d| {
+            chrono::NaiveDate::from_num_days_from_ce_opt(
+                i32::try_from(d.days_since_epoch() + UNIX_EPOCH_DAYS_FROM_CE).ok()?,
+            )
+        }),
+    })
+}
+
+/// Days from 0001-01-01 (day 1 of the common era, as chrono counts) to 1970-01-01.
+const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// Every finding of the renders. Rendered workloads are named as deployed (release name,
 /// overlay prefix), so a workload and container name one unit across the renders, and
@@ -261,6 +314,14 @@ fn same(old: &CurrentRow, new: &UnitRow) -> bool {
         && old.image == new.image
         && old.rules == new.rules
         && old.fix == new.fix
+        && same_exempt(old, new)
+}
+
+fn same_exempt(old: &CurrentRow, new: &UnitRow) -> bool {
+    let e = new.exempt.as_ref();
+    old.exempt_kind.as_deref() == e.map(|e| e.kind)
+        && old.exempt_reason.as_deref() == e.map(|e| e.reason.as_str())
+        && old.exempt_expires == e.and_then(|e| e.expires)
 }
 
 #[cfg(test)]
@@ -291,6 +352,9 @@ mod tests {
                 state: r.state.to_string(),
                 rules: r.rules.clone(),
                 fix: r.fix.clone(),
+                exempt_kind: r.exempt.as_ref().map(|e| e.kind.to_string()),
+                exempt_reason: r.exempt.as_ref().map(|e| e.reason.clone()),
+                exempt_expires: r.exempt.as_ref().and_then(|e| e.expires),
             })
             .collect()
     }
@@ -307,6 +371,21 @@ mod tests {
         assert!(web.fix.is_some());
         let db = rows.iter().find(|r| r.workload == "db").unwrap();
         assert_eq!((db.state, db.fix.is_none()), ("true", true));
+    }
+
+    #[test]
+    fn exempt_units_carry_their_exemption_live_or_lapsed() {
+        let text = "services:\n  # immutabot:ignore all expires=2026-12-31 moving in OPS-7\n  web:\n    image: nginx\n";
+        let mut r = report(text);
+        let (rows, _) = units(std::slice::from_ref(&r));
+        let e = rows[0].exempt.clone().unwrap();
+        assert_eq!((rows[0].state, e.kind, e.reason.as_str()), ("suppressed", "comment", "moving in OPS-7"));
+        assert_eq!(e.expires, chrono::NaiveDate::from_ymd_opt(2026, 12, 31));
+        crate::expiry::apply(&mut r, crate::date::Date::parse("2027-01-01").unwrap());
+        let (lapsed, _) = units(&[r]);
+        assert_eq!(lapsed[0].state, "false");
+        assert_eq!(lapsed[0].exempt, Some(e));
+        assert!(lapsed[0].rules.contains(&"writable-root-filesystem".to_string()));
     }
 
     #[test]

@@ -18,6 +18,7 @@ fn finding(line: usize, end_line: usize, fix: Option<(usize, usize)>) -> Finding
             replacement: "  web:\n    read_only: true\n".into(),
         }),
         suppressed: None,
+        expired: None,
     }
 }
 
