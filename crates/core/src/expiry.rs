@@ -61,28 +61,37 @@ fn lapsed_note(s: Option<&Suppression>) -> String {
 /// A suppressed unit whose writable-root (or undecided) finding lost its suppression gets
 /// the status that finding stands for; one still exempted by another finding stays so.
 fn restore_units(file: &mut FileReport) {
+    let findings = &file.findings;
     for u in file
         .units
         .iter_mut()
         .filter(|u| u.read_only == ReadOnly::Suppressed)
     {
+        let (workload, container) = (u.workload.as_str(), u.container.as_deref());
         let mine = |rule: RuleId| {
-            file.findings.iter().filter(move |f| {
+            findings.iter().filter(move |f| {
                 f.rule == rule.as_str()
-                    && f.workload.as_deref() == Some(u.workload.as_str())
-                    && f.container == u.container
+                    && f.workload.as_deref() == Some(workload)
+                    && f.container.as_deref() == container
             })
         };
         let writable = mine(RuleId::WritableRootFilesystem);
         let undecided = mine(RuleId::ReadOnlyUnknown);
-        if writable.clone().chain(undecided.clone()).any(|f| f.suppressed.is_some()) {
+        if writable
+            .clone()
+            .chain(undecided.clone())
+            .any(|f| f.suppressed.is_some())
+        {
             continue;
         }
-        if writable.count() > 0 {
-            u.read_only = ReadOnly::False;
+        let status = if writable.count() > 0 {
+            ReadOnly::False
         } else if undecided.count() > 0 {
-            u.read_only = ReadOnly::Unknown;
-        }
+            ReadOnly::Unknown
+        } else {
+            continue;
+        };
+        u.read_only = status;
     }
 }
 
