@@ -149,7 +149,11 @@ fn an_expired_exemption_un_suppresses_its_finding_in_the_cli_and_says_which_one(
 #[test]
 fn a_malformed_expiry_date_is_a_clear_error_not_ignored() {
     let repo = exempted_repository();
-    std::fs::write(repo.path().join(".immutabot.yml"), config_exempt("2026-02-30")).unwrap();
+    std::fs::write(
+        repo.path().join(".immutabot.yml"),
+        config_exempt("2026-02-30"),
+    )
+    .unwrap();
     let run = check(repo.path(), &["--today", "2026-01-01"]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
@@ -168,12 +172,15 @@ fn a_malformed_expiry_date_is_a_clear_error_not_ignored() {
     let run = check(repo.path(), &["--today", "2026-01-01"]);
     assert_eq!(run.code, 1, "neither suppresses: {}", run.stdout);
     assert!(
-        run.stdout.contains("its `expires=` is wrong, so it is not honoured: `31.12.2026` is not a date"),
+        run.stdout
+            .contains("its `expires=` is wrong, so it is not honoured: `31.12.2026` is not a date"),
         "{}",
         run.stdout
     );
     assert!(
-        run.stdout.contains("`immutabot.dev/exempt-expires` is wrong, so it is not honoured: `soon` is not a date"),
+        run.stdout.contains(
+            "`immutabot.dev/exempt-expires` is wrong, so it is not honoured: `soon` is not a date"
+        ),
         "{}",
         run.stdout
     );
@@ -214,7 +221,11 @@ async fn a_scan_un_suppresses_an_expired_exemption_and_the_report_lists_every_ex
     assert_eq!(
         states,
         [
-            ("Deployment/api".into(), "suppressed".into(), Some("annotation".into())),
+            (
+                "Deployment/api".into(),
+                "suppressed".into(),
+                Some("annotation".into())
+            ),
             ("web".into(), "false".into(), Some("comment".into())),
             ("worker".into(), "suppressed".into(), Some("config".into())),
         ],
@@ -242,9 +253,27 @@ async fn a_scan_un_suppresses_an_expired_exemption_and_the_report_lists_every_ex
     assert_eq!(
         list,
         [
-            ("web", "comment", "legacy uploader, read-only in OPS-7", expired.as_str(), "expired"),
-            ("Deployment/api", "annotation", "vendor image writes /opt/cache", soon.as_str(), "expiring"),
-            ("worker", "config", "batch job, moves to a read-only image in Q1", later.as_str(), "active"),
+            (
+                "web",
+                "comment",
+                "legacy uploader, read-only in OPS-7",
+                expired.as_str(),
+                "expired"
+            ),
+            (
+                "Deployment/api",
+                "annotation",
+                "vendor image writes /opt/cache",
+                soon.as_str(),
+                "expiring"
+            ),
+            (
+                "worker",
+                "config",
+                "batch job, moves to a read-only image in Q1",
+                later.as_str(),
+                "active"
+            ),
         ],
         "soonest first"
     );
@@ -259,7 +288,10 @@ async fn a_scan_un_suppresses_an_expired_exemption_and_the_report_lists_every_ex
     assert!(section.contains("1 expired"), "{section}");
     assert!(section.contains("expires in 12 days"), "{section}");
     assert!(section.contains("expired 3 days ago"), "{section}");
-    assert!(section.contains("Hello-World: deploy/api.yaml:"), "{section}");
+    assert!(
+        section.contains("Hello-World: deploy/api.yaml:"),
+        "{section}"
+    );
 
     let repo = app.get("/report/Codertocat/Hello-World", &token).await;
     assert_eq!(repo.status, 200);
@@ -273,7 +305,12 @@ async fn a_scan_un_suppresses_an_expired_exemption_and_the_report_lists_every_ex
     let repo_json = app.get("/api/report/Codertocat/Hello-World", &token).await;
     let v: Value = serde_json::from_str(&repo_json.body).unwrap();
     assert_eq!(v["exemptions"].as_array().unwrap().len(), 3);
-    assert!(v["exemptions"][0]["url"].as_str().unwrap().ends_with("compose.yml#L3"));
+    assert!(
+        v["exemptions"][0]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("compose.yml#L3")
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -284,7 +321,8 @@ const WRITABLE: &str = "services:\n  web:\n    image: nginx:1.27\n";
 const WRITABLE_TOUCHED: &str = "services:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n";
 /// Every finding of a changed file counts as part of the change, so the gate decides.
 const WHOLE_FILE: &str = "review:\n  filter: file\n";
-const WRITABLE_PLUS_ONE: &str = "services:\n  web:\n    image: nginx:1.27\n  cache:\n    image: redis:7\n";
+const WRITABLE_PLUS_ONE: &str =
+    "services:\n  web:\n    image: nginx:1.27\n  cache:\n    image: redis:7\n";
 
 async fn review(
     pool: PgPool,
@@ -307,7 +345,12 @@ async fn fail_on_new_passes_a_pull_request_that_only_touches_an_already_writable
 ) {
     let gate = format!("{WHOLE_FILE}  fail_on: new\n");
     let run = review(pool, Some(&gate), Some(WRITABLE), WRITABLE_TOUCHED).await;
-    assert_eq!(run.conclusion.as_deref(), Some("success"), "{}", run.summary);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        run.summary
+    );
     assert_eq!(run.annotations.len(), 1);
     let a = &run.annotations[0];
     assert_eq!(a["annotation_level"], "notice");
@@ -325,10 +368,16 @@ async fn fail_on_new_passes_a_pull_request_that_only_touches_an_already_writable
 async fn fail_on_new_fails_a_pull_request_that_adds_a_writable_unit(pool: PgPool) {
     let gate = "review:\n  fail_on: new\n";
     let run = review(pool, Some(gate), Some(WRITABLE), WRITABLE_PLUS_ONE).await;
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", run.summary);
-    assert!(
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "{}",
         run.summary
-            .starts_with("**Failed:** this pull request introduces 1 finding at severity `error` or above."),
+    );
+    assert!(
+        run.summary.starts_with(
+            "**Failed:** this pull request introduces 1 finding at severity `error` or above."
+        ),
         "{}",
         run.summary
     );
@@ -337,7 +386,12 @@ async fn fail_on_new_fails_a_pull_request_that_adds_a_writable_unit(pool: PgPool
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn by_default_a_touched_writable_file_fails_as_it_always_did(pool: PgPool) {
     let run = review(pool, Some(WHOLE_FILE), Some(WRITABLE), WRITABLE_TOUCHED).await;
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", run.summary);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "{}",
+        run.summary
+    );
     assert!(!run.summary.contains("base branch"), "{}", run.summary);
 }
 
@@ -357,7 +411,12 @@ async fn the_review_summary_lists_the_exemptions_a_pull_request_adds(pool: PgPoo
         before.replace("2099-06-30", "2099-12-31")
     );
     let run = review(pool, None, Some(before), &after).await;
-    assert_eq!(run.conclusion.as_deref(), Some("success"), "{}", run.summary);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        run.summary
+    );
     insta::assert_snapshot!("exemptions_added_by_a_pull_request_summary", run.summary);
 }
 
@@ -365,5 +424,10 @@ async fn the_review_summary_lists_the_exemptions_a_pull_request_adds(pool: PgPoo
 async fn an_expired_exemption_fails_the_review_again(pool: PgPool) {
     // A new file whose exemption lapsed long ago: it suppresses nothing.
     let run = review(pool, None, None, &comment_exempt("2001-01-31")).await;
-    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", run.summary);
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "{}",
+        run.summary
+    );
 }

@@ -202,7 +202,8 @@ async fn a_person_sees_the_exemptions_and_which_expire_soon(pool: PgPool) {
     );
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert!(
-        rows[0].starts_with("expired | debug sidecar | ") && rows[0].ends_with("expired 2 days ago"),
+        rows[0].starts_with("expired | debug sidecar | ")
+            && rows[0].ends_with("expired 2 days ago"),
         "{rows:?}"
     );
     assert!(
@@ -210,7 +211,10 @@ async fn a_person_sees_the_exemptions_and_which_expire_soon(pool: PgPool) {
             && rows[1].ends_with("expires in 5 days"),
         "{rows:?}"
     );
-    assert!(rows[2].starts_with("active | batch job until Q3 | "), "{rows:?}");
+    assert!(
+        rows[2].starts_with("active | batch job until Q3 | "),
+        "{rows:?}"
+    );
     let soon = browser.find("#exemptions-soon").await;
     assert_eq!(browser.text(&soon).await, "1 expiring within 30 days");
     // The flag is visible, not only in the markup.

@@ -5,8 +5,8 @@
 
 use super::trend;
 use super::{
-    Counts, Exemption, ExemptionStatus, OwnerReport, PullRequestActivity, RepositoryReport, RepositoryRow, RuleRow,
-    SHAPE_VERSION, Summary, WINDOW_DAYS, WritableUnit, links,
+    Counts, Exemption, ExemptionStatus, OwnerReport, PullRequestActivity, RepositoryReport,
+    RepositoryRow, RuleRow, SHAPE_VERSION, Summary, WINDOW_DAYS, WritableUnit, links,
 };
 use crate::ids::Forge;
 use crate::model::Fix;

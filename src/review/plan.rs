@@ -6,8 +6,8 @@ use crate::config::{Config, FilterMode, Gate};
 use crate::forge::{Annotation, AnnotationLevel, Conclusion, ReviewComment};
 use crate::model::{FileReport, Finding, Severity};
 use crate::output::fingerprint;
-use crate::review::diff::FileDiff;
 use crate::review::baseline::{AddedExemption, Baseline};
+use crate::review::diff::FileDiff;
 use crate::review::place::{self, Anchor};
 use crate::review::pointers::Pointers;
 use crate::review::render::{self, FixView};
@@ -272,7 +272,10 @@ impl Plan {
             annotate::MAX_DETAILS,
         );
         self.annotations.push(a);
-        (in_diff, Placement::Annotation(AnnotationReason::PreExisting))
+        (
+            in_diff,
+            Placement::Annotation(AnnotationReason::PreExisting),
+        )
     }
 
     /// Places one finding, adding its comment or annotation.

@@ -17,7 +17,9 @@ impl Pointers {
             "\n\nAlready on the base branch: this pull request did not introduce it, so it does not fail the check (`review.fail_on: new`).",
         );
         if let Some((number, url)) = &self.fix_pull_request {
-            out.push_str(&format!(" The fix-all pull request #{number} fixes it: {url}"));
+            out.push_str(&format!(
+                " The fix-all pull request #{number} fixes it: {url}"
+            ));
         }
         if let Some(page) = &self.report_page {
             out.push_str(&format!(" The repository's writable units: {page}"));

@@ -138,9 +138,7 @@ fn exemption_row(e: &AddedExemption) -> ExemptionRow {
             crate::model::SuppressionKind::Config => "`.immutabot.yml`",
         },
         reason: escape::cell(&escape::message(&e.reason.replace('`', "'"))),
-        expires: e
-            .expires
-            .map_or("**never**".to_string(), |d| d.to_string()),
+        expires: e.expires.map_or("**never**".to_string(), |d| d.to_string()),
     }
 }
 
@@ -349,7 +347,9 @@ fn title(plan: &Plan, files: &[ReviewFile<'_>]) -> String {
     let changed: Vec<&PlannedFinding> = plan
         .findings
         .iter()
-        .filter(|f| f.in_diff && f.placement != Placement::Suppressed && f.placement != PRE_EXISTING)
+        .filter(|f| {
+            f.in_diff && f.placement != Placement::Suppressed && f.placement != PRE_EXISTING
+        })
         .collect();
     let writable = changed
         .iter()

@@ -232,7 +232,8 @@ fn exemption(
     findings: &[&crate::model::Finding],
     mine: &dyn Fn(&Option<String>, &Option<String>) -> bool,
 ) -> Option<Exempt> {
-    let writable_first = |f: &&&crate::model::Finding| f.rule != RuleId::WritableRootFilesystem.as_str();
+    let writable_first =
+        |f: &&&crate::model::Finding| f.rule != RuleId::WritableRootFilesystem.as_str();
     let mut own: Vec<&&crate::model::Finding> = findings
         .iter()
         .filter(|f| mine(&f.workload, &f.container))
@@ -379,13 +380,20 @@ mod tests {
         let mut r = report(text);
         let (rows, _) = units(std::slice::from_ref(&r));
         let e = rows[0].exempt.clone().unwrap();
-        assert_eq!((rows[0].state, e.kind, e.reason.as_str()), ("suppressed", "comment", "moving in OPS-7"));
+        assert_eq!(
+            (rows[0].state, e.kind, e.reason.as_str()),
+            ("suppressed", "comment", "moving in OPS-7")
+        );
         assert_eq!(e.expires, chrono::NaiveDate::from_ymd_opt(2026, 12, 31));
         crate::expiry::apply(&mut r, crate::date::Date::parse("2027-01-01").unwrap());
         let (lapsed, _) = units(&[r]);
         assert_eq!(lapsed[0].state, "false");
         assert_eq!(lapsed[0].exempt, Some(e));
-        assert!(lapsed[0].rules.contains(&"writable-root-filesystem".to_string()));
+        assert!(
+            lapsed[0]
+                .rules
+                .contains(&"writable-root-filesystem".to_string())
+        );
     }
 
     #[test]

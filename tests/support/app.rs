@@ -72,10 +72,7 @@ impl App {
             pool: pool.clone(),
             github: github.into(),
             gitlab: None,
-            renderers: Renderers::new(
-                Some(crate::tools::helm()),
-                Some(crate::tools::kubectl()),
-            ),
+            renderers: Renderers::new(Some(crate::tools::helm()), Some(crate::tools::kubectl())),
             in_flight: Default::default(),
         });
         App {
@@ -131,7 +128,11 @@ impl App {
     /// then every job.
     pub async fn install(&self) {
         let status = self
-            .send("installation", "inst", service::fixture("installation/created"))
+            .send(
+                "installation",
+                "inst",
+                service::fixture("installation/created"),
+            )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED);
         self.drain().await;
@@ -140,7 +141,11 @@ impl App {
     /// The fixture's `pull_request` opened event, then every job.
     pub async fn open(&self) {
         let status = self
-            .send("pull_request", "d-open", service::fixture("pull_request/opened"))
+            .send(
+                "pull_request",
+                "d-open",
+                service::fixture("pull_request/opened"),
+            )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED);
         self.drain().await;

@@ -357,8 +357,8 @@ mod tests {
             err.to_string(),
             "4:14: `expires` in an `exempt` entry: `31/12/2026` is not a date: write it as YYYY-MM-DD (e.g. 2027-01-31)"
         );
-        let err = Config::parse("exempt:\n  - container: web\n    expires: 2026-12-31\n")
-            .unwrap_err();
+        let err =
+            Config::parse("exempt:\n  - container: web\n    expires: 2026-12-31\n").unwrap_err();
         assert!(err.message.contains("reason"), "{err}");
     }
 

@@ -109,7 +109,12 @@ mod tests {
 
     #[test]
     fn an_exempt_comment_holds_through_its_last_day_and_lapses_after() {
-        let fresh = analyze("compose.yml", COMPOSE.as_bytes(), &Config::default(), &NoFiles);
+        let fresh = analyze(
+            "compose.yml",
+            COMPOSE.as_bytes(),
+            &Config::default(),
+            &NoFiles,
+        );
         assert_eq!(fresh.units[0].read_only, ReadOnly::Suppressed);
 
         let mut live = fresh.clone();
