@@ -10,7 +10,6 @@ mod fake_github;
 #[allow(dead_code)]
 mod service;
 #[path = "support/tools.rs"]
-#[allow(dead_code)]
 mod tools;
 
 use app::App;
