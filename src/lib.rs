@@ -6,8 +6,8 @@
 //! forges, queue, database, report.
 
 pub use immutabot_core::{
-    analyze, config, inventory, knowledge, model, output, owners, patch, rules, suppress, template,
-    yaml,
+    analyze, config, date, expiry, inventory, knowledge, model, output, owners, patch, rules,
+    suppress, template, yaml,
 };
 
 #[cfg(feature = "service")]
@@ -45,5 +45,6 @@ pub mod setup;
 pub mod storage;
 #[cfg(feature = "service")]
 pub mod telemetry;
+pub mod today;
 #[cfg(feature = "service")]
 pub mod webhook;

@@ -53,6 +53,7 @@ async fn the_json_report_has_the_documented_shape_and_the_known_numbers(pool: Pg
     assert_eq!(
         keys,
         [
+            "exemptions",
             "generated_at",
             "overdue_units",
             "owner",

@@ -165,3 +165,79 @@ async fn a_person_sees_the_figures_the_chart_and_sorts_the_table(pool: PgPool) {
         .unwrap();
     }
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_person_sees_the_exemptions_and_which_expire_soon(pool: PgPool) {
+    let shape = gen_report::Shape {
+        owner: "acme".into(),
+        repositories: 3,
+        units_per_repository: 4,
+        weeks: 4,
+        change_per_week: 0.1,
+        pull_requests: 0,
+        seed: 11,
+    };
+    gen_report::generate(&pool, &shape, 1, Utc::now())
+        .await
+        .unwrap();
+    // Three current units exempted: one lapsing in 5 days, one in a year, one lapsed.
+    sqlx::query(
+        "update unit_states u set exempt_kind = e.kind, exempt_reason = e.reason,
+                exempt_expires = current_date + e.days
+           from (select id, row_number() over (order by id) as n from unit_states
+                  where valid_to is null) pick,
+                (values (1, 'comment', 'vendor image, SEC-12', 5),
+                        (2, 'config', 'batch job until Q3', 365),
+                        (3, 'annotation', 'debug sidecar', -2)) as e (n, kind, reason, days)
+          where u.id = pick.id and pick.n = e.n",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let token = immutabot::auth::tokens::create(&pool, "acme", None)
+        .await
+        .unwrap()
+        .token;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = service::router(service::state(pool.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let browser = webdriver::Browser::start(1280, 1640).await;
+    browser
+        .goto(&format!("http://{addr}/report/acme?token={token}"))
+        .await;
+    let rows = strings(
+        &browser
+            .execute(
+                "return Array.from(document.querySelectorAll('#exemption-list tbody tr')) \
+                 .map(r => r.className + ' | ' + r.cells[3].textContent + ' | ' + r.cells[5].textContent.trim())",
+            )
+            .await,
+    );
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows[0].starts_with("expired | debug sidecar | ")
+            && rows[0].ends_with("expired 2 days ago"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].starts_with("expiring | vendor image, SEC-12 | ")
+            && rows[1].ends_with("expires in 5 days"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[2].starts_with("active | batch job until Q3 | "),
+        "{rows:?}"
+    );
+    let soon = browser.find("#exemptions-soon").await;
+    assert_eq!(browser.text(&soon).await, "1 expiring within 30 days");
+    // The flag is visible, not only in the markup.
+    let shown = browser
+        .execute(
+            "const t = document.querySelector('#exemption-list tr.expiring .tag'); \
+             const b = t.getBoundingClientRect(); return b.width > 0 && b.height > 0",
+        )
+        .await;
+    assert_eq!(shown, Value::Bool(true));
+}

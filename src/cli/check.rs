@@ -9,6 +9,7 @@ use crate::cli::strict::unsuppress;
 use crate::cli::walk::{self, Target};
 use crate::cli::{CheckArgs, ColorChoice};
 use crate::config::Config;
+use crate::expiry;
 use crate::model::{FileReport, Severity};
 use crate::output::diff::Change;
 use crate::output::stream::Streamer;
@@ -115,9 +116,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     let resolver = FsResolver::new(&cwd);
     let analyse = |path: &str, bytes: &[u8]| {
         let mut r = analyze(path, bytes, config, &resolver);
-        if args.strict {
-            unsuppress(&mut r);
-        }
+        settle(&mut r, args);
         r
     };
     let mut out = match &args.output {
@@ -286,9 +285,7 @@ fn rendered_outcomes(
     cwd: &std::path::Path,
 ) -> Vec<Outcome> {
     let strict = |mut reports: Vec<FileReport>| {
-        if args.strict {
-            reports.iter_mut().for_each(unsuppress);
-        }
+        reports.iter_mut().for_each(|r| settle(r, args));
         reports
     };
     let reports = strict(rendering.reports.clone());
@@ -324,6 +321,14 @@ fn rendered_outcomes(
     };
     outcomes.extend(after.into_iter().map(with_text));
     outcomes
+}
+
+/// What comes after the analysis: exemptions past their date lapse, `--strict` drops the rest.
+fn settle(report: &mut FileReport, args: &CheckArgs) {
+    expiry::apply(report, args.today.unwrap_or_else(crate::today::today));
+    if args.strict {
+        unsuppress(report);
+    }
 }
 
 /// Files analysed in parallel before their results are written and dropped.

@@ -99,6 +99,7 @@ mod tests {
                     replacement: "ro\n".into(),
                 }),
                 suppressed: None,
+                expired: None,
             })
             .collect();
         FileReport {

@@ -151,10 +151,18 @@ pub struct CheckArgs {
     /// Seconds one render may take before it is stopped.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub render_timeout: u64,
+
+    /// The day exemptions' `expires` dates are compared with (tests; default: today, UTC).
+    #[arg(long, hide = true, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub today: Option<crate::date::Date>,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
+}
+
+fn parse_date(s: &str) -> Result<crate::date::Date, String> {
+    crate::date::Date::parse(s).map_err(|e| e.to_string())
 }
 
 /// Parses the command line and runs it; the process exit code is the result.

@@ -11,6 +11,7 @@ use super::budget;
 use super::memory::Budget as Memory;
 use crate::analyze::{self, NOT_RECOGNISED};
 use crate::config::{self, Config};
+use crate::expiry;
 use crate::forge::github::GitHubRepository;
 use crate::forge::repository::RepositoryFiles;
 use crate::forge::{ObjectId, Tree};
@@ -170,6 +171,9 @@ async fn scan_commit<R: RepositoryFiles>(
     // YAML that is neither Compose nor Kubernetes (CI files, lock files) is not ours.
     reports.retain(|r| !is_foreign(r));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
+    // After the cache: a cached report must not keep an exemption alive past its date.
+    let today = crate::today::today();
+    reports.iter_mut().for_each(|r| expiry::apply(r, today));
 
     let (mut rows, counts) = snapshot::units(&reports);
     snapshot::assign_owners(&mut rows, &codeowners);

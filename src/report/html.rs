@@ -1,7 +1,9 @@
 //! The report as HTML: askama templates under `templates/report/`, styles and the table
 //! sorting script inline, so the page loads nothing from the network and prints as is.
 
-use super::{FixTimes, OwnerReport, RepositoryReport, RepositoryRow, chart};
+use super::{
+    Exemption, ExemptionStatus, FixTimes, OwnerReport, RepositoryReport, RepositoryRow, chart,
+};
 use askama::Template;
 use chrono::{DateTime, Utc};
 
@@ -75,6 +77,10 @@ struct OwnerPage<'a> {
     severities: Vec<SeverityView>,
     overdue: Vec<OverdueView>,
     target_days: u32,
+    exemptions: Vec<ExemptionView>,
+    soon: usize,
+    expired: usize,
+    soon_days: i64,
 }
 
 #[derive(Template)]
@@ -84,6 +90,70 @@ struct RepositoryPage<'a> {
     owner_href: String,
     share: String,
     last_scan: String,
+    exemptions: Vec<ExemptionView>,
+    soon: usize,
+    expired: usize,
+    soon_days: i64,
+}
+
+/// One exemption, formatted for `report/exemptions.html`.
+struct ExemptionView {
+    /// `repo: path:line` on the owner's page, `path:line` on a repository's.
+    place: String,
+    href: Option<String>,
+    unit: String,
+    kind: &'static str,
+    reason: String,
+    owners: String,
+    expires: String,
+    /// `active`, `expiring` or `expired`: the row's class.
+    status: &'static str,
+    /// "in 12 days", "expired 3 days ago"; empty when nothing is due.
+    flag: String,
+}
+
+fn exemption_views(list: &[Exemption], with_repository: bool) -> Vec<ExemptionView> {
+    list.iter()
+        .map(|e| ExemptionView {
+            place: if with_repository {
+                format!("{}: {}:{}", e.repository, e.path, e.line)
+            } else {
+                format!("{}:{}", e.path, e.line)
+            },
+            href: e.url.clone(),
+            unit: match &e.container {
+                Some(c) => format!("{} / {c}", e.workload),
+                None => e.workload.clone(),
+            },
+            kind: match e.kind.as_str() {
+                "comment" => "ignore comment",
+                "annotation" => "annotation",
+                "config" => ".immutabot.yml",
+                _ => "other",
+            },
+            reason: e.reason.clone(),
+            owners: e.owners.join(", "),
+            expires: e.expires.map_or("never".to_string(), |d| d.to_string()),
+            status: match e.status {
+                ExemptionStatus::Active => "active",
+                ExemptionStatus::Expiring => "expiring",
+                ExemptionStatus::Expired => "expired",
+            },
+            flag: match (e.status, e.days_left) {
+                (ExemptionStatus::Expiring, Some(0)) => "expires today".to_string(),
+                (ExemptionStatus::Expiring, Some(1)) => "expires tomorrow".to_string(),
+                (ExemptionStatus::Expiring, Some(d)) => format!("expires in {d} days"),
+                (ExemptionStatus::Expired, Some(-1)) => "expired yesterday".to_string(),
+                (ExemptionStatus::Expired, Some(d)) => format!("expired {} days ago", -d),
+                _ => String::new(),
+            },
+        })
+        .collect()
+}
+
+/// How many exemptions are in `status`.
+fn in_status(list: &[Exemption], status: ExemptionStatus) -> usize {
+    list.iter().filter(|e| e.status == status).count()
 }
 
 /// The owner's report page. Repository links are relative to `/report/{owner}`.
@@ -140,6 +210,10 @@ pub fn owner_page(r: &OwnerReport) -> String {
         severities: severity_views(r),
         overdue: overdue_views(r),
         target_days: r.time_to_fix.target_days,
+        exemptions: exemption_views(&r.exemptions, true),
+        soon: in_status(&r.exemptions, ExemptionStatus::Expiring),
+        expired: in_status(&r.exemptions, ExemptionStatus::Expired),
+        soon_days: crate::expiry::SOON_DAYS,
     })
 }
 
@@ -237,6 +311,10 @@ pub fn repository_page(r: &RepositoryReport) -> String {
             .repository
             .last_scan_at
             .map_or("never".to_string(), timestamp),
+        exemptions: exemption_views(&r.exemptions, false),
+        soon: in_status(&r.exemptions, ExemptionStatus::Expiring),
+        expired: in_status(&r.exemptions, ExemptionStatus::Expired),
+        soon_days: crate::expiry::SOON_DAYS,
     })
 }
 

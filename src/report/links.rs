@@ -24,6 +24,16 @@ pub fn gitlab_blob(web: &str, project: &str, commit: &str, path: &str, line: i32
     )
 }
 
+/// `{root}/report/{owner}/{repo}`: a repository's page of this service's report.
+pub fn report_page(root: &str, owner: &str, repo: &str) -> String {
+    format!(
+        "{}/report/{}/{}",
+        root.trim().trim_end_matches('/'),
+        segments(owner),
+        segments(repo)
+    )
+}
+
 fn segments(path: &str) -> String {
     path.split('/').map(encode).collect::<Vec<_>>().join("/")
 }

@@ -57,6 +57,8 @@ pub struct OwnerReport {
     pub time_to_fix: TimeToFix,
     /// Units writable for longer than the target, oldest first.
     pub overdue_units: Vec<OverdueUnit>,
+    /// Every exemption on the default branches, the soonest to lapse first.
+    pub exemptions: Vec<Exemption>,
 }
 
 /// Unit counts of one or more scans.
@@ -185,6 +187,8 @@ pub struct RepositoryReport {
     pub repository: RepositoryRow,
     /// Writable units (state `false` or `unknown`), by path and line.
     pub writable_units: Vec<WritableUnit>,
+    /// The repository's exemptions, the soonest to lapse first.
+    pub exemptions: Vec<Exemption>,
 }
 
 /// One writable unit of a repository's default branch.
@@ -298,4 +302,47 @@ pub struct OverdueUnit {
     pub writable_since: DateTime<Utc>,
     /// Whole days since.
     pub days_writable: i64,
+}
+
+/// Where an exemption stands on the report's day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExemptionStatus {
+    /// Holds, with no date or a date more than [`crate::expiry::SOON_DAYS`] days away.
+    Active,
+    /// Holds, but lapses within [`crate::expiry::SOON_DAYS`] days.
+    Expiring,
+    /// Its last day has passed: the finding counts again.
+    Expired,
+}
+
+/// One exemption of a unit on a default branch: a suppression comment, an annotation or a
+/// `.immutabot.yml` entry, with its reason and expiry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exemption {
+    /// Repository name (without the owner).
+    pub repository: String,
+    /// File path in the repository.
+    pub path: String,
+    /// 1-based line of the unit.
+    pub line: i32,
+    /// Compose service or Kubernetes `Kind/name`.
+    pub workload: String,
+    /// Kubernetes container name.
+    pub container: Option<String>,
+    /// How it is written: `comment`, `annotation` or `config`.
+    pub kind: String,
+    /// The reason given.
+    pub reason: String,
+    /// Its last day; `null` when it never expires.
+    pub expires: Option<NaiveDate>,
+    /// Days from the report's day to `expires` (negative once lapsed).
+    pub days_left: Option<i64>,
+    /// Active, expiring soon, or expired.
+    pub status: ExemptionStatus,
+    /// Teams or people owning the unit (CODEOWNERS); empty when no line owns its file.
+    pub owners: Vec<String>,
+    /// The unit's file and line on the forge (repository pages only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }

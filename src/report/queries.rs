@@ -4,15 +4,16 @@
 //! repositories, which the first query looks up; the rest run concurrently on the pool.
 
 use super::{
-    Counts, OverdueUnit, OwnerReport, PullRequestActivity, RepositoryReport, RepositoryRow,
-    RuleRow, SHAPE_VERSION, Summary, TeamRow, TimeToFix, WINDOW_DAYS, WritableUnit, links,
+    Counts, Exemption, ExemptionStatus, OverdueUnit, OwnerReport, PullRequestActivity,
+    RepositoryReport, RepositoryRow, RuleRow, SHAPE_VERSION, Summary, TeamRow, TimeToFix,
+    WINDOW_DAYS, WritableUnit, links,
 };
 use super::{teams, trend};
 use crate::ids::Forge;
 use crate::model::Fix;
 use crate::rules::RuleId;
 use crate::storage::{self, report::RepoScanRow};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 
@@ -223,6 +224,10 @@ pub async fn owner_report_with(
             r.row.owners = owners.clone();
         }
     }
+    let mut exemptions = exemptions(pool, &repos, None, now.date_naive()).await?;
+    if let Some(team) = view.team {
+        exemptions.retain(|e| teams::in_team(&e.owners, team));
+    }
     let mut counts = Counts::default();
     for r in &repos {
         counts.add(&r.row.counts);
@@ -254,6 +259,7 @@ pub async fn owner_report_with(
         teams,
         time_to_fix,
         overdue_units,
+        exemptions,
     })
 }
 
@@ -330,6 +336,47 @@ async fn ownership(
     })
 }
 
+/// The repositories' exemptions as of `today`, with links when `web` is given.
+async fn exemptions(
+    pool: &PgPool,
+    repos: &[Repo],
+    web: Option<WebRoots<'_>>,
+    today: NaiveDate,
+) -> Result<Vec<Exemption>, ReportError> {
+    let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
+    let rows = storage::exemptions::current(pool, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|e| {
+            let repo = repos.iter().find(|r| r.id == e.repository_id)?;
+            let days_left = e.expires.map(|d| (d - today).num_days());
+            Some(Exemption {
+                repository: repo.row.name.clone(),
+                url: web.map(|web| link(repo, web, &e.commit_sha, &e.path, e.line)),
+                status: exemption_status(days_left),
+                days_left,
+                path: e.path,
+                line: e.line,
+                workload: e.workload,
+                container: e.container,
+                kind: e.kind,
+                reason: e.reason,
+                expires: e.expires,
+                owners: e.owners,
+            })
+        })
+        .collect())
+}
+
+/// Expired after its last day; expiring within [`crate::expiry::SOON_DAYS`] days of it.
+fn exemption_status(days_left: Option<i64>) -> ExemptionStatus {
+    match days_left {
+        Some(d) if d < 0 => ExemptionStatus::Expired,
+        Some(d) if d <= crate::expiry::SOON_DAYS => ExemptionStatus::Expiring,
+        _ => ExemptionStatus::Active,
+    }
+}
+
 /// A unit's file and line on its forge's web interface.
 fn link(repo: &Repo, web: WebRoots<'_>, commit: &str, path: &str, line: i32) -> String {
     match repo.forge {
@@ -375,10 +422,13 @@ pub async fn repository_report(
             owners: u.owners,
         })
         .collect();
+    let today = Utc::now().date_naive();
+    let exemptions = exemptions(pool, std::slice::from_ref(&repo), Some(web), today).await?;
     Ok(RepositoryReport {
         version: SHAPE_VERSION,
         owner: repo.owner,
         repository: repo.row,
         writable_units,
+        exemptions,
     })
 }

@@ -8,7 +8,7 @@ use crate::rules::RuleId;
 
 /// GitHub's limits on an annotation's title and on its message and details (64 KiB).
 const MAX_TITLE: usize = 255;
-const MAX_DETAILS: usize = 65_535;
+pub(crate) const MAX_DETAILS: usize = 65_535;
 
 /// The check-run annotation for a finding.
 pub fn annotation(file: &ReviewFile<'_>, finding: &Finding) -> Annotation {

@@ -6,6 +6,7 @@
 //! renderers write the words. The forge client only posts what comes out.
 
 pub mod annotate;
+pub mod baseline;
 pub mod diff;
 pub mod escape;
 pub mod fence;
@@ -13,6 +14,7 @@ pub mod fix_diff;
 pub mod marker;
 pub mod place;
 pub mod plan;
+pub mod pointers;
 pub mod render;
 pub mod summary;
 

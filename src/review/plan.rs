@@ -2,12 +2,14 @@
 //! when GitHub can apply one), the check run's annotations, or nowhere new because a comment
 //! on it is already open.
 
-use crate::config::{Config, FilterMode};
-use crate::forge::{Annotation, Conclusion, ReviewComment};
+use crate::config::{Config, FilterMode, Gate};
+use crate::forge::{Annotation, AnnotationLevel, Conclusion, ReviewComment};
 use crate::model::{FileReport, Finding, Severity};
 use crate::output::fingerprint;
+use crate::review::baseline::{AddedExemption, Baseline};
 use crate::review::diff::FileDiff;
 use crate::review::place::{self, Anchor};
+use crate::review::pointers::Pointers;
 use crate::review::render::{self, FixView};
 use crate::review::{MAX_COMMENT_CHARS, annotate, fix_diff, to_u32};
 use serde::Serialize;
@@ -39,7 +41,12 @@ pub enum AnnotationReason {
     /// The file breaks lines with a lone carriage return: YAML (and so the finding) counts
     /// it as a line break, the forge's diff does not, so no line number can be trusted there.
     LoneCarriageReturn,
+    /// The base branch already has it and `review.fail_on: new` gates on new findings only.
+    PreExisting,
 }
+
+/// The placement of a finding the base branch already had.
+pub const PRE_EXISTING: Placement = Placement::Annotation(AnnotationReason::PreExisting);
 
 /// Where a finding went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -101,6 +108,14 @@ pub struct PlannedFinding {
     pub placement: Placement,
 }
 
+impl PlannedFinding {
+    /// Whether it fails the check: part of the change, severe enough, and not already on
+    /// the base branch.
+    pub fn fails(&self, fail_on: Severity) -> bool {
+        self.in_diff && self.severity >= fail_on && self.placement != PRE_EXISTING
+    }
+}
+
 /// How many findings went where.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
@@ -120,6 +135,8 @@ pub struct Counts {
     pub annotated: usize,
     /// Annotations only because the comment limit was reached.
     pub over_limit: usize,
+    /// Findings the base branch already had (`review.fail_on: new`): never failing.
+    pub pre_existing: usize,
 }
 
 /// The whole decision for one review.
@@ -141,6 +158,20 @@ pub struct Plan {
     pub filter: FilterMode,
     /// The comment limit used.
     pub max_comments: usize,
+    /// Which findings fail the check (from the config).
+    pub gate: Gate,
+    /// Exemptions the pull request adds, when the base was compared.
+    pub added_exemptions: Vec<AddedExemption>,
+}
+
+/// What a review compares the head with: the base branch's findings, and where a finding
+/// the base already had points.
+#[derive(Debug, Clone, Copy)]
+pub struct Against<'a> {
+    /// The base branch's findings and exemptions.
+    pub baseline: &'a Baseline,
+    /// Links for findings the pull request did not introduce.
+    pub pointers: &'a Pointers,
 }
 
 /// Decides where every finding of `files` goes.
@@ -153,6 +184,28 @@ pub fn plan(
     already_open: &HashSet<String>,
     max_comments: usize,
 ) -> Plan {
+    plan_with(files, config, already_open, max_comments, None)
+}
+
+/// [`plan`], comparing the head with the base branch: `review.fail_on: new` passes findings
+/// the base already had, and the exemptions the head adds are listed.
+pub fn plan_against(
+    files: &[ReviewFile<'_>],
+    config: &Config,
+    already_open: &HashSet<String>,
+    max_comments: usize,
+    against: Against<'_>,
+) -> Plan {
+    plan_with(files, config, already_open, max_comments, Some(against))
+}
+
+fn plan_with(
+    files: &[ReviewFile<'_>],
+    config: &Config,
+    already_open: &HashSet<String>,
+    max_comments: usize,
+    against: Option<Against<'_>>,
+) -> Plan {
     let mut out = Plan {
         comments: Vec::new(),
         annotations: Vec::new(),
@@ -162,11 +215,21 @@ pub fn plan(
         fail_on: config.fail_on,
         filter: config.review.filter,
         max_comments,
+        gate: config.review.fail_on,
+        added_exemptions: against.map_or_else(Vec::new, |a| {
+            let reports: Vec<&FileReport> = files.iter().map(|f| f.report).collect();
+            a.baseline.added_exemptions(&reports)
+        }),
     };
     for file in files {
         let prints = fingerprint::all(file.report);
         for (finding, print) in file.report.findings.iter().zip(prints) {
-            let (in_diff, placement) = out.place(file, finding, &print, config, already_open);
+            let (in_diff, placement) = match against {
+                Some(a) if out.gate == Gate::New && a.baseline.had(&file.report.path, finding) => {
+                    out.pre_existing(file, finding, config, a.pointers)
+                }
+                _ => out.place(file, finding, &print, config, already_open),
+            };
             out.findings.push(PlannedFinding {
                 fingerprint: print,
                 path: file.report.path.clone(),
@@ -189,6 +252,32 @@ pub fn plan(
 }
 
 impl Plan {
+    /// A finding the base branch already had, under `review.fail_on: new`: a notice that
+    /// says so and where it gets fixed, never a comment, never failing.
+    fn pre_existing(
+        &mut self,
+        file: &ReviewFile<'_>,
+        finding: &Finding,
+        config: &Config,
+        pointers: &Pointers,
+    ) -> (bool, Placement) {
+        let in_diff = place::in_diff(config.review.filter, file.patch, finding);
+        if finding.suppressed.is_some() {
+            return (in_diff, Placement::Suppressed);
+        }
+        let mut a = annotate::annotation(file, finding);
+        a.annotation_level = AnnotationLevel::Notice;
+        a.message = crate::review::truncate(
+            &format!("{}{}", a.message, pointers.pre_existing_note()),
+            annotate::MAX_DETAILS,
+        );
+        self.annotations.push(a);
+        (
+            in_diff,
+            Placement::Annotation(AnnotationReason::PreExisting),
+        )
+    }
+
     /// Places one finding, adding its comment or annotation.
     fn place(
         &mut self,
@@ -288,7 +377,8 @@ fn count(findings: &[PlannedFinding], fail_on: Severity) -> Counts {
         }
         c.findings += 1;
         c.in_diff += usize::from(f.in_diff);
-        c.failing += usize::from(f.in_diff && f.severity >= fail_on);
+        c.failing += usize::from(f.fails(fail_on));
+        c.pre_existing += usize::from(f.placement == PRE_EXISTING);
         c.commented += usize::from(f.placement.is_comment());
         c.already_open += usize::from(f.placement == Placement::AlreadyOpen);
         c.over_limit +=

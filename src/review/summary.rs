@@ -2,10 +2,13 @@
 //! file and per finding, kept under GitHub's 65,535-character limit by dropping rows.
 
 use crate::analyze::NOT_RECOGNISED;
-use crate::config::FilterMode;
+use crate::config::{FilterMode, Gate};
 use crate::forge::{CheckOutput, Conclusion};
 use crate::model::{Format, ReadOnly, Role};
-use crate::review::plan::{AnnotationReason, Placement, Plan, PlannedFinding, ReviewFile};
+use crate::review::baseline::AddedExemption;
+use crate::review::plan::{
+    AnnotationReason, PRE_EXISTING, Placement, Plan, PlannedFinding, ReviewFile,
+};
 use crate::review::render::{plural, render};
 use crate::review::{MAX_SUMMARY_CHARS, escape};
 use crate::rules::RuleId;
@@ -38,10 +41,25 @@ struct FindingRow {
     placement: &'static str,
 }
 
+/// One exemption the pull request adds, as `review/exemptions.md` lists it.
+struct ExemptionRow {
+    location: String,
+    unit: String,
+    rules: String,
+    kind: &'static str,
+    reason: String,
+    expires: String,
+}
+
+/// Exemptions listed in the summary at most; a pull request adding more says how many.
+const MAX_EXEMPTION_ROWS: usize = 50;
+
 #[derive(Template)]
 #[template(path = "review/summary.md")]
 struct SummaryTemplate<'a> {
     lead: &'a str,
+    exemptions: &'a [ExemptionRow],
+    exemptions_more: usize,
     files: &'a [FileRow],
     files_more: usize,
     findings: &'a [FindingRow],
@@ -77,7 +95,19 @@ pub fn check_output(plan: &Plan, files: &[ReviewFile<'_>], notes: &[Note]) -> Ch
     let finding_rows: Vec<FindingRow> = shown.iter().map(|f| finding_row(f, plan)).collect();
     let note_lines = note_lines(plan, files, notes);
     let lead = lead(plan);
-    let summary = fit(&lead, &file_rows, &finding_rows, &note_lines);
+    let exemptions = Exemptions {
+        rows: plan
+            .added_exemptions
+            .iter()
+            .take(MAX_EXEMPTION_ROWS)
+            .map(exemption_row)
+            .collect(),
+        more: plan
+            .added_exemptions
+            .len()
+            .saturating_sub(MAX_EXEMPTION_ROWS),
+    };
+    let summary = fit(&lead, &exemptions, &file_rows, &finding_rows, &note_lines);
     CheckOutput {
         title: title(plan, files),
         summary,
@@ -85,11 +115,46 @@ pub fn check_output(plan: &Plan, files: &[ReviewFile<'_>], notes: &[Note]) -> Ch
     }
 }
 
+/// The exemptions section: the rows shown and how many more there are.
+struct Exemptions {
+    rows: Vec<ExemptionRow>,
+    more: usize,
+}
+
+fn exemption_row(e: &AddedExemption) -> ExemptionRow {
+    ExemptionRow {
+        location: escape::cell(&escape::code(&format!("{}:{}", e.path, e.line))),
+        unit: escape::cell(&e.unit.as_deref().map_or("—".to_string(), escape::code)),
+        rules: escape::cell(
+            &e.rules
+                .iter()
+                .map(|r| escape::code(r))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        kind: match e.kind {
+            crate::model::SuppressionKind::Comment => "`immutabot:ignore` comment",
+            crate::model::SuppressionKind::Annotation => "annotation",
+            crate::model::SuppressionKind::Config => "`.immutabot.yml`",
+        },
+        reason: escape::cell(&escape::message(&e.reason.replace('`', "'"))),
+        expires: e.expires.map_or("**never**".to_string(), |d| d.to_string()),
+    }
+}
+
 /// Renders with as many rows as fit: findings go first, then files, then notes.
-fn fit(lead: &str, files: &[FileRow], findings: &[FindingRow], notes: &[String]) -> String {
+fn fit(
+    lead: &str,
+    exemptions: &Exemptions,
+    files: &[FileRow],
+    findings: &[FindingRow],
+    notes: &[String],
+) -> String {
     let render_with = |nf: usize, nx: usize, nn: usize| {
         render(&SummaryTemplate {
             lead,
+            exemptions: &exemptions.rows,
+            exemptions_more: exemptions.more,
             files: &files[..nf],
             files_more: files.len() - nf,
             findings: &findings[..nx],
@@ -140,7 +205,7 @@ fn finding_row(f: &PlannedFinding, plan: &Plan) -> FindingRow {
         (Some(w), None) => escape::code(w),
         (None, _) => "—".to_string(),
     };
-    let failing = f.in_diff && f.severity >= plan.fail_on;
+    let failing = f.fails(plan.fail_on);
     FindingRow {
         rule: escape::code(&f.rule),
         location: escape::cell(&escape::code(&format!("{}:{}", f.path, f.line))),
@@ -168,6 +233,9 @@ fn placement_text(p: Placement) -> &'static str {
         Placement::Annotation(AnnotationReason::LoneCarriageReturn) => {
             "annotation (lone carriage returns: lines differ from the diff's)"
         }
+        Placement::Annotation(AnnotationReason::PreExisting) => {
+            "notice (already on the base branch)"
+        }
         Placement::Suppressed => "suppressed",
     }
 }
@@ -175,12 +243,24 @@ fn placement_text(p: Placement) -> &'static str {
 fn lead(plan: &Plan) -> String {
     let c = &plan.counts;
     let verdict = match plan.conclusion {
+        Conclusion::Failure if plan.gate == Gate::New => format!(
+            "**Failed:** this pull request introduces {} at severity `{}` or above.",
+            plural(c.failing, "finding", "findings"),
+            plan.fail_on
+        ),
         Conclusion::Failure => format!(
             "**Failed:** {} in the changes {} at severity `{}` or above.",
             plural(c.failing, "finding", "findings"),
             if c.failing == 1 { "is" } else { "are" },
             plan.fail_on
         ),
+        _ if plan.gate == Gate::New && c.in_diff > c.pre_existing => format!(
+            "**Passed:** no finding this pull request introduces is at severity `{}` or above.",
+            plan.fail_on
+        ),
+        _ if plan.gate == Gate::New && c.pre_existing > 0 => {
+            "**Passed:** this pull request introduces no finding.".to_string()
+        }
         _ if c.in_diff > 0 => format!(
             "**Passed:** no finding in the changes is at severity `{}` or above.",
             plan.fail_on
@@ -217,6 +297,12 @@ fn note_lines(plan: &Plan, files: &[ReviewFile<'_>], notes: &[Note]) -> Vec<Stri
             "A review holds at most {} comments; {} went to the annotations instead.",
             plan.max_comments,
             plural(plan.counts.over_limit, "finding", "findings")
+        ));
+    }
+    if plan.counts.pre_existing > 0 {
+        out.push(format!(
+            "{} already on the base branch: with `review.fail_on: new` such findings are notices and do not fail the check.",
+            plural(plan.counts.pre_existing, "finding was", "findings were")
         ));
     }
     if plan.counts.suppressed > 0 {
@@ -258,14 +344,18 @@ fn note_lines(plan: &Plan, files: &[ReviewFile<'_>], notes: &[Note]) -> Vec<Stri
 
 fn title(plan: &Plan, files: &[ReviewFile<'_>]) -> String {
     let c = &plan.counts;
-    let changed = |f: &&PlannedFinding| f.in_diff && f.placement != Placement::Suppressed;
-    let writable = plan
+    let changed: Vec<&PlannedFinding> = plan
         .findings
         .iter()
-        .filter(changed)
+        .filter(|f| {
+            f.in_diff && f.placement != Placement::Suppressed && f.placement != PRE_EXISTING
+        })
+        .collect();
+    let writable = changed
+        .iter()
         .filter(|f| f.rule == RuleId::WritableRootFilesystem.as_str())
         .count();
-    let others = c.in_diff - writable.min(c.in_diff);
+    let others = changed.len() - writable;
     let roots = plural(
         writable,
         "writable root file system",

@@ -2,7 +2,7 @@
 //! changed against the rows currently valid (kept, closed, inserted), so that storage grows
 //! with what changed and not with the size of the organisation.
 
-use crate::model::{FileReport, ReadOnly, Severity};
+use crate::model::{FileReport, ReadOnly, Severity, SuppressionKind};
 use crate::owners::CodeOwners;
 use crate::rules::RuleId;
 use std::collections::{BTreeSet, HashMap};
@@ -37,6 +37,19 @@ pub struct UnitRow {
     pub owners: Vec<String>,
     /// The highest severity of its unsuppressed findings (`error`, `warning`, `info`).
     pub severity: Option<&'static str>,
+    /// The exemption that covers the unit, or covered it until it expired.
+    pub exempt: Option<Exempt>,
+}
+
+/// A unit's exemption as stored (`unit_states.exempt_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exempt {
+    /// `comment`, `annotation` or `config`.
+    pub kind: &'static str,
+    /// The reason given.
+    pub reason: String,
+    /// Its last day, when it has one.
+    pub expires: Option<chrono::NaiveDate>,
 }
 
 /// A row currently valid (`valid_to is null`), as read back from the database.
@@ -60,6 +73,12 @@ pub struct CurrentRow {
     pub owners: Vec<String>,
     /// Severity.
     pub severity: Option<String>,
+    /// Exemption kind.
+    pub exempt_kind: Option<String>,
+    /// Exemption reason.
+    pub exempt_reason: Option<String>,
+    /// Exemption's last day.
+    pub exempt_expires: Option<chrono::NaiveDate>,
 }
 
 /// Per-scan counts, what the trend reads.
@@ -189,6 +208,7 @@ pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
                 .filter(|f| f.rule == RuleId::WritableRootFilesystem.as_str())
                 .find_map(|f| f.fix.as_ref())
                 .and_then(|fix| serde_json::to_value(fix).ok());
+            let exempt = exemption(&findings, &mine);
             let container = u.container.clone().unwrap_or_default();
             let sep = KEY_SEPARATOR;
             let mut unit_key = format!("{}{sep}{}{sep}{container}", r.path, u.workload);
@@ -213,6 +233,7 @@ pub fn units(reports: &[FileReport]) -> (Vec<UnitRow>, Counts) {
                 fix,
                 owners: Vec::new(),
                 severity: severity.map(Severity::as_str),
+                exempt,
             });
         }
     }
@@ -225,6 +246,39 @@ pub fn assign_owners(rows: &mut [UnitRow], owners: &CodeOwners) {
         row.owners = owners.owners_of(&row.path);
     }
 }
+
+/// The unit's exemption, live or lapsed: its writable-root finding's first, else another's.
+fn exemption(
+    findings: &[&crate::model::Finding],
+    mine: &dyn Fn(&Option<String>, &Option<String>) -> bool,
+) -> Option<Exempt> {
+    let writable_first =
+        |f: &&&crate::model::Finding| f.rule != RuleId::WritableRootFilesystem.as_str();
+    let mut own: Vec<&&crate::model::Finding> = findings
+        .iter()
+        .filter(|f| mine(&f.workload, &f.container))
+        .collect();
+    own.sort_by_key(writable_first);
+    let s = own
+        .into_iter()
+        .find_map(|f| f.suppressed.as_ref().or(f.expired.as_ref()))?;
+    Some(Exempt {
+        kind: match s.kind {
+            SuppressionKind::Comment => "comment",
+            SuppressionKind::Annotation => "annotation",
+            SuppressionKind::Config => "config",
+        },
+        reason: s.reason.clone(),
+        expires: s.expires.and_then(|d| {
+            chrono::NaiveDate::from_num_days_from_ce_opt(
+                i32::try_from(d.days_since_epoch() + UNIX_EPOCH_DAYS_FROM_CE).ok()?,
+            )
+        }),
+    })
+}
+
+/// Days from 0001-01-01 (day 1 of the common era, as chrono counts) to 1970-01-01.
+const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// Every finding of the renders. Rendered workloads are named as deployed (release name,
 /// overlay prefix), so a workload and container name one unit across the renders, and
@@ -284,6 +338,14 @@ fn same(old: &CurrentRow, new: &UnitRow) -> bool {
         // A CODEOWNERS change alone re-tags the unit with a new row version.
         && old.owners == new.owners
         && old.severity.as_deref() == new.severity
+        && same_exempt(old, new)
+}
+
+fn same_exempt(old: &CurrentRow, new: &UnitRow) -> bool {
+    let e = new.exempt.as_ref();
+    old.exempt_kind.as_deref() == e.map(|e| e.kind)
+        && old.exempt_reason.as_deref() == e.map(|e| e.reason.as_str())
+        && old.exempt_expires == e.and_then(|e| e.expires)
 }
 
 #[cfg(test)]
@@ -316,6 +378,9 @@ mod tests {
                 fix: r.fix.clone(),
                 owners: r.owners.clone(),
                 severity: r.severity.map(str::to_string),
+                exempt_kind: r.exempt.as_ref().map(|e| e.kind.to_string()),
+                exempt_reason: r.exempt.as_ref().map(|e| e.reason.clone()),
+                exempt_expires: r.exempt.as_ref().and_then(|e| e.expires),
             })
             .collect()
     }
@@ -332,6 +397,28 @@ mod tests {
         assert!(web.fix.is_some());
         let db = rows.iter().find(|r| r.workload == "db").unwrap();
         assert_eq!((db.state, db.fix.is_none()), ("true", true));
+    }
+
+    #[test]
+    fn exempt_units_carry_their_exemption_live_or_lapsed() {
+        let text = "services:\n  # immutabot:ignore all expires=2026-12-31 moving in OPS-7\n  web:\n    image: nginx\n";
+        let mut r = report(text);
+        let (rows, _) = units(std::slice::from_ref(&r));
+        let e = rows[0].exempt.clone().unwrap();
+        assert_eq!(
+            (rows[0].state, e.kind, e.reason.as_str()),
+            ("suppressed", "comment", "moving in OPS-7")
+        );
+        assert_eq!(e.expires, chrono::NaiveDate::from_ymd_opt(2026, 12, 31));
+        crate::expiry::apply(&mut r, crate::date::Date::parse("2027-01-01").unwrap());
+        let (lapsed, _) = units(&[r]);
+        assert_eq!(lapsed[0].state, "false");
+        assert_eq!(lapsed[0].exempt, Some(e));
+        assert!(
+            lapsed[0]
+                .rules
+                .contains(&"writable-root-filesystem".to_string())
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::snapshot::{self, Counts, UnitRow, Unsettled};
 use crate::ids::JobId;
-use crate::storage::{self, jobs, scans};
+use crate::storage::{self, exemptions, jobs, scans};
 use anyhow::Context;
 use sqlx::PgPool;
 
@@ -71,6 +71,9 @@ pub async fn write(pool: &PgPool, s: &Snapshot<'_>) -> anyhow::Result<Written> {
             .await
             .context("inserting unit states")?;
     }
+    exemptions::record(&mut tx, s.repo_id, s.scan_id, &changes.insert)
+        .await
+        .context("recording exemptions")?;
     scans::finish(&mut tx, s.scan_id, counts, s.note)
         .await
         .context("finishing the scan")?;

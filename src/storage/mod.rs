@@ -9,6 +9,7 @@ pub mod blobs;
 pub mod checks;
 pub mod credentials;
 pub mod deliveries;
+pub mod exemptions;
 pub mod jobs;
 pub mod owners;
 pub mod report;

@@ -276,3 +276,11 @@ pub async fn row_id(pool: &PgPool, forge: Forge, forge_id: i64) -> sqlx::Result<
             .await?;
     Ok(row.map(|(id,)| id))
 }
+
+/// The owner and name of the repository whose row is `id`.
+pub async fn name_of(pool: &PgPool, id: i64) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as("select owner, name from repositories where id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}

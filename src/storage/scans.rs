@@ -62,7 +62,9 @@ pub async fn drop_unfinished(tx: &mut Tx<'_>, scan_id: i64) -> sqlx::Result<()> 
 /// The repository's current unit states, locked until the transaction ends.
 pub async fn current_units(tx: &mut Tx<'_>, repo_id: i64) -> sqlx::Result<Vec<CurrentRow>> {
     sqlx::query_as(
-        "select id, unit_key, line, image, state, rules, fix, owners, severity from unit_states
+        "select id, unit_key, line, image, state, rules, fix, owners, severity,
+                exempt_kind, exempt_reason, exempt_expires
+           from unit_states
           where repository_id = $1 and valid_to is null for update",
     )
     .bind(repo_id)

@@ -21,6 +21,7 @@ pub fn finding(rule: &str, severity: Severity, line: usize, end_line: usize) -> 
         container: None,
         fix: None,
         suppressed: None,
+        expired: None,
     }
 }
 
@@ -69,6 +70,8 @@ pub fn report() -> Report {
                 suppressed: Some(Suppression {
                     kind: SuppressionKind::Comment,
                     reason: "legacy image".into(),
+                    expires: None,
+                    origin: String::new(),
                 }),
                 ..finding("tmpfs-owned-by-root", Severity::Warning, 7, 7)
             },
@@ -103,6 +106,8 @@ pub fn report() -> Report {
                 suppressed: Some(Suppression {
                     kind: SuppressionKind::Config,
                     reason: String::new(),
+                    expires: None,
+                    origin: String::new(),
                 }),
                 ..finding("read-only-unknown", Severity::Info, 10, 10)
             },

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::inventory::compose::{self, ComposeInput, Evidence};
+use crate::inventory::kubernetes::{EXEMPT_ANNOTATION, EXEMPT_EXPIRES_ANNOTATION};
 use crate::inventory::{Inventory, kubernetes};
 use crate::model::{FileReport, Finding, Format, ReadOnly, Suppression, SuppressionKind};
 use crate::patch::Planner;
@@ -408,6 +409,7 @@ fn file_finding(config: &Config, line: usize, column: usize, message: String) ->
         container: None,
         fix: None,
         suppressed: None,
+        expired: None,
     }
 }
 
@@ -441,10 +443,16 @@ fn finding(s: &Stream, src: &Source<'_>, config: &Config, inv: &Inventory, d: &D
     }
     for l in lines {
         match suppress::comment_for(src, l, d.rule) {
-            Verdict::Suppressed(reason) => {
+            Verdict::Suppressed {
+                reason,
+                expires,
+                line,
+            } => {
                 suppressed = Some(Suppression {
                     kind: SuppressionKind::Comment,
                     reason,
+                    expires,
+                    origin: format!("the `immutabot:ignore` comment on line {line}"),
                 });
                 break;
             }
@@ -452,12 +460,18 @@ fn finding(s: &Stream, src: &Source<'_>, config: &Config, inv: &Inventory, d: &D
                 message.push_str(" (An `immutabot:ignore` comment names this rule but gives no reason, so it is not honoured.)");
                 break;
             }
+            Verdict::BadExpiry(e) => {
+                message.push_str(&format!(
+                    " (An `immutabot:ignore` comment names this rule, but its `expires=` is wrong, so it is not honoured: {e}.)"
+                ));
+                break;
+            }
             Verdict::None => {}
         }
     }
     if let Some(u) = unit {
         if suppressed.is_none()
-            && let Some(reason) = &u.annotation_exempt
+            && let Some(exempt) = &u.annotation_exempt
             && matches!(
                 d.rule,
                 RuleId::WritableRootFilesystem
@@ -466,10 +480,22 @@ fn finding(s: &Stream, src: &Source<'_>, config: &Config, inv: &Inventory, d: &D
                     | RuleId::ReadOnlyBypassed
             )
         {
-            suppressed = Some(Suppression {
-                kind: SuppressionKind::Annotation,
-                reason: reason.clone(),
-            });
+            match &exempt.expires {
+                Ok(expires) => {
+                    suppressed = Some(Suppression {
+                        kind: SuppressionKind::Annotation,
+                        reason: exempt.reason.clone(),
+                        expires: *expires,
+                        origin: format!(
+                            "the `{EXEMPT_ANNOTATION}` annotation of {}",
+                            u.unit.workload
+                        ),
+                    })
+                }
+                Err(e) => message.push_str(&format!(
+                    " (The `{EXEMPT_ANNOTATION}` annotation names this container, but `{EXEMPT_EXPIRES_ANNOTATION}` is wrong, so it is not honoured: {e}.)"
+                )),
+            }
         }
         let name = u.unit.container.as_deref().unwrap_or(&u.unit.workload);
         if suppressed.is_none()
@@ -478,6 +504,8 @@ fn finding(s: &Stream, src: &Source<'_>, config: &Config, inv: &Inventory, d: &D
             suppressed = Some(Suppression {
                 kind: SuppressionKind::Config,
                 reason: ex.reason.clone(),
+                expires: ex.expires_on(),
+                origin: ex.origin(),
             });
         }
     }
@@ -494,6 +522,7 @@ fn finding(s: &Stream, src: &Source<'_>, config: &Config, inv: &Inventory, d: &D
         container: unit.and_then(|u| u.unit.container.clone()),
         fix: d.fix.clone(),
         suppressed,
+        expired: None,
     }
 }
 

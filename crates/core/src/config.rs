@@ -3,6 +3,7 @@
 //! Unknown keys are errors with their line: a typo in a security tool's config must not
 //! silently switch a check off.
 
+use crate::date::Date;
 use crate::model::Severity;
 use crate::rules::RuleId;
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -42,6 +43,39 @@ pub struct Exemption {
     pub rules: Vec<String>,
     /// Why; shown in reports.
     pub reason: String,
+    /// The last day the exemption holds (`YYYY-MM-DD`); checked when the file is parsed.
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+impl Exemption {
+    /// The parsed `expires` date (a config with a bad one never parses).
+    pub fn expires_on(&self) -> Option<Date> {
+        self.expires.as_deref().and_then(|d| Date::parse(d).ok())
+    }
+
+    /// Where the exemption is written, as the report and a lapsed finding name it.
+    pub fn origin(&self) -> String {
+        let mut what = Vec::new();
+        if let Some(c) = &self.container {
+            what.push(format!("container `{c}`"));
+        }
+        if let Some(i) = &self.image {
+            what.push(format!("image `{i}`"));
+        }
+        format!("the `{FILE_NAME}` exemption for {}", what.join(" and "))
+    }
+}
+
+/// Which findings fail a pull request's check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gate {
+    /// Every finding that is part of the changes, as the filter mode decides.
+    #[default]
+    Any,
+    /// Only findings the pull request introduces: ones the base branch's files do not have.
+    New,
 }
 
 /// Review settings (the GitHub App reads these from the base branch).
@@ -51,6 +85,9 @@ pub struct Review {
     /// Which findings become inline comments.
     #[serde(default)]
     pub filter: FilterMode,
+    /// Which findings fail the check: `any` (the default) or only `new` ones.
+    #[serde(default)]
+    pub fail_on: Gate,
 }
 
 /// The parsed `.immutabot.yml`.
@@ -143,6 +180,16 @@ impl Config {
                     line,
                     column,
                     message: "an `exempt` entry needs `container` or `image`".into(),
+                });
+            }
+            if let Some(text) = &ex.expires
+                && let Err(e) = Date::parse(text)
+            {
+                let (line, column) = at(text);
+                return Err(ConfigError {
+                    line,
+                    column,
+                    message: format!("`expires` in an `exempt` entry: {e}"),
                 });
             }
             for rule in &ex.rules {
@@ -287,6 +334,32 @@ mod tests {
     fn unknown_rule_is_an_error() {
         let err = Config::parse("severity:\n  no-such-rule: info\n").unwrap_err();
         assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn exempt_entries_take_an_expiry_date_and_refuse_a_bad_one() {
+        let c = Config::parse(
+            "exempt:\n  - container: web\n    reason: migrating\n    expires: 2026-12-31\nreview:\n  fail_on: new\n",
+        )
+        .unwrap();
+        assert_eq!(c.exempt[0].expires_on(), Date::parse("2026-12-31").ok());
+        assert_eq!(
+            c.exempt[0].origin(),
+            "the `.immutabot.yml` exemption for container `web`"
+        );
+        assert_eq!(c.review.fail_on, Gate::New);
+        assert_eq!(Config::default().review.fail_on, Gate::Any);
+        let err = Config::parse(
+            "exempt:\n  - container: web\n    reason: migrating\n    expires: 31/12/2026\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "4:14: `expires` in an `exempt` entry: `31/12/2026` is not a date: write it as YYYY-MM-DD (e.g. 2027-01-31)"
+        );
+        let err =
+            Config::parse("exempt:\n  - container: web\n    expires: 2026-12-31\n").unwrap_err();
+        assert!(err.message.contains("reason"), "{err}");
     }
 
     #[test]

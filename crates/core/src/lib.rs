@@ -8,6 +8,8 @@
 
 pub mod analyze;
 pub mod config;
+pub mod date;
+pub mod expiry;
 pub mod inventory;
 pub mod knowledge;
 pub mod model;

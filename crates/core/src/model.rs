@@ -137,10 +137,16 @@ pub struct Suppression {
     pub kind: SuppressionKind,
     /// The reason given, if any.
     pub reason: String,
+    /// The last day the suppression holds (`expires=` / `expires:`); it lapses the day after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<crate::date::Date>,
+    /// Where it is written, as a person reads it (the comment's line, the config entry).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub origin: String,
 }
 
 /// Where a suppression was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SuppressionKind {
     /// `# immutabot:ignore <rule> <reason>` on or above the unit.
@@ -175,6 +181,9 @@ pub struct Finding {
     /// Set when a suppression exempts this finding; suppressed findings never fail a check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
+    /// The suppression that covered this finding until it expired; the finding counts again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired: Option<Suppression>,
 }
 
 /// Everything the core says about one file.

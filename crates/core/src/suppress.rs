@@ -1,31 +1,44 @@
-//! Suppressions written in the file: `# immutabot:ignore <rule> <reason>`.
+//! Suppressions written in the file: `# immutabot:ignore <rule> [expires=YYYY-MM-DD] <reason>`.
 //!
 //! A comment applies to the unit whose line it is on, or which it stands just above (a block
 //! of comment lines directly above the line counts). A reason is required: a suppression is
-//! a decision somebody must be able to read later.
+//! a decision somebody must be able to read later. An `expires=` date makes it lapse after
+//! that day; the date is only recorded here, [`crate::expiry`] compares it with today.
 //!
 //! Comments are read from the line text rather than from the parser: asking the parser for
 //! comment events costs a third of its speed, and only the few lines around units matter.
 
+use crate::date::{Date, DateError};
 use crate::rules::RuleId;
 use crate::yaml::Source;
 
 const MARKER: &str = "immutabot:ignore";
+/// What introduces the expiry date, right after the rule ids.
+const EXPIRES: &str = "expires=";
 
 /// What a comment near a line says about a rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Suppressed, with the reason given.
-    Suppressed(String),
+    Suppressed {
+        /// The reason given.
+        reason: String,
+        /// The last day it holds, when the comment says.
+        expires: Option<Date>,
+        /// 1-based line of the comment.
+        line: usize,
+    },
     /// A matching comment without a reason: not honoured.
     MissingReason,
+    /// A matching comment whose `expires=` is not a date: not honoured.
+    BadExpiry(DateError),
     /// Nothing applies.
     None,
 }
 
 /// Looks for an ignore comment for `rule` on `line` or in the comment block above it.
 pub fn comment_for(src: &Source<'_>, line: usize, rule: RuleId) -> Verdict {
-    let mut verdict = check_line(src.line(line), rule);
+    let mut verdict = check_line(src.line(line), line, rule);
     let mut l = line;
     while verdict == Verdict::None && l > 1 {
         l -= 1;
@@ -33,12 +46,12 @@ pub fn comment_for(src: &Source<'_>, line: usize, rule: RuleId) -> Verdict {
         if !text.starts_with('#') {
             break;
         }
-        verdict = check_line(text, rule);
+        verdict = check_line(text, l, rule);
     }
     verdict
 }
 
-fn check_line(line: &str, rule: RuleId) -> Verdict {
+fn check_line(line: &str, number: usize, rule: RuleId) -> Verdict {
     let Some(at) = line.find(MARKER) else {
         return Verdict::None;
     };
@@ -50,11 +63,24 @@ fn check_line(line: &str, rule: RuleId) -> Verdict {
     if !id.split(',').any(|i| i == "all" || i == rule.as_str()) {
         return Verdict::None;
     }
-    let reason = reason.trim();
+    let mut reason = reason.trim();
+    let mut expires = None;
+    if let Some(after) = reason.strip_prefix(EXPIRES) {
+        let (date, rest) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
+        match Date::parse(date) {
+            Ok(d) => expires = Some(d),
+            Err(e) => return Verdict::BadExpiry(e),
+        }
+        reason = rest.trim();
+    }
     if reason.is_empty() {
         Verdict::MissingReason
     } else {
-        Verdict::Suppressed(reason.to_string())
+        Verdict::Suppressed {
+            reason: reason.to_string(),
+            expires,
+            line: number,
+        }
     }
 }
 
@@ -136,7 +162,11 @@ mod tests {
         let src = Source::new(t);
         assert_eq!(
             comment_for(&src, 3, RuleId::WritableRootFilesystem),
-            Verdict::Suppressed("legacy app, tracked in OPS-1".into())
+            Verdict::Suppressed {
+                reason: "legacy app, tracked in OPS-1".into(),
+                expires: None,
+                line: 2
+            }
         );
         assert_eq!(
             comment_for(&src, 3, RuleId::MissingScratchMount),
@@ -145,6 +175,30 @@ mod tests {
         assert_eq!(
             comment_for(&src, 5, RuleId::WritableRootFilesystem),
             Verdict::MissingReason
+        );
+    }
+
+    #[test]
+    fn exempt_comments_take_an_expiry_date_after_the_rule_ids() {
+        let t = "services:\n  # immutabot:ignore all expires=2026-12-31 migrating in OPS-2\n  web:\n    image: x\n  db: # immutabot:ignore all expires=2026-12-31\n    image: y\n  q: # immutabot:ignore all expires=2026-02-30 typo\n    image: z\n";
+        let src = Source::new(t);
+        assert_eq!(
+            comment_for(&src, 3, RuleId::WritableRootFilesystem),
+            Verdict::Suppressed {
+                reason: "migrating in OPS-2".into(),
+                expires: Some(Date::parse("2026-12-31").unwrap()),
+                line: 2
+            }
+        );
+        assert_eq!(
+            comment_for(&src, 5, RuleId::WritableRootFilesystem),
+            Verdict::MissingReason
+        );
+        assert_eq!(
+            comment_for(&src, 7, RuleId::WritableRootFilesystem),
+            Verdict::BadExpiry(DateError {
+                text: "2026-02-30".into()
+            })
         );
     }
 

@@ -29,6 +29,13 @@ pub struct Analysed {
 }
 
 impl Analysed {
+    /// Lets exemptions past their last day lapse: after the analysis, as the scan does.
+    pub fn expire(&mut self, today: crate::date::Date) {
+        self.reports
+            .iter_mut()
+            .for_each(|r| crate::expiry::apply(r, today));
+    }
+
     /// The files as the planner takes them.
     pub fn review_files<'a>(&'a self, diffs: &'a HashMap<String, FileDiff>) -> Vec<ReviewFile<'a>> {
         self.reports
@@ -92,7 +99,8 @@ pub async fn run<F: ChangeRequest>(
     Ok(Analysed { reports, sources })
 }
 
-async fn run_core(
+/// The core over `paths` of `fetched`, within the default budget.
+pub(super) async fn run_core(
     paths: Vec<String>,
     fetched: Prefetched,
     config: Config,

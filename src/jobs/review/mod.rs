@@ -1,10 +1,12 @@
 //! Reviewing one head commit of a pull or merge request, in named steps:
-//! fetch → analyse → render charts and kustomizations → plan → publish → remember.
+//! fetch → analyse → render charts and kustomizations → compare with the base → plan →
+//! publish → remember.
 //!
 //! Written once for every forge, against [`ChangeRequest`]; the forge's adapter is all that
 //! differs between a GitHub pull request and a GitLab merge request.
 
 mod analyse;
+mod baseline;
 mod charts;
 mod fetch;
 mod prefetched;
@@ -19,6 +21,7 @@ use crate::queue::Outcome;
 use crate::queue::job::ReviewJob;
 use crate::review::MAX_COMMENTS;
 use crate::review::plan;
+use crate::review::pointers::Pointers;
 use tracing::{Instrument, info};
 
 /// What one review is of: a head commit of a request, and where its history goes.
@@ -84,9 +87,23 @@ pub async fn review<F: ChangeRequest>(
         &mut analysed,
     )
     .await?;
+    let today = crate::today::today();
+    analysed.expire(today);
+    let base = baseline::read(forge, &request.base_sha, &input, &analysed, today).await?;
+    let pointers = pointers(ctx, target.repo_id).await?;
     let files = analysed.review_files(&input.diffs);
     let threads = fetch::our_threads(forge).await?;
-    let mut plan = plan::plan(&files, &input.config, &threads.open(), MAX_COMMENTS);
+    let against = plan::Against {
+        baseline: &base,
+        pointers: &pointers,
+    };
+    let mut plan = plan::plan_against(
+        &files,
+        &input.config,
+        &threads.open(),
+        MAX_COMMENTS,
+        against,
+    );
 
     if fetch::current(forge, &target.head).await?.is_err() {
         // A push while we worked makes all of this stale: the newer job posts instead.
@@ -116,4 +133,23 @@ pub async fn review<F: ChangeRequest>(
         "review done"
     );
     Ok(Outcome::Done)
+}
+
+/// Where a finding the base branch already had points: the repository's open fix-all pull
+/// request, and its report page when `IMMUTABOT_PUBLIC_URL` says where the report is.
+pub async fn pointers(ctx: &JobContext, repo_id: i64) -> anyhow::Result<Pointers> {
+    // TODO(merge): `storage::fix_pulls::open_for(&ctx.pool, repo_id)` gives the open
+    // fix-all pull request (number, URL) once the fix-pr helper's work is in.
+    let fix_pull_request = None;
+    let public = std::env::var("IMMUTABOT_PUBLIC_URL").ok();
+    let report_page = match public.filter(|u| !u.trim().is_empty()) {
+        Some(root) => crate::storage::repositories::name_of(&ctx.pool, repo_id)
+            .await?
+            .map(|(owner, name)| crate::report::links::report_page(&root, &owner, &name)),
+        None => None,
+    };
+    Ok(Pointers {
+        fix_pull_request,
+        report_page,
+    })
 }

@@ -18,6 +18,7 @@ fn finding(line: usize, end_line: usize, fix: Option<(usize, usize)>) -> Finding
             replacement: "  web:\n    read_only: true\n".into(),
         }),
         suppressed: None,
+        expired: None,
     }
 }
 
@@ -128,6 +129,8 @@ fn suppressed_findings_go_nowhere_and_never_fail() {
     f.suppressed = Some(Suppression {
         kind: SuppressionKind::Comment,
         reason: "legacy".into(),
+        expires: None,
+        origin: String::new(),
     });
     let p = run(vec![f], &Config::default());
     assert_eq!(placements(&p), [(true, Placement::Suppressed)]);
@@ -220,6 +223,8 @@ mod properties {
                     f.suppressed = Some(Suppression {
                         kind: SuppressionKind::Config,
                         reason: "r".into(),
+                        expires: None,
+                        origin: String::new(),
                     });
                 }
                 f

@@ -1,6 +1,7 @@
 //! Kubernetes manifests: workloads, their pod templates and every container list.
 
-use super::{Inventory, PodLevel, Switch, Target, UnitFacts, plain_bool};
+use super::{AnnotationExempt, Inventory, PodLevel, Switch, Target, UnitFacts, plain_bool};
+use crate::date::Date;
 use crate::model::{ReadOnly, Role, Unit};
 use crate::yaml::{NodeId, Stream, Style};
 
@@ -8,6 +9,8 @@ use crate::yaml::{NodeId, Stream, Style};
 pub const EXEMPT_ANNOTATION: &str = "immutabot.dev/exempt-containers";
 /// The annotation giving the reason for [`EXEMPT_ANNOTATION`].
 pub const EXEMPT_REASON_ANNOTATION: &str = "immutabot.dev/exempt-reason";
+/// The annotation giving the last day [`EXEMPT_ANNOTATION`] holds (`YYYY-MM-DD`).
+pub const EXEMPT_EXPIRES_ANNOTATION: &str = "immutabot.dev/exempt-expires";
 
 /// Where the pod spec is in each workload kind.
 const WORKLOADS: &[(&str, &[&str])] = &[
@@ -152,8 +155,8 @@ fn find_pod_specs(
     }
 }
 
-/// Container names exempted by annotation, with the reason.
-fn exemptions(s: &Stream, metadata: Option<NodeId>) -> Vec<(String, String)> {
+/// Container names exempted by annotation, with the reason and expiry.
+fn exemptions(s: &Stream, metadata: Option<NodeId>) -> Vec<(String, AnnotationExempt)> {
     let Some(meta) = metadata else {
         return Vec::new();
     };
@@ -168,11 +171,17 @@ fn exemptions(s: &Stream, metadata: Option<NodeId>) -> Vec<(String, String)> {
         .and_then(|v| s.scalar(v))
         .unwrap_or("exempted by the immutabot.dev/exempt-containers annotation")
         .to_string();
+    let expires = s
+        .path(meta, &["annotations", EXEMPT_EXPIRES_ANNOTATION])
+        .and_then(|v| s.scalar(v))
+        .map(|d| Date::parse(d.trim()))
+        .transpose();
+    let exempt = AnnotationExempt { reason, expires };
     names
         .split(',')
         .map(str::trim)
         .filter(|n| !n.is_empty())
-        .map(|n| (n.to_string(), reason.clone()))
+        .map(|n| (n.to_string(), exempt.clone()))
         .collect()
 }
 
@@ -183,7 +192,7 @@ fn container(
     workload: &str,
     namespace: Option<String>,
     role: Role,
-    exempt: &[(String, String)],
+    exempt: &[(String, AnnotationExempt)],
 ) -> UnitFacts {
     let name_entry = s.own(item, "name");
     let name = name_entry
@@ -256,7 +265,7 @@ fn container(
         exempt
             .iter()
             .find(|(e, _)| e == n)
-            .map(|(_, reason)| reason.clone())
+            .map(|(_, exempt)| exempt.clone())
     });
     UnitFacts {
         unit: Unit {

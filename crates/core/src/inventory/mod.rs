@@ -80,13 +80,22 @@ pub struct UnitFacts {
     pub writable_mounts: Vec<String>,
     /// Kubernetes: the pod spec the container belongs to.
     pub pod_spec: Option<NodeId>,
-    /// Reason from the workload's exempt-containers annotation, when it names this unit.
-    pub annotation_exempt: Option<String>,
+    /// The workload's exempt-containers annotation, when it names this unit.
+    pub annotation_exempt: Option<AnnotationExempt>,
     /// Whether the unit is listed in this file's inventory. An override file's service that
     /// its base also defines is listed by the base, but its findings belong here.
     pub listed: bool,
     /// Another file reports this unit's findings (the base of an override fragment).
     pub findings_elsewhere: bool,
+}
+
+/// What a workload's `immutabot.dev/exempt-*` annotations say about one of its containers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnotationExempt {
+    /// `immutabot.dev/exempt-reason`, or a default naming the annotation.
+    pub reason: String,
+    /// `immutabot.dev/exempt-expires`: absent, a day, or text that is no date.
+    pub expires: Result<Option<crate::date::Date>, crate::date::DateError>,
 }
 
 /// A pod-level `readOnlyRootFilesystem`, which Kubernetes ignores.

@@ -26,5 +26,6 @@ pub fn render_failed(config: &Config, line: usize, message: String) -> Finding {
         container: None,
         fix: None,
         suppressed: None,
+        expired: None,
     }
 }
