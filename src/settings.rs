@@ -103,6 +103,13 @@ pub struct ServeArgs {
     /// Seconds a sign-in covers an organisation before its membership is checked again.
     #[arg(long, env = "IMMUTABOT_SESSION_LIFETIME", default_value = "28800")]
     pub session_lifetime: String,
+    /// Which repositories get a fix-all pull request: all, opt-in (`fix_pull_request: true`
+    /// in `.immutabot.yml`, or asked for from the report or `immutabot fix-pr`), or off.
+    #[arg(long, env = "IMMUTABOT_FIX_PULL_REQUESTS", default_value = "opt-in")]
+    pub fix_pull_requests: String,
+    /// Repositories of one installation that may get a fix-all pull request commit per hour.
+    #[arg(long, env = "IMMUTABOT_FIX_PULL_REQUESTS_PER_HOUR", default_value = "20")]
+    pub fix_pull_requests_per_hour: String,
 }
 
 /// Signing in to the report with GitHub, when configured.
@@ -186,6 +193,8 @@ pub struct Settings {
     pub write_interval: Duration,
     /// "Sign in with GitHub" for the report, when configured.
     pub sign_in: Option<SignInConfig>,
+    /// Fix-all pull requests: which repositories, how many per hour.
+    pub fix_pulls: crate::jobs::fix_pull::policy::FixPullSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -310,6 +319,7 @@ impl ServeArgs {
                 }),
         );
         let sign_in = self.sign_in(&mut errors);
+        let fix_pulls = self.fix_pulls(&mut errors);
         match (
             database_url,
             bind,
@@ -353,9 +363,32 @@ impl ServeArgs {
                 retention,
                 write_interval,
                 sign_in: sign_in.flatten(),
+                fix_pulls,
             }),
             _ => Err(errors),
         }
+    }
+
+    /// The fix-pull settings; the defaults when something is wrong (said in `errors`).
+    fn fix_pulls(&self, errors: &mut Vec<String>) -> crate::jobs::fix_pull::policy::FixPullSettings {
+        use crate::jobs::fix_pull::policy::{FixPullSettings, Mode};
+        let mode = take(errors, Mode::parse(&self.fix_pull_requests)).unwrap_or_default();
+        let per_hour = take(
+            errors,
+            self.fix_pull_requests_per_hour
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| {
+                    format!(
+                        "IMMUTABOT_FIX_PULL_REQUESTS_PER_HOUR `{}` is not a whole number of at least 1",
+                        self.fix_pull_requests_per_hour
+                    )
+                }),
+        )
+        .unwrap_or(crate::jobs::fix_pull::policy::DEFAULT_PER_HOUR);
+        FixPullSettings { mode, per_hour }
     }
 
     /// "Sign in with GitHub": all of client id, secret, session key and public URL, or none
@@ -667,6 +700,8 @@ mod tests {
             github_api_url: "ftp://x".into(),
             rescan_interval: "5".into(),
             retention_days: "3".into(),
+            fix_pull_requests: "sometimes".into(),
+            fix_pull_requests_per_hour: "0".into(),
             ..parse(&[])
         };
         let errors = a.settings().unwrap_err();
@@ -681,6 +716,8 @@ mod tests {
             "GITHUB_API_URL `ftp://x`",
             "IMMUTABOT_RESCAN_INTERVAL `5`",
             "IMMUTABOT_RETENTION_DAYS `3`",
+            "IMMUTABOT_FIX_PULL_REQUESTS `sometimes`",
+            "IMMUTABOT_FIX_PULL_REQUESTS_PER_HOUR `0`",
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
         }
@@ -720,6 +757,7 @@ mod tests {
         assert_eq!(retention("0"), Ok(None));
         assert!(!format!("{s:?}").contains("postgres://"));
         assert!(s.gitlab.is_none(), "GitLab was not asked for");
+        assert_eq!(s.fix_pulls, Default::default());
     }
 
     /// Only GitLab settings, the rest from the defaults (and none from the environment).

@@ -45,6 +45,8 @@ struct RepositoryPage<'a> {
     owner_href: String,
     share: String,
     last_scan: String,
+    /// Where the fix-all pull request button posts, relative to the page.
+    fix_action: String,
 }
 
 /// The owner's report page. Repository links are relative to `/report/{owner}`.
@@ -105,6 +107,7 @@ pub fn repository_page(r: &RepositoryReport) -> String {
     super::render_page(&RepositoryPage {
         r,
         owner_href: format!("../{}", path_segment(&r.owner)),
+        fix_action: format!("{}/fix-pull-request", path_segment(&r.repository.name)),
         share: percent(r.repository.read_only_share),
         last_scan: r
             .repository

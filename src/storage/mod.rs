@@ -9,6 +9,7 @@ pub mod blobs;
 pub mod checks;
 pub mod credentials;
 pub mod deliveries;
+pub mod fix_pulls;
 pub mod jobs;
 pub mod report;
 pub mod repositories;
