@@ -43,12 +43,12 @@ pub fn run(args: &FixPrArgs) -> u8 {
         fix_pull::request(&pool, name.owner(), name.name(), FixTrigger::Cli).await
     });
     match result {
-        Ok(Requested::Queued(id)) => {
-            println!("queued  {name} (job {}): its fix-all pull request", id.0);
+        Ok(Requested::Queued(id, repo)) => {
+            println!("queued  {repo} (job {}): its fix-all pull request", id.0);
             0
         }
-        Ok(Requested::AlreadyQueued) => {
-            println!("pending {name} (its fix-all pull request is already queued)");
+        Ok(Requested::AlreadyQueued(repo)) => {
+            println!("pending {repo} (its fix-all pull request is already queued)");
             0
         }
         Ok(Requested::Unknown) => fail(format!(

@@ -440,12 +440,12 @@ async fn fetch_beside<R: RepositoryFiles>(
 }
 
 /// What asking for a repository's fix-all pull request did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Requested {
-    /// Its job was queued.
-    Queued(crate::ids::JobId),
+    /// Its job was queued; the repository's name as stored.
+    Queued(crate::ids::JobId, String),
     /// Its job was already pending.
-    AlreadyQueued,
+    AlreadyQueued(String),
     /// No installed GitHub repository has that name.
     Unknown,
 }
@@ -462,10 +462,11 @@ pub async fn request(
     let Some(r) = found.into_iter().find(|r| r.forge == "github") else {
         return Ok(Requested::Unknown);
     };
-    let name = RepoName::parse(&format!("{}/{}", r.owner, r.name)).map_err(anyhow::Error::msg)?;
+    let full = format!("{}/{}", r.owner, r.name);
+    let name = RepoName::parse(&full).map_err(anyhow::Error::msg)?;
     let job = job(InstallationId(r.installation_id), RepoId(r.id), &name, trigger);
     Ok(match enqueue(pool, &job).await? {
-        Some(id) => Requested::Queued(id),
-        None => Requested::AlreadyQueued,
+        Some(id) => Requested::Queued(id, full),
+        None => Requested::AlreadyQueued(full),
     })
 }
