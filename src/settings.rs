@@ -108,7 +108,11 @@ pub struct ServeArgs {
     #[arg(long, env = "IMMUTABOT_FIX_PULL_REQUESTS", default_value = "opt-in")]
     pub fix_pull_requests: String,
     /// Repositories of one installation that may get a fix-all pull request commit per hour.
-    #[arg(long, env = "IMMUTABOT_FIX_PULL_REQUESTS_PER_HOUR", default_value = "20")]
+    #[arg(
+        long,
+        env = "IMMUTABOT_FIX_PULL_REQUESTS_PER_HOUR",
+        default_value = "20"
+    )]
     pub fix_pull_requests_per_hour: String,
 }
 
@@ -370,7 +374,10 @@ impl ServeArgs {
     }
 
     /// The fix-pull settings; the defaults when something is wrong (said in `errors`).
-    fn fix_pulls(&self, errors: &mut Vec<String>) -> crate::jobs::fix_pull::policy::FixPullSettings {
+    fn fix_pulls(
+        &self,
+        errors: &mut Vec<String>,
+    ) -> crate::jobs::fix_pull::policy::FixPullSettings {
         use crate::jobs::fix_pull::policy::{FixPullSettings, Mode};
         let mode = take(errors, Mode::parse(&self.fix_pull_requests)).unwrap_or_default();
         let per_hour = take(

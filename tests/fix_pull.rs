@@ -112,7 +112,8 @@ impl Harness {
     /// A commit of `repo` with these files, made the head of its default branch `main`.
     fn commit(&self, repo: &str, sha: &str, files: &[(&str, &str)]) {
         for (path, text) in files {
-            self.fake.set_file(repo, sha, path, text.as_bytes().to_vec());
+            self.fake
+                .set_file(repo, sha, path, text.as_bytes().to_vec());
         }
         self.fake.set_default_branch(repo, "main", sha);
     }
@@ -213,7 +214,8 @@ fn still_to_fix(files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
         if !immutabot::analyze::is_candidate(path) {
             continue;
         }
-        let report = immutabot::analyze::analyze(path, bytes, &Config::default(), &Recording::new(&empty));
+        let report =
+            immutabot::analyze::analyze(path, bytes, &Config::default(), &Recording::new(&empty));
         for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
             if f.fix.is_some() || f.rule == "writable-root-filesystem" {
                 out.push(format!("{path}:{}: {}", f.line, f.rule));
@@ -242,7 +244,10 @@ async fn a_repository_with_writable_units_gets_one_fix_pull_request_that_checks_
 
     let pr = h.only_fix_pull();
     assert_eq!(pr.state, "open");
-    assert_eq!((pr.base_ref.as_str(), pr.user.as_str()), ("main", BOT_LOGIN));
+    assert_eq!(
+        (pr.base_ref.as_str(), pr.user.as_str()),
+        ("main", BOT_LOGIN)
+    );
     let head = h.fake.branch_head(REPO, BRANCH).unwrap();
     assert_eq!(pr.head_sha, head);
     let commit = h.fake.commit(REPO, &head).expect("made through the API");
@@ -252,7 +257,10 @@ async fn a_repository_with_writable_units_gets_one_fix_pull_request_that_checks_
     // The files, applied, check clean, and are what `check --fix` makes of each.
     let before = h.fake.files_of(REPO, C1);
     let after = h.fake.files_of(REPO, &head);
-    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
     assert_eq!(still_to_fix(&after), Vec::<String>::new());
     assert!(!still_to_fix(&before).is_empty());
     for (path, old) in &before {
@@ -266,7 +274,11 @@ async fn a_repository_with_writable_units_gets_one_fix_pull_request_that_checks_
         let fixed = immutabot::cli::fix::fix_bytes(old.clone().into_bytes(), |b| {
             immutabot::analyze::analyze(path, b, &Config::default(), &Recording::new(&empty))
         });
-        assert_eq!(new.as_bytes(), fixed.bytes, "{path}: what check --fix makes");
+        assert_eq!(
+            new.as_bytes(),
+            fixed.bytes,
+            "{path}: what check --fix makes"
+        );
         assert_eq!(dropped_lines(&old, &new), Vec::<String>::new(), "{path}");
     }
     assert_ne!(text(&after, "deploy/web.yaml"), DEPLOYMENT);
@@ -279,12 +291,18 @@ async fn a_repository_with_writable_units_gets_one_fix_pull_request_that_checks_
     .fetch_one(&h.pool)
     .await
     .unwrap();
-    assert_eq!(stored, (pr.number as i64, head.clone(), C1.into(), "open".into()));
+    assert_eq!(
+        stored,
+        (pr.number as i64, head.clone(), C1.into(), "open".into())
+    );
     let open = immutabot::storage::fix_pulls::open_for(&h.pool, REPO_ID)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(open.url, format!("https://github.com/{REPO}/pull/{}", pr.number));
+    assert_eq!(
+        open.url,
+        format!("https://github.com/{REPO}/pull/{}", pr.number)
+    );
 
     insta::assert_snapshot!("fix_pull_body", pr.body);
 
@@ -299,7 +317,10 @@ async fn a_repository_with_writable_units_gets_one_fix_pull_request_that_checks_
         .filter(|r| r.method != "GET")
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
-    assert!(writes.iter().all(|w| w.contains("access_tokens")), "{writes:?}");
+    assert!(
+        writes.iter().all(|w| w.contains("access_tokens")),
+        "{writes:?}"
+    );
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
@@ -343,12 +364,9 @@ async fn a_commit_by_someone_else_on_the_branch_is_never_overwritten(pool: PgPoo
     h.install().await;
     let pr = h.only_fix_pull();
 
-    let theirs = h.fake.push_as(
-        REPO,
-        BRANCH,
-        "alice",
-        &[("README.md", "alice was here\n")],
-    );
+    let theirs = h
+        .fake
+        .push_as(REPO, BRANCH, "alice", &[("README.md", "alice was here\n")]);
     h.commit(
         REPO,
         C2,
@@ -364,7 +382,11 @@ async fn a_commit_by_someone_else_on_the_branch_is_never_overwritten(pool: PgPoo
     assert_eq!(h.fake.branch_head(REPO, BRANCH).unwrap(), theirs);
     let comments = h.fake.issue_comments(REPO, pr.number);
     assert_eq!(comments.len(), 1, "{comments:#?}");
-    assert!(comments[0].body.starts_with("Someone else pushed"), "{}", comments[0].body);
+    assert!(
+        comments[0].body.starts_with("Someone else pushed"),
+        "{}",
+        comments[0].body
+    );
     insta::assert_snapshot!("fix_pull_foreign_push", comments[0].body);
 
     // Another run says nothing more and still leaves the branch alone.
@@ -393,7 +415,11 @@ async fn a_fixed_repository_has_its_pull_request_closed_with_a_note(pool: PgPool
     assert_eq!(closed.state, "closed");
     let comments = h.fake.issue_comments(REPO, pr.number);
     assert_eq!(comments.len(), 1);
-    assert!(comments[0].body.starts_with("Nothing is left to fix"), "{}", comments[0].body);
+    assert!(
+        comments[0].body.starts_with("Nothing is left to fix"),
+        "{}",
+        comments[0].body
+    );
     let (state, by_us): (String, bool) =
         sqlx::query_as("select state, closed_by_us from fix_pulls where repository_id = $1")
             .bind(REPO_ID)
@@ -402,7 +428,9 @@ async fn a_fixed_repository_has_its_pull_request_closed_with_a_note(pool: PgPool
             .unwrap();
     assert_eq!((state.as_str(), by_us), ("closed", true));
     assert_eq!(
-        immutabot::storage::fix_pulls::open_for(&h.pool, REPO_ID).await.unwrap(),
+        immutabot::storage::fix_pulls::open_for(&h.pool, REPO_ID)
+            .await
+            .unwrap(),
         None
     );
 }
@@ -447,7 +475,10 @@ async fn a_pull_request_a_person_closed_comes_back_only_when_the_findings_change
     h.push("push-c3", C3).await;
     let pulls = h.fix_pulls(REPO);
     assert_eq!(pulls.len(), 2, "{pulls:#?}");
-    assert_eq!(pulls[0].state, "closed", "the closed one is never re-opened");
+    assert_eq!(
+        pulls[0].state, "closed",
+        "the closed one is never re-opened"
+    );
     assert_eq!(pulls[1].state, "open");
     let head = h.fake.branch_head(REPO, BRANCH).unwrap();
     assert_eq!(h.fake.commit(REPO, &head).unwrap().parents, [C3]);
@@ -460,7 +491,11 @@ async fn repositories_that_did_not_opt_in_get_none_unless_asked(pool: PgPool) {
     h.install().await;
     assert!(h.fix_pulls(REPO).is_empty());
     assert_eq!(
-        count(&h.pool, "select count(*) from jobs where kind = 'fix_pull_request'").await,
+        count(
+            &h.pool,
+            "select count(*) from jobs where kind = 'fix_pull_request'"
+        )
+        .await,
         0
     );
     h.ask().await;
@@ -475,7 +510,11 @@ async fn the_rate_per_installation_holds_back_the_next_repository(pool: PgPool) 
     };
     let h = harness_with(pool, settings).await;
     h.first_commit();
-    h.commit(SPACE, C3, &[(".immutabot.yml", OPT_IN), ("deploy/web.yaml", DEPLOYMENT)]);
+    h.commit(
+        SPACE,
+        C3,
+        &[(".immutabot.yml", OPT_IN), ("deploy/web.yaml", DEPLOYMENT)],
+    );
     h.install().await;
     assert_eq!(h.only_fix_pull().state, "open");
 
@@ -507,7 +546,7 @@ async fn the_report_button_and_the_cli_queue_the_fix_pull_request(pool: PgPool) 
     let h = harness(pool).await;
     h.commit(REPO, C1, &[("deploy/web.yaml", DEPLOYMENT)]);
     h.install().await;
-    let token = immutabot::storage::tokens::create(&h.pool, "Codertocat", None)
+    let token = immutabot::auth::tokens::create(&h.pool, "Codertocat", None)
         .await
         .unwrap()
         .token;
@@ -521,11 +560,14 @@ async fn the_report_button_and_the_cli_queue_the_fix_pull_request(pool: PgPool) 
     .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.body.contains(r#"<form method="post" action="Hello-World/fix-pull-request""#),
+        page.body
+            .contains(r#"<form method="post" action="Hello-World/fix-pull-request""#),
         "{}",
         page.body
     );
-    let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
     assert!(csp.contains("form-action 'self'"), "{csp}");
 
     let post = |token: Option<&str>, origin: Option<&str>| {
@@ -539,22 +581,36 @@ async fn the_report_button_and_the_cli_queue_the_fix_pull_request(pool: PgPool) 
         }
         req.body(Body::empty()).unwrap()
     };
-    assert_eq!(service::send(&h.router, post(None, None)).await.status, StatusCode::UNAUTHORIZED);
-    let other = immutabot::storage::tokens::create(&h.pool, "someone-else", None)
+    assert_eq!(
+        service::send(&h.router, post(None, None)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let other = immutabot::auth::tokens::create(&h.pool, "someone-else", None)
         .await
         .unwrap()
         .token;
     assert_eq!(
-        service::send(&h.router, post(Some(&other), None)).await.status,
+        service::send(&h.router, post(Some(&other), None))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        service::send(&h.router, post(Some(&token), Some("https://evil.example"))).await.status,
+        service::send(&h.router, post(Some(&token), Some("https://evil.example")))
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
-    let answer = service::send(&h.router, post(Some(&token), Some("https://bot.example.com"))).await;
+    let answer = service::send(
+        &h.router,
+        post(Some(&token), Some("https://bot.example.com")),
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
-    assert_eq!(answer.headers[header::LOCATION], "/report/Codertocat/Hello-World");
+    assert_eq!(
+        answer.headers[header::LOCATION],
+        "/report/Codertocat/Hello-World"
+    );
     let queued = "select count(*) from jobs where kind = 'fix_pull_request' and state = 'queued'";
     assert_eq!(count(&h.pool, queued).await, 1);
     h.drain().await;
@@ -579,7 +635,10 @@ async fn the_report_button_and_the_cli_queue_the_fix_pull_request(pool: PgPool) 
     let out = run("codertocat/hello-world");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.starts_with("queued  Codertocat/Hello-World (job"), "{stdout}");
+    assert!(
+        stdout.starts_with("queued  Codertocat/Hello-World (job"),
+        "{stdout}"
+    );
     assert_eq!(count(&h.pool, queued).await, 1);
     let out = run("codertocat/nope");
     assert_eq!(out.status.code(), Some(2));

@@ -198,7 +198,8 @@ async fn scan_commit<R: RepositoryFiles>(
             info!(%commit, files = counts.files, units = counts.units, cache_hits = hits,
                 analysed, inserted, closed, kept, "scan stored");
             // The scan is stored; the next scan queues a fix pull request this one could not.
-            if let Err(e) = super::fix_pull::after_scan(ctx, repo_id, config.fix_pull_request).await {
+            if let Err(e) = super::fix_pull::after_scan(ctx, repo_id, config.fix_pull_request).await
+            {
                 tracing::warn!(error = %format!("{e:#}"), "could not queue the fix pull request");
             }
             Ok(Outcome::Done)

@@ -60,12 +60,10 @@ pub struct Written<'a> {
 
 /// The repository's fix-all pull request, when it has one open.
 pub async fn open_for(pool: &PgPool, repo_id: i64) -> sqlx::Result<Option<FixPullRef>> {
-    sqlx::query_as(
-        "select number, url from fix_pulls where repository_id = $1 and state = 'open'",
-    )
-    .bind(repo_id)
-    .fetch_optional(pool)
-    .await
+    sqlx::query_as("select number, url from fix_pulls where repository_id = $1 and state = 'open'")
+        .bind(repo_id)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Everything remembered of the repository's fix-all pull request, open or not.

@@ -128,7 +128,10 @@ impl Installation {
         let path = format!("/git/ref/heads/{}", branch_path(branch)?);
         let request = ApiRequest::get(self.repo_url(repo, &path)?);
         match self.send(&request).await {
-            Ok(answer) => Ok(Some(sha(&answer.json::<RefJson>(&request.what())?.object.sha)?)),
+            Ok(answer) => Ok(Some(sha(&answer
+                .json::<RefJson>(&request.what())?
+                .object
+                .sha)?)),
             Err(GitHubError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
@@ -181,7 +184,11 @@ impl Installation {
             tree: &tree,
             parents: [parent.as_str()],
         };
-        let request = ApiRequest::write(http::Method::POST, self.repo_url(repo, "/git/commits")?, &body)?;
+        let request = ApiRequest::write(
+            http::Method::POST,
+            self.repo_url(repo, "/git/commits")?,
+            &body,
+        )?;
         let made: Sha = self.send(&request).await?.json(&request.what())?;
         sha(&made.sha)
     }
@@ -191,7 +198,11 @@ impl Installation {
             content: text,
             encoding: "utf-8",
         };
-        let request = ApiRequest::write(http::Method::POST, self.repo_url(repo, "/git/blobs")?, &body)?;
+        let request = ApiRequest::write(
+            http::Method::POST,
+            self.repo_url(repo, "/git/blobs")?,
+            &body,
+        )?;
         let made: Sha = self.send(&request).await?.json(&request.what())?;
         Ok(sha(&made.sha)?.to_string())
     }
@@ -206,7 +217,11 @@ impl Installation {
             base_tree: base.as_str(),
             tree,
         };
-        let request = ApiRequest::write(http::Method::POST, self.repo_url(repo, "/git/trees")?, &body)?;
+        let request = ApiRequest::write(
+            http::Method::POST,
+            self.repo_url(repo, "/git/trees")?,
+            &body,
+        )?;
         let made: Sha = self.send(&request).await?.json(&request.what())?;
         Ok(sha(&made.sha)?.to_string())
     }
@@ -223,13 +238,15 @@ impl Installation {
             name: format!("refs/heads/{branch}"),
             sha: commit.as_str(),
         };
-        let request = ApiRequest::write(http::Method::POST, self.repo_url(repo, "/git/refs")?, &body)?
-            .no_blind_retry();
+        let request =
+            ApiRequest::write(http::Method::POST, self.repo_url(repo, "/git/refs")?, &body)?
+                .no_blind_retry();
         let at_commit = || async {
             let head = self.branch_head(repo, branch).await?;
-            Ok((head.as_ref() == Some(commit)).then_some(()))
+            Ok::<_, GitHubError>((head.as_ref() == Some(commit)).then_some(()))
         };
-        self.create_once(&request, "branch", |_| Ok(()), at_commit).await
+        self.create_once(&request, "branch", |_| Ok(()), at_commit)
+            .await
     }
 
     /// Moves `branch` to `commit`; `force` allows a move that is not a fast-forward.

@@ -80,7 +80,11 @@ struct CommentJson {
 
 impl Installation {
     /// One pull request's state, fresh from GitHub.
-    pub async fn bot_pull(&self, repo: &RepoName, number: PrNumber) -> Result<BotPull, GitHubError> {
+    pub async fn bot_pull(
+        &self,
+        repo: &RepoName,
+        number: PrNumber,
+    ) -> Result<BotPull, GitHubError> {
         let request = ApiRequest::get(self.repo_url(repo, &format!("/pulls/{}", number.0))?);
         let pull: PullJson = self.send(&request).await?.json(&request.what())?;
         Ok(pull.into())
@@ -118,12 +122,14 @@ impl Installation {
             body,
             maintainer_can_modify: true,
         };
-        let request =
-            ApiRequest::write(http::Method::POST, self.repo_url(repo, "/pulls")?, &new)?
-                .no_blind_retry();
-        let made = |answer: Answer| Ok(answer.json::<PullJson>(&request.what())?.into());
+        let request = ApiRequest::write(http::Method::POST, self.repo_url(repo, "/pulls")?, &new)?
+            .no_blind_retry();
+        let made = |answer: Answer| Ok(BotPull::from(answer.json::<PullJson>(&request.what())?));
         let found = || self.open_pull_from(repo, branch);
-        match self.create_once(&request, "pull_request", made, found).await {
+        match self
+            .create_once(&request, "pull_request", made, found)
+            .await
+        {
             Err(GitHubError::Unprocessable { message }) if message.contains("already exists") => {
                 match self.open_pull_from(repo, branch).await? {
                     Some(pull) => Ok(pull),
@@ -142,21 +148,29 @@ impl Installation {
         title: &str,
         body: &str,
     ) -> Result<(), GitHubError> {
-        self.patch_pull(repo, number, EditPull {
-            title: Some(title),
-            body: Some(body),
-            state: None,
-        })
+        self.patch_pull(
+            repo,
+            number,
+            EditPull {
+                title: Some(title),
+                body: Some(body),
+                state: None,
+            },
+        )
         .await
     }
 
     /// Closes a pull request.
     pub async fn close_pull(&self, repo: &RepoName, number: PrNumber) -> Result<(), GitHubError> {
-        self.patch_pull(repo, number, EditPull {
-            title: None,
-            body: None,
-            state: Some("closed"),
-        })
+        self.patch_pull(
+            repo,
+            number,
+            EditPull {
+                title: None,
+                body: None,
+                state: Some("closed"),
+            },
+        )
         .await
     }
 
@@ -199,7 +213,8 @@ impl Installation {
         number: PrNumber,
         key: &str,
     ) -> Result<Option<i64>, GitHubError> {
-        let mut url = self.repo_url(repo, &format!("/issues/{}/comments?per_page=100", number.0))?;
+        let mut url =
+            self.repo_url(repo, &format!("/issues/{}/comments?per_page=100", number.0))?;
         for _ in 0..MAX_COMMENT_PAGES {
             let request = ApiRequest::get(url);
             let answer = self.send(&request).await?;

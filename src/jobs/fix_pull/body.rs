@@ -85,7 +85,12 @@ pub fn body(set: &PatchSet, base_branch: &str, base_sha: &str) -> String {
         reasons.push(Reason {
             image,
             why: escape::message(why),
-            sources: u.sources.iter().map(|s| format!("<{s}>")).collect::<Vec<_>>().join(", "),
+            sources: u
+                .sources
+                .iter()
+                .map(|s| format!("<{s}>"))
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     crate::review::render::render(&BodyTemplate {
@@ -101,7 +106,11 @@ pub fn body(set: &PatchSet, base_branch: &str, base_sha: &str) -> String {
 pub fn commit_message(set: &PatchSet) -> String {
     format!(
         "{TITLE}\n\nimmutabot makes {} read-only, with the scratch mounts each image needs.\n",
-        plural(set.units.len(), "service or container", "services and containers")
+        plural(
+            set.units.len(),
+            "service or container",
+            "services and containers"
+        )
     )
 }
 

@@ -147,7 +147,10 @@ mod tests {
         }
     }
 
-    fn situation(fixes: Option<&'static str>, previous: Option<Previous<'static>>) -> Situation<'static> {
+    fn situation(
+        fixes: Option<&'static str>,
+        previous: Option<Previous<'static>>,
+    ) -> Situation<'static> {
         Situation {
             fixes,
             base_sha: "b1",

@@ -46,7 +46,12 @@ pub async fn run(ctx: &JobContext, job: &FixPullJob) -> Outcome {
 }
 
 /// The fix-pull job of a GitHub repository.
-pub fn job(installation: InstallationId, repo_id: RepoId, repo: &RepoName, trigger: FixTrigger) -> Job {
+pub fn job(
+    installation: InstallationId,
+    repo_id: RepoId,
+    repo: &RepoName,
+    trigger: FixTrigger,
+) -> Job {
     Job::FixPullRequest(FixPullJob {
         repo: ForgeRepo::GitHub {
             installation,
@@ -81,7 +86,12 @@ pub async fn after_scan(ctx: &JobContext, repo_id: i64, opted_in: bool) -> anyho
         return Ok(());
     }
     let name = RepoName::parse(&format!("{}/{}", r.owner, r.name)).map_err(anyhow::Error::msg)?;
-    let job = job(InstallationId(r.installation_id), RepoId(repo_id), &name, FixTrigger::Scan);
+    let job = job(
+        InstallationId(r.installation_id),
+        RepoId(repo_id),
+        &name,
+        FixTrigger::Scan,
+    );
     enqueue(&ctx.pool, &job).await?;
     Ok(())
 }
@@ -97,7 +107,12 @@ async fn fix_pull(ctx: &JobContext, job: &FixPullJob) -> anyhow::Result<Outcome>
     let config = read_config(&forge, &tree).await?;
     let record = fix_pulls::get(&ctx.pool, repo_id.0).await?;
     let has_open = record.as_ref().is_some_and(|r| r.state == "open");
-    if let Err(why) = policy::allowed(&ctx.fix_pulls, job.trigger, config.fix_pull_request, has_open) {
+    if let Err(why) = policy::allowed(
+        &ctx.fix_pulls,
+        job.trigger,
+        config.fix_pull_request,
+        has_open,
+    ) {
         info!(why, "no fix pull request");
         return Ok(Outcome::Done);
     }
@@ -113,7 +128,12 @@ async fn fix_pull(ctx: &JobContext, job: &FixPullJob) -> anyhow::Result<Outcome>
         branch_head: branch_head.as_ref().map(CommitSha::as_str),
         branch_is_ours,
     });
-    info!(?action, units = set.units.len(), files = set.files.len(), "fix pull request decided");
+    info!(
+        ?action,
+        units = set.units.len(),
+        files = set.files.len(),
+        "fix pull request decided"
+    );
     let target = Target {
         ctx,
         gh: &gh,
@@ -175,7 +195,11 @@ impl Target<'_> {
         let commit = self.commit(set).await?;
         match write {
             BranchWrite::Create => self.gh.create_branch(self.repo, BRANCH, &commit).await?,
-            BranchWrite::Force => self.gh.move_branch(self.repo, BRANCH, &commit, true).await?,
+            BranchWrite::Force => {
+                self.gh
+                    .move_branch(self.repo, BRANCH, &commit, true)
+                    .await?
+            }
         }
         let text = body::body(set, self.base_branch, self.base_sha.as_str());
         let pull = self
@@ -193,9 +217,13 @@ impl Target<'_> {
             return Ok(limited);
         }
         let commit = self.commit(set).await?;
-        self.gh.move_branch(self.repo, BRANCH, &commit, true).await?;
+        self.gh
+            .move_branch(self.repo, BRANCH, &commit, true)
+            .await?;
         let text = body::body(set, self.base_branch, self.base_sha.as_str());
-        self.gh.edit_pull(self.repo, number, body::TITLE, &text).await?;
+        self.gh
+            .edit_pull(self.repo, number, body::TITLE, &text)
+            .await?;
         let url = self.gh.bot_pull(self.repo, number).await?.url;
         self.remember(set, &commit, number, &url).await?;
         info!(number = number.0, %commit, "fix pull request updated");
@@ -206,7 +234,10 @@ impl Target<'_> {
         let (text, key) = body::foreign_push(head, BRANCH, self.base_branch);
         self.gh.comment_once(self.repo, number, &text, &key).await?;
         fix_pulls::record_comment(&self.ctx.pool, self.repo_id.0, head).await?;
-        info!(number = number.0, head, "someone else pushed to the fix branch; commented");
+        info!(
+            number = number.0,
+            head, "someone else pushed to the fix branch; commented"
+        );
         Ok(Outcome::Done)
     }
 
@@ -214,9 +245,17 @@ impl Target<'_> {
         let (text, key) = body::closed(self.base_branch);
         self.gh.comment_once(self.repo, number, &text, key).await?;
         self.gh.close_pull(self.repo, number).await?;
-        fix_pulls::record_closed(&self.ctx.pool, self.repo_id.0, PullState::Closed.as_str(), true)
-            .await?;
-        info!(number = number.0, "nothing left to fix; fix pull request closed");
+        fix_pulls::record_closed(
+            &self.ctx.pool,
+            self.repo_id.0,
+            PullState::Closed.as_str(),
+            true,
+        )
+        .await?;
+        info!(
+            number = number.0,
+            "nothing left to fix; fix pull request closed"
+        );
         Ok(Outcome::Done)
     }
 
@@ -391,7 +430,10 @@ async fn patch_set<R: RepositoryFiles>(
         .filter(|e| e.is_file() && crate::analyze::is_candidate(&e.path))
         .filter(|e| !config.is_ignored(&e.path) && !rendered.claimed.contains(&e.path))
         .filter(|e| !done.contains(&e.path))
-        .filter(|e| e.size.is_none_or(|n| n <= crate::analyze::MAX_FILE_BYTES as u64))
+        .filter(|e| {
+            e.size
+                .is_none_or(|n| n <= crate::analyze::MAX_FILE_BYTES as u64)
+        })
         .take(MAX_FILES)
         .map(|e| (e.path.clone(), e.sha.clone()))
         .collect();
@@ -428,7 +470,12 @@ async fn fetch_beside<R: RepositoryFiles>(
         };
         let resolver = Recording::new(files);
         crate::analyze::analyze(path, bytes, config, &resolver);
-        wanted.extend(resolver.asked().into_iter().filter(|p| files.needs_fetch(p)));
+        wanted.extend(
+            resolver
+                .asked()
+                .into_iter()
+                .filter(|p| files.needs_fetch(p)),
+        );
     }
     for path in wanted.into_iter().take(MAX_EXTRA_FILES) {
         if let Some(id) = files.id_of(&path).cloned() {
@@ -464,7 +511,12 @@ pub async fn request(
     };
     let full = format!("{}/{}", r.owner, r.name);
     let name = RepoName::parse(&full).map_err(anyhow::Error::msg)?;
-    let job = job(InstallationId(r.installation_id), RepoId(r.id), &name, trigger);
+    let job = job(
+        InstallationId(r.installation_id),
+        RepoId(r.id),
+        &name,
+        trigger,
+    );
     Ok(match enqueue(pool, &job).await? {
         Some(id) => Requested::Queued(id, full),
         None => Requested::AlreadyQueued(full),

@@ -94,11 +94,14 @@ pub fn fix_plain(
     let before = String::from_utf8(bytes.to_vec()).ok()?;
     let after = String::from_utf8(fixed.bytes).ok()?;
     let units = units_of(&fixed.original);
-    Some((FileFix {
-        path: path.to_string(),
-        before,
-        after,
-    }, units))
+    Some((
+        FileFix {
+            path: path.to_string(),
+            before,
+            after,
+        },
+        units,
+    ))
 }
 
 /// Applies the fixes that charts' and kustomizations' renders placed (in values files,

@@ -292,7 +292,11 @@ impl FakeGitHub {
     }
 
     /// Every file at `commit` (made by a test, the App, or `push_as`), by path.
-    pub fn files_of(&self, repo: &str, commit: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
+    pub fn files_of(
+        &self,
+        repo: &str,
+        commit: &str,
+    ) -> std::collections::BTreeMap<String, Vec<u8>> {
         git::files_of_commit(self.lock().repo_mut(repo), commit)
     }
 

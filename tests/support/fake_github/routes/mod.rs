@@ -68,7 +68,10 @@ pub fn router(shared: Shared, prefix: &str) -> Router {
         )
         .route("/repos/{owner}/{repo}/git/blobs", post(writes::create_blob))
         .route("/repos/{owner}/{repo}/git/trees", post(writes::create_tree))
-        .route("/repos/{owner}/{repo}/git/commits", post(writes::create_commit))
+        .route(
+            "/repos/{owner}/{repo}/git/commits",
+            post(writes::create_commit),
+        )
         .route(
             "/repos/{owner}/{repo}/git/commits/{sha}",
             get(writes::get_commit),

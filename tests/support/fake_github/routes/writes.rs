@@ -22,7 +22,12 @@ fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
-fn repo<'a>(st: &'a mut State, headers: &HeaderMap, owner: &str, name: &str) -> Result<&'a mut Repo, super::ApiError> {
+fn repo<'a>(
+    st: &'a mut State,
+    headers: &HeaderMap,
+    owner: &str,
+    name: &str,
+) -> Result<&'a mut Repo, super::ApiError> {
     let full = format!("{owner}/{name}");
     auth::require_repo_token(st, headers, &full)?;
     Ok(st.repo_mut(&full))
@@ -44,7 +49,11 @@ pub async fn create_blob(
     };
     let bytes = match text(&body, "encoding").unwrap_or("utf-8") {
         "utf-8" => content.as_bytes().to_vec(),
-        other => return Err(unprocessable(&[&format!("encoding {other} is not supported by the fake")])),
+        other => {
+            return Err(unprocessable(&[&format!(
+                "encoding {other} is not supported by the fake"
+            )]));
+        }
     };
     let sha = git::blob_id(&bytes);
     r.blobs.insert(sha.clone(), bytes);
@@ -70,7 +79,12 @@ pub async fn create_tree(
             .ok_or_else(|| unprocessable(&["base_tree is not a valid tree oid"]))?,
         None => BTreeMap::new(),
     };
-    for entry in body.get("tree").and_then(Value::as_array).into_iter().flatten() {
+    for entry in body
+        .get("tree")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let Some(path) = text(entry, "path") else {
             return Err(unprocessable(&["tree.path is missing"]));
         };
@@ -139,7 +153,10 @@ pub async fn create_commit(
     let sha = git::commit_id(tree, &parents, message, n);
     git::store_commit(r, &sha, &files, parents, ACTOR, message);
     let made = r.commits[&sha].clone();
-    Ok(json_response(StatusCode::CREATED, commit_json(&base, &full, &made)))
+    Ok(json_response(
+        StatusCode::CREATED,
+        commit_json(&base, &full, &made),
+    ))
 }
 
 /// `GET /repos/{owner}/{repo}/git/commits/{sha}`; a commit a test set with `set_file` is
@@ -164,7 +181,10 @@ pub async fn get_commit(
         },
         None => return Err(error(StatusCode::NOT_FOUND, "Not Found")),
     };
-    Ok(json_response(StatusCode::OK, commit_json(&base, &full, &commit)))
+    Ok(json_response(
+        StatusCode::OK,
+        commit_json(&base, &full, &commit),
+    ))
 }
 
 fn ref_json(base: &str, full: &str, branch: &str, sha: &str) -> Value {
@@ -191,7 +211,9 @@ pub async fn create_ref(
         return Err(unprocessable(&["ref and sha are required"]));
     };
     let Some(branch) = name_ref.strip_prefix("refs/heads/") else {
-        return Err(unprocessable(&["Reference name is not a branch the fake knows"]));
+        return Err(unprocessable(&[
+            "Reference name is not a branch the fake knows",
+        ]));
     };
     if r.branches.contains_key(branch) {
         return Err(unprocessable(&["Reference already exists"]));
@@ -200,7 +222,10 @@ pub async fn create_ref(
         return Err(unprocessable(&["Object does not exist"]));
     }
     git::move_branch(r, branch, sha);
-    Ok(json_response(StatusCode::CREATED, ref_json(&base, &full, branch, sha)))
+    Ok(json_response(
+        StatusCode::CREATED,
+        ref_json(&base, &full, branch, sha),
+    ))
 }
 
 /// `PATCH /repos/{owner}/{repo}/git/refs/heads/{branch}`: 422 for a move that is not a
@@ -233,7 +258,10 @@ pub async fn update_ref(
         return Err(unprocessable(&["Update is not a fast forward"]));
     }
     git::move_branch(r, branch, sha);
-    Ok(json_response(StatusCode::OK, ref_json(&base, &full, branch, sha)))
+    Ok(json_response(
+        StatusCode::OK,
+        ref_json(&base, &full, branch, sha),
+    ))
 }
 
 fn pull_json(st: &State, r: &Repo, p: &PullRequest) -> Value {
@@ -252,7 +280,9 @@ pub async fn list_pulls(
     auth::require_repo_token(&st, &headers, &full)?;
     let r = &st.repos[&full];
     let state = q.get("state").map_or("open", String::as_str);
-    let head = q.get("head").map(|h| h.split_once(':').map_or(h.as_str(), |(_, b)| b));
+    let head = q
+        .get("head")
+        .map(|h| h.split_once(':').map_or(h.as_str(), |(_, b)| b));
     let (per_page, page) = super::page_params(&q);
     let items: Vec<Value> = r
         .pulls
@@ -279,16 +309,21 @@ pub async fn create_pull(
     let full = format!("{owner}/{name}");
     let st = &mut *guard;
     let r = repo(st, &headers, &owner, &name)?;
-    let (Some(head), Some(base), Some(title)) =
-        (text(&body, "head"), text(&body, "base"), text(&body, "title"))
-    else {
+    let (Some(head), Some(base), Some(title)) = (
+        text(&body, "head"),
+        text(&body, "base"),
+        text(&body, "title"),
+    ) else {
         return Err(unprocessable(&["title, head and base are required"]));
     };
     let head = head.split_once(':').map_or(head, |(_, b)| b);
     let (Some(head_sha), Some(base_sha)) = (r.branches.get(head), r.branches.get(base)) else {
         return Err(unprocessable(&["head or base is not a branch"]));
     };
-    if r.pulls.values().any(|p| p.head_ref == head && p.state == "open") {
+    if r.pulls
+        .values()
+        .any(|p| p.head_ref == head && p.state == "open")
+    {
         return Err(unprocessable(&[&format!(
             "A pull request already exists for {owner}:{head}."
         )]));
@@ -316,7 +351,10 @@ pub async fn create_pull(
     r.pulls.insert(number, pr);
     let st = &*guard;
     let r = &st.repos[&full];
-    Ok(json_response(StatusCode::CREATED, pull_json(st, r, &r.pulls[&number])))
+    Ok(json_response(
+        StatusCode::CREATED,
+        pull_json(st, r, &r.pulls[&number]),
+    ))
 }
 
 /// `PATCH /repos/{owner}/{repo}/pulls/{number}`: title, body, state.
@@ -346,7 +384,10 @@ pub async fn update_pull(
     }
     let st = &*guard;
     let r = &st.repos[&full];
-    Ok(json_response(StatusCode::OK, pull_json(st, r, &r.pulls[&number])))
+    Ok(json_response(
+        StatusCode::OK,
+        pull_json(st, r, &r.pulls[&number]),
+    ))
 }
 
 fn comment_json(c: &IssueComment) -> Value {
