@@ -85,12 +85,13 @@ pub fn body(set: &PatchSet, base_branch: &str, base_sha: &str) -> String {
         reasons.push(Reason {
             image,
             why: escape::message(why),
+            // The knowledge base names its sources in words (a README, a pull request).
             sources: u
                 .sources
                 .iter()
-                .map(|s| format!("<{s}>"))
+                .map(|s| escape::message(s))
                 .collect::<Vec<_>>()
-                .join(", "),
+                .join("; "),
         });
     }
     crate::review::render::render(&BodyTemplate {

@@ -280,7 +280,12 @@ impl FakeGitHub {
             tree.insert(path.to_string(), text.as_bytes().to_vec());
         }
         let message = format!("push by {user}");
-        let sha = git::commit_id(&git::tree_id(&tree), &[parent.clone()], &message, n);
+        let sha = git::commit_id(
+            &git::tree_id(&tree),
+            std::slice::from_ref(&parent),
+            &message,
+            n,
+        );
         git::store_commit(r, &sha, &tree, vec![parent], user, &message);
         git::move_branch(r, branch, &sha);
         sha
