@@ -646,3 +646,37 @@ async fn the_report_button_and_the_cli_queue_the_fix_pull_request(pool: PgPool) 
     let out = run("not a repo");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_charts_fix_goes_where_its_author_edits_and_renders_read_only(pool: PgPool) {
+    let h = harness(pool).await;
+    for (path, bytes) in tools::shared_files("charts/hello-world", "charts/hello-world") {
+        h.fake.set_file(REPO, C1, &path, bytes);
+    }
+    h.fake
+        .set_file(REPO, C1, ".immutabot.yml", OPT_IN.as_bytes().to_vec());
+    h.fake.set_default_branch(REPO, "main", C1);
+    h.install().await;
+
+    let pr = h.only_fix_pull();
+    let before = h.fake.files_of(REPO, C1);
+    let after = h.fake.files_of(REPO, &pr.head_sha);
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(path, bytes)| before.get(*path) != Some(*bytes))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        !changed.is_empty() && changed.iter().all(|p| p.starts_with("charts/hello-world/")),
+        "{changed:?}"
+    );
+    assert!(pr.body.contains("`charts/hello-world/"), "{}", pr.body);
+
+    // The default branch takes the fix: the chart renders read-only, the pull request closes.
+    for (path, bytes) in &after {
+        h.fake.set_file(REPO, C2, path, bytes.clone());
+    }
+    h.fake.set_default_branch(REPO, "main", C2);
+    h.push("push-c2", C2).await;
+    assert_eq!(h.only_fix_pull().state, "closed");
+}
