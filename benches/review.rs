@@ -81,6 +81,7 @@ async fn main() {
             // The benchmark's pull request holds no chart: nothing is rendered.
             renderers: immutabot::jobs::render::Renderers::new(None, None),
             in_flight: Default::default(),
+            fix_pulls: Default::default(),
         });
         let router = service::router(service::state(pool.clone()));
         let worker = Worker {

@@ -102,6 +102,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         let interval = settings.reconcile_interval;
         let rescan = settings.rescan_interval;
         let retention = settings.retention;
+        let fix_pulls = settings.fix_pulls;
         tokio::spawn(async move {
             wait_for_schema(&pool, migrate, stop_rx.clone()).await;
             if let Some(setup) = &setup {
@@ -116,6 +117,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 gitlab: gitlab.clone(),
                 renderers: jobs::render::Renderers::from_env(),
                 in_flight: Default::default(),
+                fix_pulls,
             });
             let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "immutabot".into());
             let mut tasks = Vec::new();

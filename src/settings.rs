@@ -107,6 +107,17 @@ pub struct ServeArgs {
     /// overdue.
     #[arg(long, env = "IMMUTABOT_FIX_TARGET_DAYS", default_value = "30")]
     pub fix_target_days: String,
+    /// Which repositories get a fix-all pull request: all, opt-in (`fix_pull_request: true`
+    /// in `.immutabot.yml`, or asked for from the report or `immutabot fix-pr`), or off.
+    #[arg(long, env = "IMMUTABOT_FIX_PULL_REQUESTS", default_value = "opt-in")]
+    pub fix_pull_requests: String,
+    /// Repositories of one installation that may get a fix-all pull request commit per hour.
+    #[arg(
+        long,
+        env = "IMMUTABOT_FIX_PULL_REQUESTS_PER_HOUR",
+        default_value = "20"
+    )]
+    pub fix_pull_requests_per_hour: String,
 }
 
 /// Signing in to the report with GitHub, when configured.
@@ -192,6 +203,8 @@ pub struct Settings {
     pub sign_in: Option<SignInConfig>,
     /// The report's time-to-fix target, in days.
     pub fix_target_days: u32,
+    /// Fix-all pull requests: which repositories, how many per hour.
+    pub fix_pulls: crate::jobs::fix_pull::policy::FixPullSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -317,6 +330,7 @@ impl ServeArgs {
         );
         let sign_in = self.sign_in(&mut errors);
         let fix_target_days = take(&mut errors, fix_target_days(&self.fix_target_days));
+        let fix_pulls = self.fix_pulls(&mut errors);
         match (
             database_url,
             bind,
@@ -361,9 +375,35 @@ impl ServeArgs {
                 write_interval,
                 sign_in: sign_in.flatten(),
                 fix_target_days: fix_target_days.unwrap_or(30),
+                fix_pulls,
             }),
             _ => Err(errors),
         }
+    }
+
+    /// The fix-pull settings; the defaults when something is wrong (said in `errors`).
+    fn fix_pulls(
+        &self,
+        errors: &mut Vec<String>,
+    ) -> crate::jobs::fix_pull::policy::FixPullSettings {
+        use crate::jobs::fix_pull::policy::{FixPullSettings, Mode};
+        let mode = take(errors, Mode::parse(&self.fix_pull_requests)).unwrap_or_default();
+        let per_hour = take(
+            errors,
+            self.fix_pull_requests_per_hour
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| {
+                    format!(
+                        "IMMUTABOT_FIX_PULL_REQUESTS_PER_HOUR `{}` is not a whole number of at least 1",
+                        self.fix_pull_requests_per_hour
+                    )
+                }),
+        )
+        .unwrap_or(crate::jobs::fix_pull::policy::DEFAULT_PER_HOUR);
+        FixPullSettings { mode, per_hour }
     }
 
     /// "Sign in with GitHub": all of client id, secret, session key and public URL, or none
@@ -687,6 +727,8 @@ mod tests {
             rescan_interval: "5".into(),
             retention_days: "3".into(),
             fix_target_days: "0".into(),
+            fix_pull_requests: "sometimes".into(),
+            fix_pull_requests_per_hour: "0".into(),
             ..parse(&[])
         };
         let errors = a.settings().unwrap_err();
@@ -702,6 +744,8 @@ mod tests {
             "IMMUTABOT_RESCAN_INTERVAL `5`",
             "IMMUTABOT_RETENTION_DAYS `3`",
             "IMMUTABOT_FIX_TARGET_DAYS `0`",
+            "IMMUTABOT_FIX_PULL_REQUESTS `sometimes`",
+            "IMMUTABOT_FIX_PULL_REQUESTS_PER_HOUR `0`",
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
         }
@@ -742,6 +786,7 @@ mod tests {
         assert_eq!(retention("0"), Ok(None));
         assert!(!format!("{s:?}").contains("postgres://"));
         assert!(s.gitlab.is_none(), "GitLab was not asked for");
+        assert_eq!(s.fix_pulls, Default::default());
     }
 
     /// Only GitLab settings, the rest from the defaults (and none from the environment).

@@ -183,6 +183,7 @@ fn context(
         gitlab,
         renderers: Renderers::new(None, None),
         in_flight: Default::default(),
+        fix_pulls: Default::default(),
     })
 }
 

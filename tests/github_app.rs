@@ -151,6 +151,7 @@ async fn harness_with(pool: PgPool, app_pool: PgPool, renderers: Renderers) -> H
         gitlab: None,
         renderers,
         in_flight: Default::default(),
+        fix_pulls: Default::default(),
     });
     Harness {
         fake,

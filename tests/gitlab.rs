@@ -98,6 +98,7 @@ async fn harness(pool: PgPool) -> Harness {
         gitlab: Some(client),
         renderers: Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
         in_flight: Default::default(),
+        fix_pulls: Default::default(),
     });
     Harness {
         fake,

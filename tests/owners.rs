@@ -657,6 +657,7 @@ async fn a_gitlab_codeowners_with_sections_gives_the_union_of_its_sections(pool:
         gitlab: Some(client),
         renderers: immutabot::jobs::render::Renderers::new(None, None),
         in_flight: Default::default(),
+        fix_pulls: Default::default(),
     });
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -130,6 +130,7 @@ async fn harness(pool: PgPool) -> Harness {
         gitlab: None,
         renderers: Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
         in_flight: Default::default(),
+        fix_pulls: Default::default(),
     });
     Harness {
         fake,
@@ -999,6 +1000,7 @@ async fn a_chart_past_the_render_budget_is_noted_and_keeps_its_units(pool: PgPoo
         gitlab: None,
         renderers: h.ctx.renderers.clone().with_job_budget(Duration::ZERO),
         in_flight: Default::default(),
+        fix_pulls: Default::default(),
     });
     let status = h.send("push", "push-1", push("refs/heads/main", C2)).await;
     assert_eq!(status, StatusCode::ACCEPTED);

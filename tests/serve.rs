@@ -375,7 +375,7 @@ async fn a_newcomer_sets_up_the_app_from_the_manifest_without_a_restart(pool: Pg
     assert_eq!(manifest["redirect_url"], format!("{public}/setup/callback"));
     assert_eq!(
         manifest["default_permissions"],
-        serde_json::json!({"checks": "write", "contents": "read", "metadata": "read", "pull_requests": "write"})
+        serde_json::json!({"checks": "write", "contents": "write", "metadata": "read", "pull_requests": "write"})
     );
     assert_eq!(
         manifest["default_events"],

@@ -3,6 +3,8 @@
 pub mod check;
 pub mod config_file;
 pub mod fix;
+#[cfg(feature = "service")]
+pub mod fix_pr;
 pub mod generate;
 pub mod probe;
 pub mod render;
@@ -47,6 +49,9 @@ pub enum Command {
     #[cfg(feature = "service")]
     /// Queue full-repository scans of OWNER's known repositories (or OWNER/REPO) for the service.
     Scan(scan::ScanArgs),
+    #[cfg(feature = "service")]
+    /// Queue the fix-all pull request of OWNER/REPO for the service.
+    FixPr(fix_pr::FixPrArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(generate::CompletionsArgs),
     /// Print the man page (roff), or write one page per command with --out-dir.
@@ -176,6 +181,8 @@ pub fn main() -> ExitCode {
         Command::Migrate(args) => ExitCode::from(serve::migrate(&args)),
         #[cfg(feature = "service")]
         Command::Scan(args) => ExitCode::from(scan::run(&args)),
+        #[cfg(feature = "service")]
+        Command::FixPr(args) => ExitCode::from(fix_pr::run(&args)),
         Command::Completions(args) => ExitCode::from(generate::completions(&args)),
         Command::Man(args) => ExitCode::from(generate::man(&args)),
         Command::Probe(args) => ExitCode::from(probe::run(&args)),

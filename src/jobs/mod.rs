@@ -1,6 +1,7 @@
 //! What workers do with the jobs they claim.
 
 pub mod budget;
+pub mod fix_pull;
 mod gitlab;
 pub mod memory;
 pub mod render;
@@ -27,6 +28,8 @@ pub struct JobContext {
     pub renderers: render::Renderers,
     /// Blob analyses under way in this process, so that concurrent scans share them.
     pub in_flight: Arc<crate::scan::in_flight::InFlight>,
+    /// When fix-all pull requests are made, and how many per hour.
+    pub fix_pulls: fix_pull::policy::FixPullSettings,
 }
 
 /// The worker handler that runs every kind of job.
@@ -43,6 +46,7 @@ pub fn handler(ctx: Arc<JobContext>) -> Handler {
                     Forge::GitHub => scan::run(&ctx, task.id, s).await,
                     Forge::GitLab => gitlab::scan(&ctx, task.id, s).await,
                 },
+                Job::FixPullRequest(f) => fix_pull::run(&ctx, f).await,
             }
         })
     })

@@ -204,6 +204,11 @@ async fn scan_commit<R: RepositoryFiles>(
         } => {
             info!(%commit, files = counts.files, units = counts.units, cache_hits = hits,
                 analysed, inserted, closed, kept, "scan stored");
+            // The scan is stored; the next scan queues a fix pull request this one could not.
+            if let Err(e) = super::fix_pull::after_scan(ctx, repo_id, config.fix_pull_request).await
+            {
+                tracing::warn!(error = %format!("{e:#}"), "could not queue the fix pull request");
+            }
             Ok(Outcome::Done)
         }
     }
@@ -384,7 +389,7 @@ async fn read_owners<R: RepositoryFiles>(
 
 /// Renders every chart and kustomization deploy root of the tree (charts with their
 /// default values: what deploys), from their folders' blobs.
-async fn render_tree<R: RepositoryFiles>(
+pub(crate) async fn render_tree<R: RepositoryFiles>(
     ctx: &JobContext,
     forge: &R,
     tree: &Tree,

@@ -17,6 +17,8 @@ pub enum Job {
     ReviewPullRequest(ReviewJob),
     /// Scan a whole repository at one commit.
     ScanRepository(ScanJob),
+    /// Open, update or close a repository's fix-all pull request.
+    FixPullRequest(FixPullJob),
 }
 
 /// Where a job's repository lives, and what the forge needs to reach it.
@@ -117,6 +119,36 @@ pub struct ScanJob {
     pub branch: Option<String>,
 }
 
+/// The fix-all pull request of a repository, made from its default branch's head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixPullJob {
+    /// The repository.
+    #[serde(flatten)]
+    pub repo: ForgeRepo,
+    /// What asked for it.
+    pub trigger: FixTrigger,
+}
+
+/// What asked for a fix-all pull request: a scan does only for opted-in repositories, a
+/// person for any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixTrigger {
+    /// A default-branch scan that found writable units (or a fix pull request open).
+    Scan,
+    /// The button on the repository's report page.
+    Report,
+    /// `immutabot fix-pr OWNER/REPO`.
+    Cli,
+}
+
+impl FixTrigger {
+    /// Whether a person asked for it.
+    pub fn on_demand(self) -> bool {
+        !matches!(self, FixTrigger::Scan)
+    }
+}
+
 /// A stored payload that is no job we know: retrying cannot help.
 #[derive(Debug, thiserror::Error)]
 #[error("undecodable `{kind}` job: {source}")]
@@ -133,6 +165,7 @@ impl Job {
         match self {
             Job::ReviewPullRequest(_) => "review_pull_request",
             Job::ScanRepository(_) => "scan_repository",
+            Job::FixPullRequest(_) => "fix_pull_request",
         }
     }
 
@@ -141,6 +174,7 @@ impl Job {
         match self {
             Job::ReviewPullRequest(r) => pr_key(&r.repo, r.number),
             Job::ScanRepository(s) => scan_key(&s.repo),
+            Job::FixPullRequest(f) => fix_key(&f.repo),
         }
     }
 
@@ -150,6 +184,7 @@ impl Job {
         match self {
             Job::ReviewPullRequest(r) => Some(&r.head_sha),
             Job::ScanRepository(s) => s.commit.as_ref(),
+            Job::FixPullRequest(_) => None,
         }
     }
 
@@ -205,6 +240,11 @@ pub fn scan_key_for(forge: Forge, forge_id: i64) -> String {
     format!("scan:{}", key_part(forge, forge_id))
 }
 
+/// The dedupe key of a repository's fix-pull jobs: one pending at a time.
+pub fn fix_key(repo: &ForgeRepo) -> String {
+    format!("fix:{}", key_part(repo.forge(), repo.forge_id()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +291,20 @@ mod tests {
         assert_eq!(v["forge"], "gitlab");
         assert_eq!(Job::decode("scan_repository", &v).unwrap(), gitlab);
         assert_eq!(gitlab.dedupe_key(), "scan:gitlab:42");
+    }
+
+    #[test]
+    fn fix_pull_jobs_round_trip() {
+        let job = Job::FixPullRequest(FixPullJob {
+            repo: github(),
+            trigger: FixTrigger::Report,
+        });
+        let v = job.to_payload();
+        assert_eq!(v["kind"], "fix_pull_request");
+        assert_eq!(v["trigger"], "report");
+        assert_eq!(Job::decode("fix_pull_request", &v).unwrap(), job);
+        assert_eq!(job.dedupe_key(), "fix:42");
+        assert_eq!(job.head_sha(), None);
     }
 
     #[test]

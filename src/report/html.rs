@@ -94,6 +94,8 @@ struct RepositoryPage<'a> {
     soon: usize,
     expired: usize,
     soon_days: i64,
+    /// Where the fix-all pull request button posts, relative to the page.
+    fix_action: String,
 }
 
 /// One exemption, formatted for `report/exemptions.html`.
@@ -306,6 +308,7 @@ pub fn repository_page(r: &RepositoryReport) -> String {
     super::render_page(&RepositoryPage {
         r,
         owner_href: format!("../{}", path_segment(&r.owner)),
+        fix_action: format!("{}/fix-pull-request", path_segment(&r.repository.name)),
         share: percent(r.repository.read_only_share),
         last_scan: r
             .repository

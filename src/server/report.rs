@@ -9,7 +9,7 @@ use crate::report::{csv, html};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router, middleware};
 use chrono::Utc;
 
@@ -18,13 +18,17 @@ pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/report/{owner}", get(owner_page))
         .route("/report/{owner}/{repo}", get(repository_page))
+        .route(
+            "/report/{owner}/{repo}/fix-pull-request",
+            post(fix_pull_request),
+        )
         .route("/api/report/{owner}", get(owner_json))
         .route("/api/report/{owner}/{repo}", get(repository_json))
         .route_layer(middleware::from_fn_with_state(state, access::require_token))
 }
 
 /// Content Security Policy of the pages: inline style and script only, nothing fetched.
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// `?team=@org/team`: the owner's report narrowed to one team's units.
 #[derive(Debug, serde::Deserialize)]
@@ -90,6 +94,56 @@ async fn repository_page(
         Ok(r) => with_headers(html::repository_page(&r), "text/html; charset=utf-8", None),
         Err(e) => error(e),
     }
+}
+
+/// The button on the repository page: queues its fix-all pull request, then back to the
+/// page. Cross-site forms cannot post here with the browser's credentials: the token cookie
+/// is `SameSite=Strict`, the session's `Lax`; an `Origin` of another site is refused too.
+async fn fix_pull_request(
+    State(state): State<AppState>,
+    Extension(grant): Extension<Grant>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if !grant.covers(&owner) || !nameable(&owner) || !nameable(&repo) {
+        return not_found();
+    }
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response();
+    }
+    let trigger = crate::queue::job::FixTrigger::Report;
+    match crate::jobs::fix_pull::request(&state.pool, &owner, &repo, trigger).await {
+        Ok(crate::jobs::fix_pull::Requested::Unknown) => not_found(),
+        Ok(_) => {
+            let page = format!("/report/{}/{}", segment(&owner), segment(&repo));
+            no_store((StatusCode::SEE_OTHER, [(header::LOCATION, page)]).into_response())
+        }
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "could not queue a fix pull request");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+/// Whether the request's `Origin`, when it has one, is this host.
+fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    host.is_some() && origin_host == host
+}
+
+/// A name as one path segment of the redirect: what is not a GitHub name character is
+/// percent-encoded.
+fn segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 async fn owner_json(

@@ -10,6 +10,7 @@ pub mod checks;
 pub mod credentials;
 pub mod deliveries;
 pub mod exemptions;
+pub mod fix_pulls;
 pub mod jobs;
 pub mod owners;
 pub mod report;

@@ -111,6 +111,7 @@ fn job_repo(job: &Job) -> &ForgeRepo {
     match job {
         Job::ReviewPullRequest(r) => &r.repo,
         Job::ScanRepository(s) => &s.repo,
+        Job::FixPullRequest(f) => &f.repo,
     }
 }
 

@@ -74,6 +74,7 @@ impl App {
             gitlab: None,
             renderers: Renderers::new(Some(crate::tools::helm()), Some(crate::tools::kubectl())),
             in_flight: Default::default(),
+            fix_pulls: Default::default(),
         });
         App {
             fake,

@@ -63,6 +63,7 @@ pub async fn start(pool: PgPool) -> ScanHarness {
         gitlab: None,
         renderers: Renderers::new(None, None),
         in_flight: Default::default(),
+        fix_pulls: Default::default(),
     });
     ScanHarness {
         fake,

@@ -176,3 +176,41 @@ impl Drop for Tripwire {
         self.task.abort();
     }
 }
+
+/// Retries fast enough for tests, bounded as in production.
+pub fn fast_retries() -> immutabot::forge::github::RetryPolicy {
+    immutabot::forge::github::RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+        secondary_fallback: Duration::from_secs(1),
+        max_wait: Duration::from_secs(10),
+    }
+}
+
+/// What workers get, with the App at `api_url` (a fake GitHub) and these renderers.
+pub fn job_context(
+    pool: PgPool,
+    api_url: String,
+    app_id: u64,
+    renderers: immutabot::jobs::render::Renderers,
+) -> JobContext {
+    use immutabot::forge::github::{GitHubApp, GitHubSettings};
+    let pem = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/test-app-key.pem");
+    let key = secrecy::SecretString::from(std::fs::read_to_string(pem).unwrap());
+    let github = GitHubApp::new(GitHubSettings {
+        retry: fast_retries(),
+        write_interval: Duration::ZERO,
+        request_timeout: Duration::from_secs(10),
+        ..GitHubSettings::new(api_url, app_id, key)
+    })
+    .unwrap();
+    JobContext {
+        pool,
+        github: github.into(),
+        gitlab: None,
+        renderers,
+        in_flight: Default::default(),
+        fix_pulls: Default::default(),
+    }
+}

@@ -109,6 +109,9 @@ pub struct Config {
     /// Pull-request review settings.
     #[serde(default)]
     pub review: Review,
+    /// Opts the repository in to the fix-all pull request (the service reads it).
+    #[serde(default)]
+    pub fix_pull_request: bool,
     #[serde(skip)]
     ignore_set: Option<GlobSet>,
     #[serde(skip)]
@@ -127,6 +130,7 @@ impl Default for Config {
             severity: BTreeMap::new(),
             fail_on: default_fail_on(),
             review: Review::default(),
+            fix_pull_request: false,
             ignore_set: None,
             exempt_globs: Vec::new(),
         }

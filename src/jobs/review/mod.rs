@@ -138,9 +138,9 @@ pub async fn review<F: ChangeRequest>(
 /// Where a finding the base branch already had points: the repository's open fix-all pull
 /// request, and its report page when `IMMUTABOT_PUBLIC_URL` says where the report is.
 pub async fn pointers(ctx: &JobContext, repo_id: i64) -> anyhow::Result<Pointers> {
-    // TODO(merge): `storage::fix_pulls::open_for(&ctx.pool, repo_id)` gives the open
-    // fix-all pull request (number, URL) once the fix-pr helper's work is in.
-    let fix_pull_request = None;
+    let fix_pull_request = crate::storage::fix_pulls::open_for(&ctx.pool, repo_id)
+        .await?
+        .map(|p| (p.number as u64, p.url));
     let public = std::env::var("IMMUTABOT_PUBLIC_URL").ok();
     let report_page = match public.filter(|u| !u.trim().is_empty()) {
         Some(root) => crate::storage::repositories::name_of(&ctx.pool, repo_id)

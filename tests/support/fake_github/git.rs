@@ -121,8 +121,102 @@ pub fn find_tree(repo: &Repo, sha: &str) -> Option<(String, String, Vec<Node>)> 
 
 /// The bytes of the blob with id `sha`, wherever the repository has it.
 pub fn find_blob<'a>(repo: &'a Repo, sha: &str) -> Option<&'a [u8]> {
+    if let Some(b) = repo.blobs.get(sha) {
+        return Some(b);
+    }
     repo.files
         .values()
         .find(|b| blob_id(b) == sha)
         .map(Vec::as_slice)
+}
+
+/// Every file at `commit`, owned.
+pub fn files_of_commit(repo: &Repo, commit: &str) -> BTreeMap<String, Vec<u8>> {
+    files_at(repo, commit)
+        .into_iter()
+        .map(|(p, b)| (p.to_string(), b.to_vec()))
+        .collect()
+}
+
+/// The root tree id of these files.
+pub fn tree_id(files: &BTreeMap<String, Vec<u8>>) -> String {
+    let borrowed: BTreeMap<&str, &[u8]> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    tree(&borrowed).0
+}
+
+/// Every file of the tree with id `sha`: one made through the API, or a commit's root.
+pub fn files_of_tree(repo: &Repo, sha: &str) -> Option<BTreeMap<String, Vec<u8>>> {
+    if let Some(files) = repo.trees.get(sha) {
+        return Some(files.clone());
+    }
+    let mut commits: Vec<&str> = repo.files.keys().map(|(r, _)| r.as_str()).collect();
+    commits.dedup();
+    commits
+        .into_iter()
+        .map(|c| files_of_commit(repo, c))
+        .find(|files| tree_id(files) == sha)
+}
+
+/// Whether `sha` names a commit of the repository (made by a test or through the API).
+pub fn is_commit(repo: &Repo, sha: &str) -> bool {
+    repo.commits.contains_key(sha) || !files_at(repo, sha).is_empty()
+}
+
+/// A new commit's id: from its tree, parents, message and a counter, the way a real
+/// commit's includes its timestamp (the same request twice makes two commits).
+pub fn commit_id(tree: &str, parents: &[String], message: &str, counter: u64) -> String {
+    id(format!("commit {tree} {} {counter}\n{message}", parents.join(" ")).as_bytes())
+}
+
+/// Records a commit and its files.
+pub fn store_commit(
+    repo: &mut Repo,
+    sha: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    parents: Vec<String>,
+    author: &str,
+    message: &str,
+) {
+    for (path, bytes) in files {
+        repo.files
+            .insert((sha.to_string(), path.clone()), bytes.clone());
+    }
+    repo.commits.insert(
+        sha.to_string(),
+        super::state::Commit {
+            sha: sha.to_string(),
+            tree: tree_id(files),
+            parents,
+            author: author.to_string(),
+            message: message.to_string(),
+        },
+    );
+}
+
+/// Whether `sha` is `ancestor` or has it in its history.
+pub fn descends_from(repo: &Repo, sha: &str, ancestor: &str) -> bool {
+    let mut todo = vec![sha.to_string()];
+    while let Some(c) = todo.pop() {
+        if c == ancestor {
+            return true;
+        }
+        if let Some(commit) = repo.commits.get(&c) {
+            todo.extend(commit.parents.iter().cloned());
+        }
+    }
+    false
+}
+
+/// Moves a branch; the open pull requests from it follow, as on GitHub.
+pub fn move_branch(repo: &mut Repo, branch: &str, sha: &str) {
+    repo.branches.insert(branch.to_string(), sha.to_string());
+    for p in repo.pulls.values_mut() {
+        if p.head_ref == branch && p.state == "open" {
+            p.head_sha = sha.to_string();
+            p.head_history.push(sha.to_string());
+        }
+    }
 }

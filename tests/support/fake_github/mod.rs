@@ -51,8 +51,8 @@ pub use faults::{Fault, RandomFaults};
 pub use hooks::signature;
 pub use routes::app::MANIFEST_WEBHOOK_SECRET;
 pub use state::{
-    Auth, BOT_LOGIN, CheckRun, Delivery, FileChange, PullRequest, RequestRecord, Review,
-    ReviewComment, Thread, ThreadComment,
+    Auth, BOT_LOGIN, CheckRun, Commit, Delivery, FileChange, IssueComment, PullRequest,
+    RequestRecord, Review, ReviewComment, Thread, ThreadComment,
 };
 
 use faults::FaultRule;
@@ -146,6 +146,9 @@ impl FakeGitHub {
                 default_branch: "main".into(),
                 branches: Default::default(),
                 truncate_trees: false,
+                blobs: Default::default(),
+                trees: Default::default(),
+                commits: Default::default(),
             },
         );
         self
@@ -226,6 +229,11 @@ impl FakeGitHub {
             reviews: Vec::new(),
             threads: Vec::new(),
             files_not_found: 0,
+            title: String::new(),
+            body: String::new(),
+            user: "octocat".into(),
+            merged: false,
+            comments: Vec::new(),
         };
         self.lock().repo_mut(repo).pulls.insert(number, pr);
         self
@@ -254,6 +262,62 @@ impl FakeGitHub {
         pr.head_sha = new_head_sha.into();
         pr.head_history.push(new_head_sha.into());
         self
+    }
+
+    /// A commit by `user` (not the App) on top of `branch`'s head, changing `files`, and the
+    /// branch moved to it (open pull requests from it follow); returns its sha.
+    pub fn push_as(&self, repo: &str, branch: &str, user: &str, files: &[(&str, &str)]) -> String {
+        let mut st = self.lock();
+        let n = st.next_id();
+        let r = st.repo_mut(repo);
+        let parent = r
+            .branches
+            .get(branch)
+            .cloned()
+            .unwrap_or_else(|| panic!("fake GitHub: no branch {branch} in {repo}"));
+        let mut tree = git::files_of_commit(r, &parent);
+        for (path, text) in files {
+            tree.insert(path.to_string(), text.as_bytes().to_vec());
+        }
+        let message = format!("push by {user}");
+        let sha = git::commit_id(
+            &git::tree_id(&tree),
+            std::slice::from_ref(&parent),
+            &message,
+            n,
+        );
+        git::store_commit(r, &sha, &tree, vec![parent], user, &message);
+        git::move_branch(r, branch, &sha);
+        sha
+    }
+
+    /// The head of `branch`, if it exists.
+    pub fn branch_head(&self, repo: &str, branch: &str) -> Option<String> {
+        self.lock().repo_mut(repo).branches.get(branch).cloned()
+    }
+
+    /// Every file at `commit` (made by a test, the App, or `push_as`), by path.
+    pub fn files_of(
+        &self,
+        repo: &str,
+        commit: &str,
+    ) -> std::collections::BTreeMap<String, Vec<u8>> {
+        git::files_of_commit(self.lock().repo_mut(repo), commit)
+    }
+
+    /// A commit made through the API or `push_as`.
+    pub fn commit(&self, repo: &str, sha: &str) -> Option<Commit> {
+        self.lock().repo_mut(repo).commits.get(sha).cloned()
+    }
+
+    /// Every pull request of the repository, by number.
+    pub fn pulls(&self, repo: &str) -> Vec<PullRequest> {
+        self.lock().repo_mut(repo).pulls.values().cloned().collect()
+    }
+
+    /// The conversation comments of a pull request, oldest first.
+    pub fn issue_comments(&self, repo: &str, number: u64) -> Vec<IssueComment> {
+        self.lock().pull_mut(repo, number).comments.clone()
     }
 
     /// `open` or `closed`.

@@ -62,6 +62,32 @@ pub struct Repo {
     /// Recursive tree listings answer only the root folder, with `truncated: true`, the way
     /// GitHub cuts trees over 100,000 entries or 7 MB.
     pub truncate_trees: bool,
+    /// Blobs made through `POST /git/blobs`, by id.
+    pub blobs: BTreeMap<String, Vec<u8>>,
+    /// Trees made through `POST /git/trees`: id → every file of the tree, by path.
+    pub trees: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+    /// Commits made through the API or `push_as` (their files are in `files` under their
+    /// sha); commits set by tests with `set_file` have none.
+    pub commits: BTreeMap<String, Commit>,
+}
+
+/// A commit the fake made, with who made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    pub sha: String,
+    pub tree: String,
+    pub parents: Vec<String>,
+    /// The author's and committer's name: `immutabot[bot]` for the App, else a login.
+    pub author: String,
+    pub message: String,
+}
+
+/// A comment on a pull request's conversation (the issues API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueComment {
+    pub id: u64,
+    pub user: String,
+    pub body: String,
 }
 
 /// One file of a PR, as the files list shows it.
@@ -138,6 +164,14 @@ pub struct PullRequest {
     pub threads: Vec<Thread>,
     /// How many more times the files list answers 404 (GitHub's eventual consistency).
     pub files_not_found: usize,
+    /// Title and body as written (empty for pull requests a test added).
+    pub title: String,
+    pub body: String,
+    /// Who opened it.
+    pub user: String,
+    pub merged: bool,
+    /// The conversation's comments, oldest first.
+    pub comments: Vec<IssueComment>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -8,6 +8,7 @@ mod graphql;
 pub mod oauth;
 mod repos;
 mod reviews;
+mod writes;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -53,7 +54,33 @@ pub fn router(shared: Shared, prefix: &str) -> Router {
             post(app::convert_manifest),
         )
         .route("/app/hook/deliveries/{id}/attempts", post(app::redeliver))
-        .route("/repos/{owner}/{repo}/pulls/{number}", get(repos::pull))
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}",
+            get(repos::pull).patch(writes::update_pull),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls",
+            get(writes::list_pulls).post(writes::create_pull),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            get(writes::list_comments).post(writes::create_comment),
+        )
+        .route("/repos/{owner}/{repo}/git/blobs", post(writes::create_blob))
+        .route("/repos/{owner}/{repo}/git/trees", post(writes::create_tree))
+        .route(
+            "/repos/{owner}/{repo}/git/commits",
+            post(writes::create_commit),
+        )
+        .route(
+            "/repos/{owner}/{repo}/git/commits/{sha}",
+            get(writes::get_commit),
+        )
+        .route("/repos/{owner}/{repo}/git/refs", post(writes::create_ref))
+        .route(
+            "/repos/{owner}/{repo}/git/refs/{*name}",
+            patch(writes::update_ref),
+        )
         .route(
             "/repos/{owner}/{repo}/pulls/{number}/files",
             get(repos::files_by_name),

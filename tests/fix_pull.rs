@@ -1,0 +1,682 @@
+//! The fix-all pull request end to end: deliveries through the real router into a fresh
+//! database, the worker running scan and fix-pull jobs with the real GitHub client against
+//! the stateful fake GitHub, which keeps every blob, tree, commit, ref, pull request and
+//! comment the bot makes.
+
+#[path = "support/fake_github/mod.rs"]
+mod fake_github;
+#[path = "support/service.rs"]
+#[allow(dead_code)]
+mod service;
+#[path = "support/tools.rs"]
+mod tools;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use fake_github::{BOT_LOGIN, FakeGitHub, PullRequest};
+use immutabot::config::Config;
+use immutabot::jobs::JobContext;
+use immutabot::jobs::fix_pull::BRANCH;
+use immutabot::jobs::fix_pull::policy::FixPullSettings;
+use immutabot::jobs::render::Renderers;
+use immutabot::scan::files::Recording;
+use service::{count, delivery, fixture};
+use sqlx::PgPool;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const APP_ID: u64 = 4242;
+// The installation and repositories of the octokit fixtures.
+const INSTALLATION: u64 = 957387;
+const REPO: &str = "Codertocat/Hello-World";
+const REPO_ID: i64 = 186853002;
+const SPACE: &str = "Codertocat/Space";
+const C1: &str = "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1";
+const C2: &str = "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2";
+const C3: &str = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
+
+const OPT_IN: &str = "fix_pull_request: true\n";
+
+const DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      # The shop's front end.
+      containers:
+        - name: nginx
+          image: nginx:1.27
+          ports:
+            - containerPort: 8080
+";
+
+const COMPOSE: &str = "\
+services:
+  db:
+    image: postgres:17
+    read_only: true
+    tmpfs:
+      - /tmp
+      - /var/run/postgresql
+  worker:
+    image: ghcr.io/acme/worker:2.1
+";
+
+const JOB: &str = "\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+spec:
+  template:
+    spec:
+      containers:
+        - name: migrate
+          image: redis:7
+";
+
+struct Harness {
+    fake: FakeGitHub,
+    pool: PgPool,
+    router: axum::Router,
+    ctx: Arc<JobContext>,
+}
+
+async fn harness(pool: PgPool) -> Harness {
+    harness_with(pool, FixPullSettings::default()).await
+}
+
+async fn harness_with(pool: PgPool, settings: FixPullSettings) -> Harness {
+    let fake = FakeGitHub::start(APP_ID).await;
+    fake.add_repo(REPO, REPO_ID as u64)
+        .add_repo(SPACE, 186853007)
+        .add_installation(INSTALLATION, &[REPO, SPACE]);
+    let renderers = Renderers::new(Some(tools::helm()), Some(tools::kubectl()));
+    let ctx = JobContext {
+        fix_pulls: settings,
+        ..service::job_context(pool.clone(), fake.url(), APP_ID, renderers)
+    };
+    Harness {
+        fake,
+        router: service::router(service::state(pool.clone())),
+        pool,
+        ctx: Arc::new(ctx),
+    }
+}
+
+impl Harness {
+    /// A commit of `repo` with these files, made the head of its default branch `main`.
+    fn commit(&self, repo: &str, sha: &str, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            self.fake
+                .set_file(repo, sha, path, text.as_bytes().to_vec());
+        }
+        self.fake.set_default_branch(repo, "main", sha);
+    }
+
+    /// Hello-World, opted in: a writable Deployment, a Compose file with one read-only and
+    /// one writable service, and a README.
+    fn first_commit(&self) {
+        self.commit(
+            REPO,
+            C1,
+            &[
+                (".immutabot.yml", OPT_IN),
+                ("deploy/web.yaml", DEPLOYMENT),
+                ("compose.yaml", COMPOSE),
+                ("README.md", "hello\n"),
+            ],
+        );
+    }
+
+    async fn send(&self, event: &str, guid: &str, body: Vec<u8>) -> StatusCode {
+        self.router
+            .clone()
+            .oneshot(delivery(event, guid, body))
+            .await
+            .unwrap()
+            .status()
+    }
+
+    async fn drain(&self) {
+        service::drain(&self.ctx).await
+    }
+
+    /// Installs the App on Hello-World: its scan runs, then its fix-pull job.
+    async fn install(&self) {
+        let status = self
+            .send("installation", "inst", fixture("installation/created"))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        self.drain().await;
+    }
+
+    /// A push of `sha` to the default branch.
+    async fn push(&self, guid: &str, sha: &str) {
+        let status = self.send("push", guid, push("refs/heads/main", sha)).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        self.drain().await;
+    }
+
+    /// The fix-all pull requests of `repo`, oldest first.
+    fn fix_pulls(&self, repo: &str) -> Vec<PullRequest> {
+        self.fake
+            .pulls(repo)
+            .into_iter()
+            .filter(|p| p.head_ref == BRANCH)
+            .collect()
+    }
+
+    fn only_fix_pull(&self) -> PullRequest {
+        let pulls = self.fix_pulls(REPO);
+        assert_eq!(pulls.len(), 1, "{pulls:#?}");
+        pulls.into_iter().next().unwrap()
+    }
+
+    /// Asks for the fix-all pull request as the CLI does, and runs it.
+    async fn ask(&self) {
+        immutabot::jobs::fix_pull::request(
+            &self.pool,
+            "Codertocat",
+            "Hello-World",
+            immutabot::queue::job::FixTrigger::Cli,
+        )
+        .await
+        .unwrap();
+        self.drain().await;
+    }
+}
+
+fn push(git_ref: &str, after: &str) -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/payloads/push.default-branch.json"
+    );
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v["ref"] = git_ref.into();
+    v["after"] = after.into();
+    serde_json::to_vec(&v).unwrap()
+}
+
+fn text(files: &BTreeMap<String, Vec<u8>>, path: &str) -> String {
+    String::from_utf8(files[path].clone()).unwrap()
+}
+
+/// Unsuppressed findings the core still has a patch for, in every file of a commit.
+fn still_to_fix(files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    let empty = immutabot::scan::files::TreeFiles::default();
+    let mut out = Vec::new();
+    for (path, bytes) in files {
+        if !immutabot::analyze::is_candidate(path) {
+            continue;
+        }
+        let report =
+            immutabot::analyze::analyze(path, bytes, &Config::default(), &Recording::new(&empty));
+        for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
+            if f.fix.is_some() || f.rule == "writable-root-filesystem" {
+                out.push(format!("{path}:{}: {}", f.line, f.rule));
+            }
+        }
+    }
+    out
+}
+
+/// Lines of `before` that `after` drops: a patch here only adds lines.
+fn dropped_lines(before: &str, after: &str) -> Vec<String> {
+    similar::TextDiff::from_lines(before, after)
+        .iter_all_changes()
+        .filter(|c| c.tag() == similar::ChangeTag::Delete)
+        .map(|c| c.value().to_string())
+        .collect()
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_repository_with_writable_units_gets_one_fix_pull_request_that_checks_clean(
+    pool: PgPool,
+) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.install().await;
+
+    let pr = h.only_fix_pull();
+    assert_eq!(pr.state, "open");
+    assert_eq!(
+        (pr.base_ref.as_str(), pr.user.as_str()),
+        ("main", BOT_LOGIN)
+    );
+    let head = h.fake.branch_head(REPO, BRANCH).unwrap();
+    assert_eq!(pr.head_sha, head);
+    let commit = h.fake.commit(REPO, &head).expect("made through the API");
+    assert_eq!(commit.parents, [C1]);
+    assert_eq!(commit.author, BOT_LOGIN);
+
+    // The files, applied, check clean, and are what `check --fix` makes of each.
+    let before = h.fake.files_of(REPO, C1);
+    let after = h.fake.files_of(REPO, &head);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(still_to_fix(&after), Vec::<String>::new());
+    assert!(!still_to_fix(&before).is_empty());
+    for (path, old) in &before {
+        let old = String::from_utf8(old.clone()).unwrap();
+        let new = text(&after, path);
+        if !immutabot::analyze::is_candidate(path) || path == ".immutabot.yml" {
+            assert_eq!(new, old, "{path} is not ours to change");
+            continue;
+        }
+        let empty = immutabot::scan::files::TreeFiles::default();
+        let fixed = immutabot::cli::fix::fix_bytes(old.clone().into_bytes(), |b| {
+            immutabot::analyze::analyze(path, b, &Config::default(), &Recording::new(&empty))
+        });
+        assert_eq!(
+            new.as_bytes(),
+            fixed.bytes,
+            "{path}: what check --fix makes"
+        );
+        assert_eq!(dropped_lines(&old, &new), Vec::<String>::new(), "{path}");
+    }
+    assert_ne!(text(&after, "deploy/web.yaml"), DEPLOYMENT);
+    assert!(text(&after, "deploy/web.yaml").contains("      # The shop's front end.\n"));
+
+    let stored: (i64, String, String, String) = sqlx::query_as(
+        "select number, head_sha, base_sha, state from fix_pulls where repository_id = $1",
+    )
+    .bind(REPO_ID)
+    .fetch_one(&h.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        (pr.number as i64, head.clone(), C1.into(), "open".into())
+    );
+    let open = immutabot::storage::fix_pulls::open_for(&h.pool, REPO_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        open.url,
+        format!("https://github.com/{REPO}/pull/{}", pr.number)
+    );
+
+    insta::assert_snapshot!("fix_pull_body", pr.body);
+
+    // Asked again with nothing changed: nothing is written.
+    h.fake.clear_requests();
+    h.ask().await;
+    assert_eq!(h.only_fix_pull().head_sha, head);
+    let writes: Vec<String> = h
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        writes.iter().all(|w| w.contains("access_tokens")),
+        "{writes:?}"
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_push_to_the_default_branch_makes_the_branch_again_on_the_new_head(pool: PgPool) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.install().await;
+    let first = h.only_fix_pull();
+
+    // main moves: a new writable Job, the rest as it was.
+    h.commit(
+        REPO,
+        C2,
+        &[
+            (".immutabot.yml", OPT_IN),
+            ("deploy/web.yaml", DEPLOYMENT),
+            ("compose.yaml", COMPOSE),
+            ("README.md", "hello again\n"),
+            ("k8s/job.yaml", JOB),
+        ],
+    );
+    h.push("push-c2", C2).await;
+
+    let pr = h.only_fix_pull();
+    assert_eq!(pr.number, first.number, "the same pull request, updated");
+    let head = h.fake.branch_head(REPO, BRANCH).unwrap();
+    assert_ne!(head, first.head_sha);
+    assert_eq!(pr.head_sha, head);
+    assert_eq!(h.fake.commit(REPO, &head).unwrap().parents, [C2]);
+    let after = h.fake.files_of(REPO, &head);
+    assert_eq!(text(&after, "README.md"), "hello again\n");
+    assert_eq!(still_to_fix(&after), Vec::<String>::new());
+    assert!(pr.body.contains("`k8s/job.yaml`"), "{}", pr.body);
+    assert!(pr.body.contains("c2c2c2c2c2c2"), "{}", pr.body);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_commit_by_someone_else_on_the_branch_is_never_overwritten(pool: PgPool) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.install().await;
+    let pr = h.only_fix_pull();
+
+    let theirs = h
+        .fake
+        .push_as(REPO, BRANCH, "alice", &[("README.md", "alice was here\n")]);
+    h.commit(
+        REPO,
+        C2,
+        &[
+            (".immutabot.yml", OPT_IN),
+            ("deploy/web.yaml", DEPLOYMENT),
+            ("compose.yaml", COMPOSE),
+            ("k8s/job.yaml", JOB),
+        ],
+    );
+    h.push("push-c2", C2).await;
+
+    assert_eq!(h.fake.branch_head(REPO, BRANCH).unwrap(), theirs);
+    let comments = h.fake.issue_comments(REPO, pr.number);
+    assert_eq!(comments.len(), 1, "{comments:#?}");
+    assert!(
+        comments[0].body.starts_with("Someone else pushed"),
+        "{}",
+        comments[0].body
+    );
+    insta::assert_snapshot!("fix_pull_foreign_push", comments[0].body);
+
+    // Another run says nothing more and still leaves the branch alone.
+    h.ask().await;
+    assert_eq!(h.fake.branch_head(REPO, BRANCH).unwrap(), theirs);
+    assert_eq!(h.fake.issue_comments(REPO, pr.number).len(), 1);
+    assert_eq!(h.fix_pulls(REPO).len(), 1);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_fixed_repository_has_its_pull_request_closed_with_a_note(pool: PgPool) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.install().await;
+    let pr = h.only_fix_pull();
+
+    // Someone fixed main by hand (the pull request's own files, say).
+    let fixed = h.fake.files_of(REPO, &pr.head_sha);
+    for (path, bytes) in &fixed {
+        h.fake.set_file(REPO, C2, path, bytes.clone());
+    }
+    h.fake.set_default_branch(REPO, "main", C2);
+    h.push("push-c2", C2).await;
+
+    let closed = h.only_fix_pull();
+    assert_eq!(closed.state, "closed");
+    let comments = h.fake.issue_comments(REPO, pr.number);
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0].body.starts_with("Nothing is left to fix"),
+        "{}",
+        comments[0].body
+    );
+    let (state, by_us): (String, bool) =
+        sqlx::query_as("select state, closed_by_us from fix_pulls where repository_id = $1")
+            .bind(REPO_ID)
+            .fetch_one(&h.pool)
+            .await
+            .unwrap();
+    assert_eq!((state.as_str(), by_us), ("closed", true));
+    assert_eq!(
+        immutabot::storage::fix_pulls::open_for(&h.pool, REPO_ID)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_pull_request_a_person_closed_comes_back_only_when_the_findings_change(pool: PgPool) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.install().await;
+    let pr = h.only_fix_pull();
+    h.fake.set_pr_state(REPO, pr.number, "closed");
+
+    // The default branch moves, but what there is to fix is the same.
+    h.commit(
+        REPO,
+        C2,
+        &[
+            (".immutabot.yml", OPT_IN),
+            ("deploy/web.yaml", DEPLOYMENT),
+            ("compose.yaml", COMPOSE),
+            ("README.md", "moved\n"),
+        ],
+    );
+    h.push("push-c2", C2).await;
+    h.ask().await;
+    let pulls = h.fix_pulls(REPO);
+    assert_eq!(pulls.len(), 1);
+    assert_eq!(pulls[0].state, "closed");
+    assert!(h.fake.issue_comments(REPO, pr.number).is_empty());
+
+    // A new finding: a new pull request, the branch made again from the new head.
+    h.commit(
+        REPO,
+        C3,
+        &[
+            (".immutabot.yml", OPT_IN),
+            ("deploy/web.yaml", DEPLOYMENT),
+            ("compose.yaml", COMPOSE),
+            ("k8s/job.yaml", JOB),
+        ],
+    );
+    h.push("push-c3", C3).await;
+    let pulls = h.fix_pulls(REPO);
+    assert_eq!(pulls.len(), 2, "{pulls:#?}");
+    assert_eq!(
+        pulls[0].state, "closed",
+        "the closed one is never re-opened"
+    );
+    assert_eq!(pulls[1].state, "open");
+    let head = h.fake.branch_head(REPO, BRANCH).unwrap();
+    assert_eq!(h.fake.commit(REPO, &head).unwrap().parents, [C3]);
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn repositories_that_did_not_opt_in_get_none_unless_asked(pool: PgPool) {
+    let h = harness(pool).await;
+    h.commit(REPO, C1, &[("deploy/web.yaml", DEPLOYMENT)]);
+    h.install().await;
+    assert!(h.fix_pulls(REPO).is_empty());
+    assert_eq!(
+        count(
+            &h.pool,
+            "select count(*) from jobs where kind = 'fix_pull_request'"
+        )
+        .await,
+        0
+    );
+    h.ask().await;
+    assert_eq!(h.only_fix_pull().state, "open");
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn the_rate_per_installation_holds_back_the_next_repository(pool: PgPool) {
+    let settings = FixPullSettings {
+        per_hour: 1,
+        ..Default::default()
+    };
+    let h = harness_with(pool, settings).await;
+    h.first_commit();
+    h.commit(
+        SPACE,
+        C3,
+        &[(".immutabot.yml", OPT_IN), ("deploy/web.yaml", DEPLOYMENT)],
+    );
+    h.install().await;
+    assert_eq!(h.only_fix_pull().state, "open");
+
+    let status = h
+        .send(
+            "installation_repositories",
+            "added",
+            fixture("installation_repositories/added"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // One round only: the held-back job is retried later, not now.
+    let w = service::worker(h.ctx.clone(), "w1");
+    while w.step().await.unwrap() {}
+    assert!(h.fix_pulls(SPACE).is_empty());
+    let (state, error): (String, String) = sqlx::query_as(
+        "select state, last_error from jobs where kind = 'fix_pull_request' and dedupe_key <> $1",
+    )
+    .bind(format!("fix:{REPO_ID}"))
+    .fetch_one(&h.pool)
+    .await
+    .unwrap();
+    assert_eq!(state, "queued");
+    assert!(error.starts_with("rate limited: 1 repositories"), "{error}");
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn the_report_button_and_the_cli_queue_the_fix_pull_request(pool: PgPool) {
+    let h = harness(pool).await;
+    h.commit(REPO, C1, &[("deploy/web.yaml", DEPLOYMENT)]);
+    h.install().await;
+    let token = immutabot::auth::tokens::create(&h.pool, "Codertocat", None)
+        .await
+        .unwrap()
+        .token;
+    let page = service::send(
+        &h.router,
+        Request::get("/report/Codertocat/Hello-World")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains(r#"<form method="post" action="Hello-World/fix-pull-request""#),
+        "{}",
+        page.body
+    );
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("form-action 'self'"), "{csp}");
+
+    let post = |token: Option<&str>, origin: Option<&str>| {
+        let mut req = Request::post("/report/Codertocat/Hello-World/fix-pull-request")
+            .header(header::HOST, "bot.example.com");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    assert_eq!(
+        service::send(&h.router, post(None, None)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let other = immutabot::auth::tokens::create(&h.pool, "someone-else", None)
+        .await
+        .unwrap()
+        .token;
+    assert_eq!(
+        service::send(&h.router, post(Some(&other), None))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        service::send(&h.router, post(Some(&token), Some("https://evil.example")))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let answer = service::send(
+        &h.router,
+        post(Some(&token), Some("https://bot.example.com")),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        answer.headers[header::LOCATION],
+        "/report/Codertocat/Hello-World"
+    );
+    let queued = "select count(*) from jobs where kind = 'fix_pull_request' and state = 'queued'";
+    assert_eq!(count(&h.pool, queued).await, 1);
+    h.drain().await;
+    assert_eq!(h.only_fix_pull().state, "open");
+
+    // `immutabot fix-pr` queues it too (and says what it did).
+    let opts = h.pool.connect_options();
+    let url = format!(
+        "postgres://{}@{}:{}/{}",
+        opts.get_username(),
+        opts.get_host(),
+        opts.get_port(),
+        opts.get_database().unwrap()
+    );
+    let run = |target: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
+            .args(["fix-pr", target])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let out = run("codertocat/hello-world");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("queued  Codertocat/Hello-World (job"),
+        "{stdout}"
+    );
+    assert_eq!(count(&h.pool, queued).await, 1);
+    let out = run("codertocat/nope");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no installed GitHub repository"));
+    let out = run("not a repo");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_charts_fix_goes_where_its_author_edits_and_renders_read_only(pool: PgPool) {
+    let h = harness(pool).await;
+    for (path, bytes) in tools::shared_files("charts/hello-world", "charts/hello-world") {
+        h.fake.set_file(REPO, C1, &path, bytes);
+    }
+    h.fake
+        .set_file(REPO, C1, ".immutabot.yml", OPT_IN.as_bytes().to_vec());
+    h.fake.set_default_branch(REPO, "main", C1);
+    h.install().await;
+
+    let pr = h.only_fix_pull();
+    let before = h.fake.files_of(REPO, C1);
+    let after = h.fake.files_of(REPO, &pr.head_sha);
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(path, bytes)| before.get(*path) != Some(*bytes))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        !changed.is_empty() && changed.iter().all(|p| p.starts_with("charts/hello-world/")),
+        "{changed:?}"
+    );
+    assert!(pr.body.contains("`charts/hello-world/"), "{}", pr.body);
+
+    // The default branch takes the fix: the chart renders read-only, the pull request closes.
+    for (path, bytes) in &after {
+        h.fake.set_file(REPO, C2, path, bytes.clone());
+    }
+    h.fake.set_default_branch(REPO, "main", C2);
+    h.push("push-c2", C2).await;
+    assert_eq!(h.only_fix_pull().state, "closed");
+}
