@@ -7,17 +7,13 @@
 
 #![allow(dead_code)]
 
-use crate::fake_github::{FakeGitHub, FileChange, TEST_APP_KEY_PEM};
+use crate::fake_github::{FakeGitHub, FileChange};
 use crate::service;
 use axum::http::StatusCode;
-use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
-use immutabot::jobs::JobContext;
 use immutabot::jobs::render::Renderers;
-use secrecy::SecretString;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The App's id on the fake.
 pub const APP_ID: u64 = 4242;
@@ -43,7 +39,7 @@ pub struct App {
     /// The real router.
     pub router: axum::Router,
     /// What the jobs run with.
-    pub ctx: Arc<JobContext>,
+    pub ctx: Arc<immutabot::jobs::JobContext>,
 }
 
 impl App {
@@ -54,28 +50,12 @@ impl App {
         fake.add_repo(REPO, REPO_ID as u64)
             .add_installation(INSTALLATION, &[REPO])
             .add_installation(1, &[REPO]);
-        let key = SecretString::from(std::fs::read_to_string(TEST_APP_KEY_PEM).unwrap());
-        let github = GitHubApp::new(GitHubSettings {
-            retry: RetryPolicy {
-                max_attempts: 3,
-                base_delay: Duration::from_millis(20),
-                max_delay: Duration::from_millis(200),
-                secondary_fallback: Duration::from_secs(1),
-                max_wait: Duration::from_secs(10),
-            },
-            write_interval: Duration::ZERO,
-            request_timeout: Duration::from_secs(10),
-            ..GitHubSettings::new(fake.url(), APP_ID, key)
-        })
-        .unwrap();
-        let ctx = Arc::new(JobContext {
-            pool: pool.clone(),
-            github: github.into(),
-            gitlab: None,
-            renderers: Renderers::new(Some(crate::tools::helm()), Some(crate::tools::kubectl())),
-            in_flight: Default::default(),
-            fix_pulls: Default::default(),
-        });
+        let ctx = Arc::new(service::job_context(
+            pool.clone(),
+            fake.url(),
+            APP_ID,
+            Renderers::new(Some(crate::tools::helm()), Some(crate::tools::kubectl())),
+        ));
         App {
             fake,
             router: service::router(service::state(pool.clone())),

@@ -5,16 +5,12 @@
 //! Needs `#[path = "support/fake_github/mod.rs"] mod fake_github;` and
 //! `#[path = "support/service.rs"] mod service;` in the test crate.
 
-use super::fake_github::{FakeGitHub, TEST_APP_KEY_PEM};
+use super::fake_github::FakeGitHub;
 use super::service;
 use axum::http::StatusCode;
-use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
-use immutabot::jobs::JobContext;
 use immutabot::jobs::render::Renderers;
-use secrecy::SecretString;
 use sqlx::PgPool;
 use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceExt;
 
 /// The fixtures' App, installation and repository.
@@ -35,7 +31,7 @@ pub struct ScanHarness {
     /// The real router.
     pub router: axum::Router,
     /// What the worker runs jobs with.
-    pub ctx: Arc<JobContext>,
+    pub ctx: Arc<immutabot::jobs::JobContext>,
 }
 
 /// Starts the fake with the fixtures' repository installed (nothing rendered: no helm).
@@ -43,28 +39,12 @@ pub async fn start(pool: PgPool) -> ScanHarness {
     let fake = FakeGitHub::start(APP_ID).await;
     fake.add_repo(REPO, REPO_ID as u64)
         .add_installation(INSTALLATION, &[REPO]);
-    let key = SecretString::from(std::fs::read_to_string(TEST_APP_KEY_PEM).unwrap());
-    let github = GitHubApp::new(GitHubSettings {
-        retry: RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(20),
-            max_delay: Duration::from_millis(200),
-            secondary_fallback: Duration::from_secs(1),
-            max_wait: Duration::from_secs(10),
-        },
-        write_interval: Duration::ZERO,
-        request_timeout: Duration::from_secs(10),
-        ..GitHubSettings::new(fake.url(), APP_ID, key)
-    })
-    .unwrap();
-    let ctx = Arc::new(JobContext {
-        pool: pool.clone(),
-        github: github.into(),
-        gitlab: None,
-        renderers: Renderers::new(None, None),
-        in_flight: Default::default(),
-        fix_pulls: Default::default(),
-    });
+    let ctx = Arc::new(service::job_context(
+        pool.clone(),
+        fake.url(),
+        APP_ID,
+        Renderers::new(None, None),
+    ));
     ScanHarness {
         fake,
         router: service::router(service::state(pool.clone())),
