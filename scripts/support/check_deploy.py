@@ -98,7 +98,8 @@ def app_manifest(path):
     for k in ["name", "url", "hook_attributes", "redirect_url", "public", "default_permissions", "default_events"]:
         need(k in m, f"app manifest: {k}")
     need(m.get("public") is False, "app manifest: public: false")
-    need(m.get("default_permissions") == {"checks": "write", "contents": "read", "metadata": "read",
+    # contents: write is for the fix-all pull request (one commit through the git data API).
+    need(m.get("default_permissions") == {"checks": "write", "contents": "write", "metadata": "read",
                                           "pull_requests": "write"}, "app manifest: permissions")
     need(sorted(m.get("default_events", [])) == ["check_run", "check_suite", "pull_request", "push"],
          "app manifest: events")
