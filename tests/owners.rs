@@ -6,21 +6,23 @@
 // Both fakes share the diff and fault helpers, as in tests/faults.rs.
 #![allow(clippy::duplicate_mod)]
 
+#[path = "support/app.rs"]
+mod app;
 #[path = "support/fake_github/mod.rs"]
 mod fake_github;
 #[path = "support/fake_gitlab/mod.rs"]
 mod fake_gitlab;
-#[path = "support/scan_harness.rs"]
-mod scan_harness;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
+#[path = "support/tools.rs"]
+mod tools;
 
+use app::{App, REPO_ID};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Duration, Utc};
 use immutabot::auth::tokens;
-use scan_harness::{REPO_ID, ScanHarness};
 use serde_json::{Value, json};
 use service::Answer;
 use sqlx::PgPool;
@@ -114,8 +116,8 @@ fn strip_tags(html: &str) -> String {
     out
 }
 
-async fn scanned(pool: PgPool) -> (ScanHarness, String) {
-    let h = scan_harness::start(pool).await;
+async fn scanned(pool: PgPool) -> (App, String) {
+    let h = App::start(pool).await;
     h.commit(
         C1,
         &[

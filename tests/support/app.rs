@@ -119,6 +119,22 @@ impl App {
         self.drain().await;
     }
 
+    /// A push of `after` to `main` (a scan of it), then every job.
+    pub async fn push(&self, guid: &str, after: &str) {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/payloads/push.default-branch.json"
+        );
+        let mut v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        v["ref"] = "refs/heads/main".into();
+        v["after"] = after.into();
+        let status = self
+            .send("push", guid, serde_json::to_vec(&v).unwrap())
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "push {guid}");
+        self.drain().await;
+    }
+
     /// The fixture's `pull_request` opened event, then every job.
     pub async fn open(&self) {
         let status = self
