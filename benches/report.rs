@@ -154,6 +154,7 @@ async fn main() -> anyhow::Result<()> {
         gitlab: None,
         sign_in: None,
         fix_target_days: 30,
+        fix_pull_requests: Default::default(),
     });
 
     println!("\n| What | min ms | median ms | p95 ms | bytes |\n|---|--:|--:|--:|--:|");

@@ -74,15 +74,14 @@ async fn main() {
             ..GitHubSettings::new(fake.url(), 99, key)
         })
         .unwrap();
-        let ctx = Arc::new(JobContext {
-            pool: pool.clone(),
-            github: github.into(),
-            gitlab: None,
-            // The benchmark's pull request holds no chart: nothing is rendered.
-            renderers: immutabot::jobs::render::Renderers::new(None, None),
-            in_flight: Default::default(),
-            fix_pulls: Default::default(),
-        });
+        // The benchmark's pull request holds no chart: nothing is rendered.
+        let renderers = immutabot::jobs::render::Renderers::new(None, None);
+        let ctx = Arc::new(JobContext::new(
+            pool.clone(),
+            github.into(),
+            None,
+            renderers,
+        ));
         let router = service::router(service::state(pool.clone()));
         let worker = Worker {
             pool: pool.clone(),

@@ -78,6 +78,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         }),
         sign_in,
         fix_target_days: settings.fix_target_days,
+        fix_pull_requests: settings.fix_pulls.mode,
     };
     let gitlab = gitlab_client(&settings)?;
     migrate_before_listening(&pool, settings.migrate).await;
@@ -103,6 +104,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         let rescan = settings.rescan_interval;
         let retention = settings.retention;
         let fix_pulls = settings.fix_pulls;
+        let public_url = settings.public_url.clone();
         tokio::spawn(async move {
             wait_for_schema(&pool, migrate, stop_rx.clone()).await;
             if let Some(setup) = &setup {
@@ -112,12 +114,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 return;
             }
             let ctx = Arc::new(JobContext {
-                pool: pool.clone(),
-                github: app.clone(),
-                gitlab: gitlab.clone(),
-                renderers: jobs::render::Renderers::from_env(),
-                in_flight: Default::default(),
                 fix_pulls,
+                public_url: public_url.clone(),
+                ..JobContext::new(
+                    pool.clone(),
+                    app.clone(),
+                    gitlab.clone(),
+                    jobs::render::Renderers::from_env(),
+                )
             });
             let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "immutabot".into());
             let mut tasks = Vec::new();

@@ -205,6 +205,9 @@ pub struct Settings {
     pub fix_target_days: u32,
     /// Fix-all pull requests: which repositories, how many per hour.
     pub fix_pulls: crate::jobs::fix_pull::policy::FixPullSettings,
+    /// Where the service is reached from outside (`IMMUTABOT_PUBLIC_URL`), for links to the
+    /// report.
+    pub public_url: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -376,6 +379,12 @@ impl ServeArgs {
                 sign_in: sign_in.flatten(),
                 fix_target_days: fix_target_days.unwrap_or(30),
                 fix_pulls,
+                public_url: self
+                    .public_url
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .map(|u| u.trim_end_matches('/').to_string()),
             }),
             _ => Err(errors),
         }

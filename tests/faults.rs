@@ -177,14 +177,12 @@ fn context(
     github: Option<GitHubApp>,
     gitlab: Option<GitLabClient>,
 ) -> Arc<JobContext> {
-    Arc::new(JobContext {
-        pool: pool.clone(),
-        github: github.map(Into::into).unwrap_or_default(),
+    Arc::new(JobContext::new(
+        pool.clone(),
+        github.map(Into::into).unwrap_or_default(),
         gitlab,
-        renderers: Renderers::new(None, None),
-        in_flight: Default::default(),
-        fix_pulls: Default::default(),
-    })
+        Renderers::new(None, None),
+    ))
 }
 
 /// Jobs not finished yet; `None` while the database cannot say.

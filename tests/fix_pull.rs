@@ -680,3 +680,45 @@ async fn a_charts_fix_goes_where_its_author_edits_and_renders_read_only(pool: Pg
     h.push("push-c2", C2).await;
     assert_eq!(h.only_fix_pull().state, "closed");
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn with_fix_pull_requests_off_the_report_shows_no_button_and_refuses_a_post(pool: PgPool) {
+    let h = harness(pool).await;
+    h.commit(REPO, C1, &[("deploy/web.yaml", DEPLOYMENT)]);
+    h.install().await;
+    let mut state = service::state(h.pool.clone());
+    state.fix_pull_requests = immutabot::jobs::fix_pull::policy::Mode::Off;
+    let router = service::router(state);
+    let token = immutabot::auth::tokens::create(&h.pool, "Codertocat", None)
+        .await
+        .unwrap()
+        .token;
+    let bearer = format!("Bearer {token}");
+    let page = service::send(
+        &router,
+        Request::get("/report/Codertocat/Hello-World")
+            .header(header::AUTHORIZATION, &bearer)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Deployment/web"), "{}", page.body);
+    assert!(!page.body.contains("fix-pull-request"), "{}", page.body);
+    let answer = service::send(
+        &router,
+        Request::post("/report/Codertocat/Hello-World/fix-pull-request")
+            .header(header::AUTHORIZATION, &bearer)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CONFLICT);
+    assert!(
+        answer.body.contains("IMMUTABOT_FIX_PULL_REQUESTS=off"),
+        "{}",
+        answer.body
+    );
+    let queued = "select count(*) from jobs where kind = 'fix_pull_request' and state = 'queued'";
+    assert_eq!(count(&h.pool, queued).await, 0);
+}

@@ -145,14 +145,12 @@ async fn harness_with(pool: PgPool, app_pool: PgPool, renderers: Renderers) -> H
         ..GitHubSettings::new(fake.url(), APP_ID, key())
     })
     .unwrap();
-    let ctx = Arc::new(JobContext {
-        pool: app_pool.clone(),
-        github: github.into(),
-        gitlab: None,
+    let ctx = Arc::new(JobContext::new(
+        app_pool.clone(),
+        github.into(),
+        None,
         renderers,
-        in_flight: Default::default(),
-        fix_pulls: Default::default(),
-    });
+    ));
     Harness {
         fake,
         pool,

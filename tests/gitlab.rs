@@ -5,6 +5,8 @@
 
 #[path = "support/fake_gitlab/mod.rs"]
 mod fake_gitlab;
+#[path = "support/gitlab_app.rs"]
+mod gitlab_app;
 #[path = "support/log_capture.rs"]
 #[allow(dead_code)]
 mod log_capture;
@@ -16,27 +18,16 @@ mod tools;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use fake_gitlab::{Diff, FakeGitLab, Fault};
+use fake_gitlab::{Diff, Fault};
+use gitlab_app::{GitLabApp, PATH, PROJECT, SECRET, TOKEN, fixture};
 use immutabot::analyze::{NoFiles, analyze};
 use immutabot::config::Config;
-use immutabot::forge::gitlab::{GitLabClient, GitLabSettings};
-use immutabot::forge::retry::RetryPolicy;
-use immutabot::jobs::JobContext;
-use immutabot::jobs::render::Renderers;
-use immutabot::server::gitlab_webhook::GitLabHook;
-use secrecy::SecretString;
 use serde_json::Value;
 use service::count;
 use sqlx::PgPool;
-use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
-const TOKEN: &str = "glpat-immutabot-test";
-const BOT: &str = "group_7_bot_1";
-const SECRET: &str = "gitlab-webhook-secret";
-const PROJECT: i64 = 4580910;
-const PATH: &str = "acme/payments/shop";
 const IID: i64 = 12;
 const BASE: &str = "1111111111111111111111111111111111111111";
 const HEAD: &str = "3333333333333333333333333333333333333333";
@@ -62,50 +53,18 @@ fn compose_worker_fixed() -> String {
     format!("{COMPOSE}    read_only: true\n")
 }
 
-struct Harness {
-    fake: FakeGitLab,
-    pool: PgPool,
-    router: axum::Router,
-    ctx: Arc<JobContext>,
+/// The shared GitLab harness, with this file's merge request.
+struct Harness(GitLabApp);
+
+impl std::ops::Deref for Harness {
+    type Target = GitLabApp;
+    fn deref(&self) -> &GitLabApp {
+        &self.0
+    }
 }
 
 async fn harness(pool: PgPool) -> Harness {
-    let fake = FakeGitLab::start().await;
-    fake.add_token(TOKEN, BOT)
-        .add_project(PROJECT, PATH, "main");
-    let client = GitLabClient::new(GitLabSettings {
-        retry: RetryPolicy {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(100),
-            secondary_fallback: Duration::from_millis(50),
-            max_wait: Duration::from_secs(5),
-        },
-        request_timeout: Duration::from_secs(5),
-        diff_refs_delay: Duration::from_millis(10),
-        write_interval: Duration::ZERO,
-        ..GitLabSettings::new(fake.url(), SecretString::from(TOKEN.to_string()))
-    })
-    .unwrap();
-    let mut state = service::state(pool.clone());
-    state.gitlab = Some(GitLabHook {
-        secrets: Arc::new(vec![SECRET.as_bytes().to_vec()]),
-        web_url: fake.url().into(),
-    });
-    let ctx = Arc::new(JobContext {
-        pool: pool.clone(),
-        github: immutabot::setup::live::LiveApp::default(),
-        gitlab: Some(client),
-        renderers: Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
-        in_flight: Default::default(),
-        fix_pulls: Default::default(),
-    });
-    Harness {
-        fake,
-        router: service::router(state),
-        pool,
-        ctx,
-    }
+    Harness(GitLabApp::start(pool, PATH).await)
 }
 
 impl Harness {
@@ -122,7 +81,7 @@ impl Harness {
     }
 
     async fn send(&self, event: &str, token: &str, body: Value) -> StatusCode {
-        self.send_with(event, token, body, &[]).await
+        self.0.send_as(event, token, body, &[]).await
     }
 
     async fn send_with(
@@ -132,22 +91,7 @@ impl Harness {
         body: Value,
         headers: &[(&str, &str)],
     ) -> StatusCode {
-        let mut request = Request::post("/webhooks/gitlab")
-            .header("content-type", "application/json")
-            .header("x-gitlab-event", event)
-            .header("x-gitlab-token", token);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request
-            .body(Body::from(serde_json::to_vec(&body).unwrap()))
-            .unwrap();
-        self.router.clone().oneshot(request).await.unwrap().status()
-    }
-
-    /// Runs jobs until none is left.
-    async fn drain(&self) {
-        service::drain(&self.ctx).await
+        self.0.send_as(event, token, body, headers).await
     }
 
     /// Opens [`Harness::merge_request`] and runs its review.
@@ -199,14 +143,6 @@ fn merge_request_event(action: &str, head: &str, oldrev: Option<&str>) -> Value 
         a["oldrev"] = old.into();
     }
     v
-}
-
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/data/payloads/gitlab/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
 }
 
 fn first_body(d: &fake_gitlab::Discussion) -> &str {

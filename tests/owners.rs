@@ -12,6 +12,8 @@ mod app;
 mod fake_github;
 #[path = "support/fake_gitlab/mod.rs"]
 mod fake_gitlab;
+#[path = "support/gitlab_app.rs"]
+mod gitlab_app;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
@@ -619,70 +621,19 @@ const GITLAB_CODEOWNERS: &str = "\
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn a_gitlab_codeowners_with_sections_gives_the_union_of_its_sections(pool: PgPool) {
-    use immutabot::forge::gitlab::{GitLabClient, GitLabSettings};
-    use immutabot::server::gitlab_webhook::GitLabHook;
-    use secrecy::SecretString;
-    use std::sync::Arc;
-
-    const TOKEN: &str = "glpat-immutabot-test";
-    const SECRET: &str = "gitlab-webhook-secret";
-    const PROJECT: i64 = 4580910;
     const HEAD: &str = "3333333333333333333333333333333333333333";
-    let fake = fake_gitlab::FakeGitLab::start().await;
-    fake.add_token(TOKEN, "group_7_bot_1")
-        .add_project(PROJECT, "acme/shop", "main");
-    fake.set_branch(PROJECT, "main", HEAD)
-        .set_file(PROJECT, HEAD, ".gitlab/CODEOWNERS", "* @acme/ignored\n")
-        .set_file(PROJECT, HEAD, "docs/CODEOWNERS", GITLAB_CODEOWNERS)
-        .set_file(PROJECT, HEAD, "deploy/web.yaml", deployment("web"))
-        .set_file(
-            PROJECT,
-            HEAD,
-            "deploy/test/fixture.yaml",
-            deployment("fixture"),
-        )
-        .set_file(PROJECT, HEAD, "compose.yaml", COMPOSE);
-    let client = GitLabClient::new(GitLabSettings::new(
-        fake.url(),
-        SecretString::from(TOKEN.to_string()),
-    ))
-    .unwrap();
-    let mut state = service::state(pool.clone());
-    state.gitlab = Some(GitLabHook {
-        secrets: Arc::new(vec![SECRET.as_bytes().to_vec()]),
-        web_url: fake.url().into(),
-    });
-    let router = service::router(state);
-    let ctx = Arc::new(immutabot::jobs::JobContext {
-        pool: pool.clone(),
-        github: immutabot::setup::live::LiveApp::default(),
-        gitlab: Some(client),
-        renderers: immutabot::jobs::render::Renderers::new(None, None),
-        in_flight: Default::default(),
-        fix_pulls: Default::default(),
-    });
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/payloads/gitlab/push.json"
+    let app = gitlab_app::GitLabApp::start(pool.clone(), "acme/shop").await;
+    app.commit(
+        HEAD,
+        &[
+            (".gitlab/CODEOWNERS", "* @acme/ignored\n"),
+            ("docs/CODEOWNERS", GITLAB_CODEOWNERS),
+            ("deploy/web.yaml", &deployment("web")),
+            ("deploy/test/fixture.yaml", &deployment("fixture")),
+            ("compose.yaml", COMPOSE),
+        ],
     );
-    let mut push: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    push["project_id"] = PROJECT.into();
-    push["project"]["id"] = PROJECT.into();
-    push["project"]["path_with_namespace"] = "acme/shop".into();
-    push["project"]["default_branch"] = "main".into();
-    push["ref"] = "refs/heads/main".into();
-    push["after"] = HEAD.into();
-    let req = Request::post("/webhooks/gitlab")
-        .header("content-type", "application/json")
-        .header("x-gitlab-event", "Push Hook")
-        .header("x-gitlab-token", SECRET)
-        .body(Body::from(serde_json::to_vec(&push).unwrap()))
-        .unwrap();
-    assert_eq!(
-        service::send(&router, req).await.status,
-        StatusCode::ACCEPTED
-    );
-    service::drain(&ctx).await;
+    app.push(HEAD).await;
 
     let owners: Vec<(String, Vec<String>)> = sqlx::query_as(
         "select path || ':' || workload, owners from unit_states where valid_to is null order by 1",

@@ -124,14 +124,12 @@ async fn harness(pool: PgPool) -> Harness {
         ..GitHubSettings::new(fake.url(), APP_ID, key)
     })
     .unwrap();
-    let ctx = Arc::new(JobContext {
-        pool: pool.clone(),
-        github: github.into(),
-        gitlab: None,
-        renderers: Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
-        in_flight: Default::default(),
-        fix_pulls: Default::default(),
-    });
+    let ctx = Arc::new(JobContext::new(
+        pool.clone(),
+        github.into(),
+        None,
+        Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
+    ));
     Harness {
         fake,
         router: service::router(state(pool.clone())),
@@ -994,14 +992,12 @@ async fn a_chart_past_the_render_budget_is_noted_and_keeps_its_units(pool: PgPoo
     h.fake
         .set_file(REPO, C2, "deploy/web.yaml", DEPLOYMENT.as_bytes().to_vec());
     h.fake.set_default_branch(REPO, "main", C2);
-    let spent = Arc::new(JobContext {
-        pool: h.pool.clone(),
-        github: h.ctx.github.clone(),
-        gitlab: None,
-        renderers: h.ctx.renderers.clone().with_job_budget(Duration::ZERO),
-        in_flight: Default::default(),
-        fix_pulls: Default::default(),
-    });
+    let spent = Arc::new(JobContext::new(
+        h.pool.clone(),
+        h.ctx.github.clone(),
+        None,
+        h.ctx.renderers.clone().with_job_budget(Duration::ZERO),
+    ));
     let status = h.send("push", "push-1", push("refs/heads/main", C2)).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     service::drain(&spent).await;

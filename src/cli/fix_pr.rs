@@ -1,5 +1,5 @@
-//! `immutabot fix-pr OWNER/REPO`: queues the repository's fix-all pull request by hand. The
-//! running service's workers make it.
+//! `immutabot fix-pr OWNER/REPO`: queues the repository's fix-all pull request (a GitLab
+//! project's merge request) by hand. The running service's workers make it.
 
 use crate::jobs::fix_pull::{self, Requested};
 use crate::queue::job::FixTrigger;
@@ -9,7 +9,8 @@ use secrecy::ExposeSecret;
 /// Arguments of `immutabot fix-pr`.
 #[derive(Debug, clap::Args)]
 pub struct FixPrArgs {
-    /// The installed GitHub repository.
+    /// The installed GitHub repository, or the GitLab project's full path
+    /// (`group/subgroup/project`).
     #[arg(value_name = "OWNER/REPO")]
     pub repo: String,
     /// Postgres URL.
@@ -23,7 +24,12 @@ pub fn run(args: &FixPrArgs) -> u8 {
         eprintln!("immutabot fix-pr: {e}");
         2
     };
-    let Ok(name) = crate::ids::RepoName::parse(&args.repo) else {
+    let Some((owner, name)) = args
+        .repo
+        .trim()
+        .rsplit_once('/')
+        .filter(|(o, n)| !o.is_empty() && !n.is_empty())
+    else {
         return fail(format!("`{}` is not OWNER/REPO", args.repo));
     };
     let url = match settings::database_url(args.database_url.as_deref()) {
@@ -40,7 +46,7 @@ pub fn run(args: &FixPrArgs) -> u8 {
     let result = rt.block_on(async {
         let pool = crate::db::pool(url.expose_secret(), 2)?;
         crate::db::ready(&pool).await.map_err(anyhow::Error::msg)?;
-        fix_pull::request(&pool, name.owner(), name.name(), FixTrigger::Cli).await
+        fix_pull::request(&pool, owner, name, FixTrigger::Cli).await
     });
     match result {
         Ok(Requested::Queued(id, repo)) => {
@@ -52,7 +58,8 @@ pub fn run(args: &FixPrArgs) -> u8 {
             0
         }
         Ok(Requested::Unknown) => fail(format!(
-            "no installed GitHub repository `{name}` is known to the database"
+            "no installed GitHub repository or GitLab project `{}` is known to the database",
+            args.repo.trim()
         )),
         Err(e) => {
             eprintln!("immutabot fix-pr: {e:#}");

@@ -100,7 +100,8 @@ async fn render(args: &ReportArgs, url: &str) -> anyhow::Result<String> {
     };
     let text = match repository {
         Some(r) => match args.format {
-            ReportFormat::Html => html::repository_page(&r),
+            // A file has nowhere to post the fix-all pull request button to.
+            ReportFormat::Html => html::repository_page(&r, false),
             ReportFormat::Json => to_json(&r)?,
             ReportFormat::Csv => anyhow::bail!("--format csv is for owner reports only"),
         },

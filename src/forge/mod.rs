@@ -1,6 +1,7 @@
 //! Talking to code forges. Each forge's payload and API types stay inside its module; what
 //! crosses out is the small set of types below.
 
+pub mod fix_branch;
 pub mod github;
 pub mod gitlab;
 pub(crate) mod link;

@@ -30,6 +30,29 @@ pub struct JobContext {
     pub in_flight: Arc<crate::scan::in_flight::InFlight>,
     /// When fix-all pull requests are made, and how many per hour.
     pub fix_pulls: fix_pull::policy::FixPullSettings,
+    /// Where the report is served (`IMMUTABOT_PUBLIC_URL`), for links from reviews.
+    pub public_url: Option<String>,
+}
+
+impl JobContext {
+    /// A context over these clients with the default fix-pull settings, nothing in flight,
+    /// and no public address.
+    pub fn new(
+        pool: PgPool,
+        github: crate::setup::live::LiveApp,
+        gitlab: Option<crate::forge::gitlab::GitLabClient>,
+        renderers: render::Renderers,
+    ) -> JobContext {
+        JobContext {
+            pool,
+            github,
+            gitlab,
+            renderers,
+            in_flight: Default::default(),
+            fix_pulls: Default::default(),
+            public_url: None,
+        }
+    }
 }
 
 /// The worker handler that runs every kind of job.
@@ -46,7 +69,10 @@ pub fn handler(ctx: Arc<JobContext>) -> Handler {
                     Forge::GitHub => scan::run(&ctx, task.id, s).await,
                     Forge::GitLab => gitlab::scan(&ctx, task.id, s).await,
                 },
-                Job::FixPullRequest(f) => fix_pull::run(&ctx, f).await,
+                Job::FixPullRequest(f) => match f.repo.forge() {
+                    Forge::GitHub => fix_pull::run(&ctx, f).await,
+                    Forge::GitLab => gitlab::fix_merge_request(&ctx, f).await,
+                },
             }
         })
     })

@@ -20,7 +20,7 @@ use crate::jobs::render::{self, Blobs, Rendered, Workspace, select};
 use crate::model::{FileReport, Format};
 use crate::owners::{self, CodeOwners, Syntax};
 use crate::queue::Outcome;
-use crate::queue::job::{ScanJob, scan_key_for};
+use crate::queue::job::{ScanJob, scan_key};
 use crate::scan::files::{Recording, TreeFiles};
 use crate::scan::in_flight::{self, Turn};
 use crate::scan::snapshot::Unsettled;
@@ -95,7 +95,8 @@ pub async fn scan_with<R: RepositoryFiles>(
         return Ok(Outcome::Done);
     }
     let scan_id = scans::start(&ctx.pool, repo_id, commit.as_str(), branch.as_deref()).await?;
-    let result = scan_commit(ctx, forge, id, repo_id, &commit, scan_id).await;
+    let key = scan_key(&p.repo);
+    let result = scan_commit(ctx, forge, (id, &key), repo_id, &commit, scan_id).await;
     if let Err(e) = &result {
         // Best effort: the job's own error is what matters.
         let _ = scans::fail(&ctx.pool, scan_id, &format!("{e:#}")).await;
@@ -106,7 +107,7 @@ pub async fn scan_with<R: RepositoryFiles>(
 async fn scan_commit<R: RepositoryFiles>(
     ctx: &JobContext,
     forge: &R,
-    job: JobId,
+    (job, key): (JobId, &str),
     repo_id: i64,
     commit: &CommitSha,
     scan_id: i64,
@@ -178,14 +179,13 @@ async fn scan_commit<R: RepositoryFiles>(
     let (mut rows, counts) = snapshot::units(&reports);
     snapshot::assign_owners(&mut rows, &codeowners);
     let note = (!notes.is_empty()).then(|| notes.join("; "));
-    let key = scan_key_for(Forge::GitHub, repo_id);
     let written = store::write(
         &ctx.pool,
         &Snapshot {
             scan_id,
             repo_id,
             job_id: job.0,
-            dedupe_key: &key,
+            dedupe_key: key,
             rows: &rows,
             counts,
             note: note.as_deref(),

@@ -94,8 +94,9 @@ struct RepositoryPage<'a> {
     soon: usize,
     expired: usize,
     soon_days: i64,
-    /// Where the fix-all pull request button posts, relative to the page.
-    fix_action: String,
+    /// Where the fix-all pull request button posts, relative to the page; no button when
+    /// `None`.
+    fix_action: Option<String>,
 }
 
 /// One exemption, formatted for `report/exemptions.html`.
@@ -303,12 +304,14 @@ fn query_value(s: &str) -> String {
         .collect()
 }
 
-/// One repository's page: every writable unit with its link and patch.
-pub fn repository_page(r: &RepositoryReport) -> String {
+/// One repository's page: every writable unit with its link and patch, and with
+/// `fix_button` the button that asks for its fix-all pull request.
+pub fn repository_page(r: &RepositoryReport, fix_button: bool) -> String {
     super::render_page(&RepositoryPage {
         r,
         owner_href: format!("../{}", path_segment(&r.owner)),
-        fix_action: format!("{}/fix-pull-request", path_segment(&r.repository.name)),
+        fix_action: fix_button
+            .then(|| format!("{}/fix-pull-request", path_segment(&r.repository.name))),
         share: percent(r.repository.read_only_share),
         last_scan: r
             .repository

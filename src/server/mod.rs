@@ -49,6 +49,8 @@ pub struct AppState {
     pub sign_in: Option<Arc<oauth::SignIn>>,
     /// Units writable longer than this many days are overdue in the report.
     pub fix_target_days: u32,
+    /// Which repositories get a fix-all pull request; `off` takes the report's button away.
+    pub fix_pull_requests: crate::jobs::fix_pull::policy::Mode,
 }
 
 /// The service's router.

@@ -91,7 +91,11 @@ async fn repository_page(
         return not_found();
     }
     match queries::repository_report(&state.pool, &owner, &repo, web_roots(&state)).await {
-        Ok(r) => with_headers(html::repository_page(&r), "text/html; charset=utf-8", None),
+        Ok(r) => {
+            let button = state.fix_pull_requests != crate::jobs::fix_pull::policy::Mode::Off;
+            let page = html::repository_page(&r, button);
+            with_headers(page, "text/html; charset=utf-8", None)
+        }
         Err(e) => error(e),
     }
 }
@@ -110,6 +114,10 @@ async fn fix_pull_request(
     }
     if !same_origin(&headers) {
         return (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response();
+    }
+    if state.fix_pull_requests == crate::jobs::fix_pull::policy::Mode::Off {
+        let why = "fix-all pull requests are off here (IMMUTABOT_FIX_PULL_REQUESTS=off)\n";
+        return (StatusCode::CONFLICT, why).into_response();
     }
     let trigger = crate::queue::job::FixTrigger::Report;
     match crate::jobs::fix_pull::request(&state.pool, &owner, &repo, trigger).await {

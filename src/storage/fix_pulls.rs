@@ -162,7 +162,9 @@ pub async fn written_since(
 pub struct AfterScan {
     /// `github` or `gitlab`.
     pub forge: String,
-    /// Its installation.
+    /// The forge's own id of it.
+    pub forge_id: i64,
+    /// Its installation (a GitLab project's group).
     pub installation_id: i64,
     /// Its owner.
     pub owner: String,
@@ -177,7 +179,7 @@ pub struct AfterScan {
 /// The repository as [`AfterScan`] sees it; `None` when it has no installation.
 pub async fn after_scan(pool: &PgPool, repo_id: i64) -> sqlx::Result<Option<AfterScan>> {
     sqlx::query_as(
-        "select r.forge, r.installation_id, r.owner, r.name,
+        "select r.forge, r.forge_id, r.installation_id, r.owner, r.name,
                 (select count(*) from unit_states u
                   where u.repository_id = r.id and u.valid_to is null and u.state = 'false')
                     as writable,

@@ -53,6 +53,7 @@ pub fn state(pool: PgPool) -> AppState {
         gitlab: None,
         sign_in: None,
         fix_target_days: 30,
+        fix_pull_requests: Default::default(),
     }
 }
 
@@ -205,12 +206,5 @@ pub fn job_context(
         ..GitHubSettings::new(api_url, app_id, key)
     })
     .unwrap();
-    JobContext {
-        pool,
-        github: github.into(),
-        gitlab: None,
-        renderers,
-        in_flight: Default::default(),
-        fix_pulls: Default::default(),
-    }
+    JobContext::new(pool, github.into(), None, renderers)
 }

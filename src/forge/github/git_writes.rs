@@ -11,19 +11,9 @@ use super::client::ApiRequest;
 use super::installation::Installation;
 use super::urls::encode_file_path;
 use crate::forge::ObjectId;
+use crate::forge::fix_branch::NewFile;
 use crate::ids::{CommitSha, RepoName};
 use serde::{Deserialize, Serialize};
-
-/// One file of the new commit.
-#[derive(Debug, Clone)]
-pub struct NewFile<'a> {
-    /// Its path from the repository root.
-    pub path: &'a str,
-    /// Its Git mode (`100644`, `100755`).
-    pub mode: &'a str,
-    /// Its new text.
-    pub text: &'a str,
-}
 
 /// A commit as the Git database shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,6 +18,7 @@ mod create_once;
 mod credentials;
 mod deliveries;
 mod error;
+mod fix_branch;
 mod git;
 pub mod git_writes;
 mod graphql;

@@ -7,8 +7,8 @@ use crate::ids::{CommitSha, Forge, RepoName};
 
 /// One repository, read with an installation's token.
 pub struct GitHubRepository {
-    installation: Installation,
-    repo: RepoName,
+    pub(super) installation: Installation,
+    pub(super) repo: RepoName,
 }
 
 impl GitHubRepository {

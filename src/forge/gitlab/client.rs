@@ -77,8 +77,8 @@ pub(crate) struct Inner {
     timeout: Duration,
     pub(crate) diff_refs_attempts: u32,
     pub(crate) diff_refs_delay: Duration,
-    /// Our own username, read once: how our notes are told from people's.
-    user: tokio::sync::OnceCell<String>,
+    /// Who the token acts as, read once: how our notes and commits are told from people's.
+    user: tokio::sync::OnceCell<Me>,
     /// Spaces discussions and notes, one at a time.
     pacer: Pacer,
 }
@@ -89,6 +89,16 @@ impl std::fmt::Debug for GitLabClient {
             .field("api", &self.inner.root)
             .finish_non_exhaustive()
     }
+}
+
+/// The user a token acts as.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct Me {
+    /// Its username: the author of its notes.
+    pub(crate) username: String,
+    /// Its display name: the author of its commits.
+    #[serde(default)]
+    pub(crate) name: String,
 }
 
 /// One request, built from the API root; sent as often as the retry policy allows.
@@ -192,19 +202,15 @@ impl GitLabClient {
 
     /// The username the token acts as (a project token's bot user), read once.
     pub async fn current_user(&self) -> Result<String, GitLabError> {
-        #[derive(serde::Deserialize)]
-        struct User {
-            username: String,
-        }
-        let name = self
-            .inner
+        Ok(self.me().await?.username.clone())
+    }
+
+    /// The user the token acts as, read once.
+    pub(crate) async fn me(&self) -> Result<&Me, GitLabError> {
+        self.inner
             .user
-            .get_or_try_init(|| async {
-                let user: User = self.get_json(self.url("/user")?).await?;
-                Ok::<_, GitLabError>(user.username)
-            })
-            .await?;
-        Ok(name.clone())
+            .get_or_try_init(|| async { self.get_json::<Me>(self.url("/user")?).await })
+            .await
     }
 
     /// A `GET` whose answer is JSON.

@@ -67,16 +67,6 @@ pub struct ProjectInfo {
     pub private: bool,
 }
 
-#[derive(Deserialize)]
-struct BranchJson {
-    commit: CommitJson,
-}
-
-#[derive(Deserialize)]
-struct CommitJson {
-    id: String,
-}
-
 impl GitLabClient {
     /// The project's path, group and visibility.
     pub async fn project(&self, project: ProjectId) -> Result<ProjectInfo, GitLabError> {
@@ -98,10 +88,13 @@ impl GitLabClient {
         let branch = info.default_branch.ok_or_else(|| {
             GitLabError::other(format!("project {} has no default branch", project.0))
         })?;
-        let encoded = encode_path_component(&branch).map_err(GitLabError::other)?;
-        let url = self.project_url(project, &format!("/repository/branches/{encoded}"))?;
-        let head: BranchJson = self.get_json(url).await?;
-        Ok((branch, sha(&head.commit.id)?))
+        let head =
+            self.branch_head(project, &branch)
+                .await?
+                .ok_or_else(|| GitLabError::NotFound {
+                    what: format!("the default branch {branch} of project {}", project.0),
+                })?;
+        Ok((branch, head))
     }
 
     /// The bytes of `path` at commit `at`; `None` when there is no such file there.

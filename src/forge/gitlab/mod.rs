@@ -9,9 +9,12 @@
 mod answer;
 mod change;
 mod client;
+mod commits;
 mod discussions;
 mod error;
 mod files;
+mod fix_branch;
+mod merge_request_writes;
 mod merge_requests;
 mod notes;
 mod position;
@@ -21,6 +24,7 @@ pub mod webhook;
 
 pub use change::{GitLabMergeRequest, SUMMARY_MARKER};
 pub use client::{GitLabClient, GitLabSettings};
+pub use commits::CommitInfo;
 pub use error::GitLabError;
 pub use files::ProjectInfo;
 pub use merge_requests::{DiffRefs, MergeRequest};

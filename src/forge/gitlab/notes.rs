@@ -60,10 +60,39 @@ impl GitLabClient {
             }
             return Ok(note.id);
         }
+        self.create_note(project, iid, marker, body).await
+    }
+
+    /// Comments on the merge request once: `key` must appear in `body`, and a note of ours
+    /// carrying it counts as made (never edited).
+    pub async fn note_once(
+        &self,
+        project: ProjectId,
+        iid: MergeRequestIid,
+        body: &str,
+        key: &str,
+    ) -> Result<NoteId, GitLabError> {
+        if key.is_empty() || !body.contains(key) {
+            return Err(GitLabError::other("a note made once must carry its key"));
+        }
+        if let Some(note) = self.our_note(project, iid, key).await? {
+            return Ok(note.id);
+        }
+        self.create_note(project, iid, key, body).await
+    }
+
+    /// Creates a note carrying `key`, at most once (see `create_once`).
+    async fn create_note(
+        &self,
+        project: ProjectId,
+        iid: MergeRequestIid,
+        key: &str,
+        body: &str,
+    ) -> Result<NoteId, GitLabError> {
         let url = self.project_url(project, &format!("/merge_requests/{}/notes", iid.0))?;
         let request = Request::write(Method::POST, url, &NoteBody { body })?;
         let find = move || async move {
-            let found = self.our_note(project, iid, marker).await?;
+            let found = self.our_note(project, iid, key).await?;
             Ok(found.map(|n| CreatedJson { id: n.id }))
         };
         let created: CreatedJson = self.create_once(request, find).await?;

@@ -7,8 +7,8 @@ use crate::ids::{CommitSha, Forge, ProjectId};
 
 /// One project, read with the client's token.
 pub struct GitLabProject {
-    client: GitLabClient,
-    project: ProjectId,
+    pub(super) client: GitLabClient,
+    pub(super) project: ProjectId,
 }
 
 impl GitLabProject {

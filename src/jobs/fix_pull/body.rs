@@ -18,6 +18,7 @@ const CLOSED_KEY: &str = "<!-- immutabot:fix-pull closed -->";
 #[template(path = "fix_pull/body.md")]
 struct BodyTemplate {
     lead: String,
+    noun: &'static str,
     units: Vec<UnitRow>,
     reasons: Vec<Reason>,
     base: String,
@@ -39,6 +40,7 @@ struct Reason {
 #[derive(Template)]
 #[template(path = "fix_pull/comment.md")]
 struct ForeignPushTemplate {
+    noun: &'static str,
     head: String,
     branch: String,
     base: String,
@@ -48,16 +50,18 @@ struct ForeignPushTemplate {
 #[derive(Template)]
 #[template(path = "fix_pull/closed.md")]
 struct ClosedTemplate {
+    noun: &'static str,
     base: String,
     marker: &'static str,
 }
 
-/// The pull request's body: each unit, the scratch mounts it got, and why.
-pub fn body(set: &PatchSet, base_branch: &str, base_sha: &str) -> String {
+/// The change request's body: each unit, the scratch mounts it got, and why. `noun` is what
+/// the forge calls it (`pull request`).
+pub fn body(set: &PatchSet, base_branch: &str, base_sha: &str, noun: &'static str) -> String {
     let n = set.units.len();
     let files = set.files.len();
     let lead = format!(
-        "immutabot found {} with a writable root file system on {} at {}. This pull request makes {} read-only, with the scratch mounts each image needs, in {}.",
+        "immutabot found {} with a writable root file system on {} at {}. This {noun} makes {} read-only, with the scratch mounts each image needs, in {}.",
         plural(n, "service or container", "services and containers"),
         escape::code(base_branch),
         escape::code(short(base_sha)),
@@ -96,6 +100,7 @@ pub fn body(set: &PatchSet, base_branch: &str, base_sha: &str) -> String {
     }
     crate::review::render::render(&BodyTemplate {
         lead,
+        noun,
         units,
         reasons,
         base: escape::code(base_branch),
@@ -116,9 +121,15 @@ pub fn commit_message(set: &PatchSet) -> String {
 }
 
 /// The comment left when someone else pushed `head` to the branch; `key` names the push.
-pub fn foreign_push(head: &str, branch: &str, base_branch: &str) -> (String, String) {
+pub fn foreign_push(
+    head: &str,
+    branch: &str,
+    base_branch: &str,
+    noun: &'static str,
+) -> (String, String) {
     let key = format!("<!-- immutabot:fix-pull foreign {head} -->");
     let text = crate::review::render::render(&ForeignPushTemplate {
+        noun,
         head: escape::code(short(head)),
         branch: escape::code(branch),
         base: escape::code(base_branch),
@@ -127,9 +138,10 @@ pub fn foreign_push(head: &str, branch: &str, base_branch: &str) -> (String, Str
     (text, key)
 }
 
-/// The note the pull request is closed with, and the key that finds it again.
-pub fn closed(base_branch: &str) -> (String, &'static str) {
+/// The note the change request is closed with, and the key that finds it again.
+pub fn closed(base_branch: &str, noun: &'static str) -> (String, &'static str) {
     let text = crate::review::render::render(&ClosedTemplate {
+        noun,
         base: escape::code(base_branch),
         marker: CLOSED_KEY,
     });

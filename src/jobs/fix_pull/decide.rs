@@ -1,34 +1,14 @@
 //! What to do with a repository's fix-all pull request, given what is to fix and what the
 //! branch and the pull request look like now. Pure: every input is read before.
 
-/// A pull request's state on the forge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PullState {
-    /// Open.
-    Open,
-    /// Closed without merging.
-    Closed,
-    /// Merged.
-    Merged,
-}
-
-impl PullState {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PullState::Open => "open",
-            PullState::Closed => "closed",
-            PullState::Merged => "merged",
-        }
-    }
-}
+pub use crate::forge::fix_branch::{BranchWrite, RequestState};
 
 /// What the bot remembers of the pull request it made last, its state as the forge shows it
 /// now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Previous<'a> {
     /// Open, closed or merged, now.
-    pub state: PullState,
+    pub state: RequestState,
     /// Whether the bot closed it.
     pub closed_by_us: bool,
     /// The default branch's head its commit was made on.
@@ -56,15 +36,6 @@ pub struct Situation<'a> {
     pub branch_is_ours: bool,
 }
 
-/// How the branch gets the new commit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BranchWrite {
-    /// The branch does not exist: create it.
-    Create,
-    /// The branch holds only the bot's commit: move it, forced.
-    Force,
-}
-
 /// The decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -85,7 +56,10 @@ pub enum Action {
 
 /// Decides what to do.
 pub fn decide(s: &Situation<'_>) -> Action {
-    let open = s.previous.as_ref().filter(|p| p.state == PullState::Open);
+    let open = s
+        .previous
+        .as_ref()
+        .filter(|p| p.state == RequestState::Open);
     let Some(fixes) = s.fixes else {
         return match open {
             Some(_) => Action::Close,
@@ -96,7 +70,7 @@ pub fn decide(s: &Situation<'_>) -> Action {
         return keep_up_to_date(s, p, fixes);
     }
     if let Some(p) = &s.previous
-        && p.state == PullState::Closed
+        && p.state == RequestState::Closed
         && !p.closed_by_us
         && p.fingerprint == fixes
     {
@@ -136,7 +110,7 @@ fn keep_up_to_date(s: &Situation<'_>, p: &Previous<'_>, fixes: &str) -> Action {
 mod tests {
     use super::*;
 
-    fn previous(state: PullState) -> Previous<'static> {
+    fn previous(state: RequestState) -> Previous<'static> {
         Previous {
             state,
             closed_by_us: false,
@@ -174,17 +148,17 @@ mod tests {
 
     #[test]
     fn an_open_pull_request_follows_the_base_and_the_findings() {
-        let same = situation(Some("f1"), Some(previous(PullState::Open)));
+        let same = situation(Some("f1"), Some(previous(RequestState::Open)));
         assert_eq!(decide(&same), Action::Nothing("up to date"));
         let moved = Situation {
             base_sha: "b2",
             ..same.clone()
         };
         assert_eq!(decide(&moved), Action::Update);
-        let changed = situation(Some("f2"), Some(previous(PullState::Open)));
+        let changed = situation(Some("f2"), Some(previous(RequestState::Open)));
         assert_eq!(decide(&changed), Action::Update);
         assert_eq!(
-            decide(&situation(None, Some(previous(PullState::Open)))),
+            decide(&situation(None, Some(previous(RequestState::Open)))),
             Action::Close
         );
     }
@@ -195,7 +169,7 @@ mod tests {
             base_sha: "b2",
             branch_head: Some("theirs"),
             branch_is_ours: false,
-            ..situation(Some("f2"), Some(previous(PullState::Open)))
+            ..situation(Some("f2"), Some(previous(RequestState::Open)))
         };
         assert_eq!(
             decide(&pushed),
@@ -206,7 +180,7 @@ mod tests {
         let said = Situation {
             previous: Some(Previous {
                 commented_head: Some("theirs"),
-                ..previous(PullState::Open)
+                ..previous(RequestState::Open)
             }),
             ..pushed
         };
@@ -218,19 +192,19 @@ mod tests {
 
     #[test]
     fn a_person_closed_pull_request_comes_back_only_for_new_findings() {
-        let closed = situation(Some("f1"), Some(previous(PullState::Closed)));
+        let closed = situation(Some("f1"), Some(previous(RequestState::Closed)));
         assert!(matches!(decide(&closed), Action::Nothing(_)));
-        let new_findings = situation(Some("f2"), Some(previous(PullState::Closed)));
+        let new_findings = situation(Some("f2"), Some(previous(RequestState::Closed)));
         assert_eq!(decide(&new_findings), Action::Open(BranchWrite::Force));
         let ours = Situation {
             previous: Some(Previous {
                 closed_by_us: true,
-                ..previous(PullState::Closed)
+                ..previous(RequestState::Closed)
             }),
             ..closed.clone()
         };
         assert_eq!(decide(&ours), Action::Open(BranchWrite::Force));
-        let merged = situation(Some("f1"), Some(previous(PullState::Merged)));
+        let merged = situation(Some("f1"), Some(previous(RequestState::Merged)));
         assert_eq!(decide(&merged), Action::Open(BranchWrite::Force));
     }
 

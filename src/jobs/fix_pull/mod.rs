@@ -13,17 +13,17 @@ pub mod policy;
 
 use super::JobContext;
 use crate::config::{self, Config};
-use crate::forge::github::git_writes::NewFile;
-use crate::forge::github::{GitHubRepository, Installation};
+use crate::forge::fix_branch::{FixBranch, NewFile};
+use crate::forge::github::GitHubRepository;
 use crate::forge::repository::RepositoryFiles;
 use crate::forge::{ObjectId, Tree};
-use crate::ids::{CommitSha, InstallationId, PrNumber, RepoId, RepoName};
+use crate::ids::{CommitSha, InstallationId, PrNumber, ProjectId, ProjectPath, RepoId, RepoName};
 use crate::queue::job::{FixPullJob, FixTrigger, ForgeRepo, Job};
 use crate::queue::{self, Outcome};
 use crate::scan::files::{Recording, TreeFiles};
 use crate::storage::fix_pulls::{self, FixPullRecord, Written};
 use anyhow::Context;
-use decide::{Action, BranchWrite, Previous, PullState, Situation};
+use decide::{Action, BranchWrite, Previous, RequestState, Situation};
 use patches::PatchSet;
 use std::collections::BTreeSet;
 use tracing::{Instrument, info};
@@ -36,30 +36,28 @@ const MAX_FILES: usize = 2000;
 /// Files fetched beside them for `extends` and overrides.
 const MAX_EXTRA_FILES: usize = 200;
 
-/// Runs a fix-pull job; errors become retryable failures, a 404 a permanent one.
+/// Runs a GitHub repository's fix-pull job; errors become retryable failures, a 404 a
+/// permanent one.
 pub async fn run(ctx: &JobContext, job: &FixPullJob) -> Outcome {
     let span = tracing::info_span!("fix_pull", repo = %job.repo.display_name());
-    match fix_pull(ctx, job).instrument(span).await {
-        Ok(outcome) => outcome,
-        Err(e) => super::failure(e),
-    }
+    let Some((installation, repo_id, repo)) = job.repo.github() else {
+        return super::unsupported(&job.repo);
+    };
+    let made = async {
+        let gh = ctx.github.installation(installation)?;
+        let forge = GitHubRepository::new(gh, repo.clone());
+        let at = Place {
+            repo_id,
+            installation,
+        };
+        fix_with(ctx, &forge, at, job.trigger).await
+    };
+    made.instrument(span).await.unwrap_or_else(super::failure)
 }
 
-/// The fix-pull job of a GitHub repository.
-pub fn job(
-    installation: InstallationId,
-    repo_id: RepoId,
-    repo: &RepoName,
-    trigger: FixTrigger,
-) -> Job {
-    Job::FixPullRequest(FixPullJob {
-        repo: ForgeRepo::GitHub {
-            installation,
-            repo_id,
-            repo: repo.clone(),
-        },
-        trigger,
-    })
+/// The fix-pull job of a repository.
+pub fn job(repo: ForgeRepo, trigger: FixTrigger) -> Job {
+    Job::FixPullRequest(FixPullJob { repo, trigger })
 }
 
 /// Queues the repository's fix-pull job; `None` when one is already pending.
@@ -82,44 +80,67 @@ pub async fn after_scan(ctx: &JobContext, repo_id: i64, opted_in: bool) -> anyho
         return Ok(());
     };
     let wanted = opted_in || settings.mode == policy::Mode::All;
-    if r.forge != "github" || !(r.open || (r.writable > 0 && wanted)) {
+    if !(r.open || (r.writable > 0 && wanted)) {
         return Ok(());
     }
-    let name = RepoName::parse(&format!("{}/{}", r.owner, r.name)).map_err(anyhow::Error::msg)?;
-    let job = job(
-        InstallationId(r.installation_id),
-        RepoId(repo_id),
-        &name,
-        FixTrigger::Scan,
-    );
-    enqueue(&ctx.pool, &job).await?;
+    let repo = forge_repo(&r.forge, r.forge_id, r.installation_id, &r.owner, &r.name)?;
+    enqueue(&ctx.pool, &job(repo, FixTrigger::Scan)).await?;
     Ok(())
 }
 
-async fn fix_pull(ctx: &JobContext, job: &FixPullJob) -> anyhow::Result<Outcome> {
-    let Some((installation, repo_id, repo)) = job.repo.github() else {
-        return Ok(super::unsupported(&job.repo));
-    };
-    let gh = ctx.github.installation(installation)?;
-    let forge = GitHubRepository::new(gh.clone(), repo.clone());
-    let (base_branch, base_sha) = gh.default_branch_head(repo).await?;
+/// A stored repository as a job names it.
+fn forge_repo(
+    forge: &str,
+    forge_id: i64,
+    installation_id: i64,
+    owner: &str,
+    name: &str,
+) -> anyhow::Result<ForgeRepo> {
+    let full = format!("{owner}/{name}");
+    Ok(match forge {
+        "gitlab" => ForgeRepo::GitLab {
+            project_id: ProjectId(forge_id),
+            path: ProjectPath::parse(&full).map_err(anyhow::Error::msg)?,
+        },
+        _ => ForgeRepo::GitHub {
+            installation: InstallationId(installation_id),
+            repo_id: RepoId(forge_id),
+            repo: RepoName::parse(&full).map_err(anyhow::Error::msg)?,
+        },
+    })
+}
+
+/// Where a fix-pull job's history lives: the repository's row and its installation (a
+/// GitLab project's group), which the rate counts by.
+#[derive(Debug, Clone, Copy)]
+pub struct Place {
+    /// The repository's row id.
+    pub repo_id: RepoId,
+    /// Its installation's row id.
+    pub installation: InstallationId,
+}
+
+/// The fix-pull job on any forge: read the default branch, work out the patch set, look at
+/// the branch and the change request made last, decide, then write.
+pub async fn fix_with<F: FixBranch>(
+    ctx: &JobContext,
+    forge: &F,
+    at: Place,
+    trigger: FixTrigger,
+) -> anyhow::Result<Outcome> {
+    let (base_branch, base_sha) = forge.default_branch_head().await?;
     let tree = forge.tree(&base_sha).await?;
-    let config = read_config(&forge, &tree).await?;
-    let record = fix_pulls::get(&ctx.pool, repo_id.0).await?;
+    let config = read_config(forge, &tree).await?;
+    let record = fix_pulls::get(&ctx.pool, at.repo_id.0).await?;
     let has_open = record.as_ref().is_some_and(|r| r.state == "open");
-    if let Err(why) = policy::allowed(
-        &ctx.fix_pulls,
-        job.trigger,
-        config.fix_pull_request,
-        has_open,
-    ) {
+    if let Err(why) = policy::allowed(&ctx.fix_pulls, trigger, config.fix_pull_request, has_open) {
         info!(why, "no fix pull request");
         return Ok(Outcome::Done);
     }
-    let set = patch_set(ctx, &forge, &tree, &config).await?;
-    let record = observe(ctx, &gh, repo, repo_id, record).await?;
-    let branch_head = gh.branch_head(repo, BRANCH).await?;
-    let branch_is_ours = is_ours(&gh, repo, record.as_ref(), branch_head.as_ref()).await?;
+    let set = patch_set(ctx, forge, &tree, &config).await?;
+    let record = observe(ctx, forge, at.repo_id, record).await?;
+    let branch_head = forge.branch_head(BRANCH).await?;
+    let branch_is_ours = is_ours(forge, record.as_ref(), branch_head.as_ref()).await?;
     let fingerprint = (!set.is_empty()).then(|| set.fingerprint());
     let action = decide::decide(&Situation {
         fixes: fingerprint.as_deref(),
@@ -136,10 +157,8 @@ async fn fix_pull(ctx: &JobContext, job: &FixPullJob) -> anyhow::Result<Outcome>
     );
     let target = Target {
         ctx,
-        gh: &gh,
-        repo,
-        installation,
-        repo_id,
+        forge,
+        at,
         base_branch: &base_branch,
         base_sha: &base_sha,
         tree: &tree,
@@ -148,66 +167,52 @@ async fn fix_pull(ctx: &JobContext, job: &FixPullJob) -> anyhow::Result<Outcome>
 }
 
 /// What acting on a decision needs.
-struct Target<'a> {
+struct Target<'a, F> {
     ctx: &'a JobContext,
-    gh: &'a Installation,
-    repo: &'a RepoName,
-    installation: InstallationId,
-    repo_id: RepoId,
+    forge: &'a F,
+    at: Place,
     base_branch: &'a str,
     base_sha: &'a CommitSha,
     tree: &'a Tree,
 }
 
-impl Target<'_> {
+impl<F: FixBranch> Target<'_, F> {
     async fn act(
         &self,
         action: Action,
         set: &PatchSet,
         record: Option<&FixPullRecord>,
     ) -> anyhow::Result<Outcome> {
+        let number = || {
+            record
+                .map(|r| PrNumber(r.number))
+                .context("no fix pull request is recorded to act on")
+        };
         match action {
             Action::Nothing(why) => {
                 info!(why, "fix pull request left as it is");
                 Ok(Outcome::Done)
             }
             Action::Open(write) => self.open(set, write).await,
-            Action::Update => {
-                let number = PrNumber(record.context("an update without a pull request")?.number);
-                self.update(set, number).await
-            }
-            Action::Comment { head } => {
-                let number = PrNumber(record.context("a comment without a pull request")?.number);
-                self.comment(number, &head).await
-            }
-            Action::Close => {
-                let number = PrNumber(record.context("a close without a pull request")?.number);
-                self.close(number).await
-            }
+            Action::Update => self.update(set, number()?).await,
+            Action::Comment { head } => self.comment(number()?, &head).await,
+            Action::Close => self.close(number()?).await,
         }
     }
 
-    /// A new commit on the base, the branch created or moved to it, a new pull request.
+    /// A new commit on the base, the branch created or moved to it, a new change request.
     async fn open(&self, set: &PatchSet, write: BranchWrite) -> anyhow::Result<Outcome> {
         if let Some(limited) = self.rate_limited().await? {
             return Ok(limited);
         }
-        let commit = self.commit(set).await?;
-        match write {
-            BranchWrite::Create => self.gh.create_branch(self.repo, BRANCH, &commit).await?,
-            BranchWrite::Force => {
-                self.gh
-                    .move_branch(self.repo, BRANCH, &commit, true)
-                    .await?
-            }
-        }
-        let text = body::body(set, self.base_branch, self.base_sha.as_str());
-        let pull = self
-            .gh
-            .open_pull(self.repo, BRANCH, self.base_branch, body::TITLE, &text)
+        let commit = self.commit(set, write).await?;
+        let request = self
+            .forge
+            .open_request(BRANCH, self.base_branch, body::TITLE, &self.body(set))
             .await?;
-        self.remember(set, &commit, pull.number, &pull.url).await?;
-        info!(number = pull.number.0, %commit, "fix pull request opened");
+        self.remember(set, &commit, request.number, &request.url)
+            .await?;
+        info!(number = request.number.0, %commit, "fix pull request opened");
         Ok(Outcome::Done)
     }
 
@@ -216,24 +221,21 @@ impl Target<'_> {
         if let Some(limited) = self.rate_limited().await? {
             return Ok(limited);
         }
-        let commit = self.commit(set).await?;
-        self.gh
-            .move_branch(self.repo, BRANCH, &commit, true)
+        let commit = self.commit(set, BranchWrite::Force).await?;
+        self.forge
+            .edit_request(number, body::TITLE, &self.body(set))
             .await?;
-        let text = body::body(set, self.base_branch, self.base_sha.as_str());
-        self.gh
-            .edit_pull(self.repo, number, body::TITLE, &text)
-            .await?;
-        let url = self.gh.bot_pull(self.repo, number).await?.url;
+        let url = self.forge.request(number).await?.url;
         self.remember(set, &commit, number, &url).await?;
         info!(number = number.0, %commit, "fix pull request updated");
         Ok(Outcome::Done)
     }
 
     async fn comment(&self, number: PrNumber, head: &str) -> anyhow::Result<Outcome> {
-        let (text, key) = body::foreign_push(head, BRANCH, self.base_branch);
-        self.gh.comment_once(self.repo, number, &text, &key).await?;
-        fix_pulls::record_comment(&self.ctx.pool, self.repo_id.0, head).await?;
+        let noun = self.forge.request_noun();
+        let (text, key) = body::foreign_push(head, BRANCH, self.base_branch, noun);
+        self.forge.comment_once(number, &text, &key).await?;
+        fix_pulls::record_comment(&self.ctx.pool, self.at.repo_id.0, head).await?;
         info!(
             number = number.0,
             head, "someone else pushed to the fix branch; commented"
@@ -242,16 +244,11 @@ impl Target<'_> {
     }
 
     async fn close(&self, number: PrNumber) -> anyhow::Result<Outcome> {
-        let (text, key) = body::closed(self.base_branch);
-        self.gh.comment_once(self.repo, number, &text, key).await?;
-        self.gh.close_pull(self.repo, number).await?;
-        fix_pulls::record_closed(
-            &self.ctx.pool,
-            self.repo_id.0,
-            PullState::Closed.as_str(),
-            true,
-        )
-        .await?;
+        let (text, key) = body::closed(self.base_branch, self.forge.request_noun());
+        self.forge.comment_once(number, &text, key).await?;
+        self.forge.close_request(number).await?;
+        let closed = RequestState::Closed.as_str();
+        fix_pulls::record_closed(&self.ctx.pool, self.at.repo_id.0, closed, true).await?;
         info!(
             number = number.0,
             "nothing left to fix; fix pull request closed"
@@ -259,28 +256,29 @@ impl Target<'_> {
         Ok(Outcome::Done)
     }
 
+    fn body(&self, set: &PatchSet) -> String {
+        let noun = self.forge.request_noun();
+        body::body(set, self.base_branch, self.base_sha.as_str(), noun)
+    }
+
     /// A failure to retry later when the installation had its share of new commits this
     /// hour.
     async fn rate_limited(&self) -> anyhow::Result<Option<Outcome>> {
         let settings = &self.ctx.fix_pulls;
-        let written = fix_pulls::written_since(
-            &self.ctx.pool,
-            self.installation.0,
-            self.repo_id.0,
-            policy::WINDOW,
-        )
-        .await?;
+        let (installation, repo) = (self.at.installation.0, self.at.repo_id.0);
+        let written =
+            fix_pulls::written_since(&self.ctx.pool, installation, repo, policy::WINDOW).await?;
         if policy::within_rate(settings, written) {
             return Ok(None);
         }
         Ok(Some(Outcome::Failed(format!(
-            "rate limited: {written} repositories of installation {} got a fix pull request commit in the last hour (IMMUTABOT_FIX_PULL_REQUESTS_PER_HOUR={})",
-            self.installation.0, settings.per_hour
+            "rate limited: {written} repositories of installation {installation} got a fix pull request commit in the last hour (IMMUTABOT_FIX_PULL_REQUESTS_PER_HOUR={})",
+            settings.per_hour
         ))))
     }
 
-    /// The one commit, on the base, with every patched file.
-    async fn commit(&self, set: &PatchSet) -> anyhow::Result<CommitSha> {
+    /// The one commit, on the base, with every patched file; the branch pointed at it.
+    async fn commit(&self, set: &PatchSet, write: BranchWrite) -> anyhow::Result<CommitSha> {
         let files: Vec<NewFile<'_>> = set
             .files
             .iter()
@@ -291,10 +289,9 @@ impl Target<'_> {
             })
             .collect();
         let message = body::commit_message(set);
-        Ok(self
-            .gh
-            .commit_files(self.repo, self.base_sha, &message, &files)
-            .await?)
+        self.forge
+            .commit_to_branch(BRANCH, self.base_sha, &message, &files, write)
+            .await
     }
 
     async fn remember(
@@ -308,8 +305,8 @@ impl Target<'_> {
         fix_pulls::record_write(
             &self.ctx.pool,
             &Written {
-                repo_id: self.repo_id.0,
-                installation_id: self.installation.0,
+                repo_id: self.at.repo_id.0,
+                installation_id: self.at.installation.0,
                 number: number.0,
                 url,
                 branch: BRANCH,
@@ -331,12 +328,11 @@ fn mode_of<'a>(tree: &'a Tree, path: &str) -> &'a str {
         .map_or("100644", |e| e.mode.as_str())
 }
 
-/// The stored record with the pull request's state as GitHub shows it now: a pull request
-/// a person closed or merged is recorded so.
-async fn observe(
+/// The stored record with the change request's state as the forge shows it now: one a
+/// person closed or merged is recorded so.
+async fn observe<F: FixBranch>(
     ctx: &JobContext,
-    gh: &Installation,
-    repo: &RepoName,
+    forge: &F,
     repo_id: RepoId,
     record: Option<FixPullRecord>,
 ) -> anyhow::Result<Option<FixPullRecord>> {
@@ -346,13 +342,8 @@ async fn observe(
     if record.state != "open" {
         return Ok(Some(record));
     }
-    let live = gh.bot_pull(repo, PrNumber(record.number)).await?;
-    let state = match (live.state.as_str(), live.merged) {
-        (_, true) => PullState::Merged,
-        ("open", _) => PullState::Open,
-        _ => PullState::Closed,
-    };
-    if state != PullState::Open {
+    let state = forge.request(PrNumber(record.number)).await?.state;
+    if state != RequestState::Open {
         fix_pulls::record_closed(&ctx.pool, repo_id.0, state.as_str(), false).await?;
         record.state = state.as_str().to_string();
         record.closed_by_us = false;
@@ -361,13 +352,8 @@ async fn observe(
 }
 
 fn previous(r: &FixPullRecord) -> Previous<'_> {
-    let state = match r.state.as_str() {
-        "open" => PullState::Open,
-        "merged" => PullState::Merged,
-        _ => PullState::Closed,
-    };
     Previous {
-        state,
+        state: RequestState::parse(&r.state),
         closed_by_us: r.closed_by_us,
         base_sha: &r.base_sha,
         head_sha: &r.head_sha,
@@ -377,10 +363,9 @@ fn previous(r: &FixPullRecord) -> Previous<'_> {
 }
 
 /// Whether the branch's head is the bot's own last commit. Without a record (its row was
-/// lost after the commit was made), a head commit by a bot with our title counts as ours.
-async fn is_ours(
-    gh: &Installation,
-    repo: &RepoName,
+/// lost after the commit was made), a head commit the bot made with our title counts as ours.
+async fn is_ours<F: FixBranch>(
+    forge: &F,
     record: Option<&FixPullRecord>,
     head: Option<&CommitSha>,
 ) -> anyhow::Result<bool> {
@@ -390,10 +375,7 @@ async fn is_ours(
     if let Some(r) = record {
         return Ok(r.head_sha == head.as_str());
     }
-    let commit = gh.git_commit(repo, head).await?;
-    Ok(commit.author.ends_with("[bot]")
-        && commit.committer.ends_with("[bot]")
-        && commit.message.starts_with(body::TITLE))
+    forge.made_by_us(head, body::TITLE).await
 }
 
 /// The base commit's `.immutabot.yml`; an invalid one counts as the defaults (not opted in).
@@ -493,31 +475,35 @@ pub enum Requested {
     Queued(crate::ids::JobId, String),
     /// Its job was already pending.
     AlreadyQueued(String),
-    /// No installed GitHub repository has that name.
+    /// No installed repository has that name.
     Unknown,
 }
 
-/// Queues the fix-pull job of the installed GitHub repository `owner/name` (names compare
-/// case-insensitively, as on GitHub), as a person asked for it.
+/// Queues the fix-pull job of the installed repository `owner/name`, as a person asked for
+/// it. Names compare case-insensitively, as on the forges; on GitLab, `owner` may be a group
+/// and `name` a path below it (`acme` and `payments/shop`).
 pub async fn request(
     pool: &sqlx::PgPool,
     owner: &str,
     name: &str,
     trigger: FixTrigger,
 ) -> anyhow::Result<Requested> {
-    let found = crate::storage::repositories::installed_by_name(pool, owner, Some(name)).await?;
-    let Some(r) = found.into_iter().find(|r| r.forge == "github") else {
+    let (owner, name) = match name.rsplit_once('/') {
+        Some((sub, project)) => (format!("{owner}/{sub}"), project),
+        None => (owner.to_string(), name),
+    };
+    let found = crate::storage::repositories::installed_by_name(pool, &owner, Some(name)).await?;
+    // A GitHub account and a GitLab group of one name: GitHub's repository first.
+    let Some(r) = found
+        .iter()
+        .find(|r| r.forge == "github")
+        .or_else(|| found.first())
+    else {
         return Ok(Requested::Unknown);
     };
     let full = format!("{}/{}", r.owner, r.name);
-    let name = RepoName::parse(&full).map_err(anyhow::Error::msg)?;
-    let job = job(
-        InstallationId(r.installation_id),
-        RepoId(r.id),
-        &name,
-        trigger,
-    );
-    Ok(match enqueue(pool, &job).await? {
+    let repo = forge_repo(&r.forge, r.forge_id, r.installation_id, &r.owner, &r.name)?;
+    Ok(match enqueue(pool, &job(repo, trigger)).await? {
         Some(id) => Requested::Queued(id, full),
         None => Requested::AlreadyQueued(full),
     })

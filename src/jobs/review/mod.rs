@@ -141,11 +141,11 @@ pub async fn pointers(ctx: &JobContext, repo_id: i64) -> anyhow::Result<Pointers
     let fix_pull_request = crate::storage::fix_pulls::open_for(&ctx.pool, repo_id)
         .await?
         .map(|p| (p.number as u64, p.url));
-    let public = std::env::var("IMMUTABOT_PUBLIC_URL").ok();
-    let report_page = match public.filter(|u| !u.trim().is_empty()) {
+    let public = ctx.public_url.as_deref().filter(|u| !u.trim().is_empty());
+    let report_page = match public {
         Some(root) => crate::storage::repositories::name_of(&ctx.pool, repo_id)
             .await?
-            .map(|(owner, name)| crate::report::links::report_page(&root, &owner, &name)),
+            .map(|(owner, name)| crate::report::links::report_page(root, &owner, &name)),
         None => None,
     };
     Ok(Pointers {

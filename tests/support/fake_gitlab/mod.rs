@@ -21,7 +21,11 @@
 //!   :x from :y` is as reported in packit-service#741, not re-read from GitLab's source;
 //! - a wrong position is always the one `line_code` answer; GitLab sometimes accepts a note
 //!   with wrong SHAs and shows it unpositioned (gitlab#296829);
-//! - tree listings use offset pagination only (GitLab also offers keyset).
+//! - tree listings use offset pagination only (GitLab also offers keyset);
+//! - the Commits API knows `create` and `update` actions as text, `start_sha` and `force`;
+//!   the refusal of a `start_sha` onto an existing branch without `force` carries the text
+//!   GitLab's web editor shows, not one re-read from its API;
+//! - a merge request made through the API has no diffs (nothing here reviews the bot's own).
 
 #![allow(dead_code, unused_imports)]
 
@@ -38,7 +42,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use faults::{Fault, RandomFaults};
-pub use state::{CommitStatus, Diff, Discussion, MergeRequest, Note, RequestRecord};
+pub use state::{Commit, CommitStatus, Diff, Discussion, MergeRequest, Note, RequestRecord};
 
 use faults::FaultRule;
 use state::{Project, State};
@@ -168,6 +172,7 @@ impl FakeGitLab {
             files: Default::default(),
             merge_requests: Default::default(),
             statuses: Vec::new(),
+            commits: Default::default(),
         };
         self.lock().projects.insert(id, project);
         self
@@ -197,6 +202,54 @@ impl FakeGitLab {
         self
     }
 
+    /// The display name `username` writes commits as.
+    pub fn set_name(&self, username: &str, name: &str) -> &Self {
+        self.lock().names.insert(username.into(), name.into());
+        self
+    }
+
+    /// A person's commit `sha` on `branch`, on top of its head, changing `files`.
+    pub fn push_branch(
+        &self,
+        project: i64,
+        branch: &str,
+        sha: &str,
+        author: &str,
+        files: &[(&str, &str)],
+    ) -> &Self {
+        let mut st = self.lock();
+        let p = st.project_mut(project);
+        let parent = p.branches.get(branch).cloned().unwrap_or_default();
+        let copied: Vec<_> = p
+            .files
+            .iter()
+            .filter(|((r, _), _)| *r == parent)
+            .map(|((_, path), bytes)| ((sha.to_string(), path.clone()), bytes.clone()))
+            .collect();
+        p.files.extend(copied);
+        for (path, text) in files {
+            p.files
+                .insert((sha.into(), (*path).into()), text.as_bytes().to_vec());
+        }
+        p.commits.insert(
+            sha.into(),
+            Commit {
+                parents: vec![parent],
+                author_name: author.into(),
+                committer_name: author.into(),
+                message: "A person's change\n".into(),
+            },
+        );
+        p.branches.insert(branch.into(), sha.into());
+        self
+    }
+
+    /// A person closes (or merges, with `"merged"`) the merge request.
+    pub fn set_merge_request_state(&self, project: i64, iid: i64, state: &str) -> &Self {
+        self.lock().mr_mut(project, iid).state = state.into();
+        self
+    }
+
     /// An open merge request from `feature` into the default branch, with these diffs.
     pub fn add_merge_request(
         &self,
@@ -210,6 +263,9 @@ impl FakeGitLab {
         let mr = MergeRequest {
             iid,
             state: "opened".into(),
+            title: "A change".into(),
+            description: String::new(),
+            source_branch: "feature".into(),
             draft: false,
             target_branch: p.default_branch.clone(),
             source_project_id: project,
@@ -296,6 +352,42 @@ impl FakeGitLab {
 
     pub fn clear_requests(&self) {
         self.lock().requests.clear();
+    }
+
+    /// The project's path.
+    pub fn project_path(&self, project: i64) -> String {
+        self.lock().project_mut(project).path.clone()
+    }
+
+    /// Every merge request of the project, by iid.
+    pub fn merge_requests(&self, project: i64) -> Vec<MergeRequest> {
+        let mut st = self.lock();
+        st.project_mut(project)
+            .merge_requests
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// The head of `branch`, if it exists.
+    pub fn branch_head(&self, project: i64, branch: &str) -> Option<String> {
+        self.lock()
+            .project_mut(project)
+            .branches
+            .get(branch)
+            .cloned()
+    }
+
+    /// The bytes of `path` at `git_ref` (a commit).
+    pub fn file(&self, project: i64, git_ref: &str, path: &str) -> Option<Vec<u8>> {
+        let mut st = self.lock();
+        let key = (git_ref.to_string(), path.to_string());
+        st.project_mut(project).files.get(&key).cloned()
+    }
+
+    /// A commit made through the API or by [`FakeGitLab::push_branch`].
+    pub fn commit(&self, project: i64, sha: &str) -> Option<Commit> {
+        self.lock().project_mut(project).commits.get(sha).cloned()
     }
 
     pub fn merge_request(&self, project: i64, iid: i64) -> MergeRequest {

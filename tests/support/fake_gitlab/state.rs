@@ -41,6 +41,18 @@ pub struct Project {
     pub files: HashMap<(String, String), Vec<u8>>,
     pub merge_requests: BTreeMap<i64, MergeRequest>,
     pub statuses: Vec<CommitStatus>,
+    /// Commits made through the API or by [`crate::FakeGitLab::push_branch`]; a commit
+    /// only given files is shown as made by a person with no parents.
+    pub commits: HashMap<String, Commit>,
+}
+
+/// What `GET /repository/commits/:sha` shows of a commit.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub parents: Vec<String>,
+    pub author_name: String,
+    pub committer_name: String,
+    pub message: String,
 }
 
 /// One file of a merge request's diffs, as `GET …/diffs` lists it.
@@ -60,6 +72,9 @@ pub struct Diff {
 pub struct MergeRequest {
     pub iid: i64,
     pub state: String,
+    pub title: String,
+    pub description: String,
+    pub source_branch: String,
     pub draft: bool,
     pub target_branch: String,
     pub source_project_id: i64,
@@ -106,6 +121,8 @@ pub struct State {
     pub base_url: String,
     /// Token → the username it acts as.
     pub tokens: HashMap<String, String>,
+    /// Username → display name (the author of its commits); the username when not set.
+    pub names: HashMap<String, String>,
     pub projects: BTreeMap<i64, Project>,
     pub requests: Vec<RequestRecord>,
     pub faults: Vec<FaultRule>,
@@ -114,6 +131,14 @@ pub struct State {
 }
 
 impl State {
+    /// A user's display name.
+    pub fn name_of(&self, username: &str) -> String {
+        self.names
+            .get(username)
+            .cloned()
+            .unwrap_or_else(|| username.to_string())
+    }
+
     pub fn next_id(&mut self) -> i64 {
         self.next_id += 1;
         self.next_id

@@ -25,6 +25,154 @@ pub fn find_mr(state: &mut State, id: i64, iid: i64) -> Result<&mut MergeRequest
         .ok_or_else(mr_missing)
 }
 
+/// A merge request's page on the fake's web side.
+fn mr_url(st: &State, id: i64, iid: i64) -> String {
+    let path = st.projects.get(&id).map_or("", |p| p.path.as_str());
+    format!("{}/{path}/-/merge_requests/{iid}", st.base_url)
+}
+
+/// What listing and creating show of a merge request.
+fn mr_json(st: &State, id: i64, mr: &MergeRequest) -> Value {
+    json!({
+        "id": id * 1000 + mr.iid,
+        "iid": mr.iid,
+        "project_id": id,
+        "state": mr.state,
+        "title": mr.title,
+        "description": mr.description,
+        "source_branch": mr.source_branch,
+        "target_branch": mr.target_branch,
+        "sha": mr.head_sha,
+        "web_url": mr_url(st, id, mr.iid),
+    })
+}
+
+/// `GET /merge_requests?state=…&source_branch=…`.
+pub async fn list(
+    AxState(shared): AxState<Shared>,
+    Path(id): Path<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let st = lock(&shared);
+    let p = st
+        .projects
+        .get(&id)
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "404 Project Not Found"))?;
+    let wanted = |key: &str, value: &str| q.get(key).is_none_or(|v| v == "all" || v == value);
+    let items = p
+        .merge_requests
+        .values()
+        .filter(|mr| wanted("state", &mr.state) && wanted("source_branch", &mr.source_branch))
+        .map(|mr| mr_json(&st, id, mr))
+        .collect();
+    let url = format!("{}/api/v4/projects/{id}/merge_requests", st.base_url);
+    Ok(paged(items, &q, &url))
+}
+
+/// `POST /merge_requests`: 409 while another merge request from the branch is open.
+pub async fn create(
+    AxState(shared): AxState<Shared>,
+    Path(id): Path<i64>,
+    Json(body): Json<Value>,
+) -> ApiResult {
+    let mut st = lock(&shared);
+    let field = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (source, target, title) = (
+        field("source_branch"),
+        field("target_branch"),
+        field("title"),
+    );
+    for (name, value) in [
+        ("source_branch", &source),
+        ("target_branch", &target),
+        ("title", &title),
+    ] {
+        if value.is_empty() {
+            return Err(missing(name));
+        }
+    }
+    let p = st
+        .projects
+        .get_mut(&id)
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "404 Project Not Found"))?;
+    if let Some(open) = p
+        .merge_requests
+        .values()
+        .find(|mr| mr.source_branch == source && mr.state == "opened")
+    {
+        let message = format!(
+            "Another open merge request already exists for this source branch: !{}",
+            open.iid
+        );
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            json!({ "message": [message] }),
+        ));
+    }
+    let (Some(head), Some(base)) = (p.branches.get(&source), p.branches.get(&target)) else {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            json!({ "message": ["Source branch does not exist"] }),
+        ));
+    };
+    let iid = p.merge_requests.keys().max().map_or(1, |n| n + 1);
+    let mr = MergeRequest {
+        iid,
+        state: "opened".into(),
+        title,
+        description: field("description"),
+        source_branch: source,
+        draft: false,
+        target_branch: target,
+        source_project_id: id,
+        base_sha: base.clone(),
+        start_sha: base.clone(),
+        head_sha: head.clone(),
+        null_diff_refs_reads: 0,
+        diffs: Vec::new(),
+        discussions: Vec::new(),
+        notes: Vec::new(),
+    };
+    p.merge_requests.insert(iid, mr.clone());
+    let answer = mr_json(&st, id, &mr);
+    Ok(json_response(StatusCode::CREATED, answer))
+}
+
+/// `PUT /merge_requests/:iid`: title, description, `state_event` close or reopen.
+pub async fn edit(
+    AxState(shared): AxState<Shared>,
+    Path((id, iid)): Path<(i64, i64)>,
+    Json(body): Json<Value>,
+) -> ApiResult {
+    let mut st = lock(&shared);
+    let mr = find_mr(&mut st, id, iid)?;
+    let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
+    if let Some(title) = field("title") {
+        mr.title = title;
+    }
+    if let Some(description) = field("description") {
+        mr.description = description;
+    }
+    match field("state_event").as_deref() {
+        Some("close") if mr.state == "opened" => mr.state = "closed".into(),
+        Some("reopen") if mr.state == "closed" => mr.state = "opened".into(),
+        Some("close" | "reopen") | None => {}
+        Some(_) => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                json!({ "error": "state_event does not have a valid value" }),
+            ));
+        }
+    }
+    let mr = mr.clone();
+    Ok(json_response(StatusCode::OK, mr_json(&st, id, &mr)))
+}
+
 pub fn note_json(note: &Note, kind: Option<&str>) -> Value {
     json!({
         "id": note.id,
@@ -40,6 +188,7 @@ pub async fn merge_request(
     Path((id, iid)): Path<(i64, i64)>,
 ) -> ApiResult {
     let mut st = lock(&shared);
+    let web_url = mr_url(&st, id, iid);
     let mr = find_mr(&mut st, id, iid)?;
     let diff_refs = if mr.null_diff_refs_reads > 0 {
         mr.null_diff_refs_reads -= 1;
@@ -58,7 +207,10 @@ pub async fn merge_request(
             "work_in_progress": mr.draft,
             "sha": mr.head_sha,
             "target_branch": mr.target_branch,
-            "source_branch": "feature",
+            "source_branch": mr.source_branch,
+            "title": mr.title,
+            "description": mr.description,
+            "web_url": web_url,
             "source_project_id": mr.source_project_id,
             "target_project_id": id,
             "diff_refs": diff_refs,

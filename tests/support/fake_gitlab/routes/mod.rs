@@ -1,6 +1,7 @@
 //! The HTTP face of the fake: the route table, GitLab's error and paging shapes, and the layer
 //! every request passes through (token check, scripted faults, the request log).
 
+mod commits;
 mod discussions;
 mod merge_requests;
 mod repository;
@@ -49,7 +50,19 @@ pub fn router(shared: Shared) -> Router {
             "/projects/{id}/statuses/{sha}",
             post(merge_requests::set_status),
         )
-        .route(mr, get(merge_requests::merge_request))
+        .route("/projects/{id}/repository/commits", post(commits::create))
+        .route(
+            "/projects/{id}/repository/commits/{sha}",
+            get(commits::commit),
+        )
+        .route(
+            "/projects/{id}/merge_requests",
+            get(merge_requests::list).post(merge_requests::create),
+        )
+        .route(
+            mr,
+            get(merge_requests::merge_request).put(merge_requests::edit),
+        )
         .route(&format!("{mr}/diffs"), get(merge_requests::diffs))
         .route(
             &format!("{mr}/notes"),

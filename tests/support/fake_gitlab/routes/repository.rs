@@ -19,14 +19,15 @@ pub fn blob_id(bytes: &[u8]) -> String {
 }
 
 pub async fn user(AxState(shared): AxState<Shared>, headers: HeaderMap) -> ApiResult {
-    let name = user_of(&lock(&shared), &headers)?;
+    let st = lock(&shared);
+    let username = user_of(&st, &headers)?;
     Ok(json_response(
         StatusCode::OK,
-        json!({ "id": 1, "username": name, "bot": true }),
+        json!({ "id": 1, "username": username, "name": st.name_of(&username), "bot": true }),
     ))
 }
 
-fn project_missing() -> super::ApiError {
+pub fn project_missing() -> super::ApiError {
     error(StatusCode::NOT_FOUND, "404 Project Not Found")
 }
 
