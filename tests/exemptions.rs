@@ -394,6 +394,59 @@ async fn by_default_a_touched_writable_file_fails_as_it_always_did(pool: PgPool)
     assert!(!run.summary.contains("base branch"), "{}", run.summary);
 }
 
+/// A pull request that only raises the replica count of a chart that already ran writable.
+async fn review_chart(pool: PgPool, config: &str) -> app::CheckRun {
+    let app = App::start(pool).await;
+    let values = "charts/hello-world/values.yaml";
+    let mut before = String::new();
+    for (path, bytes) in tools::shared_files("charts/hello-world", "charts/hello-world") {
+        if path == values {
+            before = String::from_utf8(bytes.clone()).unwrap();
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        app.files_at(app::BASE, &[(&path, &text)]);
+        app.files_at(app::HEAD, &[(&path, &text)]);
+    }
+    app.files_at(app::BASE, &[(".immutabot.yml", config)]);
+    let after = before.replace("replicaCount: 1", "replicaCount: 2");
+    assert_ne!(after, before);
+    app.pull_request(values, Some(&before), &after);
+    app.open().await;
+    app.check_run()
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn without_the_gate_a_touched_writable_chart_fails(pool: PgPool) {
+    let run = review_chart(pool, WHOLE_FILE).await;
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("failure"),
+        "{}",
+        run.summary
+    );
+}
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn fail_on_new_renders_a_touched_chart_at_the_base_too(pool: PgPool) {
+    let gate = format!("{WHOLE_FILE}  fail_on: new\n");
+    let run = review_chart(pool, &gate).await;
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.annotations.iter().any(|a| a["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Already on the base branch")),
+        "{:#?}\n{}",
+        run.annotations,
+        run.summary
+    );
+}
+
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn the_review_summary_lists_the_exemptions_a_pull_request_adds(pool: PgPool) {
     let before = "services:

@@ -2,8 +2,9 @@
 //! settings, so that `review.fail_on: new` can tell what the pull request introduces and the
 //! summary can list the exemptions it adds. Read only when one of the two needs it.
 //!
-//! Rendered charts and kustomizations are not rendered at the base: their findings are
-//! compared with nothing, so they count as new (the gate is then as strict as `any`).
+//! Charts and kustomizations the request touches are rendered at the base too (only for
+//! `fail_on: new`, where it decides the check): a chart that was already writable does not
+//! fail a request that only edits it.
 
 use super::analyse::{self, Analysed};
 use super::fetch::Inputs;
@@ -13,12 +14,14 @@ use crate::expiry;
 use crate::forge::review::ChangeRequest;
 use crate::forge::{FileRefused, FileStatus};
 use crate::ids::CommitSha;
+use crate::jobs::render::Renderers;
 use crate::review::baseline::Baseline;
 
 /// The base branch's findings and exemptions of the reviewed files.
 pub async fn read<F: ChangeRequest>(
     forge: &F,
     base: &CommitSha,
+    renderers: &Renderers,
     input: &Inputs,
     head: &Analysed,
     today: Date,
@@ -51,6 +54,9 @@ pub async fn read<F: ChangeRequest>(
         paths.push(f.path.clone());
     }
     let (mut reports, _) = analyse::run_core(paths, files, input.config.clone()).await?;
+    if input.config.review.fail_on == Gate::New {
+        super::charts::render_base(forge, base, renderers, input, &mut reports).await?;
+    }
     reports.iter_mut().for_each(|r| expiry::apply(r, today));
     Ok(Baseline::of(&reports))
 }

@@ -89,7 +89,16 @@ pub async fn review<F: ChangeRequest>(
     .await?;
     let today = crate::today::today();
     analysed.expire(today);
-    let base = baseline::read(forge, &request.base_sha, &input, &analysed, today).await?;
+    let renderers = &ctx.renderers;
+    let base = baseline::read(
+        forge,
+        &request.base_sha,
+        renderers,
+        &input,
+        &analysed,
+        today,
+    )
+    .await?;
     let pointers = pointers(ctx, target.repo_id).await?;
     let files = analysed.review_files(&input.diffs);
     let threads = fetch::our_threads(forge).await?;
