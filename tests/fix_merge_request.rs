@@ -6,6 +6,8 @@
 
 #[path = "support/fake_gitlab/mod.rs"]
 mod fake_gitlab;
+#[path = "support/fix_fixtures.rs"]
+mod fix_fixtures;
 #[path = "support/gitlab_app.rs"]
 mod gitlab_app;
 #[path = "support/service.rs"]
@@ -17,62 +19,15 @@ mod tools;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use fake_gitlab::{Fault, MergeRequest};
+use fix_fixtures::{C1, C2, C3, COMPOSE, DEPLOYMENT, JOB, OPT_IN, dropped_lines, still_to_fix};
 use gitlab_app::{BOT, GitLabApp, PATH, PROJECT};
-use immutabot::config::Config;
 use immutabot::jobs::fix_pull::BRANCH;
 use immutabot::queue::job::FixTrigger;
-use immutabot::scan::files::{Recording, TreeFiles};
 use sqlx::PgPool;
 
-const C1: &str = "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1";
-const C2: &str = "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2";
-const C3: &str = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
 const THEIRS: &str = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
 /// The display name of the bot user, the author of its commits.
 const BOT_NAME: &str = "immutabot (payments)";
-
-const OPT_IN: &str = "fix_pull_request: true\n";
-
-const DEPLOYMENT: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      # The shop's front end.
-      containers:
-        - name: nginx
-          image: nginx:1.27
-          ports:
-            - containerPort: 8080
-";
-
-const COMPOSE: &str = "\
-services:
-  db:
-    image: postgres:17
-    read_only: true
-    tmpfs:
-      - /tmp
-      - /var/run/postgresql
-  worker:
-    image: ghcr.io/acme/worker:2.1
-";
-
-const JOB: &str = "\
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-spec:
-  template:
-    spec:
-      containers:
-        - name: migrate
-          image: redis:7
-";
 
 const FILES: &[(&str, &str)] = &[
     (".immutabot.yml", OPT_IN),
@@ -126,38 +81,6 @@ fn text(app: &GitLabApp, sha: &str, path: &str) -> String {
     String::from_utf8(app.fake.file(PROJECT, sha, path).unwrap_or_default()).unwrap()
 }
 
-/// Unsuppressed findings the core still has a patch for, in these files.
-fn still_to_fix(files: &[(String, String)]) -> Vec<String> {
-    let empty = TreeFiles::default();
-    let mut out = Vec::new();
-    for (path, text) in files {
-        if !immutabot::analyze::is_candidate(path) {
-            continue;
-        }
-        let report = immutabot::analyze::analyze(
-            path,
-            text.as_bytes(),
-            &Config::default(),
-            &Recording::new(&empty),
-        );
-        for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
-            if f.fix.is_some() || f.rule == "writable-root-filesystem" {
-                out.push(format!("{path}:{}: {}", f.line, f.rule));
-            }
-        }
-    }
-    out
-}
-
-/// Lines of `before` that `after` drops: a patch here only adds lines.
-fn dropped_lines(before: &str, after: &str) -> Vec<String> {
-    similar::TextDiff::from_lines(before, after)
-        .iter_all_changes()
-        .filter(|c| c.tag() == similar::ChangeTag::Delete)
-        .map(|c| c.value().to_string())
-        .collect()
-}
-
 fn writes(app: &GitLabApp) -> Vec<String> {
     app.fake
         .requests()
@@ -191,7 +114,10 @@ async fn a_project_with_writable_units_gets_one_fix_merge_request_that_checks_cl
         .iter()
         .map(|(p, _)| (p.to_string(), text(&app, &head, p)))
         .collect();
-    assert_eq!(still_to_fix(&after), Vec::<String>::new());
+    assert_eq!(
+        still_to_fix(after.iter().map(|(p, t)| (p, t))),
+        Vec::<String>::new()
+    );
     for ((path, before), (_, new)) in FILES.iter().zip(&after) {
         assert_eq!(dropped_lines(before, new), Vec::<String>::new(), "{path}");
         if !immutabot::analyze::is_candidate(path) || *path == ".immutabot.yml" {
@@ -249,10 +175,7 @@ async fn a_push_to_the_default_branch_makes_the_branch_again_on_the_new_head(poo
     assert_eq!(app.fake.commit(PROJECT, &head).unwrap().parents, [C2]);
     assert_eq!(text(&app, &head, "README.md"), "hello again\n");
     let job = text(&app, &head, "k8s/job.yaml");
-    assert_eq!(
-        still_to_fix(&[("k8s/job.yaml".into(), job)]),
-        Vec::<String>::new()
-    );
+    assert_eq!(still_to_fix([("k8s/job.yaml", job)]), Vec::<String>::new());
     assert!(
         mr.description.contains("`k8s/job.yaml`"),
         "{}",

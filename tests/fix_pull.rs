@@ -5,6 +5,8 @@
 
 #[path = "support/fake_github/mod.rs"]
 mod fake_github;
+#[path = "support/fix_fixtures.rs"]
+mod fix_fixtures;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
@@ -14,6 +16,7 @@ mod tools;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use fake_github::{BOT_LOGIN, FakeGitHub, PullRequest};
+use fix_fixtures::{C1, C2, C3, COMPOSE, DEPLOYMENT, JOB, OPT_IN, dropped_lines, still_to_fix};
 use immutabot::config::Config;
 use immutabot::jobs::JobContext;
 use immutabot::jobs::fix_pull::BRANCH;
@@ -32,52 +35,6 @@ const INSTALLATION: u64 = 957387;
 const REPO: &str = "Codertocat/Hello-World";
 const REPO_ID: i64 = 186853002;
 const SPACE: &str = "Codertocat/Space";
-const C1: &str = "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1";
-const C2: &str = "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2";
-const C3: &str = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
-
-const OPT_IN: &str = "fix_pull_request: true\n";
-
-const DEPLOYMENT: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      # The shop's front end.
-      containers:
-        - name: nginx
-          image: nginx:1.27
-          ports:
-            - containerPort: 8080
-";
-
-const COMPOSE: &str = "\
-services:
-  db:
-    image: postgres:17
-    read_only: true
-    tmpfs:
-      - /tmp
-      - /var/run/postgresql
-  worker:
-    image: ghcr.io/acme/worker:2.1
-";
-
-const JOB: &str = "\
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-spec:
-  template:
-    spec:
-      containers:
-        - name: migrate
-          image: redis:7
-";
 
 struct Harness {
     fake: FakeGitHub,
@@ -204,34 +161,6 @@ fn push(git_ref: &str, after: &str) -> Vec<u8> {
 
 fn text(files: &BTreeMap<String, Vec<u8>>, path: &str) -> String {
     String::from_utf8(files[path].clone()).unwrap()
-}
-
-/// Unsuppressed findings the core still has a patch for, in every file of a commit.
-fn still_to_fix(files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
-    let empty = immutabot::scan::files::TreeFiles::default();
-    let mut out = Vec::new();
-    for (path, bytes) in files {
-        if !immutabot::analyze::is_candidate(path) {
-            continue;
-        }
-        let report =
-            immutabot::analyze::analyze(path, bytes, &Config::default(), &Recording::new(&empty));
-        for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
-            if f.fix.is_some() || f.rule == "writable-root-filesystem" {
-                out.push(format!("{path}:{}: {}", f.line, f.rule));
-            }
-        }
-    }
-    out
-}
-
-/// Lines of `before` that `after` drops: a patch here only adds lines.
-fn dropped_lines(before: &str, after: &str) -> Vec<String> {
-    similar::TextDiff::from_lines(before, after)
-        .iter_all_changes()
-        .filter(|c| c.tag() == similar::ChangeTag::Delete)
-        .map(|c| c.value().to_string())
-        .collect()
 }
 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]

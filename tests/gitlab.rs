@@ -515,22 +515,8 @@ async fn a_resent_event_is_recorded_once_by_its_idempotency_key(pool: PgPool) {
 #[sqlx::test]
 async fn a_push_to_the_default_branch_fills_the_groups_report(pool: PgPool) {
     let h = harness(pool).await;
-    h.fake
-        .set_branch(PROJECT, "main", HEAD)
-        .set_file(PROJECT, HEAD, "compose.yaml", COMPOSE)
-        .set_file(PROJECT, HEAD, "README.md", "hello\n");
-    let mut push = fixture("push.json");
-    push["project_id"] = PROJECT.into();
-    push["project"]["id"] = PROJECT.into();
-    push["project"]["path_with_namespace"] = PATH.into();
-    push["project"]["default_branch"] = "main".into();
-    push["ref"] = "refs/heads/main".into();
-    push["after"] = HEAD.into();
-    assert_eq!(
-        h.send("Push Hook", SECRET, push).await,
-        StatusCode::ACCEPTED
-    );
-    h.drain().await;
+    h.commit(HEAD, &[("compose.yaml", COMPOSE), ("README.md", "hello\n")]);
+    h.push(HEAD).await;
 
     // The project is in group `acme/payments`; `acme`'s report includes its subgroups.
     let report = immutabot::report::queries::owner_report(&h.pool, "acme", chrono::Utc::now())

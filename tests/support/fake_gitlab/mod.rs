@@ -220,13 +220,7 @@ impl FakeGitLab {
         let mut st = self.lock();
         let p = st.project_mut(project);
         let parent = p.branches.get(branch).cloned().unwrap_or_default();
-        let copied: Vec<_> = p
-            .files
-            .iter()
-            .filter(|((r, _), _)| *r == parent)
-            .map(|((_, path), bytes)| ((sha.to_string(), path.clone()), bytes.clone()))
-            .collect();
-        p.files.extend(copied);
+        p.copy_files(&parent, sha);
         for (path, text) in files {
             p.files
                 .insert((sha.into(), (*path).into()), text.as_bytes().to_vec());

@@ -46,6 +46,19 @@ pub struct Project {
     pub commits: HashMap<String, Commit>,
 }
 
+impl Project {
+    /// Every file at commit `from`, also at commit `to`: a new commit starts as its parent.
+    pub fn copy_files(&mut self, from: &str, to: &str) {
+        let copied: Vec<_> = self
+            .files
+            .iter()
+            .filter(|((r, _), _)| r == from)
+            .map(|((_, path), bytes)| ((to.to_string(), path.clone()), bytes.clone()))
+            .collect();
+        self.files.extend(copied);
+    }
+}
+
 /// What `GET /repository/commits/:sha` shows of a commit.
 #[derive(Debug, Clone)]
 pub struct Commit {

@@ -71,13 +71,7 @@ pub async fn create(
     let force = body.get("force").and_then(Value::as_bool).unwrap_or(false);
     let start = start_of(p, &body, branch, force)?;
     let sha = new_sha(&start, message, n);
-    let files: Vec<_> = p
-        .files
-        .iter()
-        .filter(|((r, _), _)| *r == start)
-        .map(|((_, path), bytes)| ((sha.clone(), path.clone()), bytes.clone()))
-        .collect();
-    p.files.extend(files);
+    p.copy_files(&start, &sha);
     for action in body
         .get("actions")
         .and_then(Value::as_array)
