@@ -353,14 +353,7 @@ async fn the_report_button_and_the_cli_queue_the_fix_merge_request(pool: PgPool)
         .await
         .unwrap()
         .token;
-    let page = service::send(
-        &app.router,
-        Request::get("/report/acme/payments%2Fshop")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let page = service::get_as(&app.router, "/report/acme/payments%2Fshop", &token).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(
         page.body
@@ -383,14 +376,7 @@ async fn the_report_button_and_the_cli_queue_the_fix_merge_request(pool: PgPool)
     assert_eq!(only_fix_request(&app).state, "opened");
 
     // `immutabot fix-pr` takes the project's full path.
-    let opts = app.pool.connect_options();
-    let url = format!(
-        "postgres://{}@{}:{}/{}",
-        opts.get_username(),
-        opts.get_host(),
-        opts.get_port(),
-        opts.get_database().unwrap()
-    );
+    let url = service::database_url(&app.pool);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
         .args(["fix-pr", "acme/payments/shop"])
         .env("DATABASE_URL", &url)

@@ -479,14 +479,7 @@ async fn the_report_button_and_the_cli_queue_the_fix_pull_request(pool: PgPool) 
         .await
         .unwrap()
         .token;
-    let page = service::send(
-        &h.router,
-        Request::get("/report/Codertocat/Hello-World")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let page = service::get_as(&h.router, "/report/Codertocat/Hello-World", &token).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         page.body
@@ -546,14 +539,7 @@ async fn the_report_button_and_the_cli_queue_the_fix_pull_request(pool: PgPool) 
     assert_eq!(h.only_fix_pull().state, "open");
 
     // `immutabot fix-pr` queues it too (and says what it did).
-    let opts = h.pool.connect_options();
-    let url = format!(
-        "postgres://{}@{}:{}/{}",
-        opts.get_username(),
-        opts.get_host(),
-        opts.get_port(),
-        opts.get_database().unwrap()
-    );
+    let url = service::database_url(&h.pool);
     let run = |target: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
             .args(["fix-pr", target])
@@ -622,22 +608,14 @@ async fn with_fix_pull_requests_off_the_report_shows_no_button_and_refuses_a_pos
         .await
         .unwrap()
         .token;
-    let bearer = format!("Bearer {token}");
-    let page = service::send(
-        &router,
-        Request::get("/report/Codertocat/Hello-World")
-            .header(header::AUTHORIZATION, &bearer)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let page = service::get_as(&router, "/report/Codertocat/Hello-World", &token).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Deployment/web"), "{}", page.body);
     assert!(!page.body.contains("fix-pull-request"), "{}", page.body);
     let answer = service::send(
         &router,
         Request::post("/report/Codertocat/Hello-World/fix-pull-request")
-            .header(header::AUTHORIZATION, &bearer)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::empty())
             .unwrap(),
     )

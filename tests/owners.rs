@@ -573,14 +573,7 @@ async fn the_fix_target_is_a_setting(pool: PgPool) {
     );
 
     // `immutabot report --team` reads the same, without the server.
-    let opts = pool.connect_options();
-    let url = format!(
-        "postgres://{}@{}:{}/{}",
-        opts.get_username(),
-        opts.get_host(),
-        opts.get_port(),
-        opts.get_database().unwrap()
-    );
+    let url = service::database_url(&pool);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
         .args(["report", "acme", "--format", "json", "--team", "@acme/ops"])
         .env("DATABASE_URL", &url)

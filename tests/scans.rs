@@ -686,14 +686,7 @@ async fn immutabot_scan_queues_the_known_repositories_of_an_owner(pool: PgPool) 
         .execute(&h.pool)
         .await
         .unwrap();
-    let opts = h.pool.connect_options();
-    let url = format!(
-        "postgres://{}@{}:{}/{}",
-        opts.get_username(),
-        opts.get_host(),
-        opts.get_port(),
-        opts.get_database().unwrap()
-    );
+    let url = service::database_url(&h.pool);
     let run = |target: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
             .args(["scan", target])

@@ -172,11 +172,7 @@ impl App {
 
     /// GETs `uri` with a bearer token.
     pub async fn get(&self, uri: &str, token: &str) -> service::Answer {
-        let req = axum::http::Request::get(uri)
-            .header("authorization", format!("Bearer {token}"))
-            .body(axum::body::Body::empty())
-            .unwrap();
-        service::send(&self.router, req).await
+        service::get_as(&self.router, uri, token).await
     }
 }
 

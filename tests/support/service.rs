@@ -103,6 +103,27 @@ pub fn numbered(n: u64) -> Vec<u8> {
 }
 
 /// Counts rows of a table.
+/// A `GET` of `uri` with a bearer token, through `app`.
+pub async fn get_as(app: &axum::Router, uri: &str, token: &str) -> Answer {
+    let req = Request::get(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    send(app, req).await
+}
+
+/// The test database's URL, for a child process (`immutabot report`, `fix-pr`).
+pub fn database_url(pool: &PgPool) -> String {
+    let opts = pool.connect_options();
+    format!(
+        "postgres://{}@{}:{}/{}",
+        opts.get_username(),
+        opts.get_host(),
+        opts.get_port(),
+        opts.get_database().unwrap_or("postgres")
+    )
+}
+
 pub async fn count(pool: &PgPool, sql: &'static str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
     n
