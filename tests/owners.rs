@@ -661,3 +661,47 @@ async fn a_gitlab_codeowners_with_sections_gives_the_union_of_its_sections(pool:
         "GitLab reads docs/CODEOWNERS before .gitlab/CODEOWNERS"
     );
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn the_team_filter_narrows_the_weekly_trend_to_the_teams_units(pool: PgPool) {
+    seed_history(&pool).await;
+    let token = tokens::create(&pool, "acme", None).await.unwrap().token;
+    let app = service::router(service::state(pool.clone()));
+    let counts = |p: &Value| {
+        (
+            p["units"].as_i64().unwrap(),
+            p["read_only"].as_i64().unwrap(),
+            p["writable"].as_i64().unwrap(),
+        )
+    };
+    // The owner's trend counts every unit the scans saw.
+    let all = json_of(&app, "/api/report/acme", &token).await;
+    let trend = all["trend"].as_array().unwrap();
+    assert_eq!(counts(&trend[0]), (6, 0, 6));
+
+    // @acme/ops: a and b writable and h read-only at first; a fixed 90 days ago, b 40 days
+    // ago, when d came writable.
+    let v = json_of(&app, "/api/report/acme?team=@acme/ops", &token).await;
+    let trend = v["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), all["trend"].as_array().unwrap().len());
+    assert_eq!(counts(&trend[0]), (3, 1, 2), "{trend:#?}");
+    // The week holding the day a was fixed (90 days ago), whichever weekday today is.
+    let fixed_on = (Utc::now() - Duration::days(90)).date_naive().to_string();
+    let that_week = trend
+        .iter()
+        .find(|p| p["week_end"].as_str().unwrap() >= fixed_on.as_str())
+        .unwrap();
+    assert_eq!(counts(that_week), (3, 2, 1), "{trend:#?}");
+    assert_eq!(counts(trend.last().unwrap()), (4, 3, 1), "{trend:#?}");
+    assert_eq!(trend.last().unwrap()["repositories"], 1);
+    assert_eq!(
+        counts(trend.last().unwrap()),
+        (
+            v["summary"]["units"].as_i64().unwrap(),
+            v["summary"]["read_only"].as_i64().unwrap(),
+            v["summary"]["writable"].as_i64().unwrap()
+        ),
+        "the last week is today's summary"
+    );
+    assert_eq!(v["summary"]["read_only_share_before"], json!(0.75));
+}

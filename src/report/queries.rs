@@ -187,9 +187,9 @@ pub async fn owner_report(
 }
 
 /// The owner's report as of `now`, narrowed to `view.team` when set: its repositories,
-/// their counts, the rules, the team table and the time to fix then cover only that team's
-/// units (the weekly trend and pull-request activity stay the owner's: scans and pull
-/// requests have no owner).
+/// their counts, the weekly trend, the rules, the team table and the time to fix then cover
+/// only that team's units (pull-request activity stays the owner's: pull requests have no
+/// owner).
 pub async fn owner_report_with(
     pool: &PgPool,
     owner: &str,
@@ -206,9 +206,20 @@ pub async fn owner_report_with(
         narrow_to_team(pool, &mut repos, &all_ids, team).await?;
     }
     let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
+    let then = now - Duration::days(WINDOW_DAYS);
     let (weeks, before, rules, pull_requests, ownership) = tokio::try_join!(
-        async { Ok::<_, ReportError>(trend::weekly_cached(pool, &all_ids, now).await?) },
-        async { Ok(trend::at(pool, &all_ids, now - Duration::days(WINDOW_DAYS)).await?) },
+        async {
+            Ok::<_, ReportError>(match view.team {
+                Some(team) => trend::team_weekly(pool, &all_ids, team, now).await?,
+                None => trend::weekly_cached(pool, &all_ids, now).await?,
+            })
+        },
+        async {
+            Ok(match view.team {
+                Some(team) => trend::team_at(pool, &all_ids, team, then).await?,
+                None => trend::at(pool, &all_ids, then).await?,
+            })
+        },
         rules(pool, &ids, view.team),
         activity(pool, &all_ids, now),
         ownership(pool, &repos, now, view),

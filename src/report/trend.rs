@@ -10,7 +10,7 @@
 use super::{Counts, TrendPoint};
 use crate::storage::{
     self,
-    report::{CountsRow, ScanStamp},
+    report::{CountsRow, ScanStamp, WeekRow},
 };
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -65,9 +65,35 @@ pub async fn weekly(
     ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<Vec<TrendPoint>, sqlx::Error> {
-    let rows = storage::report::weekly(pool, ids, now).await?;
-    Ok(rows
-        .into_iter()
+    Ok(points(storage::report::weekly(pool, ids, now).await?))
+}
+
+/// [`weekly`] of one team's units (CODEOWNERS), from the units' own history.
+pub async fn team_weekly(
+    pool: &PgPool,
+    ids: &[i64],
+    team: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<TrendPoint>, sqlx::Error> {
+    Ok(points(
+        storage::owners::team_weekly(pool, ids, team, now).await?,
+    ))
+}
+
+/// [`at`] of one team's units.
+pub async fn team_at(
+    pool: &PgPool,
+    ids: &[i64],
+    team: &str,
+    when: DateTime<Utc>,
+) -> Result<Counts, sqlx::Error> {
+    Ok(counts_of(
+        storage::owners::team_counts_at(pool, ids, team, when).await?,
+    ))
+}
+
+fn points(rows: Vec<WeekRow>) -> Vec<TrendPoint> {
+    rows.into_iter()
         .map(|w| {
             let counts = counts_of(w.counts);
             TrendPoint {
@@ -77,7 +103,7 @@ pub async fn weekly(
                 counts,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// The counts summed over each repository's last finished scan at or before `when`.

@@ -2,7 +2,7 @@
 //! unit row), each repository's owners, counts narrowed to one team, and the writable
 //! episodes of every unit, from which time to fix is computed.
 
-use super::report::CountsRow;
+use super::report::{CountsRow, WeekRow};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
@@ -182,5 +182,91 @@ pub async fn episodes(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<EpisodeRow
     )
     .bind(ids)
     .fetch_all(pool)
+    .await
+}
+
+/// The weekly trend of `team`'s units, from their row versions rather than the scans' counts
+/// (a scan counts every unit, not one team's): each version adds itself to its state in the
+/// week it began and takes itself away in the week it ended, and a running sum over the weeks
+/// gives the state at each week's end. Repositories count from their first unit of the team.
+pub async fn team_weekly(
+    pool: &PgPool,
+    ids: &[i64],
+    team: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<WeekRow>> {
+    sqlx::query_as(concat!(
+        "with versions as (
+             select u.repository_id, u.state, u.valid_from,
+                    case when u.valid_to <= $3 then u.valid_to end as valid_to
+             from unit_states u
+             where u.repository_id = any($1) and u.valid_from <= $3 and ",
+        team_matches!(),
+        "),
+         deltas as (
+             select date_trunc('week', valid_from at time zone 'UTC')::date as week, state,
+                    1 as d, 0 as repos
+             from versions
+             union all
+             select date_trunc('week', valid_to at time zone 'UTC')::date, state, -1, 0
+             from versions where valid_to is not null
+             union all
+             select date_trunc('week', min(valid_from) at time zone 'UTC')::date, null, 0, 1
+             from versions group by repository_id
+         ),
+         per_week as (
+             select week, sum(repos) as repos, sum(d) as units,
+                    sum(d) filter (where state = 'true') as read_only,
+                    sum(d) filter (where state = 'suppressed') as suppressed,
+                    sum(d) filter (where state = 'false') as writable,
+                    sum(d) filter (where state = 'unknown') as unknown
+             from deltas group by week
+         ),
+         weeks as (
+             select generate_series(
+                        (select min(week) from per_week),
+                        date_trunc('week', $3 at time zone 'UTC')::date,
+                        interval '7 days')::date as week
+         )
+         select weeks.week + 6 as week_end,
+                (sum(coalesce(p.repos, 0)) over run)::bigint as repositories,
+                (sum(coalesce(p.units, 0)) over run)::bigint as units,
+                (sum(coalesce(p.read_only, 0)) over run)::bigint as read_only,
+                (sum(coalesce(p.suppressed, 0)) over run)::bigint as suppressed,
+                (sum(coalesce(p.writable, 0)) over run)::bigint as writable,
+                (sum(coalesce(p.unknown, 0)) over run)::bigint as unknown
+         from weeks left join per_week p on p.week = weeks.week
+         window run as (order by weeks.week)
+         order by weeks.week"
+    ))
+    .bind(ids)
+    .bind(team)
+    .bind(now)
+    .fetch_all(pool)
+    .await
+}
+
+/// `team`'s units as they stood at `when`.
+pub async fn team_counts_at(
+    pool: &PgPool,
+    ids: &[i64],
+    team: &str,
+    when: DateTime<Utc>,
+) -> sqlx::Result<CountsRow> {
+    sqlx::query_as(concat!(
+        "select count(*) as units,
+                count(*) filter (where u.state = 'true') as read_only,
+                count(*) filter (where u.state = 'suppressed') as suppressed,
+                count(*) filter (where u.state = 'false') as writable,
+                count(*) filter (where u.state = 'unknown') as unknown
+         from unit_states u
+         where u.repository_id = any($1) and u.valid_from <= $3
+           and (u.valid_to is null or u.valid_to > $3) and ",
+        team_matches!()
+    ))
+    .bind(ids)
+    .bind(team)
+    .bind(when)
+    .fetch_one(pool)
     .await
 }
