@@ -629,3 +629,53 @@ async fn with_fix_pull_requests_off_the_report_shows_no_button_and_refuses_a_pos
     let queued = "select count(*) from jobs where kind = 'fix_pull_request' and state = 'queued'";
     assert_eq!(count(&h.pool, queued).await, 0);
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_push_racing_the_bots_update_is_never_overwritten(pool: PgPool) {
+    let h = harness(pool).await;
+    h.first_commit();
+    h.install().await;
+    let pr = h.only_fix_pull();
+
+    // main moves; alice pushes to the branch after the bot looked at it, before it moves it.
+    h.fake
+        .push_before_next_swap(REPO, BRANCH, "alice", &[("README.md", "alice was here\n")]);
+    h.commit(
+        REPO,
+        C2,
+        &[
+            (".immutabot.yml", OPT_IN),
+            ("deploy/web.yaml", DEPLOYMENT),
+            ("compose.yaml", COMPOSE),
+            ("k8s/job.yaml", JOB),
+        ],
+    );
+    h.push("push-c2", C2).await;
+
+    let theirs = h.fake.branch_head(REPO, BRANCH).unwrap();
+    assert_ne!(theirs, pr.head_sha, "alice's push landed");
+    assert_eq!(h.fake.commit(REPO, &theirs).unwrap().author, "alice");
+    let (state, error): (String, String) = sqlx::query_as(
+        "select state, last_error from jobs where kind = 'fix_pull_request' order by id desc limit 1",
+    )
+    .fetch_one(&h.pool)
+    .await
+    .unwrap();
+    assert_eq!(state, "queued", "retried later");
+    assert!(error.contains("moved to"), "{error}");
+
+    // The retry sees alice's commit and says so instead of replacing it.
+    sqlx::query("update jobs set run_after = now() where state = 'queued'")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    h.drain().await;
+    assert_eq!(h.fake.branch_head(REPO, BRANCH).unwrap(), theirs);
+    let comments = h.fake.issue_comments(REPO, pr.number);
+    assert_eq!(comments.len(), 1, "{comments:#?}");
+    assert!(
+        comments[0].body.starts_with("Someone else pushed"),
+        "{}",
+        comments[0].body
+    );
+}

@@ -19,11 +19,23 @@ pub struct NewFile<'a> {
 
 /// How the branch gets the new commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BranchWrite {
+pub enum BranchUpdate<'a> {
     /// The branch does not exist: create it (refused if it appeared meanwhile).
     Create,
-    /// The branch holds only the bot's commit: move it, forced.
-    Force,
+    /// The branch's head is the bot's own commit `head`: move it to the new one, forced, but
+    /// only while it still points at `head` (else [`BranchMoved`]).
+    Replace(&'a CommitSha),
+}
+
+/// Someone else moved the branch between the bot's look at it and its move: the branch was
+/// left alone, and the next run sees their commit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{branch} moved to {head} while the bot made its commit; it was left alone")]
+pub struct BranchMoved {
+    /// The branch.
+    pub branch: String,
+    /// Its head now (empty when it was deleted).
+    pub head: String,
 }
 
 /// A change request's state on the forge.
@@ -93,14 +105,15 @@ pub trait FixBranch: RepositoryFiles {
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
     /// Makes one commit on `base` that writes `files`, and points `branch` at it as `write`
-    /// says; returns the commit.
+    /// says; returns the commit. A branch someone else moved meanwhile is a [`BranchMoved`]
+    /// error.
     fn commit_to_branch(
         &self,
         branch: &str,
         base: &CommitSha,
         message: &str,
         files: &[NewFile<'_>],
-        write: BranchWrite,
+        write: BranchUpdate<'_>,
     ) -> impl Future<Output = anyhow::Result<CommitSha>> + Send;
 
     /// Opens the change request from `branch` into `base_branch`; the one already open from

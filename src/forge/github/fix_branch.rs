@@ -2,7 +2,10 @@
 //! database and pull request calls of the installation.
 
 use super::GitHubRepository;
-use crate::forge::fix_branch::{BotRequest, BranchWrite, FixBranch, NewFile, RequestState};
+use super::ref_swap::Swap;
+use crate::forge::fix_branch::{
+    BotRequest, BranchMoved, BranchUpdate, FixBranch, NewFile, RequestState,
+};
 use crate::ids::{CommitSha, PrNumber};
 
 impl FixBranch for GitHubRepository {
@@ -28,13 +31,23 @@ impl FixBranch for GitHubRepository {
         base: &CommitSha,
         message: &str,
         files: &[NewFile<'_>],
-        write: BranchWrite,
+        write: BranchUpdate<'_>,
     ) -> anyhow::Result<CommitSha> {
         let gh = &self.installation;
         let commit = gh.commit_files(&self.repo, base, message, files).await?;
         match write {
-            BranchWrite::Create => gh.create_branch(&self.repo, branch, &commit).await?,
-            BranchWrite::Force => gh.move_branch(&self.repo, branch, &commit, true).await?,
+            BranchUpdate::Create => gh.create_branch(&self.repo, branch, &commit).await?,
+            BranchUpdate::Replace(head) => {
+                if let Swap::Refused(now) =
+                    gh.swap_branch(&self.repo, branch, head, &commit).await?
+                {
+                    return Err(BranchMoved {
+                        branch: branch.to_string(),
+                        head: now.map(|h| h.to_string()).unwrap_or_default(),
+                    }
+                    .into());
+                }
+            }
         }
         Ok(commit)
     }

@@ -120,7 +120,7 @@ fn data_of<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, GitHubErro
 
 impl Installation {
     /// Runs one GraphQL document; mutations are paced like any write, queries are not.
-    async fn graphql<T: DeserializeOwned>(
+    pub(super) async fn graphql<T: DeserializeOwned>(
         &self,
         query: &str,
         variables: Value,

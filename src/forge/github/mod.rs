@@ -28,6 +28,7 @@ mod manifest;
 pub mod oauth;
 pub mod pull_writes;
 mod pulls;
+mod ref_swap;
 mod repositories;
 mod repository_files;
 mod retry;

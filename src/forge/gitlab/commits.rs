@@ -5,7 +5,7 @@
 use super::GitLabError;
 use super::client::{GitLabClient, Request};
 use super::merge_requests::sha;
-use crate::forge::fix_branch::{BranchWrite, NewFile};
+use crate::forge::fix_branch::NewFile;
 use crate::forge::urls::encode_path_component;
 use crate::ids::{CommitSha, ProjectId};
 use http::Method;
@@ -102,10 +102,10 @@ impl GitLabClient {
     }
 
     /// Makes one commit on `base` that updates `files` and points `branch` at it: a new
-    /// branch for [`BranchWrite::Create`] (GitLab refuses when it exists by then), the
-    /// branch overwritten for [`BranchWrite::Force`]. Every file must exist at `base`; its
-    /// mode is kept. Made at most once: after a lost answer, the branch at a commit of ours
-    /// on `base` with this message counts as made.
+    /// branch (GitLab refuses when it exists by then), or with `force` the branch
+    /// overwritten. Every file must exist at `base`; its mode is kept. Made at most once:
+    /// after a lost answer, the branch at a commit of ours on `base` with this message counts
+    /// as made.
     pub async fn commit_files(
         &self,
         project: ProjectId,
@@ -113,7 +113,7 @@ impl GitLabClient {
         base: &CommitSha,
         message: &str,
         files: &[NewFile<'_>],
-        write: BranchWrite,
+        force: bool,
     ) -> Result<CommitSha, GitLabError> {
         let body = NewCommit {
             branch,
@@ -128,7 +128,7 @@ impl GitLabClient {
                     encoding: "text",
                 })
                 .collect(),
-            force: write == BranchWrite::Force,
+            force,
         };
         let url = self.project_url(project, "/repository/commits")?;
         let request = Request::write(Method::POST, url, &body)?;

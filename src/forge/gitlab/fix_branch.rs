@@ -2,7 +2,7 @@
 //! Branches, Merge Requests and Notes APIs.
 
 use super::GitLabProject;
-use crate::forge::fix_branch::{BotRequest, BranchWrite, FixBranch, NewFile};
+use crate::forge::fix_branch::{BotRequest, BranchMoved, BranchUpdate, FixBranch, NewFile};
 use crate::ids::{CommitSha, MergeRequestIid, PrNumber};
 
 impl FixBranch for GitLabProject {
@@ -27,11 +27,27 @@ impl FixBranch for GitLabProject {
         base: &CommitSha,
         message: &str,
         files: &[NewFile<'_>],
-        write: BranchWrite,
+        write: BranchUpdate<'_>,
     ) -> anyhow::Result<CommitSha> {
+        let force = match write {
+            BranchUpdate::Create => false,
+            BranchUpdate::Replace(head) => {
+                // GitLab compares nothing before a forced commit: the look right before it
+                // leaves a window of one request.
+                let now = self.client.branch_head(self.project, branch).await?;
+                if now.as_ref() != Some(head) {
+                    return Err(BranchMoved {
+                        branch: branch.to_string(),
+                        head: now.map(|h| h.to_string()).unwrap_or_default(),
+                    }
+                    .into());
+                }
+                true
+            }
+        };
         Ok(self
             .client
-            .commit_files(self.project, branch, base, message, files, write)
+            .commit_files(self.project, branch, base, message, files, force)
             .await?)
     }
 

@@ -1,7 +1,16 @@
 //! What to do with a repository's fix-all pull request, given what is to fix and what the
 //! branch and the pull request look like now. Pure: every input is read before.
 
-pub use crate::forge::fix_branch::{BranchWrite, RequestState};
+pub use crate::forge::fix_branch::RequestState;
+
+/// How the branch gets the new commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BranchWrite {
+    /// The branch does not exist: create it.
+    Create,
+    /// The branch holds only the bot's commit: move it, forced.
+    Force,
+}
 
 /// What the bot remembers of the pull request it made last, its state as the forge shows it
 /// now.

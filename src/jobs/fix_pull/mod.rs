@@ -16,7 +16,7 @@ pub use trigger::{Requested, after_scan, enqueue, job, request};
 
 use super::JobContext;
 use crate::config::{self, Config};
-use crate::forge::fix_branch::{FixBranch, NewFile};
+use crate::forge::fix_branch::{BranchUpdate, FixBranch, NewFile};
 use crate::forge::github::GitHubRepository;
 use crate::forge::repository::RepositoryFiles;
 use crate::forge::{ObjectId, Tree};
@@ -110,6 +110,7 @@ pub async fn fix_with<F: FixBranch>(
         base_branch: &base_branch,
         base_sha: &base_sha,
         tree: &tree,
+        branch_head: branch_head.as_ref(),
     };
     target.act(action, &set, record.as_ref()).await
 }
@@ -122,6 +123,8 @@ struct Target<'a, F> {
     base_branch: &'a str,
     base_sha: &'a CommitSha,
     tree: &'a Tree,
+    /// The branch's head as the decision saw it: the bot's to replace, and nobody else's.
+    branch_head: Option<&'a CommitSha>,
 }
 
 impl<F: FixBranch> Target<'_, F> {
@@ -225,8 +228,14 @@ impl<F: FixBranch> Target<'_, F> {
         ))))
     }
 
-    /// The one commit, on the base, with every patched file; the branch pointed at it.
+    /// The one commit, on the base, with every patched file; the branch pointed at it, but
+    /// replaced only while it still holds the head the decision saw.
     async fn commit(&self, set: &PatchSet, write: BranchWrite) -> anyhow::Result<CommitSha> {
+        let update = match (write, self.branch_head) {
+            (BranchWrite::Create, _) => BranchUpdate::Create,
+            (BranchWrite::Force, Some(head)) => BranchUpdate::Replace(head),
+            (BranchWrite::Force, None) => anyhow::bail!("no branch head to replace"),
+        };
         let files: Vec<NewFile<'_>> = set
             .files
             .iter()
@@ -238,7 +247,7 @@ impl<F: FixBranch> Target<'_, F> {
             .collect();
         let message = body::commit_message(set);
         self.forge
-            .commit_to_branch(BRANCH, self.base_sha, &message, &files, write)
+            .commit_to_branch(BRANCH, self.base_sha, &message, &files, update)
             .await
     }
 

@@ -25,7 +25,10 @@
 //!   private repositories it cannot see), not 401;
 //! - behind `/api/v3` GraphQL answers at `/api/graphql`, as GitHub Enterprise Server does;
 //! - the exact 422 texts for more than 50 annotations and for missing check-run fields are
-//!   not on record; the status and the `Invalid request.` prefix are.
+//!   not on record; the status and the `Invalid request.` prefix are;
+//! - GraphQL `updateRefs` refuses a `beforeOid` that does not match with a text of our own
+//!   (GitHub's is not on record) and knows only forced moves; repository node ids are
+//!   `R_<id>`.
 
 // Each test binary uses a different part of this API (and re-exports); what one binary leaves
 // unused would otherwise warn there.
@@ -267,28 +270,33 @@ impl FakeGitHub {
     /// A commit by `user` (not the App) on top of `branch`'s head, changing `files`, and the
     /// branch moved to it (open pull requests from it follow); returns its sha.
     pub fn push_as(&self, repo: &str, branch: &str, user: &str, files: &[(&str, &str)]) -> String {
-        let mut st = self.lock();
-        let n = st.next_id();
-        let r = st.repo_mut(repo);
-        let parent = r
-            .branches
-            .get(branch)
-            .cloned()
-            .unwrap_or_else(|| panic!("fake GitHub: no branch {branch} in {repo}"));
-        let mut tree = git::files_of_commit(r, &parent);
-        for (path, text) in files {
-            tree.insert(path.to_string(), text.as_bytes().to_vec());
-        }
-        let message = format!("push by {user}");
-        let sha = git::commit_id(
-            &git::tree_id(&tree),
-            std::slice::from_ref(&parent),
-            &message,
-            n,
-        );
-        git::store_commit(r, &sha, &tree, vec![parent], user, &message);
-        git::move_branch(r, branch, &sha);
-        sha
+        let files: Vec<(String, String)> = files
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        self.lock().push_as(repo, branch, user, &files)
+    }
+
+    /// `push_as`, landing right before the next ref move (GraphQL `updateRefs` or REST
+    /// `PATCH …/git/refs`) is carried out: the push that races the App between its look at a
+    /// branch and its move of it.
+    pub fn push_before_next_swap(
+        &self,
+        repo: &str,
+        branch: &str,
+        user: &str,
+        files: &[(&str, &str)],
+    ) {
+        let files = files
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        self.lock().race_push = Some(state::RacePush {
+            repo: repo.into(),
+            branch: branch.into(),
+            user: user.into(),
+            files,
+        });
     }
 
     /// The head of `branch`, if it exists.

@@ -285,6 +285,17 @@ pub struct State {
     pub manifest_codes: BTreeSet<String>,
     /// The OAuth App, its users and their organisations (`routes/oauth.rs`).
     pub oauth: super::routes::oauth::OAuthState,
+    /// A person's push to make right before the next ref move.
+    pub race_push: Option<RacePush>,
+}
+
+/// A push that lands between the App's look at a branch and its move of it.
+#[derive(Debug, Clone)]
+pub struct RacePush {
+    pub repo: String,
+    pub branch: String,
+    pub user: String,
+    pub files: Vec<(String, String)>,
 }
 
 impl State {
@@ -309,6 +320,7 @@ impl State {
             webhook_secret: String::new(),
             rate_limits: BTreeMap::new(),
             oauth: Default::default(),
+            race_push: None,
         }
     }
 
@@ -317,6 +329,45 @@ impl State {
         let id = self.next_id;
         self.next_id += 1;
         id
+    }
+
+    /// A commit by `user` on top of `branch`'s head, changing `files`, and the branch moved
+    /// to it; returns its sha.
+    pub fn push_as(
+        &mut self,
+        repo: &str,
+        branch: &str,
+        user: &str,
+        files: &[(String, String)],
+    ) -> String {
+        let n = self.next_id();
+        let r = self.repo_mut(repo);
+        let parent = r
+            .branches
+            .get(branch)
+            .cloned()
+            .unwrap_or_else(|| panic!("fake GitHub: no branch {branch} in {repo}"));
+        let mut tree = super::git::files_of_commit(r, &parent);
+        for (path, text) in files {
+            tree.insert(path.clone(), text.as_bytes().to_vec());
+        }
+        let message = format!("push by {user}");
+        let sha = super::git::commit_id(
+            &super::git::tree_id(&tree),
+            std::slice::from_ref(&parent),
+            &message,
+            n,
+        );
+        super::git::store_commit(r, &sha, &tree, vec![parent], user, &message);
+        super::git::move_branch(r, branch, &sha);
+        sha
+    }
+
+    /// Makes the racing push, if one waits for the next ref move.
+    pub fn race(&mut self) {
+        if let Some(r) = self.race_push.take() {
+            self.push_as(&r.repo, &r.branch, &r.user, &r.files);
+        }
     }
 
     pub fn repo_mut(&mut self, full_name: &str) -> &mut Repo {

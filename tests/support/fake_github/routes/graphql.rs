@@ -1,4 +1,4 @@
-//! `POST /graphql`, for the two operations the bot uses. No GraphQL parser: the query text is
+//! `POST /graphql`, for the operations the bot uses (review threads, `updateRefs`). No GraphQL parser: the query text is
 //! searched for the field name, and `variables` carry the arguments. Answers are always HTTP
 //! 200 (errors in the body), as on GitHub.
 
@@ -32,7 +32,9 @@ pub async fn graphql(
     let query = body.get("query").and_then(Value::as_str).unwrap_or("");
     let vars = body.get("variables").cloned().unwrap_or(Value::Null);
     // `unresolveReviewThread` contains `resolveReviewThread`: test it first.
-    Ok(if query.contains("unresolveReviewThread") {
+    Ok(if query.contains("updateRefs") {
+        update_refs(&mut st, installation, &vars)
+    } else if query.contains("unresolveReviewThread") {
         set_resolved(&mut st, installation, &vars, false, "unresolveReviewThread")
     } else if query.contains("resolveReviewThread") {
         set_resolved(&mut st, installation, &vars, true, "resolveReviewThread")
@@ -151,5 +153,64 @@ fn set_resolved(
     json_response(
         StatusCode::OK,
         json!({ "data": { field: { "thread": { "id": thread.id, "isResolved": thread.is_resolved } } } }),
+    )
+}
+
+/// `updateRefs(input:{repositoryId,refUpdates})`: every `beforeOid` is checked before any ref
+/// moves, as GitHub does them atomically. Only forced moves and deletions.
+fn update_refs(st: &mut State, installation: u64, vars: &Value) -> Response {
+    let node = vars["repositoryId"].as_str().unwrap_or("");
+    let repo = st
+        .repos
+        .values()
+        .find(|r| format!("R_{}", r.id) == node)
+        .map(|r| r.full_name.clone())
+        .filter(|r| visible(st, installation, r));
+    let Some(repo) = repo else {
+        return errors(
+            &format!("Could not resolve to a node with the global id of '{node}'"),
+            Some("NOT_FOUND"),
+        );
+    };
+    st.race();
+    let updates = vars["refUpdates"].as_array().cloned().unwrap_or_default();
+    let r = st.repo_mut(&repo);
+    for u in &updates {
+        let name = u["name"].as_str().unwrap_or("");
+        let branch = name.strip_prefix("refs/heads/").unwrap_or(name);
+        let now = r.branches.get(branch).map(String::as_str);
+        let expected = u["beforeOid"].as_str();
+        let absent = expected.is_some_and(|e| e.bytes().all(|b| b == b'0'));
+        let matches = match expected {
+            None => true,
+            Some(_) if absent => now.is_none(),
+            Some(e) => now == Some(e),
+        };
+        if !matches {
+            return errors(
+                &format!(
+                    "{name} does not point at {}: nothing was updated",
+                    expected.unwrap_or("")
+                ),
+                None,
+            );
+        }
+        if !u["force"].as_bool().unwrap_or(false) && now.is_some() {
+            return errors("the fake only knows forced updates", None);
+        }
+    }
+    for u in &updates {
+        let name = u["name"].as_str().unwrap_or("");
+        let branch = name.strip_prefix("refs/heads/").unwrap_or(name).to_string();
+        let after = u["afterOid"].as_str().unwrap_or("").to_string();
+        if after.bytes().all(|b| b == b'0') {
+            r.branches.remove(&branch);
+        } else {
+            super::super::git::move_branch(r, &branch, &after);
+        }
+    }
+    json_response(
+        StatusCode::OK,
+        json!({ "data": { "updateRefs": { "clientMutationId": null } } }),
     )
 }

@@ -238,6 +238,7 @@ pub async fn update_ref(
 ) -> ApiResult {
     let body = parse_json(&body)?;
     let mut st = shared.lock();
+    st.race();
     let base = st.base_url.clone();
     let full = format!("{owner}/{name}");
     let r = repo(&mut st, &headers, &owner, &name)?;
