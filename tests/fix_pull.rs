@@ -466,14 +466,7 @@ async fn the_report_button_and_the_cli_queue_the_fix_pull_request(pool: PgPool) 
     assert_eq!(h.only_fix_pull().state, "open");
 
     // `immutabot fix-pr` queues it too (and says what it did).
-    let url = service::database_url(&h.pool);
-    let run = |target: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
-            .args(["fix-pr", target])
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap()
-    };
+    let run = |target: &str| h.cli(&["fix-pr", target]);
     let out = run("codertocat/hello-world");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");

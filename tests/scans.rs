@@ -596,14 +596,7 @@ async fn immutabot_scan_queues_the_known_repositories_of_an_owner(pool: PgPool) 
         .execute(&h.pool)
         .await
         .unwrap();
-    let url = service::database_url(&h.pool);
-    let run = |target: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
-            .args(["scan", target])
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap()
-    };
+    let run = |target: &str| h.cli(&["scan", target]);
 
     let out = run("codertocat");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -277,6 +277,15 @@ impl App {
             .token
     }
 
+    /// The `immutabot` command with these arguments, on the test's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
+            .args(args)
+            .env("DATABASE_URL", service::database_url(&self.pool))
+            .output()
+            .unwrap()
+    }
+
     /// GETs `uri` with a bearer token.
     pub async fn get(&self, uri: &str, token: &str) -> service::Answer {
         service::get_as(&self.router, uri, token).await
