@@ -3,6 +3,8 @@
 //! the stateful fake GitHub, which keeps every blob, tree, commit, ref, pull request and
 //! comment the bot makes.
 
+#[path = "support/app.rs"]
+mod app;
 #[path = "support/fake_github/mod.rs"]
 mod fake_github;
 #[path = "support/fix_fixtures.rs"]
@@ -13,34 +15,27 @@ mod service;
 #[path = "support/tools.rs"]
 mod tools;
 
+use app::{App, Options, REPO, REPO_ID, SPACE};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use fake_github::{BOT_LOGIN, FakeGitHub, PullRequest};
+use fake_github::{BOT_LOGIN, PullRequest};
 use fix_fixtures::{C1, C2, C3, COMPOSE, DEPLOYMENT, JOB, OPT_IN, dropped_lines, still_to_fix};
 use immutabot::config::Config;
-use immutabot::jobs::JobContext;
 use immutabot::jobs::fix_pull::BRANCH;
 use immutabot::jobs::fix_pull::policy::FixPullSettings;
-use immutabot::jobs::render::Renderers;
 use immutabot::scan::files::Recording;
-use service::{count, delivery, fixture};
+use service::{count, fixture};
 use sqlx::PgPool;
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use tower::ServiceExt;
 
-const APP_ID: u64 = 4242;
-// The installation and repositories of the octokit fixtures.
-const INSTALLATION: u64 = 957387;
-const REPO: &str = "Codertocat/Hello-World";
-const REPO_ID: i64 = 186853002;
-const SPACE: &str = "Codertocat/Space";
+/// The shared App on Hello-World and Space, with this file's fix-all pull requests.
+struct Harness(App);
 
-struct Harness {
-    fake: FakeGitHub,
-    pool: PgPool,
-    router: axum::Router,
-    ctx: Arc<JobContext>,
+impl std::ops::Deref for Harness {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
 }
 
 async fn harness(pool: PgPool) -> Harness {
@@ -48,38 +43,14 @@ async fn harness(pool: PgPool) -> Harness {
 }
 
 async fn harness_with(pool: PgPool, settings: FixPullSettings) -> Harness {
-    let fake = FakeGitHub::start(APP_ID).await;
-    fake.add_repo(REPO, REPO_ID as u64)
-        .add_repo(SPACE, 186853007)
-        .add_installation(INSTALLATION, &[REPO, SPACE]);
-    let renderers = Renderers::new(Some(tools::helm()), Some(tools::kubectl()));
-    let ctx = JobContext {
-        fix_pulls: settings,
-        ..service::job_context(pool.clone(), fake.url(), APP_ID, renderers)
-    };
-    Harness {
-        fake,
-        router: service::router(service::state(pool.clone())),
-        pool,
-        ctx: Arc::new(ctx),
-    }
+    Harness(App::start_with(pool, Options::with_space().fix_pulls(settings)).await)
 }
 
 impl Harness {
-    /// A commit of `repo` with these files, made the head of its default branch `main`.
-    fn commit(&self, repo: &str, sha: &str, files: &[(&str, &str)]) {
-        for (path, text) in files {
-            self.fake
-                .set_file(repo, sha, path, text.as_bytes().to_vec());
-        }
-        self.fake.set_default_branch(repo, "main", sha);
-    }
-
     /// Hello-World, opted in: a writable Deployment, a Compose file with one read-only and
     /// one writable service, and a README.
     fn first_commit(&self) {
         self.commit(
-            REPO,
             C1,
             &[
                 (".immutabot.yml", OPT_IN),
@@ -88,35 +59,6 @@ impl Harness {
                 ("README.md", "hello\n"),
             ],
         );
-    }
-
-    async fn send(&self, event: &str, guid: &str, body: Vec<u8>) -> StatusCode {
-        self.router
-            .clone()
-            .oneshot(delivery(event, guid, body))
-            .await
-            .unwrap()
-            .status()
-    }
-
-    async fn drain(&self) {
-        service::drain(&self.ctx).await
-    }
-
-    /// Installs the App on Hello-World: its scan runs, then its fix-pull job.
-    async fn install(&self) {
-        let status = self
-            .send("installation", "inst", fixture("installation/created"))
-            .await;
-        assert_eq!(status, StatusCode::ACCEPTED);
-        self.drain().await;
-    }
-
-    /// A push of `sha` to the default branch.
-    async fn push(&self, guid: &str, sha: &str) {
-        let status = self.send("push", guid, push("refs/heads/main", sha)).await;
-        assert_eq!(status, StatusCode::ACCEPTED);
-        self.drain().await;
     }
 
     /// The fix-all pull requests of `repo`, oldest first.
@@ -146,17 +88,6 @@ impl Harness {
         .unwrap();
         self.drain().await;
     }
-}
-
-fn push(git_ref: &str, after: &str) -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/payloads/push.default-branch.json"
-    );
-    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    v["ref"] = git_ref.into();
-    v["after"] = after.into();
-    serde_json::to_vec(&v).unwrap()
 }
 
 fn text(files: &BTreeMap<String, Vec<u8>>, path: &str) -> String {
@@ -261,7 +192,6 @@ async fn a_push_to_the_default_branch_makes_the_branch_again_on_the_new_head(poo
 
     // main moves: a new writable Job, the rest as it was.
     h.commit(
-        REPO,
         C2,
         &[
             (".immutabot.yml", OPT_IN),
@@ -297,7 +227,6 @@ async fn a_commit_by_someone_else_on_the_branch_is_never_overwritten(pool: PgPoo
         .fake
         .push_as(REPO, BRANCH, "alice", &[("README.md", "alice was here\n")]);
     h.commit(
-        REPO,
         C2,
         &[
             (".immutabot.yml", OPT_IN),
@@ -374,7 +303,6 @@ async fn a_pull_request_a_person_closed_comes_back_only_when_the_findings_change
 
     // The default branch moves, but what there is to fix is the same.
     h.commit(
-        REPO,
         C2,
         &[
             (".immutabot.yml", OPT_IN),
@@ -392,7 +320,6 @@ async fn a_pull_request_a_person_closed_comes_back_only_when_the_findings_change
 
     // A new finding: a new pull request, the branch made again from the new head.
     h.commit(
-        REPO,
         C3,
         &[
             (".immutabot.yml", OPT_IN),
@@ -416,7 +343,7 @@ async fn a_pull_request_a_person_closed_comes_back_only_when_the_findings_change
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn repositories_that_did_not_opt_in_get_none_unless_asked(pool: PgPool) {
     let h = harness(pool).await;
-    h.commit(REPO, C1, &[("deploy/web.yaml", DEPLOYMENT)]);
+    h.commit(C1, &[("deploy/web.yaml", DEPLOYMENT)]);
     h.install().await;
     assert!(h.fix_pulls(REPO).is_empty());
     assert_eq!(
@@ -439,7 +366,7 @@ async fn the_rate_per_installation_holds_back_the_next_repository(pool: PgPool) 
     };
     let h = harness_with(pool, settings).await;
     h.first_commit();
-    h.commit(
+    h.commit_on(
         SPACE,
         C3,
         &[(".immutabot.yml", OPT_IN), ("deploy/web.yaml", DEPLOYMENT)],
@@ -456,7 +383,7 @@ async fn the_rate_per_installation_holds_back_the_next_repository(pool: PgPool) 
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     // One round only: the held-back job is retried later, not now.
-    let w = service::worker(h.ctx.clone(), "w1");
+    let w = h.worker("w1");
     while w.step().await.unwrap() {}
     assert!(h.fix_pulls(SPACE).is_empty());
     let (state, error): (String, String) = sqlx::query_as(
@@ -473,13 +400,13 @@ async fn the_rate_per_installation_holds_back_the_next_repository(pool: PgPool) 
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn the_report_button_and_the_cli_queue_the_fix_pull_request(pool: PgPool) {
     let h = harness(pool).await;
-    h.commit(REPO, C1, &[("deploy/web.yaml", DEPLOYMENT)]);
+    h.commit(C1, &[("deploy/web.yaml", DEPLOYMENT)]);
     h.install().await;
     let token = immutabot::auth::tokens::create(&h.pool, "Codertocat", None)
         .await
         .unwrap()
         .token;
-    let page = service::get_as(&h.router, "/report/Codertocat/Hello-World", &token).await;
+    let page = h.get("/report/Codertocat/Hello-World", &token).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         page.body
@@ -539,14 +466,7 @@ async fn the_report_button_and_the_cli_queue_the_fix_pull_request(pool: PgPool) 
     assert_eq!(h.only_fix_pull().state, "open");
 
     // `immutabot fix-pr` queues it too (and says what it did).
-    let url = service::database_url(&h.pool);
-    let run = |target: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
-            .args(["fix-pr", target])
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap()
-    };
+    let run = |target: &str| h.cli(&["fix-pr", target]);
     let out = run("codertocat/hello-world");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
@@ -599,7 +519,7 @@ async fn a_charts_fix_goes_where_its_author_edits_and_renders_read_only(pool: Pg
 #[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
 async fn with_fix_pull_requests_off_the_report_shows_no_button_and_refuses_a_post(pool: PgPool) {
     let h = harness(pool).await;
-    h.commit(REPO, C1, &[("deploy/web.yaml", DEPLOYMENT)]);
+    h.commit(C1, &[("deploy/web.yaml", DEPLOYMENT)]);
     h.install().await;
     let mut state = service::state(h.pool.clone());
     state.fix_pull_requests = immutabot::jobs::fix_pull::policy::Mode::Off;

@@ -2,6 +2,8 @@
 //! database, workers running real jobs with the real GitHub client against a stateful fake
 //! GitHub on loopback. Each test is one promise the App makes to a team that installs it.
 
+#[path = "support/app.rs"]
+mod app;
 #[path = "support/fake_github/mod.rs"]
 mod fake_github;
 #[path = "support/log_capture.rs"]
@@ -14,25 +16,15 @@ mod service;
 #[path = "support/tools.rs"]
 mod tools;
 
+use app::{App, BASE, HEAD, Options, REPO, renderers};
 use axum::http::StatusCode;
-use fake_github::{Auth, FakeGitHub, Fault, FileChange, TEST_APP_KEY_PEM};
-use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
-use immutabot::jobs::JobContext;
+use fake_github::{Auth, Fault, FileChange, TEST_APP_KEY_PEM};
 use immutabot::jobs::render::Renderers;
-use immutabot::queue::worker::Worker;
-use secrecy::SecretString;
-use service::{count, delivery, fixture, state, with_head};
+use service::{count, delivery, fixture, with_head};
 use sqlx::PgPool;
-use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
-const APP_ID: u64 = 4242;
-const REPO: &str = "Codertocat/Hello-World";
-const REPO_ID: u64 = 186853002;
-// The head and base commits of the fixture payloads.
-const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
-const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
 const HEAD2: &str = "2222222222222222222222222222222222222222";
 
 const DEPLOYMENT: &str = "\
@@ -104,93 +96,27 @@ services:
     command: [\"run\"]
 ";
 
-struct Harness {
-    fake: FakeGitHub,
-    pool: PgPool,
-    router: axum::Router,
-    ctx: Arc<JobContext>,
-}
+/// The shared App, installed only as the pull-request fixtures name it (installation 1),
+/// with this file's charts and check-run readers.
+struct Harness(App);
 
-fn key() -> SecretString {
-    SecretString::from(std::fs::read_to_string(TEST_APP_KEY_PEM).unwrap())
-}
-
-/// Quick retries, so that tests of retries do not wait for minutes.
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 5,
-        base_delay: Duration::from_millis(20),
-        max_delay: Duration::from_millis(200),
-        secondary_fallback: Duration::from_secs(1),
-        max_wait: Duration::from_secs(10),
+impl std::ops::Deref for Harness {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
     }
 }
 
-/// The pinned helm and kubectl the tests render with.
-fn renderers() -> Renderers {
-    Renderers::new(Some(tools::helm()), Some(tools::kubectl()))
-}
-
-async fn harness_on(pool: PgPool, app_pool: PgPool) -> Harness {
-    harness_with(pool, app_pool, renderers()).await
-}
-
-async fn harness_with(pool: PgPool, app_pool: PgPool, renderers: Renderers) -> Harness {
-    let fake = FakeGitHub::start(APP_ID).await;
-    fake.add_repo(REPO, REPO_ID).add_installation(1, &[REPO]);
-    let github = GitHubApp::new(GitHubSettings {
-        retry: fast_retries(),
-        write_interval: Duration::ZERO,
-        request_timeout: Duration::from_secs(10),
-        ..GitHubSettings::new(fake.url(), APP_ID, key())
-    })
-    .unwrap();
-    let ctx = Arc::new(JobContext::new(
-        app_pool.clone(),
-        github.into(),
-        None,
-        renderers,
-    ));
-    Harness {
-        fake,
-        pool,
-        router: service::router(state(app_pool)),
-        ctx,
-    }
+fn options() -> Options {
+    Options::default().installations(&[(1, &[REPO])])
 }
 
 async fn harness(pool: PgPool) -> Harness {
-    harness_on(pool.clone(), pool).await
+    harness_with(pool, options()).await
 }
 
-impl Harness {
-    /// The pull request of the fixture payloads, with the given files.
-    fn pull_request(&self, head: &str, files: Vec<FileChange>, contents: &[(&str, &str)]) {
-        for (path, text) in contents {
-            self.fake
-                .set_file(REPO, head, path, text.as_bytes().to_vec());
-        }
-        self.fake
-            .add_pull_request(REPO, 2, BASE, "master", head, files);
-    }
-
-    async fn send(&self, event: &str, guid: &str, body: Vec<u8>) -> StatusCode {
-        self.router
-            .clone()
-            .oneshot(delivery(event, guid, body))
-            .await
-            .unwrap()
-            .status()
-    }
-
-    fn worker(&self, name: &str) -> Worker {
-        service::worker(self.ctx.clone(), name)
-    }
-
-    /// Runs jobs until none is left.
-    async fn drain(&self) {
-        service::drain(&self.ctx).await
-    }
+async fn harness_with(pool: PgPool, options: Options) -> Harness {
+    Harness(App::start_with(pool, options).await)
 }
 
 fn opened_files() -> (Vec<FileChange>, Vec<(&'static str, &'static str)>) {
@@ -211,7 +137,7 @@ fn opened_files() -> (Vec<FileChange>, Vec<(&'static str, &'static str)>) {
 async fn an_opened_pull_request_gets_a_check_run_and_one_review_with_suggestions(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     assert_eq!(
         h.send("pull_request", "d-open", fixture("pull_request/opened"))
             .await,
@@ -282,7 +208,7 @@ async fn a_whole_review_at_trace_level_logs_no_secret(pool: PgPool) {
     let logs = log_capture::capture();
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     // A forged delivery too: the refusal must not echo what it compared against.
     let mut forged = delivery("pull_request", "d-forged", fixture("pull_request/opened"));
     forged
@@ -330,7 +256,7 @@ async fn a_whole_review_at_trace_level_logs_no_secret(pool: PgPool) {
 async fn a_push_that_fixes_one_finding_resolves_its_thread_and_repeats_nothing(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     h.send("pull_request", "d-open", fixture("pull_request/opened"))
         .await;
     h.drain().await;
@@ -401,7 +327,7 @@ async fn a_push_that_fixes_one_finding_resolves_its_thread_and_repeats_nothing(p
 async fn a_thread_a_person_replied_to_stays_open(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     h.send("pull_request", "d-open", fixture("pull_request/opened"))
         .await;
     h.drain().await;
@@ -466,7 +392,7 @@ async fn a_finding_outside_the_diff_becomes_an_annotation_not_a_comment(pool: Pg
     let h = harness(pool).await;
     let before = "services:\n  web:\n    image: nginx:1.27\n  db:\n    image: postgres:16\n    read_only: true\n    tmpfs:\n      - /tmp\n      - /var/run/postgresql\n";
     let after = before.replace("postgres:16", "postgres:17");
-    h.pull_request(
+    h.pull_request_with(
         HEAD,
         vec![FileChange::modified("compose.yaml", before, &after)],
         &[("compose.yaml", &after)],
@@ -503,7 +429,7 @@ async fn a_finding_outside_the_diff_becomes_an_annotation_not_a_comment(pool: Pg
 async fn when_github_refuses_the_review_the_findings_go_to_the_check_run(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     h.fake.fail_next(
         "POST",
         "/repos/*/*/pulls/*/reviews",
@@ -542,7 +468,7 @@ async fn when_github_refuses_the_review_the_findings_go_to_the_check_run(pool: P
 async fn server_errors_and_rate_limits_are_retried_and_one_review_is_posted(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     h.fake.fail_next(
         "POST",
         "/repos/*/*/pulls/*/reviews",
@@ -591,7 +517,7 @@ async fn server_errors_and_rate_limits_are_retried_and_one_review_is_posted(pool
 async fn a_review_whose_answer_was_lost_is_found_not_posted_again(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     // GitHub makes the review, then its front end answers 502.
     h.fake.fail_next(
         "POST",
@@ -629,7 +555,7 @@ async fn a_review_whose_answer_was_lost_is_found_not_posted_again(pool: PgPool) 
 async fn a_check_run_whose_answer_was_lost_is_found_not_made_again(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     // GitHub makes the check run, then its front end answers 502.
     h.fake.fail_next(
         "POST",
@@ -673,7 +599,7 @@ fn rerequested(event: &str, name: &str, head: &str) -> Vec<u8> {
 async fn re_run_on_our_check_reviews_the_head_again_without_repeating_a_comment(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     h.send("pull_request", "d-open", fixture("pull_request/opened"))
         .await;
     h.drain().await;
@@ -727,7 +653,7 @@ async fn re_run_on_our_check_reviews_the_head_again_without_repeating_a_comment(
 async fn the_same_delivery_twice_gives_one_review(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     h.send("pull_request", "same", fixture("pull_request/opened"))
         .await;
     h.drain().await;
@@ -748,7 +674,7 @@ async fn the_same_delivery_twice_gives_one_review(pool: PgPool) {
 async fn two_workers_racing_on_one_job_post_one_review(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     h.send("pull_request", "d-open", fixture("pull_request/opened"))
         .await;
     let (a, b) = (h.worker("a"), h.worker("b"));
@@ -762,7 +688,7 @@ async fn two_workers_racing_on_one_job_post_one_review(pool: PgPool) {
 async fn a_newer_push_before_posting_supersedes_the_review(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     h.send("pull_request", "d-open", fixture("pull_request/opened"))
         .await;
     // GitHub already knows a newer head when the worker gets to it.
@@ -783,9 +709,9 @@ async fn a_newer_push_before_posting_supersedes_the_review(pool: PgPool) {
 async fn a_delivery_refused_while_the_database_was_down_is_redelivered_after(pool: PgPool) {
     // The service reaches this test's database through a relay the test cuts and restores.
     let (proxy, app_pool) = pg_proxy::in_front_of(&pool, Duration::from_secs(2)).await;
-    let h = harness_on(pool, app_pool.clone()).await;
+    let h = harness_with(pool, options().service_pool(app_pool.clone())).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
 
     // The real server on a real port: the fake GitHub delivers to it.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -866,19 +792,11 @@ impl Harness {
     fn values_change(&self) {
         self.chart_at(HEAD);
         let (before, after) = hello_values();
-        self.pull_request(
+        self.pull_request_with(
             HEAD,
             vec![FileChange::modified(HELLO_VALUES, &before, &after)],
             &[(HELLO_VALUES, &after)],
         );
-    }
-
-    async fn open(&self) {
-        let status = self
-            .send("pull_request", "d-open", fixture("pull_request/opened"))
-            .await;
-        assert_eq!(status, StatusCode::ACCEPTED);
-        self.drain().await;
     }
 
     /// (path, line, title) of each annotation of the only check run.
@@ -965,7 +883,7 @@ async fn a_values_key_that_decides_a_container_gets_the_suggestion_on_the_change
     let after =
         std::fs::read_to_string(tools::shared("charts/tigera-operator/values.yaml")).unwrap();
     let before = after.replacen("containerSecurityContext: {}\n", "", 1);
-    h.pull_request(
+    h.pull_request_with(
         HEAD,
         vec![FileChange::modified(VALUES, &before, &after)],
         &[(VALUES, &after)],
@@ -1006,7 +924,7 @@ async fn a_change_to_a_kustomize_base_is_checked_through_the_overlays_built_on_i
     .unwrap();
     let before = after.replacen("replicas: 1", "replicas: 2", 1);
     assert_ne!(before, after);
-    h.pull_request(
+    h.pull_request_with(
         HEAD,
         vec![FileChange::modified(BASE_DEPLOYMENT, &before, &after)],
         &[(BASE_DEPLOYMENT, &after)],
@@ -1040,7 +958,7 @@ async fn a_file_too_large_or_badly_named_costs_one_note_not_the_review(pool: PgP
     // 50 MB: more than one answer may hold (16 MiB), twice GitHub's own webhook limit.
     let big = format!("# {}\n{DEPLOYMENT}", "x".repeat(50 * 1024 * 1024));
     h.fake.set_file(REPO, HEAD, "big.yaml", big.into_bytes());
-    h.pull_request(
+    h.pull_request_with(
         HEAD,
         vec![
             FileChange::added("big.yaml", "# a large file\n"),
@@ -1101,7 +1019,7 @@ async fn file_names_with_spaces_unicode_and_url_characters_are_fetched_as_named(
         .map(|p| FileChange::added(p, DEPLOYMENT))
         .collect();
     let contents: Vec<(&str, &str)> = ODD_NAMES.iter().map(|p| (*p, DEPLOYMENT)).collect();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     h.open().await;
 
     assert_eq!(job_states(&h.pool).await, ["done"]);
@@ -1184,7 +1102,7 @@ async fn a_pull_request_of_3000_files_is_reviewed_within_the_jobs_budget(pool: P
 async fn a_change_beside_a_chart_does_not_render_it(pool: PgPool) {
     let h = harness(pool).await;
     h.chart_at(HEAD);
-    h.pull_request(
+    h.pull_request_with(
         HEAD,
         vec![FileChange::modified(
             "deploy/web.yaml",
@@ -1219,7 +1137,7 @@ async fn a_change_beside_a_chart_does_not_render_it(pool: PgPool) {
 async fn without_helm_the_check_run_says_the_chart_was_not_rendered(pool: PgPool) {
     let missing = std::path::PathBuf::from("/nonexistent/immutabot-test/helm");
     let renderers = Renderers::new(Some(missing), Some(tools::kubectl()));
-    let h = harness_with(pool.clone(), pool, renderers).await;
+    let h = harness_with(pool, options().renderers(renderers)).await;
     h.values_change();
     h.open().await;
 
@@ -1238,7 +1156,7 @@ async fn a_render_that_runs_out_of_time_is_a_render_failed_finding_not_a_failed_
         timeout: Duration::from_millis(1),
         ..Default::default()
     };
-    let h = harness_with(pool.clone(), pool, renderers().with_bounds(bounds)).await;
+    let h = harness_with(pool, options().renderers(renderers().with_bounds(bounds))).await;
     h.values_change();
     h.open().await;
 
@@ -1258,7 +1176,7 @@ async fn a_check_run_whose_record_was_lost_is_found_by_the_next_attempt_not_made
 ) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     h.send("pull_request", "d-open", fixture("pull_request/opened"))
         .await;
     // The first attempt makes its check run, then fails on the file list...
@@ -1293,7 +1211,7 @@ async fn a_check_run_whose_record_was_lost_is_found_by_the_next_attempt_not_made
 async fn urls_in_a_payload_are_never_followed(pool: PgPool) {
     let h = harness(pool).await;
     let (files, contents) = opened_files();
-    h.pull_request(HEAD, files, &contents);
+    h.pull_request_with(HEAD, files, &contents);
     let trap = service::Tripwire::start().await;
     let mut payload: serde_json::Value =
         serde_json::from_slice(&fixture("pull_request/opened")).unwrap();

@@ -2,6 +2,8 @@
 //! database, the worker running scan jobs with the real GitHub client against the stateful
 //! fake GitHub, and what the compliance report reads afterwards (`scans`, `unit_states`).
 
+#[path = "support/app.rs"]
+mod app;
 #[path = "support/fake_github/mod.rs"]
 mod fake_github;
 #[path = "support/service.rs"]
@@ -10,25 +12,15 @@ mod service;
 #[path = "support/tools.rs"]
 mod tools;
 
+use app::{App, INSTALLATION, Options, REPO, REPO_ID, SPACE, SPACE_ID, push_event as push};
 use axum::http::StatusCode;
-use fake_github::{FakeGitHub, Fault, TEST_APP_KEY_PEM};
-use immutabot::forge::github::{GitHubApp, GitHubSettings, RetryPolicy};
+use fake_github::{FakeGitHub, Fault};
 use immutabot::jobs::JobContext;
-use immutabot::jobs::render::Renderers;
-use secrecy::SecretString;
-use service::{count, delivery, fixture, state};
+use service::{count, fixture};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tower::ServiceExt;
 
-const APP_ID: u64 = 4242;
-// The installation and repositories of the octokit fixtures.
-const INSTALLATION: u64 = 957387;
-const REPO: &str = "Codertocat/Hello-World";
-const REPO_ID: i64 = 186853002;
-const SPACE: &str = "Codertocat/Space";
-const SPACE_ID: i64 = 186853007;
 const C1: &str = "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1";
 const C2: &str = "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2";
 const C3: &str = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
@@ -94,65 +86,25 @@ build:
     - cargo build
 ";
 
-struct Harness {
-    fake: FakeGitHub,
-    pool: PgPool,
-    router: axum::Router,
-    ctx: Arc<JobContext>,
-}
+/// The shared App on Hello-World and Space, with this file's first commit.
+struct Harness(App);
 
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(20),
-        max_delay: Duration::from_millis(200),
-        secondary_fallback: Duration::from_secs(1),
-        max_wait: Duration::from_secs(10),
+impl std::ops::Deref for Harness {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
     }
 }
 
 async fn harness(pool: PgPool) -> Harness {
-    let fake = FakeGitHub::start(APP_ID).await;
-    fake.add_repo(REPO, REPO_ID as u64)
-        .add_repo(SPACE, SPACE_ID as u64)
-        .add_installation(INSTALLATION, &[REPO, SPACE]);
-    let key = SecretString::from(std::fs::read_to_string(TEST_APP_KEY_PEM).unwrap());
-    let github = GitHubApp::new(GitHubSettings {
-        retry: fast_retries(),
-        write_interval: Duration::ZERO,
-        request_timeout: Duration::from_secs(10),
-        ..GitHubSettings::new(fake.url(), APP_ID, key)
-    })
-    .unwrap();
-    let ctx = Arc::new(JobContext::new(
-        pool.clone(),
-        github.into(),
-        None,
-        Renderers::new(Some(tools::helm()), Some(tools::kubectl())),
-    ));
-    Harness {
-        fake,
-        router: service::router(state(pool.clone())),
-        pool,
-        ctx,
-    }
+    Harness(App::start_with(pool, Options::with_space()).await)
 }
 
 impl Harness {
-    /// A commit of `repo` with these files, made the head of its default branch `main`.
-    fn commit(&self, repo: &str, sha: &str, files: &[(&str, &str)]) {
-        for (path, text) in files {
-            self.fake
-                .set_file(repo, sha, path, text.as_bytes().to_vec());
-        }
-        self.fake.set_default_branch(repo, "main", sha);
-    }
-
     /// The first commit of Hello-World: a writable Deployment, a Compose file with one
     /// read-only and one writable service, a CI file and a README.
     fn first_commit(&self) {
         self.commit(
-            REPO,
             C1,
             &[
                 ("deploy/web.yaml", DEPLOYMENT),
@@ -161,29 +113,6 @@ impl Harness {
                 ("README.md", "hello\n"),
             ],
         );
-    }
-
-    async fn send(&self, event: &str, guid: &str, body: Vec<u8>) -> StatusCode {
-        self.router
-            .clone()
-            .oneshot(delivery(event, guid, body))
-            .await
-            .unwrap()
-            .status()
-    }
-
-    /// Runs jobs until none is left.
-    async fn drain(&self) {
-        service::drain(&self.ctx).await
-    }
-
-    /// Only Hello-World is installed (the fixture's `installation` created event).
-    async fn install(&self) {
-        let status = self
-            .send("installation", "inst", fixture("installation/created"))
-            .await;
-        assert_eq!(status, StatusCode::ACCEPTED);
-        self.drain().await;
     }
 
     /// Requests for blobs since the log was last cleared.
@@ -195,18 +124,6 @@ impl Harness {
             .map(|r| r.path)
             .collect()
     }
-}
-
-/// A push event to `git_ref` of Hello-World with `after` as its new head.
-fn push(git_ref: &str, after: &str) -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/payloads/push.default-branch.json"
-    );
-    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    v["ref"] = git_ref.into();
-    v["after"] = after.into();
-    serde_json::to_vec(&v).unwrap()
 }
 
 /// A unit as the report reads it.
@@ -311,7 +228,6 @@ async fn a_fix_pushed_to_the_default_branch_makes_the_unit_read_only_with_no_man
     assert_eq!(in_report(&h.pool).await, ["Deployment/web", "worker"]);
 
     h.commit(
-        REPO,
         C2,
         &[
             ("deploy/web.yaml", DEPLOYMENT_FIXED),
@@ -320,9 +236,7 @@ async fn a_fix_pushed_to_the_default_branch_makes_the_unit_read_only_with_no_man
             ("README.md", "hello\n"),
         ],
     );
-    let status = h.send("push", "push-1", push("refs/heads/main", C2)).await;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    h.drain().await;
+    h.push("push-1", C2).await;
 
     let s = scans(&h.pool, REPO_ID).await;
     assert_eq!(s.len(), 2);
@@ -404,7 +318,7 @@ async fn a_push_to_another_branch_queues_nothing(pool: PgPool) {
 async fn a_newer_push_supersedes_a_pending_scan_of_an_older_one(pool: PgPool) {
     let h = harness(pool).await;
     h.first_commit();
-    h.commit(REPO, C2, &[("deploy/web.yaml", DEPLOYMENT_FIXED)]);
+    h.commit(C2, &[("deploy/web.yaml", DEPLOYMENT_FIXED)]);
     h.send("push", "p1", push("refs/heads/main", C1)).await;
     h.send("push", "p2", push("refs/heads/main", C2)).await;
     // A redelivery of the newer push is the same work.
@@ -442,7 +356,7 @@ async fn an_identical_file_in_another_repository_is_neither_fetched_nor_analysed
     assert!(cached >= 3, "every candidate's report is cached ({cached})");
 
     // Space holds the same Deployment at the same path, and one new file.
-    h.commit(
+    h.commit_on(
         SPACE,
         C3,
         &[
@@ -487,7 +401,6 @@ async fn an_identical_file_in_another_repository_is_neither_fetched_nor_analysed
 async fn a_truncated_tree_is_walked_folder_by_folder_with_the_same_result(pool: PgPool) {
     let h = harness(pool).await;
     h.commit(
-        REPO,
         C1,
         &[
             ("deploy/k8s/prod/web.yaml", DEPLOYMENT),
@@ -549,7 +462,6 @@ async fn unchanged_units_add_no_rows_and_a_scanned_commit_is_not_scanned_again(p
 
     // A new commit that changes no manifest: a new scan, no new unit rows.
     h.commit(
-        REPO,
         C3,
         &[
             ("deploy/web.yaml", DEPLOYMENT),
@@ -579,7 +491,6 @@ async fn unchanged_units_add_no_rows_and_a_scanned_commit_is_not_scanned_again(p
 async fn an_invalid_config_is_noted_and_the_defaults_are_used(pool: PgPool) {
     let h = harness(pool).await;
     h.commit(
-        REPO,
         C1,
         &[
             ("deploy/web.yaml", DEPLOYMENT),
@@ -599,7 +510,6 @@ async fn an_invalid_config_is_noted_and_the_defaults_are_used(pool: PgPool) {
 
     // A valid one applies: its ignored paths are not scanned.
     h.commit(
-        REPO,
         C2,
         &[
             ("deploy/web.yaml", DEPLOYMENT),
@@ -615,7 +525,7 @@ async fn an_invalid_config_is_noted_and_the_defaults_are_used(pool: PgPool) {
 async fn the_periodic_rescan_queues_only_stale_repositories(pool: PgPool) {
     let h = harness(pool).await;
     h.first_commit();
-    h.commit(SPACE, C3, &[("deploy/web.yaml", DEPLOYMENT)]);
+    h.commit_on(SPACE, C3, &[("deploy/web.yaml", DEPLOYMENT)]);
     h.install().await;
     let day = Duration::from_secs(86400);
 
@@ -686,14 +596,7 @@ async fn immutabot_scan_queues_the_known_repositories_of_an_owner(pool: PgPool) 
         .execute(&h.pool)
         .await
         .unwrap();
-    let url = service::database_url(&h.pool);
-    let run = |target: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_immutabot"))
-            .args(["scan", target])
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap()
-    };
+    let run = |target: &str| h.cli(&["scan", target]);
 
     let out = run("codertocat");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -902,11 +805,10 @@ async fn a_scan_renders_a_chart_once_and_counts_kustomize_overlays_not_their_bas
 async fn two_scans_at_once_fetch_and_analyse_a_shared_blob_once(pool: PgPool) {
     let h = harness(pool).await;
     h.commit(
-        REPO,
         C1,
         &[("deploy/web.yaml", DEPLOYMENT), ("compose.yaml", COMPOSE)],
     );
-    h.commit(
+    h.commit_on(
         SPACE,
         C3,
         &[
@@ -935,10 +837,7 @@ async fn two_scans_at_once_fetch_and_analyse_a_shared_blob_once(pool: PgPool) {
         100,
     );
     h.fake.clear_requests();
-    let (w1, w2) = (
-        service::worker(h.ctx.clone(), "w1"),
-        service::worker(h.ctx.clone(), "w2"),
-    );
+    let (w1, w2) = (h.worker("w1"), h.worker("w2"));
     let (a, b) = tokio::join!(w1.step(), w2.step());
     assert!(a.unwrap() && b.unwrap(), "each worker ran one scan");
     h.drain().await;

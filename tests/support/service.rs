@@ -199,10 +199,10 @@ impl Drop for Tripwire {
     }
 }
 
-/// Retries fast enough for tests, bounded as in production.
+/// Retries fast enough for tests, as many attempts as in production.
 pub fn fast_retries() -> immutabot::forge::github::RetryPolicy {
     immutabot::forge::github::RetryPolicy {
-        max_attempts: 3,
+        max_attempts: immutabot::forge::github::RetryPolicy::default().max_attempts,
         base_delay: Duration::from_millis(20),
         max_delay: Duration::from_millis(200),
         secondary_fallback: Duration::from_secs(1),
