@@ -561,7 +561,6 @@ async fn a_push_racing_the_bots_update_is_never_overwritten(pool: PgPool) {
     h.fake
         .push_before_next_swap(REPO, BRANCH, "alice", &[("README.md", "alice was here\n")]);
     h.commit(
-        REPO,
         C2,
         &[
             (".immutabot.yml", OPT_IN),
