@@ -41,6 +41,8 @@ async fn a_person_sees_the_figures_the_chart_and_sorts_the_table(pool: PgPool) {
         weeks: 26,
         change_per_week: 0.06,
         pull_requests: 4,
+        teams: 0,
+
         seed: 7,
     };
     gen_report::generate(&pool, &shape, 1, Utc::now())
@@ -175,6 +177,8 @@ async fn a_person_sees_the_exemptions_and_which_expire_soon(pool: PgPool) {
         weeks: 4,
         change_per_week: 0.1,
         pull_requests: 0,
+        teams: 0,
+
         seed: 11,
     };
     gen_report::generate(&pool, &shape, 1, Utc::now())

@@ -5,6 +5,12 @@
 //! Unit states are stored by change, as the service stores them: a unit's row stays open
 //! (`valid_to` null) until a scan sees it in another state. Each week a small share of units
 //! change, more often towards read-only, so the trend climbs slowly.
+//!
+//! Ownership is what CODEOWNERS would give, per repository folder (see [`codeowners`]): a few
+//! dozen teams of very different sizes, most units owned by one team or two, some by nobody.
+//! Each unit row carries the highest severity of its findings, mostly `error` (the
+//! writable-root rule's default). Both come from their own random stream, so the states,
+//! scans and row counts are the same as without them.
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
@@ -25,6 +31,9 @@ pub struct Shape {
     pub change_per_week: f64,
     /// Pull requests per repository (each with checks and findings).
     pub pull_requests: usize,
+    /// Teams named in the repositories' CODEOWNERS (0: no owners at all, every unit
+    /// "(no owner)").
+    pub teams: usize,
     /// Random seed.
     pub seed: u64,
 }
@@ -173,16 +182,25 @@ pub async fn generate(
     copy.send(scans.into_bytes()).await?;
     copy.finish().await?;
 
-    let mut text = String::with_capacity(units.len() * 200);
+    let files = shape.units_per_repository.div_ceil(4);
+    let mut own_rng = fastrand::Rng::with_seed(shape.seed ^ 0x6f77_6e65_7273);
+    let names = team_names(&shape.owner, shape.teams);
+    let owners: Vec<Codeowners> = (0..shape.repositories)
+        .map(|_| codeowners(&mut own_rng, &shape.owner, &names, files))
+        .collect();
+    let mut text = String::with_capacity(units.len() * 240);
     for u in &units {
+        let repo = &owners[(u.repo - first_id) as usize];
         let (container, line) = (u.unit % 4, 12 + 18 * (u.unit % 4));
         let file = u.unit / 4;
-        let rules = match STATES[u.state] {
-            "false" => "{writable-root-filesystem}",
-            "unknown" => "{read-only-unknown}",
-            "true" if u.unit % 11 == 0 => "{missing-scratch-mount}",
-            _ => "{}",
+        // The highest severity of the unit's findings, as `.immutabot.yml` rates its rules.
+        let (rules, severity) = match STATES[u.state] {
+            "false" => ("{writable-root-filesystem}", repo.writable_root),
+            "unknown" => ("{read-only-unknown}", "warning"),
+            "true" if u.unit % 11 == 0 => ("{missing-scratch-mount}", repo.scratch_mount),
+            _ => ("{}", "\\N"),
         };
+        let unit_owners = array_literal(&repo.folders[file * repo.folders.len() / files]);
         let fix = if STATES[u.state] == "false" {
             format!(
                 r#"{{"description": "Set readOnlyRootFilesystem: true and mount an emptyDir at /tmp", "start_line": {line}, "end_line": {}, "replacement": "        securityContext:\\n          readOnlyRootFilesystem: true\\n"}}"#,
@@ -197,7 +215,7 @@ pub async fn generate(
         };
         let _ = writeln!(
             text,
-            "{}\tdeploy/svc-{file:03}.yaml/Deployment/svc-{file:03}/c{container}\tdeploy/svc-{file:03}.yaml\t{line}\tDeployment/svc-{file:03}\tc{container}\tregistry.example.com/svc-{file:03}:1.{}\t{}\t{rules}\t{fix}\t{}\t{}\t{to_scan}\t{to}",
+            "{}\tdeploy/svc-{file:03}.yaml/Deployment/svc-{file:03}/c{container}\tdeploy/svc-{file:03}.yaml\t{line}\tDeployment/svc-{file:03}\tc{container}\tregistry.example.com/svc-{file:03}:1.{}\t{}\t{rules}\t{fix}\t{}\t{}\t{to_scan}\t{to}\t{unit_owners}\t{severity}",
             u.repo,
             u.unit % 7,
             STATES[u.state],
@@ -211,7 +229,7 @@ pub async fn generate(
         .copy_in_raw(
             "copy unit_states (repository_id, unit_key, path, line, workload, container, image,
                                state, rules, fix, valid_from_scan, valid_from, valid_to_scan,
-                               valid_to) from stdin",
+                               valid_to, owners, severity) from stdin",
         )
         .await?;
     copy.send(text.into_bytes()).await?;
@@ -224,6 +242,126 @@ pub async fn generate(
     written.findings = findings;
     sqlx::query("analyze").execute(pool).await?;
     Ok(written)
+}
+
+/// One repository's ownership and rule severities.
+struct Codeowners {
+    /// Owners of each folder (an equal share of the repository's files, in order).
+    folders: Vec<Vec<String>>,
+    /// Severity of `writable-root-filesystem` in its `.immutabot.yml`.
+    writable_root: &'static str,
+    /// Severity of `missing-scratch-mount`.
+    scratch_mount: &'static str,
+}
+
+/// `shape.teams` team names, `@owner/payments` and so on.
+fn team_names(owner: &str, teams: usize) -> Vec<String> {
+    const WORDS: [&str; 24] = [
+        "platform",
+        "payments",
+        "checkout",
+        "search",
+        "identity",
+        "data",
+        "mobile-api",
+        "web",
+        "billing",
+        "catalog",
+        "fulfilment",
+        "ledger",
+        "growth",
+        "messaging",
+        "risk",
+        "pricing",
+        "inventory",
+        "support-tools",
+        "media",
+        "maps",
+        "ads",
+        "partners",
+        "reporting",
+        "infra",
+    ];
+    (0..teams)
+        .map(|i| match i / WORDS.len() {
+            0 => format!("@{owner}/{}", WORDS[i]),
+            n => format!("@{owner}/{}-{}", WORDS[i % WORDS.len()], n + 1),
+        })
+        .collect()
+}
+
+/// A team by a Zipf-like weight (a few big teams, a long tail of small ones).
+fn pick_team(rng: &mut fastrand::Rng, names: &[String]) -> String {
+    let total: f64 = (1..=names.len()).map(|k| 1.0 / k as f64).sum();
+    let mut x = rng.f64() * total;
+    for (k, name) in names.iter().enumerate() {
+        x -= 1.0 / (k + 1) as f64;
+        if x < 0.0 {
+            return name.clone();
+        }
+    }
+    names[names.len() - 1].clone()
+}
+
+/// What a repository's CODEOWNERS says of its 1–4 folders. One repository in twelve has no
+/// CODEOWNERS; one in six lists folders only (no `*` line), so its other folders have no
+/// owner. A folder line names another team, that team with the platform team, or the
+/// default owner with the platform team; now and then a person.
+fn codeowners(rng: &mut fastrand::Rng, owner: &str, names: &[String], files: usize) -> Codeowners {
+    let folders = rng.usize(1..=4.min(files.max(1)));
+    let writable_root = if rng.u8(0..16) == 0 {
+        "warning"
+    } else {
+        "error"
+    };
+    let scratch_mount = if rng.u8(0..3) == 0 { "info" } else { "warning" };
+    let none = || vec![Vec::new(); folders];
+    if names.is_empty() || rng.u8(0..12) == 0 {
+        return Codeowners {
+            folders: none(),
+            writable_root,
+            scratch_mount,
+        };
+    }
+    let default = (rng.u8(0..6) != 0).then(|| pick_team(rng, names));
+    let platform = names[0].clone();
+    let folders = (0..folders)
+        .map(|f| {
+            let inherited = || default.clone().into_iter().collect::<Vec<_>>();
+            if f == 0 && default.is_some() {
+                return inherited();
+            }
+            match rng.u8(0..20) {
+                0..6 => inherited(),
+                6..12 => vec![pick_team(rng, names)],
+                12..15 => {
+                    let mut two = vec![pick_team(rng, names), platform.clone()];
+                    two.dedup();
+                    two
+                }
+                15..18 => {
+                    let mut two: Vec<String> = inherited();
+                    if !two.contains(&platform) {
+                        two.push(platform.clone());
+                    }
+                    two
+                }
+                18 => vec![format!("@{}-dev-{:02}", owner, rng.u8(0..40))],
+                _ => Vec::new(),
+            }
+        })
+        .collect();
+    Codeowners {
+        folders,
+        writable_root,
+        scratch_mount,
+    }
+}
+
+/// `{"@a/b","@a/c"}`: a text[] in `copy`'s text format.
+fn array_literal(owners: &[String]) -> String {
+    let quoted: Vec<String> = owners.iter().map(|o| format!("\"{o}\"")).collect();
+    format!("{{{}}}", quoted.join(","))
 }
 
 /// Monday 00:00 UTC of `now`'s week.

@@ -6,13 +6,26 @@ use super::report::{CountsRow, WeekRow};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-/// Whether unit row `u` belongs to team `$2`: case-insensitive (GitHub's names are), and
-/// the no-owner group is the units whose file no CODEOWNERS line covers. A macro, so that
-/// the statements stay literals.
-macro_rules! team_matches {
+/// Whether unit row `u` has owner `$2`, case-insensitively (GitHub's names are): a probe of
+/// the GIN index `unit_states_owner_keys` on the lower-cased owners. A macro, so that the
+/// statements stay literals.
+macro_rules! owned_by {
     () => {
-        "(($2::text = '(no owner)' and cardinality(u.owners) = 0)
-          or exists (select 1 from unnest(u.owners) o where lower(o) = lower($2::text)))"
+        "immutabot_owner_keys(u.owners) @> array[lower($2::text)]"
+    };
+}
+
+/// The statement `before`, team predicate, `after` for team `$team`: whether unit row `u`
+/// belongs to it. The no-owner group is the units whose file no CODEOWNERS line covers; for
+/// any other name the statement is one index probe. Two statements rather than one with an
+/// `or` on the parameter, so that a generic plan cannot lose the probe.
+macro_rules! for_team {
+    ($team:expr, [$($before:expr),*], [$($after:expr),*]) => {
+        if $team == crate::owners::NO_OWNER {
+            concat!($($before,)* "(cardinality(u.owners) = 0 or ", owned_by!(), ")" $(, $after)*)
+        } else {
+            concat!($($before,)* owned_by!() $(, $after)*)
+        }
     };
 }
 
@@ -82,16 +95,16 @@ pub async fn team_repository_counts(
     ids: &[i64],
     team: &str,
 ) -> sqlx::Result<Vec<TeamRepositoryRow>> {
-    sqlx::query_as(concat!(
-        "select u.repository_id, count(*) as units,
+    sqlx::query_as(for_team!(
+        team,
+        ["select u.repository_id, count(*) as units,
                 count(*) filter (where u.state = 'true') as read_only,
                 count(*) filter (where u.state = 'suppressed') as suppressed,
                 count(*) filter (where u.state = 'false') as writable,
                 count(*) filter (where u.state = 'unknown') as unknown
          from unit_states u
-         where u.repository_id = any($1) and u.valid_to is null and ",
-        team_matches!(),
-        " group by u.repository_id"
+         where u.repository_id = any($1) and u.valid_to is null and "],
+        [" group by u.repository_id"]
     ))
     .bind(ids)
     .bind(team)
@@ -105,12 +118,14 @@ pub async fn team_unit_rules(
     ids: &[i64],
     team: &str,
 ) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as(concat!(
-        "select rule, count(*) from unit_states u cross join unnest(u.rules) as rule
+    sqlx::query_as(for_team!(
+        team,
+        [
+            "select rule, count(*) from unit_states u cross join unnest(u.rules) as rule
          where u.repository_id = any($1) and u.valid_to is null and cardinality(u.rules) > 0
-           and ",
-        team_matches!(),
-        " group by rule"
+           and "
+        ],
+        [" group by rule"]
     ))
     .bind(ids)
     .bind(team)
@@ -147,38 +162,37 @@ pub struct EpisodeRow {
 /// otherwise (the unit was deleted, suppressed, or became undecided) are neither. Row
 /// versions that only re-tag a writable unit (new owners, a moved line) continue its episode.
 pub async fn episodes(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<EpisodeRow>> {
+    // One pass over each unit's row versions in the order of `unit_states_key_history`, no
+    // join back and no grouping: a writable version starts an episode unless the version
+    // before it was writable up to the very scan it began at, and ends one unless the version
+    // after it continues it that way. The episode's first sighting is the latest start at or
+    // before its last version; what is shown of it is that last version's.
     sqlx::query_as(
         "with history as (
-             select u.id, u.repository_id, u.unit_key, u.state, u.valid_from, u.valid_to,
-                    u.valid_from_scan, u.valid_to_scan,
-                    lag(u.state) over w as prev_state,
-                    lag(u.valid_to_scan) over w as prev_to_scan,
+             select u.repository_id, u.unit_key, u.path, u.line, u.workload, u.container,
+                    u.owners, u.severity, u.state, u.id, u.valid_from, u.valid_to,
+                    u.valid_to_scan,
+                    case when lag(u.state) over w = 'false'
+                              and lag(u.valid_to_scan) over w = u.valid_from_scan
+                         then null else u.valid_from end as start,
                     lead(u.state) over w as next_state,
                     lead(u.valid_from_scan) over w as next_from_scan
              from unit_states u
              where u.repository_id = any($1)
              window w as (partition by u.repository_id, u.unit_key order by u.valid_from, u.id)
          ),
-         writable as (
-             select *, sum(case when prev_state = 'false' and prev_to_scan = valid_from_scan
-                                then 0 else 1 end)
-                       over (partition by repository_id, unit_key order by valid_from, id)
-                       as episode
-             from history where state = 'false'
-         ),
-         episodes as (
-             select min(valid_from) as first_seen,
-                    (array_agg(id order by valid_from desc, id desc))[1] as last_id
-             from writable group by repository_id, unit_key, episode
+         versions as (
+             select *, max(case when state = 'false' then start end)
+                           over (partition by repository_id, unit_key order by valid_from, id)
+                       as first_seen
+             from history
          )
-         select u.repository_id, u.path, u.line, u.workload, u.container, u.owners,
-                u.severity, e.first_seen,
-                case when w.valid_to is not null then w.valid_to end as fixed_at
-         from episodes e
-         join writable w on w.id = e.last_id
-         join unit_states u on u.id = e.last_id
-         where w.valid_to is null
-            or (w.next_state = 'true' and w.next_from_scan = w.valid_to_scan)",
+         select repository_id, path, line, workload, container, owners, severity, first_seen,
+                valid_to as fixed_at
+         from versions
+         where state = 'false'
+           and not coalesce(next_state = 'false' and next_from_scan = valid_to_scan, false)
+           and (valid_to is null or (next_state = 'true' and next_from_scan = valid_to_scan))",
     )
     .bind(ids)
     .fetch_all(pool)
@@ -195,14 +209,14 @@ pub async fn team_weekly(
     team: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<WeekRow>> {
-    sqlx::query_as(concat!(
-        "with versions as (
+    sqlx::query_as(for_team!(
+        team,
+        ["with versions as (
              select u.repository_id, u.state, u.valid_from,
                     case when u.valid_to <= $3 then u.valid_to end as valid_to
              from unit_states u
-             where u.repository_id = any($1) and u.valid_from <= $3 and ",
-        team_matches!(),
-        "),
+             where u.repository_id = any($1) and u.valid_from <= $3 and "],
+        ["),
          deltas as (
              select date_trunc('week', valid_from at time zone 'UTC')::date as week, state,
                     1 as d, 0 as repos
@@ -237,7 +251,7 @@ pub async fn team_weekly(
                 (sum(coalesce(p.unknown, 0)) over run)::bigint as unknown
          from weeks left join per_week p on p.week = weeks.week
          window run as (order by weeks.week)
-         order by weeks.week"
+         order by weeks.week"]
     ))
     .bind(ids)
     .bind(team)
@@ -253,16 +267,17 @@ pub async fn team_counts_at(
     team: &str,
     when: DateTime<Utc>,
 ) -> sqlx::Result<CountsRow> {
-    sqlx::query_as(concat!(
-        "select count(*) as units,
+    sqlx::query_as(for_team!(
+        team,
+        ["select count(*) as units,
                 count(*) filter (where u.state = 'true') as read_only,
                 count(*) filter (where u.state = 'suppressed') as suppressed,
                 count(*) filter (where u.state = 'false') as writable,
                 count(*) filter (where u.state = 'unknown') as unknown
          from unit_states u
          where u.repository_id = any($1) and u.valid_from <= $3
-           and (u.valid_to is null or u.valid_to > $3) and ",
-        team_matches!()
+           and (u.valid_to is null or u.valid_to > $3) and "],
+        []
     ))
     .bind(ids)
     .bind(team)
