@@ -211,7 +211,7 @@ async fn main() -> anyhow::Result<()> {
     .await;
     let view = immutabot::report::queries::View {
         team: Some(&team),
-        fix_target_days: 30,
+        ..Default::default()
     };
     time("data layer: owner_report_with(team)", rounds, || async {
         let r = immutabot::report::queries::owner_report_with(&pool, "acme", now, view)

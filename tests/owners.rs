@@ -705,3 +705,35 @@ async fn the_team_filter_narrows_the_weekly_trend_to_the_teams_units(pool: PgPoo
     );
     assert_eq!(v["summary"]["read_only_share_before"], json!(0.75));
 }
+
+#[sqlx::test(migrator = "immutabot::db::MIGRATOR")]
+async fn a_long_overdue_list_is_cut_to_the_longest_writable_and_counted_in_full(pool: PgPool) {
+    use immutabot::report::queries::{View, owner_report_with};
+    seed_history(&pool).await;
+    // With a target of 0 days, d (40 days) and e (1 day) are both overdue.
+    let view = |listed| View {
+        fix_target_days: 0,
+        overdue_listed: listed,
+        ..View::default()
+    };
+    let all = owner_report_with(&pool, "acme", Utc::now(), view(200))
+        .await
+        .unwrap();
+    assert_eq!(all.overdue_total, 2);
+    assert_eq!(all.overdue_units.len(), 2);
+    let cut = owner_report_with(&pool, "acme", Utc::now(), view(1))
+        .await
+        .unwrap();
+    assert_eq!(cut.overdue_total, 2, "counted in full");
+    assert_eq!(cut.overdue_units.len(), 1);
+    assert_eq!(
+        cut.overdue_units[0].path, "d.yaml",
+        "the longest writable first"
+    );
+    let page = immutabot::report::html::owner_page(&cut);
+    assert!(
+        page.contains("2 units; the 1 writable longest are listed."),
+        "the page says the list is cut"
+    );
+    assert!(!immutabot::report::html::owner_page(&all).contains("overdue-listed"));
+}

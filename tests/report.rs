@@ -55,6 +55,7 @@ async fn the_json_report_has_the_documented_shape_and_the_known_numbers(pool: Pg
         [
             "exemptions",
             "generated_at",
+            "overdue_total",
             "overdue_units",
             "owner",
             "pull_requests",

@@ -44,6 +44,10 @@ pub struct ReportArgs {
     #[arg(long, env = "IMMUTABOT_FIX_TARGET_DAYS", default_value = "30",
           value_parser = |s: &str| settings::fix_target_days(s))]
     pub fix_target_days: u32,
+    /// List every overdue unit, not only the longest writable (the page and the API list
+    /// the first 200; all are counted).
+    #[arg(long)]
+    pub all_overdue: bool,
 }
 
 /// Prints the report; 0 when printed, 1 when the owner is unknown or the database failed.
@@ -109,6 +113,11 @@ async fn render(args: &ReportArgs, url: &str) -> anyhow::Result<String> {
             let view = View {
                 team: args.team.as_deref(),
                 fix_target_days: args.fix_target_days,
+                overdue_listed: if args.all_overdue {
+                    usize::MAX
+                } else {
+                    queries::OVERDUE_LISTED
+                },
             };
             let r = queries::owner_report_with(&pool, &args.target, Utc::now(), view)
                 .await

@@ -76,6 +76,8 @@ struct OwnerPage<'a> {
     teams: Vec<TeamView>,
     severities: Vec<SeverityView>,
     overdue: Vec<OverdueView>,
+    /// Overdue units in all, listed or not.
+    overdue_total: i64,
     target_days: u32,
     exemptions: Vec<ExemptionView>,
     soon: usize,
@@ -212,6 +214,7 @@ pub fn owner_page(r: &OwnerReport) -> String {
         teams: team_views(r),
         severities: severity_views(r),
         overdue: overdue_views(r),
+        overdue_total: r.overdue_total,
         target_days: r.time_to_fix.target_days,
         exemptions: exemption_views(&r.exemptions, true),
         soon: in_status(&r.exemptions, ExemptionStatus::Expiring),

@@ -55,8 +55,11 @@ pub struct OwnerReport {
     pub teams: Vec<TeamRow>,
     /// Time from first seen writable to fixed on the default branch.
     pub time_to_fix: TimeToFix,
-    /// Units writable for longer than the target, oldest first.
+    /// Units writable for longer than the target, oldest first: the first
+    /// [`queries::OVERDUE_LISTED`] of them.
     pub overdue_units: Vec<OverdueUnit>,
+    /// How many units are writable for longer than the target, listed or not.
+    pub overdue_total: i64,
     /// Every exemption on the default branches, the soonest to lapse first.
     pub exemptions: Vec<Exemption>,
 }

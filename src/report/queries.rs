@@ -43,16 +43,23 @@ pub struct View<'a> {
     pub team: Option<&'a str>,
     /// Units writable longer than this many days are overdue.
     pub fix_target_days: u32,
+    /// Overdue units listed at most, the longest writable first (all are counted).
+    pub overdue_listed: usize,
 }
 
 /// `IMMUTABOT_FIX_TARGET_DAYS`' default.
 pub const DEFAULT_FIX_TARGET_DAYS: u32 = 30;
+
+/// Overdue units a report lists: an organisation's backlog can hold tens of thousands, which
+/// made a 12 MB page; the team filter lists a team's own.
+pub const OVERDUE_LISTED: usize = 200;
 
 impl Default for View<'_> {
     fn default() -> Self {
         View {
             team: None,
             fix_target_days: DEFAULT_FIX_TARGET_DAYS,
+            overdue_listed: OVERDUE_LISTED,
         }
     }
 }
@@ -228,6 +235,7 @@ pub async fn owner_report_with(
         teams,
         time_to_fix,
         overdue_units,
+        overdue_total,
         repository_owners,
     } = ownership;
     for r in &mut repos {
@@ -270,6 +278,7 @@ pub async fn owner_report_with(
         teams,
         time_to_fix,
         overdue_units,
+        overdue_total,
         exemptions,
     })
 }
@@ -306,6 +315,7 @@ struct Ownership {
     teams: Vec<TeamRow>,
     time_to_fix: TimeToFix,
     overdue_units: Vec<OverdueUnit>,
+    overdue_total: i64,
     repository_owners: Vec<(i64, Vec<String>)>,
 }
 
@@ -332,8 +342,10 @@ async fn ownership(
             .find(|r| r.id == id)
             .map(|r| r.row.name.clone())
     };
-    let (mut time_to_fix, overdue_units) =
+    let (mut time_to_fix, mut overdue_units) =
         teams::time_to_fix(&episodes, view.fix_target_days, now, name);
+    let overdue_total = overdue_units.len() as i64;
+    overdue_units.truncate(view.overdue_listed);
     if let Some(team) = view.team {
         time_to_fix
             .by_team
@@ -343,6 +355,7 @@ async fn ownership(
         teams: teams::team_rows(counts, &time_to_fix),
         time_to_fix,
         overdue_units,
+        overdue_total,
         repository_owners,
     })
 }

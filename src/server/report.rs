@@ -50,6 +50,7 @@ impl TeamQuery {
         Some(View {
             team,
             fix_target_days: state.fix_target_days,
+            ..View::default()
         })
     }
 }
