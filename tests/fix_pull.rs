@@ -61,6 +61,20 @@ impl Harness {
         );
     }
 
+    /// main moves to [`C2`]: a new writable Job, the README gone, the rest as it was.
+    async fn push_a_new_job(&self) {
+        self.commit(
+            C2,
+            &[
+                (".immutabot.yml", OPT_IN),
+                ("deploy/web.yaml", DEPLOYMENT),
+                ("compose.yaml", COMPOSE),
+                ("k8s/job.yaml", JOB),
+            ],
+        );
+        self.push("push-c2", C2).await;
+    }
+
     /// The fix-all pull requests of `repo`, oldest first.
     fn fix_pulls(&self, repo: &str) -> Vec<PullRequest> {
         self.fake
@@ -226,16 +240,7 @@ async fn a_commit_by_someone_else_on_the_branch_is_never_overwritten(pool: PgPoo
     let theirs = h
         .fake
         .push_as(REPO, BRANCH, "alice", &[("README.md", "alice was here\n")]);
-    h.commit(
-        C2,
-        &[
-            (".immutabot.yml", OPT_IN),
-            ("deploy/web.yaml", DEPLOYMENT),
-            ("compose.yaml", COMPOSE),
-            ("k8s/job.yaml", JOB),
-        ],
-    );
-    h.push("push-c2", C2).await;
+    h.push_a_new_job().await;
 
     assert_eq!(h.fake.branch_head(REPO, BRANCH).unwrap(), theirs);
     let comments = h.fake.issue_comments(REPO, pr.number);
@@ -560,16 +565,7 @@ async fn a_push_racing_the_bots_update_is_never_overwritten(pool: PgPool) {
     // main moves; alice pushes to the branch after the bot looked at it, before it moves it.
     h.fake
         .push_before_next_swap(REPO, BRANCH, "alice", &[("README.md", "alice was here\n")]);
-    h.commit(
-        C2,
-        &[
-            (".immutabot.yml", OPT_IN),
-            ("deploy/web.yaml", DEPLOYMENT),
-            ("compose.yaml", COMPOSE),
-            ("k8s/job.yaml", JOB),
-        ],
-    );
-    h.push("push-c2", C2).await;
+    h.push_a_new_job().await;
 
     let theirs = h.fake.branch_head(REPO, BRANCH).unwrap();
     assert_ne!(theirs, pr.head_sha, "alice's push landed");

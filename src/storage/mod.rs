@@ -5,6 +5,35 @@
 //! Queries use `sqlx::query_as` at run time (README, design notes), and every one of them
 //! runs in the test suite against a real Postgres.
 
+/// The end of a weekly trend statement: from `per_week` (each week's differences of repos,
+/// units, read_only, suppressed, writable, unknown) to one row per week from the first to
+/// the week of `$now` (a placeholder such as `"$2"`), with the running sums (`WeekRow`).
+/// A macro, so that the statements stay literals.
+macro_rules! weekly_running_sums {
+    ($now:literal) => {
+        concat!(
+            "weeks as (
+             select generate_series(
+                        (select min(week) from per_week),
+                        date_trunc('week', ",
+            $now,
+            " at time zone 'UTC')::date,
+                        interval '7 days')::date as week
+         )
+         select weeks.week + 6 as week_end,
+                (sum(coalesce(p.repos, 0)) over run)::bigint as repositories,
+                (sum(coalesce(p.units, 0)) over run)::bigint as units,
+                (sum(coalesce(p.read_only, 0)) over run)::bigint as read_only,
+                (sum(coalesce(p.suppressed, 0)) over run)::bigint as suppressed,
+                (sum(coalesce(p.writable, 0)) over run)::bigint as writable,
+                (sum(coalesce(p.unknown, 0)) over run)::bigint as unknown
+         from weeks left join per_week p on p.week = weeks.week
+         window run as (order by weeks.week)
+         order by weeks.week"
+        )
+    };
+}
+
 pub mod blobs;
 pub mod checks;
 pub mod credentials;

@@ -216,7 +216,8 @@ pub async fn team_weekly(
                     case when u.valid_to <= $3 then u.valid_to end as valid_to
              from unit_states u
              where u.repository_id = any($1) and u.valid_from <= $3 and "],
-        ["),
+        [
+            "),
          deltas as (
              select date_trunc('week', valid_from at time zone 'UTC')::date as week, state,
                     1 as d, 0 as repos
@@ -236,22 +237,9 @@ pub async fn team_weekly(
                     sum(d) filter (where state = 'unknown') as unknown
              from deltas group by week
          ),
-         weeks as (
-             select generate_series(
-                        (select min(week) from per_week),
-                        date_trunc('week', $3 at time zone 'UTC')::date,
-                        interval '7 days')::date as week
-         )
-         select weeks.week + 6 as week_end,
-                (sum(coalesce(p.repos, 0)) over run)::bigint as repositories,
-                (sum(coalesce(p.units, 0)) over run)::bigint as units,
-                (sum(coalesce(p.read_only, 0)) over run)::bigint as read_only,
-                (sum(coalesce(p.suppressed, 0)) over run)::bigint as suppressed,
-                (sum(coalesce(p.writable, 0)) over run)::bigint as writable,
-                (sum(coalesce(p.unknown, 0)) over run)::bigint as unknown
-         from weeks left join per_week p on p.week = weeks.week
-         window run as (order by weeks.week)
-         order by weeks.week"]
+         ",
+            weekly_running_sums!("$3")
+        ]
     ))
     .bind(ids)
     .bind(team)

@@ -252,7 +252,7 @@ pub struct WeekRow {
 /// finished, and a running sum telescopes back to each repository's last scan (see
 /// `report::trend`).
 pub async fn weekly(pool: &PgPool, ids: &[i64], now: DateTime<Utc>) -> sqlx::Result<Vec<WeekRow>> {
-    sqlx::query_as(
+    sqlx::query_as(concat!(
         "with deltas as (
              select date_trunc('week', finished_at at time zone 'UTC')::date as week,
                     case when lead(id) over w is null then 1 else 0 end as repos,
@@ -272,23 +272,9 @@ pub async fn weekly(pool: &PgPool, ids: &[i64], now: DateTime<Utc>) -> sqlx::Res
                     sum(writable) as writable, sum(unknown) as unknown
              from deltas group by week
          ),
-         weeks as (
-             select generate_series(
-                        (select min(week) from per_week),
-                        date_trunc('week', $2 at time zone 'UTC')::date,
-                        interval '7 days')::date as week
-         )
-         select weeks.week + 6 as week_end,
-                (sum(coalesce(p.repos, 0)) over run)::bigint as repositories,
-                (sum(coalesce(p.units, 0)) over run)::bigint as units,
-                (sum(coalesce(p.read_only, 0)) over run)::bigint as read_only,
-                (sum(coalesce(p.suppressed, 0)) over run)::bigint as suppressed,
-                (sum(coalesce(p.writable, 0)) over run)::bigint as writable,
-                (sum(coalesce(p.unknown, 0)) over run)::bigint as unknown
-         from weeks left join per_week p on p.week = weeks.week
-         window run as (order by weeks.week)
-         order by weeks.week",
-    )
+         ",
+        weekly_running_sums!("$2")
+    ))
     .bind(ids)
     .bind(now)
     .fetch_all(pool)
