@@ -6,10 +6,10 @@
 
 #[path = "support/fake_gitlab/mod.rs"]
 mod fake_gitlab;
-#[path = "support/fix_fixtures.rs"]
-mod fix_fixtures;
 #[path = "support/gitlab_app.rs"]
 mod gitlab_app;
+#[path = "support/manifests.rs"]
+mod manifests;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
@@ -19,10 +19,10 @@ mod tools;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use fake_gitlab::{Fault, MergeRequest};
-use fix_fixtures::{C1, C2, C3, COMPOSE, DEPLOYMENT, JOB, OPT_IN, dropped_lines, still_to_fix};
 use gitlab_app::{BOT, GitLabApp, PATH, PROJECT};
 use immutabot::jobs::fix_pull::BRANCH;
 use immutabot::queue::job::FixTrigger;
+use manifests::{C1, C2, C3, COMPOSE, DEPLOYMENT, JOB, OPT_IN, dropped_lines, still_to_fix};
 use sqlx::PgPool;
 
 const THEIRS: &str = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";

@@ -7,8 +7,8 @@
 mod app;
 #[path = "support/fake_github/mod.rs"]
 mod fake_github;
-#[path = "support/fix_fixtures.rs"]
-mod fix_fixtures;
+#[path = "support/manifests.rs"]
+mod manifests;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
@@ -19,11 +19,11 @@ use app::{App, Options, REPO, REPO_ID, SPACE};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use fake_github::{BOT_LOGIN, PullRequest};
-use fix_fixtures::{C1, C2, C3, COMPOSE, DEPLOYMENT, JOB, OPT_IN, dropped_lines, still_to_fix};
 use immutabot::config::Config;
 use immutabot::jobs::fix_pull::BRANCH;
 use immutabot::jobs::fix_pull::policy::FixPullSettings;
 use immutabot::scan::files::Recording;
+use manifests::{C1, C2, C3, COMPOSE, DEPLOYMENT, JOB, OPT_IN, dropped_lines, still_to_fix};
 use service::{count, fixture};
 use sqlx::PgPool;
 use std::collections::BTreeMap;

@@ -14,6 +14,8 @@ mod fake_github;
 mod fake_gitlab;
 #[path = "support/gitlab_app.rs"]
 mod gitlab_app;
+#[path = "support/manifests.rs"]
+mod manifests;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
@@ -25,6 +27,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Duration, Utc};
 use immutabot::auth::tokens;
+use manifests::COMPOSE;
 use serde_json::{Value, json};
 use service::Answer;
 use sqlx::PgPool;
@@ -37,18 +40,6 @@ fn deployment(name: &str) -> String {
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/acme/{name}:1\n"
     )
 }
-
-const COMPOSE: &str = "\
-services:
-  db:
-    image: postgres:17
-    read_only: true
-    tmpfs:
-      - /tmp
-      - /var/run/postgresql
-  worker:
-    image: ghcr.io/acme/worker:2.1
-";
 
 /// Platform owns everything, ops the deploy folder but web's file (the last match wins),
 /// `legacy/` is left without an owner, and one line names no valid owner.

@@ -6,6 +6,8 @@
 mod app;
 #[path = "support/fake_github/mod.rs"]
 mod fake_github;
+#[path = "support/manifests.rs"]
+mod manifests;
 #[path = "support/service.rs"]
 #[allow(dead_code)]
 mod service;
@@ -16,6 +18,7 @@ use app::{App, INSTALLATION, Options, REPO, REPO_ID, SPACE, SPACE_ID, push_event
 use axum::http::StatusCode;
 use fake_github::{FakeGitHub, Fault};
 use immutabot::jobs::JobContext;
+use manifests::COMPOSE;
 use service::{count, fixture};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -65,18 +68,6 @@ spec:
           emptyDir: {}
         - name: var-run
           emptyDir: {}
-";
-
-const COMPOSE: &str = "\
-services:
-  db:
-    image: postgres:17
-    read_only: true
-    tmpfs:
-      - /tmp
-      - /var/run/postgresql
-  worker:
-    image: ghcr.io/acme/worker:2.1
 ";
 
 const GITLAB_CI: &str = "\

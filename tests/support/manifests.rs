@@ -1,5 +1,5 @@
-//! What the fix-all pull and merge request tests share: the commits of a repository's
-//! default branch, its files, and how a patched file is judged.
+//! What the end-to-end tests commit to a default branch (commit ids, manifests) and how a
+//! patched file is judged (the fix-all pull and merge request tests).
 
 #![allow(dead_code)]
 
