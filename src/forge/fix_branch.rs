@@ -38,6 +38,16 @@ pub struct BranchMoved {
     pub head: String,
 }
 
+impl BranchMoved {
+    /// `branch`, found at `head` (`None`: deleted).
+    pub fn new(branch: &str, head: Option<&CommitSha>) -> BranchMoved {
+        BranchMoved {
+            branch: branch.to_string(),
+            head: head.map(|h| h.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
 /// A change request's state on the forge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestState {

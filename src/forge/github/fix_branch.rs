@@ -41,11 +41,7 @@ impl FixBranch for GitHubRepository {
                 if let Swap::Refused(now) =
                     gh.swap_branch(&self.repo, branch, head, &commit).await?
                 {
-                    return Err(BranchMoved {
-                        branch: branch.to_string(),
-                        head: now.map(|h| h.to_string()).unwrap_or_default(),
-                    }
-                    .into());
+                    return Err(BranchMoved::new(branch, now.as_ref()).into());
                 }
             }
         }

@@ -137,7 +137,7 @@ impl GitLabClient {
                 return Ok(None);
             };
             let c = self.commit(project, &head).await?;
-            let ours = c.parents == [base.clone()]
+            let ours = c.parents.as_slice() == std::slice::from_ref(base)
                 && c.message.trim_end() == message.trim_end()
                 && c.author == self.me().await?.name;
             Ok(ours.then(|| CommitIdJson {

@@ -36,11 +36,7 @@ impl FixBranch for GitLabProject {
                 // leaves a window of one request.
                 let now = self.client.branch_head(self.project, branch).await?;
                 if now.as_ref() != Some(head) {
-                    return Err(BranchMoved {
-                        branch: branch.to_string(),
-                        head: now.map(|h| h.to_string()).unwrap_or_default(),
-                    }
-                    .into());
+                    return Err(BranchMoved::new(branch, now.as_ref()).into());
                 }
                 true
             }

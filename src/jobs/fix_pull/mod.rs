@@ -145,7 +145,10 @@ impl<F: FixBranch> Target<'_, F> {
                 Ok(Outcome::Done)
             }
             Action::Open(write) => self.open(set, write).await,
-            Action::Update => self.update(set, number()?).await,
+            Action::Update => {
+                let r = record.context("no fix pull request is recorded to update")?;
+                self.update(set, PrNumber(r.number), &r.url).await
+            }
             Action::Comment { head } => self.comment(number()?, &head).await,
             Action::Close => self.close(number()?).await,
         }
@@ -167,8 +170,9 @@ impl<F: FixBranch> Target<'_, F> {
         Ok(Outcome::Done)
     }
 
-    /// The commit made again on the new base; the branch (still ours) forced to it.
-    async fn update(&self, set: &PatchSet, number: PrNumber) -> anyhow::Result<Outcome> {
+    /// The commit made again on the new base; the branch (still ours) forced to it. The
+    /// request keeps its number and address (`url`, as recorded).
+    async fn update(&self, set: &PatchSet, number: PrNumber, url: &str) -> anyhow::Result<Outcome> {
         if let Some(limited) = self.rate_limited().await? {
             return Ok(limited);
         }
@@ -176,8 +180,7 @@ impl<F: FixBranch> Target<'_, F> {
         self.forge
             .edit_request(number, body::TITLE, &self.body(set))
             .await?;
-        let url = self.forge.request(number).await?.url;
-        self.remember(set, &commit, number, &url).await?;
+        self.remember(set, &commit, number, url).await?;
         info!(number = number.0, %commit, "fix pull request updated");
         Ok(Outcome::Done)
     }
